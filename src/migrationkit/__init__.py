@@ -1,0 +1,1 @@
+"""migrationkit: move a bookkeeping administration, archive included, between environments."""

@@ -1,0 +1,62 @@
+"""The domain: the model of the glossary, the rules R1-R16, the status machine, transfer
+codes and errors. Pure: it imports only the standard library and attrs."""
+
+from migrationkit.domain.errors import (
+    Conflict,
+    InvalidInput,
+    Locked,
+    MigrationError,
+    NotAllowed,
+    NotFound,
+    RuleViolation,
+)
+from migrationkit.domain.machine import TRANSITIONS, Event, next_status
+from migrationkit.domain.model import (
+    AccessGrant,
+    AccountingPackage,
+    Administration,
+    AuthorizationFlow,
+    Charge,
+    Connection,
+    Document,
+    Email,
+    Environment,
+    ItemStatus,
+    Migration,
+    MigrationTarget,
+    OfferItem,
+    PackageAdministration,
+    Role,
+    TransferOffer,
+    User,
+)
+
+__all__ = [
+    "TRANSITIONS",
+    "AccessGrant",
+    "AccountingPackage",
+    "Administration",
+    "AuthorizationFlow",
+    "Charge",
+    "Conflict",
+    "Connection",
+    "Document",
+    "Email",
+    "Environment",
+    "Event",
+    "InvalidInput",
+    "ItemStatus",
+    "Locked",
+    "Migration",
+    "MigrationError",
+    "MigrationTarget",
+    "NotAllowed",
+    "NotFound",
+    "OfferItem",
+    "PackageAdministration",
+    "Role",
+    "RuleViolation",
+    "TransferOffer",
+    "User",
+    "next_status",
+]

@@ -1,0 +1,71 @@
+"""Transfer codes (R5): random, typable, kept only as a keyed digest.
+
+A code is 24 characters of Crockford's base32 (no I, L, O or U), 120 random bits from
+``secrets``, shown in six groups of four: ``7KQ2-M9XD-...``. When typed, case, spaces and
+dashes are ignored, and the letters people confuse with digits (O, I, L) are read as the
+digits (0, 1, 1). Only an HMAC-SHA256 of the normalised code with the server's secret is
+stored, and digests are compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Final
+
+from migrationkit.domain.errors import InvalidInput
+
+ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+LENGTH: Final = 24
+GROUP: Final = 4
+#: Bits of randomness in one code: 24 characters of 5 bits.
+BITS: Final = LENGTH * 5
+HINT_LENGTH: Final = 4
+
+_TYPOS: Final = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_IGNORED: Final = str.maketrans("", "", "- \t\u00a0_")
+
+
+def new_code() -> str:
+    """A fresh code, grouped for reading: ``XXXX-XXXX-XXXX-XXXX-XXXX-XXXX``."""
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    return format_code(raw)
+
+
+def format_code(normalised: str) -> str:
+    """Group a normalised code in fours, joined by dashes."""
+    return "-".join(normalised[i : i + GROUP] for i in range(0, len(normalised), GROUP))
+
+
+def normalise_code(typed: str) -> str:
+    """The canonical form of a typed code; refuses what cannot be a code.
+
+    Raises ``InvalidInput("code_malformed")`` for a wrong length or a character outside the
+    alphabet, so a typo is told apart from an unknown code and costs no database lookup.
+    """
+    code = typed.strip().upper().translate(_IGNORED).translate(_TYPOS)
+    if len(code) != LENGTH or any(ch not in ALPHABET for ch in code):
+        raise InvalidInput("code_malformed", length=LENGTH)
+    return code
+
+
+def digest_code(normalised: str, secret: bytes) -> str:
+    """The keyed digest that is stored instead of the code."""
+    return hmac.new(secret, normalised.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def digests_match(stored: str, candidate: str) -> bool:
+    """Constant-time comparison of two digests."""
+    return hmac.compare_digest(stored.encode("ascii"), candidate.encode("ascii"))
+
+
+def code_hint(normalised: str) -> str:
+    """The last characters of a code, kept to show it masked."""
+    return normalised[-HINT_LENGTH:]
+
+
+def mask_code(hint: str) -> str:
+    """How the overview shows a code: every group hidden but the last."""
+    hidden = ["\u2022" * GROUP] * (LENGTH // GROUP - 1)
+    return "-".join([*hidden, hint])

@@ -1,0 +1,263 @@
+"""Errors of the domain: each has a stable code and a message in Dutch and English.
+
+The code is what programs (the portal, the API, the tests) match on; the messages are what a
+person reads. Dutch comes first, as in the product.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+#: code -> (Dutch message, English message). Placeholders are filled from the error's params.
+MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
+    # R1
+    "not_super_user": (
+        "Alleen een supergebruiker van deze omgeving mag dit doen.",
+        "Only a super user of this environment may do this.",
+    ),
+    "not_your_environment": (
+        "Dit hoort niet bij jouw omgeving.",
+        "This does not belong to your environment.",
+    ),
+    "unknown_user": ("Onbekende gebruiker.", "Unknown user."),
+    "unknown_environment": ("Onbekende omgeving.", "Unknown environment."),
+    "unknown_connection": (
+        "Onbekende boekhoudsysteemkoppeling.",
+        "Unknown accounting system connection.",
+    ),
+    "unknown_administration": ("Onbekende administratie.", "Unknown administration."),
+    "unknown_offer": ("Onbekend migratieverzoek.", "Unknown migration request."),
+    "unknown_item": ("Onbekende aangeboden administratie.", "Unknown offered administration."),
+    "unknown_migration": ("Onbekende migratie.", "Unknown migration."),
+    # R2
+    "package_mismatch": (
+        "Een administratie van {source_package} kan alleen naar een koppeling met "
+        "{source_package}, niet naar {target_package}.",
+        "An administration of {source_package} can only go to a connection of "
+        "{source_package}, not to {target_package}.",
+    ),
+    # R3
+    "no_administrations": (
+        "Selecteer minstens één administratie.",
+        "Select at least one administration.",
+    ),
+    "administration_not_in_connection": (
+        "Administratie {code} {name} hoort niet bij de gekozen boekhoudsysteemkoppeling.",
+        "Administration {code} {name} is not part of the chosen accounting system connection.",
+    ),
+    "duplicate_administration": (
+        "Administratie {code} {name} is twee keer gekozen.",
+        "Administration {code} {name} was chosen twice.",
+    ),
+    # R4
+    "already_offered": (
+        "Administratie {code} {name} staat al in een openstaand migratieverzoek.",
+        "Administration {code} {name} is already in an open migration request.",
+    ),
+    "administration_moving": (
+        "Administratie {code} {name} wordt op dit moment verplaatst.",
+        "Administration {code} {name} is being moved right now.",
+    ),
+    # R5 / R6 / R7
+    "code_malformed": (
+        "Deze overdrachtscode is niet goed getypt: een code heeft {length} tekens "
+        "(letters en cijfers, streepjes mogen).",
+        "This transfer code is mistyped: a code has {length} characters "
+        "(letters and digits, dashes allowed).",
+    ),
+    "code_unknown": (
+        "Deze overdrachtscode is onbekend. Controleer de code in de e-mail.",
+        "This transfer code is unknown. Check the code in the e-mail.",
+    ),
+    "code_expired": (
+        "Deze overdrachtscode is verlopen op {expired_at}. Vraag de aanbieder om een nieuwe.",
+        "This transfer code expired on {expired_at}. Ask the sender for a new one.",
+    ),
+    "code_withdrawn": (
+        "Dit migratieverzoek is ingetrokken door de aanbieder.",
+        "This migration request was withdrawn by the sender.",
+    ),
+    "code_used": (
+        "Deze overdrachtscode is al gebruikt door een andere omgeving.",
+        "This transfer code has already been used by another environment.",
+    ),
+    "code_nothing_open": (
+        "Er staat met deze overdrachtscode niets meer open.",
+        "Nothing is open any more under this transfer code.",
+    ),
+    "redeem_locked": (
+        "Te veel onjuiste overdrachtscodes. Probeer het opnieuw om {until}.",
+        "Too many wrong transfer codes. Try again at {until}.",
+    ),
+    "own_environment": (
+        "Je kunt geen administraties ophalen uit je eigen omgeving.",
+        "You cannot take in administrations from your own environment.",
+    ),
+    "no_subscription": (
+        "Omgeving {environment} heeft geen abonnement; zonder abonnement kun je geen "
+        "administraties ontvangen.",
+        "Environment {environment} has no subscription; without one it cannot take in "
+        "administrations.",
+    ),
+    "terms_not_accepted": (
+        "Ga akkoord met de Algemene voorwaarden om verder te gaan.",
+        "Accept the terms and conditions to continue.",
+    ),
+    "costs_not_accepted": (
+        "Ga akkoord met de kosten van de migratie om verder te gaan.",
+        "Accept the costs of the migration to continue.",
+    ),
+    # R8 / R9
+    "code_name_taken": (
+        "Omgeving {environment} heeft al een administratie met code {code} en naam {name}.",
+        "Environment {environment} already has an administration with code {code} "
+        "and name {name}.",
+    ),
+    "package_administration_missing": (
+        "Administratie {package_admin_id} bestaat niet in de koppeling {connection}. "
+        "Rond eerst de migratie in het boekhoudpakket af.",
+        "Administration {package_admin_id} does not exist in connection {connection}. "
+        "Finish the move in the accounting package first.",
+    ),
+    "package_administration_linked": (
+        "Administratie {code} {name} is in deze omgeving al gekoppeld (rechtstreeks "
+        "toegevoegd vanuit het boekhoudpakket?). Kies een andere administratie.",
+        "Administration {code} {name} is already linked in this environment (added "
+        "straight from the accounting package?). Choose another administration.",
+    ),
+    "target_not_chosen": (
+        "Kies voor {code} {name} de boekhoudkoppeling en de administratie.",
+        "Choose the accounting connection and the administration for {code} {name}.",
+    ),
+    # R10
+    "authorizers_in_flow": (
+        "Administratie {code} {name} heeft autorisatoren in de autorisatieflow {flows}. "
+        "Haal ze eerst uit de flow.",
+        "Administration {code} {name} has authorizers in the authorization flow {flows}. "
+        "Remove them from the flow first.",
+    ),
+    # status machine
+    "item_not_offered": (
+        "Administratie {code} {name} staat niet (meer) op Aangeboden maar op {status}.",
+        "Administration {code} {name} is no longer Offered but {status}.",
+    ),
+    "item_withdrawn": (
+        "Administratie {code} {name} is ingetrokken door de aanbieder.",
+        "Administration {code} {name} was withdrawn by the sender.",
+    ),
+    "item_rejected": (
+        "Administratie {code} {name} is afgewezen.",
+        "Administration {code} {name} was rejected.",
+    ),
+    "item_expired": (
+        "Het migratieverzoek voor {code} {name} is verlopen.",
+        "The migration request for {code} {name} has expired.",
+    ),
+    "item_started": (
+        "De migratie van {code} {name} is al gestart ({status}).",
+        "The migration of {code} {name} has already started ({status}).",
+    ),
+    "item_completed": (
+        "De migratie van {code} {name} is al voltooid.",
+        "The migration of {code} {name} is already completed.",
+    ),
+    "transition_refused": (
+        "{event} kan niet bij status {status}.",
+        "{event} is not possible in status {status}.",
+    ),
+    "status_changed": (
+        "De status van {code} {name} is intussen gewijzigd in {status}; vernieuw de pagina.",
+        "The status of {code} {name} has meanwhile changed to {status}; reload the page.",
+    ),
+    "not_recipient": (
+        "Dit migratieverzoek is niet door jouw omgeving opgehaald.",
+        "This migration request was not taken in by your environment.",
+    ),
+    "no_open_items": (
+        "Er staat niets meer op Aangeboden in dit migratieverzoek.",
+        "Nothing in this migration request is Offered any more.",
+    ),
+    "migration_not_failed": (
+        "Alleen een mislukte migratie kan opnieuw worden gestart.",
+        "Only a failed migration can be retried.",
+    ),
+    # e-mail and input
+    "no_recipients": (
+        "Vul het e-mailadres van minstens één supergebruiker van de nieuwe omgeving in.",
+        "Enter the e-mail address of at least one super user of the new environment.",
+    ),
+    "email_invalid": (
+        "{email} is geen geldig e-mailadres.",
+        "{email} is not a valid e-mail address.",
+    ),
+    "reason_too_long": (
+        "De reden is te lang (hoogstens {limit} tekens).",
+        "The reason is too long (at most {limit} characters).",
+    ),
+    "search_too_long": (
+        "De zoekterm is te lang (hoogstens {limit} tekens).",
+        "The search term is too long (at most {limit} characters).",
+    ),
+    "code_name_invalid": (
+        "Een administratie heeft een code en een naam van hoogstens {limit} tekens.",
+        "An administration has a code and a name of at most {limit} characters.",
+    ),
+    # R16 and access
+    "relink_same_target": (
+        "Administratie {code} {name} is al aan deze administratie gekoppeld.",
+        "Administration {code} {name} is already linked to this administration.",
+    ),
+    "user_not_in_environment": (
+        "Gebruiker {email} hoort niet bij deze omgeving.",
+        "User {email} does not belong to this environment.",
+    ),
+}
+
+
+class MigrationError(Exception):
+    """A refusal: something the user asked cannot be done, and nothing was changed.
+
+    ``code`` is stable across versions; ``params`` fill the message's placeholders.
+    ``str(error)`` is the Dutch message; ``message("en")`` gives the English one.
+    """
+
+    def __init__(self, code: str, **params: object) -> None:
+        if code not in MESSAGES:
+            raise KeyError(f"unknown error code {code!r}")
+        self.code = code
+        self.params: dict[str, object] = params
+        super().__init__(self.message("nl"))
+
+    def message(self, language: str = "nl") -> str:
+        """The message in ``language`` ("nl" or "en"; anything else falls back to Dutch)."""
+        dutch, english = MESSAGES[self.code]
+        template = english if language == "en" else dutch
+        return template.format(**self.params)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code!r}, {self.params!r})"
+
+
+class NotAllowed(MigrationError):
+    """R1 and isolation: the actor may not do this here."""
+
+
+class NotFound(MigrationError):
+    """The thing asked for does not exist (or is not visible to the actor)."""
+
+
+class RuleViolation(MigrationError):
+    """A rule of the domain (R2-R16) refuses the request."""
+
+
+class InvalidInput(MigrationError):
+    """The input itself is malformed (an e-mail address, a code, a reason)."""
+
+
+class Conflict(MigrationError):
+    """Someone else changed the same thing first; the loser is told what it became."""
+
+
+class Locked(MigrationError):
+    """Too many wrong transfer codes: redeeming is locked for a while."""

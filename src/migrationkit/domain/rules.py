@@ -1,0 +1,316 @@
+"""The rules R1-R16 as small named functions: each returns nothing or raises a refusal.
+
+They take domain values that the use case has loaded, and never do I/O. Each docstring
+names its rule, as numbered in DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime, timedelta
+
+import attrs
+
+from migrationkit.domain.dates import show_moment, show_time
+from migrationkit.domain.errors import (
+    InvalidInput,
+    Locked,
+    NotAllowed,
+    RuleViolation,
+)
+from migrationkit.domain.model import (
+    Administration,
+    AuthorizationFlow,
+    Connection,
+    Environment,
+    ItemStatus,
+    OfferItem,
+    PackageAdministration,
+    TransferOffer,
+    User,
+)
+
+#: Longest code or name of an administration, and longest free text we keep.
+MAX_CODE_NAME = 200
+MAX_REASON = 1000
+MAX_SEARCH = 200
+MAX_RECIPIENTS = 20
+
+# A pragmatic address check: one @, a dot in the domain, no spaces or angle brackets.
+_EMAIL = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"'.]+(\.[^@\s<>,;\"'.]+)+$")
+
+
+def require_super_user(user: User, environment_id: int) -> None:
+    """R1: only a super user of the environment concerned may act on its migrations."""
+    if user.environment_id != environment_id:
+        raise NotAllowed("not_your_environment")
+    if not user.is_super_user:
+        raise NotAllowed("not_super_user")
+
+
+def require_same_package(administration: Administration, target: Connection) -> None:
+    """R2: an administration only goes to a connection of the same package."""
+    if administration.package is not target.package:
+        raise RuleViolation(
+            "package_mismatch",
+            source_package=administration.package.label,
+            target_package=target.package.label,
+        )
+
+
+def require_one_source(
+    connection: Connection, administrations: Sequence[Administration]
+) -> None:
+    """R3: an offer holds one or more administrations, all from its one source connection."""
+    if not administrations:
+        raise InvalidInput("no_administrations")
+    seen: set[int] = set()
+    for administration in administrations:
+        if administration.id in seen:
+            raise InvalidInput(
+                "duplicate_administration", code=administration.code, name=administration.name
+            )
+        seen.add(administration.id)
+        if administration.connection_id != connection.id:
+            raise RuleViolation(
+                "administration_not_in_connection",
+                code=administration.code,
+                name=administration.name,
+            )
+
+
+def require_not_in_open_offer(
+    administration: Administration, open_items: Iterable[OfferItem]
+) -> None:
+    """R4: an administration stands in at most one open offer at a time."""
+    for item in open_items:
+        if item.administration_id == administration.id and item.status.is_open:
+            raise RuleViolation(
+                "already_offered", code=administration.code, name=administration.name
+            )
+
+
+def is_expired(offer: TransferOffer, now: datetime) -> bool:
+    """R6: a code expires when its expiry moment has passed."""
+    return now >= offer.expires_at
+
+
+def displayed_status(item: OfferItem, offer: TransferOffer, now: datetime) -> ItemStatus:
+    """R6: an item still Aangeboden after its code expired reads Verlopen, even before the
+    sweeper has recorded it."""
+    if item.status is ItemStatus.OFFERED and is_expired(offer, now):
+        return ItemStatus.EXPIRED
+    return item.status
+
+
+def expiry_of(created_at: datetime, valid_for: timedelta) -> datetime:
+    """R6: the moment an offer made at ``created_at`` expires (15 days by default)."""
+    return created_at + valid_for
+
+
+def require_not_expired(offer: TransferOffer, now: datetime) -> None:
+    """R6: an expired code is refused, and says when it expired."""
+    if is_expired(offer, now):
+        raise RuleViolation("code_expired", expired_at=show_moment(offer.expires_at))
+
+
+def require_may_redeem(
+    user: User,
+    environment: Environment,
+    offer: TransferOffer,
+    *,
+    accepted_terms: bool,
+    accepted_costs: bool,
+) -> None:
+    """R7: a super user of another environment with a subscription, who accepted the terms
+    and the costs; and a code redeemed by one environment stays with it (R3)."""
+    require_super_user(user, environment.id)
+    if environment.id == offer.source_environment_id:
+        raise RuleViolation("own_environment")
+    if not environment.has_subscription:
+        raise RuleViolation("no_subscription", environment=environment.name)
+    if not accepted_terms:
+        raise InvalidInput("terms_not_accepted")
+    if not accepted_costs:
+        raise InvalidInput("costs_not_accepted")
+    if offer.target_environment_id not in (None, environment.id):
+        raise RuleViolation("code_used")
+
+
+def require_unique_code_name(
+    environment: Environment, code: str, name: str, present: Iterable[Administration]
+) -> None:
+    """R8: one administration per (code, name) pair per environment at a time.
+
+    The database holds the same rule with a unique constraint, so a race cannot break it.
+    """
+    for administration in present:
+        if (
+            administration.environment_id == environment.id
+            and administration.code == code
+            and administration.name == name
+        ):
+            raise RuleViolation(
+                "code_name_taken", environment=environment.name, code=code, name=name
+            )
+
+
+def require_package_administration_available(
+    connection: Connection,
+    package_admin_id: str,
+    found: PackageAdministration | None,
+    linked: Iterable[Administration],
+) -> PackageAdministration:
+    """R9: the target administration exists in the target connection (the connector said
+    so) and is not linked in the target environment yet."""
+    if found is None:
+        raise RuleViolation(
+            "package_administration_missing",
+            package_admin_id=package_admin_id,
+            connection=connection.name,
+        )
+    for administration in linked:
+        if (
+            administration.connection_id == connection.id
+            and administration.package_admin_id == found.package_admin_id
+        ):
+            raise RuleViolation(
+                "package_administration_linked", code=found.code, name=found.name
+            )
+    return found
+
+
+def require_no_authorizers_in_flow(
+    administration: Administration, flows: Iterable[AuthorizationFlow]
+) -> None:
+    """R10: users and authorizers never move, so an administration with authorizers in an
+    authorization flow cannot be offered; the refusal names the flows."""
+    names = sorted(
+        flow.name
+        for flow in flows
+        if flow.administration_id == administration.id and flow.has_authorizers
+    )
+    if names:
+        raise RuleViolation(
+            "authorizers_in_flow",
+            code=administration.code,
+            name=administration.name,
+            flows=", ".join(names),
+        )
+
+
+def require_recipient(offer: TransferOffer, user: User) -> None:
+    """R11 and R13: only a super user of the environment that redeemed the code may reject
+    or start its items."""
+    require_super_user(user, user.environment_id)
+    if offer.target_environment_id != user.environment_id:
+        raise NotAllowed("not_recipient")
+
+
+def require_sender(offer: TransferOffer, user: User) -> None:
+    """R12 and resend: only a super user of the offering environment may withdraw or
+    resend."""
+    require_super_user(user, offer.source_environment_id)
+
+
+def moved_administration(
+    administration: Administration,
+    target: Connection,
+    package_administration: PackageAdministration,
+) -> Administration:
+    """R14: the administration as it stands in the target: same id, e-mail and documents,
+    the target's environment and connection, the package's (maybe changed) code and name."""
+    return attrs.evolve(
+        administration,
+        environment_id=target.environment_id,
+        connection_id=target.id,
+        code=package_administration.code,
+        name=package_administration.name,
+        package_admin_id=package_administration.package_admin_id,
+    )
+
+
+def require_relink(
+    user: User,
+    administration: Administration,
+    target: Connection,
+    package_administration: PackageAdministration,
+) -> None:
+    """R16: a super user re-points an administration of their own environment to another
+    administration of the same package, in a connection of the same environment."""
+    require_super_user(user, administration.environment_id)
+    if target.environment_id != administration.environment_id:
+        raise NotAllowed("not_your_environment")
+    require_same_package(administration, target)
+    if (
+        administration.connection_id == target.id
+        and administration.package_admin_id == package_administration.package_admin_id
+    ):
+        raise RuleViolation(
+            "relink_same_target", code=administration.code, name=administration.name
+        )
+
+
+def require_valid_recipients(addresses: Sequence[str]) -> tuple[str, ...]:
+    """The e-mail addresses of an offer's recipients, cleaned; refuses a malformed one."""
+    cleaned: list[str] = []
+    for raw in addresses:
+        address = raw.strip()
+        if not address:
+            continue
+        if len(address) > 254 or not _EMAIL.match(address):
+            raise InvalidInput("email_invalid", email=address[:80])
+        if address.lower() not in (a.lower() for a in cleaned):
+            cleaned.append(address)
+    if not cleaned:
+        raise InvalidInput("no_recipients")
+    if len(cleaned) > MAX_RECIPIENTS:
+        raise InvalidInput("email_invalid", email=cleaned[MAX_RECIPIENTS])
+    return tuple(cleaned)
+
+
+def clean_reason(reason: str | None) -> str | None:
+    """R11: the optional reason of a rejection, trimmed; refuses an overly long one."""
+    if reason is None or not reason.strip():
+        return None
+    if len(reason) > MAX_REASON:
+        raise InvalidInput("reason_too_long", limit=MAX_REASON)
+    return reason.strip()
+
+
+def clean_search(term: str | None) -> str:
+    """A search term for the overviews: trimmed, bounded."""
+    if term is None:
+        return ""
+    if len(term) > MAX_SEARCH:
+        raise InvalidInput("search_too_long", limit=MAX_SEARCH)
+    return term.strip()
+
+
+@attrs.frozen
+class LockoutPolicy:
+    """R7: too many wrong codes within a window lock redeeming for the rest of it."""
+
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+
+    def locked_until(self, failures: Collection[datetime], now: datetime) -> datetime | None:
+        """When the lock opens, or ``None``: counts the failures inside the window."""
+        recent = sorted(t for t in failures if now - t < self.window)
+        if len(recent) < self.max_failures:
+            return None
+        # The lock lasts until the oldest counted failure leaves the window.
+        return recent[-self.max_failures] + self.window
+
+    def require_unlocked(self, failures: Collection[datetime], now: datetime) -> None:
+        """Refuses with the moment to try again (shown as HH:MM)."""
+        until = self.locked_until(failures, now)
+        if until is not None:
+            raise Locked("redeem_locked", until=show_time(until), until_iso=until.isoformat())
+
+
+def require_code_name_valid(code: str, name: str) -> None:
+    """Bounds on an administration's code and name, as stored."""
+    if not code.strip() or not name.strip() or max(len(code), len(name)) > MAX_CODE_NAME:
+        raise InvalidInput("code_name_invalid", limit=MAX_CODE_NAME)

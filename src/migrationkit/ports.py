@@ -1,0 +1,457 @@
+"""The ports: one Protocol for each outside thing the use cases talk to.
+
+The use cases in ``migrationkit.services`` get these and never a concrete adapter. The
+library's own adapters live in ``migrationkit.adapters``; in-memory fakes of every port, for
+tests of the library and of the backends that embed it, live in ``migrationkit.testing``.
+
+Repositories return frozen domain values. A write that a rule of the database refuses raises
+the matching ``MigrationError`` (for example ``RuleViolation("code_name_taken")`` for R8), so
+a race cannot slip past a rule that was checked a moment earlier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import BinaryIO, Protocol, Self
+
+import attrs
+
+from migrationkit.domain.machine import Event
+from migrationkit.domain.model import (
+    AccessGrant,
+    AccountingPackage,
+    Administration,
+    AuthorizationFlow,
+    Charge,
+    Connection,
+    Document,
+    Email,
+    Environment,
+    ItemStatus,
+    Migration,
+    MigrationTarget,
+    OfferItem,
+    PackageAdministration,
+    Role,
+    TransferOffer,
+    User,
+)
+
+
+class Clock(Protocol):
+    """Tells the time: an aware UTC datetime."""
+
+    def now(self) -> datetime: ...
+
+
+# --- repositories ----------------------------------------------------------------------------
+
+
+class EnvironmentRepository(Protocol):
+    def add(self, name: str, *, has_subscription: bool, archive_store: str) -> Environment: ...
+
+    def get(self, environment_id: int) -> Environment | None: ...
+
+    def list(self) -> Sequence[Environment]: ...
+
+
+class UserRepository(Protocol):
+    def add(
+        self, environment_id: int, email: str, name: str, role: Role, password_hash: str = ""
+    ) -> User: ...
+
+    def get(self, user_id: int) -> User | None: ...
+
+    def get_by_email(self, email: str) -> User | None:
+        """The user with this address, compared without regard to case."""
+        ...
+
+    def list_for_environment(self, environment_id: int) -> Sequence[User]: ...
+
+
+class ConnectionRepository(Protocol):
+    def add(self, environment_id: int, package: AccountingPackage, name: str) -> Connection: ...
+
+    def get(self, connection_id: int) -> Connection | None: ...
+
+    def list_for_environment(self, environment_id: int) -> Sequence[Connection]: ...
+
+
+class AdministrationRepository(Protocol):
+    def add(
+        self,
+        environment_id: int,
+        connection_id: int,
+        code: str,
+        name: str,
+        email: str,
+        package_admin_id: str,
+    ) -> Administration:
+        """Raises ``RuleViolation("code_name_taken")`` (R8) or
+        ``RuleViolation("package_administration_linked")`` (R9) when the database refuses."""
+        ...
+
+    def get(self, administration_id: int) -> Administration | None: ...
+
+    def list_for_environment(self, environment_id: int) -> Sequence[Administration]:
+        """Ordered by code, then name."""
+        ...
+
+    def list_for_connection(self, connection_id: int) -> Sequence[Administration]: ...
+
+    def find_by_code_name(
+        self, environment_id: int, code: str, name: str
+    ) -> Administration | None: ...
+
+    def find_linked(self, connection_id: int, package_admin_id: str) -> Administration | None:
+        """The administration linked to this package administration through this
+        connection, if any (R9)."""
+        ...
+
+    def replace(self, administration: Administration) -> Administration:
+        """Stores new environment, connection, code, name and package link of an existing
+        administration (a move or a relink). Same errors as ``add``."""
+        ...
+
+
+class AuthorizationFlowRepository(Protocol):
+    def add(
+        self, administration_id: int, name: str, authorizer_user_ids: Sequence[int] = ()
+    ) -> AuthorizationFlow: ...
+
+    def list_for_administration(self, administration_id: int) -> Sequence[AuthorizationFlow]: ...
+
+
+class DocumentRepository(Protocol):
+    def add(
+        self,
+        administration_id: int,
+        *,
+        filename: str,
+        content_type: str,
+        size: int,
+        sha256: str,
+        archive_store: str,
+        blob_key: str,
+        received_at: datetime,
+    ) -> Document: ...
+
+    def get(self, document_id: int) -> Document | None: ...
+
+    def list_for_administration(self, administration_id: int) -> Sequence[Document]:
+        """Ordered by id."""
+        ...
+
+
+class OfferRepository(Protocol):
+    def add(
+        self,
+        *,
+        source_environment_id: int,
+        source_connection_id: int,
+        package: AccountingPackage,
+        sender_user_id: int,
+        sender_email: str,
+        recipients: Sequence[str],
+        code_digest: str,
+        code_hint: str,
+        created_at: datetime,
+        expires_at: datetime,
+    ) -> TransferOffer: ...
+
+    def get(self, offer_id: int) -> TransferOffer | None: ...
+
+    def find_by_digest(self, code_digest: str) -> TransferOffer | None: ...
+
+    def replace_code(
+        self, offer_id: int, *, code_digest: str, code_hint: str, expires_at: datetime
+    ) -> None:
+        """A resent code: the old digest stops working at once (R5)."""
+        ...
+
+    def bind_target(
+        self, offer_id: int, *, environment_id: int, user_id: int, at: datetime
+    ) -> bool:
+        """Compare-and-set of the one environment that redeemed the code (R3, R7): true when
+        the offer had none or had this one already, false when another got it first."""
+        ...
+
+    def mark_reminded(self, offer_id: int, at: datetime) -> None: ...
+
+    def list_outgoing(self, environment_id: int) -> Sequence[TransferOffer]:
+        """Offers made by the environment, newest first."""
+        ...
+
+    def list_incoming(self, environment_id: int) -> Sequence[TransferOffer]:
+        """Offers redeemed by the environment, newest first."""
+        ...
+
+    def list_with_offered_items(self) -> Sequence[TransferOffer]:
+        """Every offer that still has an item in OFFERED (for the expiry sweep)."""
+        ...
+
+
+class OfferItemRepository(Protocol):
+    def add(self, offer_id: int, administration: Administration, at: datetime) -> OfferItem:
+        """A new item in OFFERED, with the administration's code, name and e-mail."""
+        ...
+
+    def get(self, item_id: int) -> OfferItem | None: ...
+
+    def list_for_offer(self, offer_id: int) -> Sequence[OfferItem]:
+        """Ordered by id."""
+        ...
+
+    def list_open_for_administration(self, administration_id: int) -> Sequence[OfferItem]:
+        """Items of the administration in an open status (R4)."""
+        ...
+
+    def compare_and_set(
+        self,
+        item: OfferItem,
+        to: ItemStatus,
+        *,
+        event: Event,
+        at: datetime,
+        actor_user_id: int | None = None,
+        rejection_reason: str | None = None,
+    ) -> bool:
+        """``UPDATE ... WHERE id = :id AND status = :item.status``; on success it also
+        appends one row to the status-change log. False when the row was not in the
+        expected status any more: the caller reads it again to tell the loser why."""
+        ...
+
+    def status_changes(self, item_id: int) -> Sequence[StatusChange]:
+        """The log of the item's changes, oldest first."""
+        ...
+
+
+@attrs.frozen
+class StatusChange:
+    """One row of the status-change log."""
+
+    item_id: int
+    from_status: ItemStatus | None
+    to_status: ItemStatus
+    event: str
+    actor_user_id: int | None
+    at: datetime
+
+
+class MigrationRepository(Protocol):
+    def add(
+        self,
+        item: OfferItem,
+        *,
+        target_environment_id: int,
+        target: MigrationTarget,
+        at: datetime,
+    ) -> Migration:
+        """Raises ``RuleViolation("code_name_taken")`` when an unfinished migration already
+        reserves the (code, name) in the target environment, and
+        ``RuleViolation("package_administration_linked")`` when one reserves the package
+        administration (R8, R9)."""
+        ...
+
+    def get(self, migration_id: int) -> Migration | None: ...
+
+    def get_for_item(self, item_id: int) -> Migration | None: ...
+
+    def list_unfinished_for_environment(self, environment_id: int) -> Sequence[Migration]: ...
+
+    def record_claim(self, migration_id: int, *, lease_expires_at: datetime) -> None:
+        """A worker took it: one more attempt, a lease, the failure reason cleared."""
+        ...
+
+    def record_progress(
+        self,
+        migration_id: int,
+        *,
+        documents_total: int,
+        documents_done: int,
+        bytes_total: int,
+        bytes_done: int,
+    ) -> None: ...
+
+    def record_failure(self, migration_id: int, reason: str) -> None: ...
+
+    def record_finish(self, migration_id: int, at: datetime) -> None:
+        """Finished: releases the reservation of its target."""
+        ...
+
+
+class AccessRepository(Protocol):
+    def set(self, administration_id: int, user_id: int, *, granted: bool) -> None: ...
+
+    def list_for_administration(self, administration_id: int) -> Sequence[AccessGrant]: ...
+
+    def clear_for_administration(self, administration_id: int) -> None:
+        """Nobody keeps access: a moved administration starts closed in the target (R14)."""
+        ...
+
+
+class RedeemAttemptRepository(Protocol):
+    def add_failure(self, *, user_id: int, environment_id: int, at: datetime) -> None: ...
+
+    def failures_for_user(self, user_id: int, since: datetime) -> Sequence[datetime]: ...
+
+    def failures_for_environment(
+        self, environment_id: int, since: datetime
+    ) -> Sequence[datetime]: ...
+
+
+@attrs.frozen
+class OutboxMessage:
+    """An e-mail in the outbox, with its stable id (the dispatcher's Message-ID)."""
+
+    id: int
+    email: Email
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class OutboxRepository(Protocol):
+    """The transactional outbox: an e-mail is written in the same transaction as the change
+    that causes it, and sent later by a dispatcher."""
+
+    def add(self, email: Email, at: datetime) -> OutboxMessage: ...
+
+    def list_pending(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        """Unsent messages, oldest first."""
+        ...
+
+    def list_recent(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        """All messages, newest first (the demo's Mailbox page)."""
+        ...
+
+    def mark_sent(self, message_id: int, at: datetime) -> None: ...
+
+
+class ChargeRepository(Protocol):
+    def add(self, charge: Charge) -> bool:
+        """True when the charge is new; false when this migration was charged already (R15)."""
+        ...
+
+    def list_for_environment(self, environment_id: int) -> Sequence[Charge]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository. Leaving the ``with`` block without
+    ``commit()`` rolls back."""
+
+    environments: EnvironmentRepository
+    users: UserRepository
+    connections: ConnectionRepository
+    administrations: AdministrationRepository
+    flows: AuthorizationFlowRepository
+    documents: DocumentRepository
+    offers: OfferRepository
+    items: OfferItemRepository
+    migrations: MigrationRepository
+    access: AccessRepository
+    redeem_attempts: RedeemAttemptRepository
+    outbox: OutboxRepository
+    charges: ChargeRepository
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+#: Makes a fresh unit of work; the use cases open one per action.
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+# --- the outside world -----------------------------------------------------------------------
+
+
+class AccountingConnector(Protocol):
+    """The link to one accounting package's web API."""
+
+    package: AccountingPackage
+    #: Whether the package can hold links to outside documents that a move can rewrite.
+    can_rewrite_links: bool
+
+    def list_administrations(self, connection: Connection) -> Sequence[PackageAdministration]:
+        """Every administration of the connected account, all pages followed."""
+        ...
+
+    def find_administration(
+        self, connection: Connection, package_admin_id: str
+    ) -> PackageAdministration | None:
+        """The administration with this package-side id, or ``None`` (R9)."""
+        ...
+
+    def rewrite_links(
+        self, connection: Connection, package_admin_id: str, links: Mapping[str, str]
+    ) -> int:
+        """Points the package's links from old document addresses to new ones; the number
+        rewritten. Only called when ``can_rewrite_links``."""
+        ...
+
+
+class ConnectorRegistry(Protocol):
+    """Picks the connector for a connection's package."""
+
+    def connector_for(self, connection: Connection) -> AccountingConnector: ...
+
+
+@attrs.frozen
+class StoredBlob:
+    """What an archive store reports after writing a file."""
+
+    key: str
+    sha256: str
+    size: int
+
+
+class ArchiveStore(Protocol):
+    """Where an environment's document files live."""
+
+    name: str
+
+    def write(self, stream: BinaryIO) -> StoredBlob:
+        """Stores the stream's bytes, read in chunks, and reports their digest."""
+        ...
+
+    def open(self, key: str) -> BinaryIO: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class ArchiveStores(Protocol):
+    """The archive stores by name (an environment names the one it uses)."""
+
+    def store(self, name: str) -> ArchiveStore: ...
+
+
+class Mailer(Protocol):
+    """Sends one e-mail; ``message_id`` is stable, so a resend is recognised as the same."""
+
+    def send(self, email: Email, *, message_id: str) -> None: ...
+
+
+class Billing(Protocol):
+    """Bills a charge to the platform's invoicing; must accept the same charge twice."""
+
+    def charge(self, charge: Charge) -> None: ...
+
+
+class JobQueue(Protocol):
+    """Wakes a worker for a migration. The database is the truth: losing a wake-up costs
+    time, not data, and enqueuing the same migration twice runs it once."""
+
+    def enqueue_migration(self, migration_id: int) -> None: ...

@@ -1,0 +1,46 @@
+"""What every use case is given: the ports and the policy values."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import attrs
+
+from migrationkit.domain.rules import LockoutPolicy
+from migrationkit.ports import Clock, ConnectorRegistry, JobQueue, UnitOfWorkFactory
+
+#: The shortest server secret accepted for the transfer codes' keyed digests.
+MIN_SECRET_BYTES = 32
+
+
+def _long_enough(_: object, __: attrs.Attribute[bytes], value: bytes) -> None:
+    if len(value) < MIN_SECRET_BYTES:
+        raise ValueError(f"the code secret needs at least {MIN_SECRET_BYTES} bytes")
+
+
+@attrs.frozen
+class Policy:
+    """The product's adjustable numbers, and the server's secret for transfer codes."""
+
+    code_secret: bytes = attrs.field(repr=False, validator=_long_enough)
+    #: R6: how long a transfer code stays valid.
+    offer_valid_for: timedelta = timedelta(days=15)
+    #: How long before expiry the recipients get a reminder.
+    reminder_before: timedelta = timedelta(days=3)
+    #: R7: wrong codes that lock redeeming, and for how long.
+    lockout: LockoutPolicy = LockoutPolicy()
+    #: How long a worker's claim on a migration lasts without a heartbeat.
+    lease_for: timedelta = timedelta(minutes=2)
+    #: Where the portal is, for the links in e-mails.
+    portal_url: str = "http://localhost:5000"
+
+
+@attrs.frozen
+class Dependencies:
+    """The ports wired by ``migrationkit.bootstrap`` (or by an embedding backend)."""
+
+    uow: UnitOfWorkFactory
+    connectors: ConnectorRegistry
+    queue: JobQueue
+    clock: Clock
+    policy: Policy

@@ -111,8 +111,7 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     # R8 / R9
     "code_name_taken": (
         "Omgeving {environment} heeft al een administratie met code {code} en naam {name}.",
-        "Environment {environment} already has an administration with code {code} "
-        "and name {name}.",
+        "Environment {environment} already has an administration with code {code} and name {name}.",
     ),
     "package_administration_missing": (
         "Administratie {package_admin_id} bestaat niet in de koppeling {connection}. "
@@ -222,7 +221,7 @@ class MigrationError(Exception):
     ``str(error)`` is the Dutch message; ``message("en")`` gives the English one.
     """
 
-    def __init__(self, code: str, **params: object) -> None:
+    def __init__(self, code: str, /, **params: object) -> None:
         if code not in MESSAGES:
             raise KeyError(f"unknown error code {code!r}")
         self.code = code

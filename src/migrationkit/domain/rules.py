@@ -20,11 +20,14 @@ from migrationkit.domain.errors import (
     RuleViolation,
 )
 from migrationkit.domain.model import (
+    AccountingPackage,
     Administration,
     AuthorizationFlow,
+    Charge,
     Connection,
     Environment,
     ItemStatus,
+    Migration,
     OfferItem,
     PackageAdministration,
     TransferOffer,
@@ -49,19 +52,17 @@ def require_super_user(user: User, environment_id: int) -> None:
         raise NotAllowed("not_super_user")
 
 
-def require_same_package(administration: Administration, target: Connection) -> None:
-    """R2: an administration only goes to a connection of the same package."""
-    if administration.package is not target.package:
+def require_same_package(package: AccountingPackage, target: Connection) -> None:
+    """R2: an administration of ``package`` only goes to a connection of the same package."""
+    if package is not target.package:
         raise RuleViolation(
             "package_mismatch",
-            source_package=administration.package.label,
+            source_package=package.label,
             target_package=target.package.label,
         )
 
 
-def require_one_source(
-    connection: Connection, administrations: Sequence[Administration]
-) -> None:
+def require_one_source(connection: Connection, administrations: Sequence[Administration]) -> None:
     """R3: an offer holds one or more administrations, all from its one source connection."""
     if not administrations:
         raise InvalidInput("no_administrations")
@@ -115,27 +116,40 @@ def require_not_expired(offer: TransferOffer, now: datetime) -> None:
         raise RuleViolation("code_expired", expired_at=show_moment(offer.expires_at))
 
 
-def require_may_redeem(
-    user: User,
-    environment: Environment,
-    offer: TransferOffer,
-    *,
-    accepted_terms: bool,
-    accepted_costs: bool,
+def require_may_take_in(
+    user: User, environment: Environment, *, accepted_terms: bool, accepted_costs: bool
 ) -> None:
-    """R7: a super user of another environment with a subscription, who accepted the terms
-    and the costs; and a code redeemed by one environment stays with it (R3)."""
+    """R7: taking in needs a super user of an environment with a subscription, who accepted
+    the terms and the costs. Checked before the code is looked at, so these refusals cost no
+    attempt against the lockout."""
     require_super_user(user, environment.id)
-    if environment.id == offer.source_environment_id:
-        raise RuleViolation("own_environment")
     if not environment.has_subscription:
         raise RuleViolation("no_subscription", environment=environment.name)
     if not accepted_terms:
         raise InvalidInput("terms_not_accepted")
     if not accepted_costs:
         raise InvalidInput("costs_not_accepted")
+
+
+def require_redeemable(
+    offer: TransferOffer, items: Sequence[OfferItem], environment: Environment, now: datetime
+) -> None:
+    """R3, R6, R7: a code goes to another environment than the sender's, to one environment
+    only, before it expires, while something in it is still open."""
+    if environment.id == offer.source_environment_id:
+        raise RuleViolation("own_environment")
     if offer.target_environment_id not in (None, environment.id):
         raise RuleViolation("code_used")
+    statuses = {item.status for item in items}
+    if statuses == {ItemStatus.WITHDRAWN}:
+        raise RuleViolation("code_withdrawn")
+    if ItemStatus.OFFERED in statuses:
+        require_not_expired(offer, now)
+    elif offer.target_environment_id is None:
+        # Nothing offered and never redeemed: withdrawn, rejected or expired items only.
+        if ItemStatus.EXPIRED in statuses:
+            require_not_expired(offer, now)
+        raise RuleViolation("code_nothing_open")
 
 
 def require_unique_code_name(
@@ -175,9 +189,7 @@ def require_package_administration_available(
             administration.connection_id == connection.id
             and administration.package_admin_id == found.package_admin_id
         ):
-            raise RuleViolation(
-                "package_administration_linked", code=found.code, name=found.name
-            )
+            raise RuleViolation("package_administration_linked", code=found.code, name=found.name)
     return found
 
 
@@ -231,6 +243,17 @@ def moved_administration(
     )
 
 
+def charge_for(migration: Migration, at: datetime) -> Charge:
+    """R15: exactly one charge per moved administration, billed to the target environment;
+    keyed by the migration, so finishing twice cannot bill twice."""
+    return Charge(
+        migration_id=migration.id,
+        environment_id=migration.target_environment_id,
+        administration_id=migration.administration_id,
+        charged_at=at,
+    )
+
+
 def require_relink(
     user: User,
     administration: Administration,
@@ -242,7 +265,7 @@ def require_relink(
     require_super_user(user, administration.environment_id)
     if target.environment_id != administration.environment_id:
         raise NotAllowed("not_your_environment")
-    require_same_package(administration, target)
+    require_same_package(administration.package, target)
     if (
         administration.connection_id == target.id
         and administration.package_admin_id == package_administration.package_admin_id

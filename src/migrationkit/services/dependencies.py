@@ -28,7 +28,7 @@ class Policy:
     #: How long before expiry the recipients get a reminder.
     reminder_before: timedelta = timedelta(days=3)
     #: R7: wrong codes that lock redeeming, and for how long.
-    lockout: LockoutPolicy = LockoutPolicy()
+    lockout: LockoutPolicy = attrs.field(factory=LockoutPolicy)
     #: How long a worker's claim on a migration lasts without a heartbeat.
     lease_for: timedelta = timedelta(minutes=2)
     #: Where the portal is, for the links in e-mails.

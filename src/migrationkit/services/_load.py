@@ -1,0 +1,78 @@
+"""Loading what a use case acts on, refusing what is missing or belongs elsewhere."""
+
+from __future__ import annotations
+
+from migrationkit.domain.errors import NotAllowed, NotFound
+from migrationkit.domain.model import (
+    Administration,
+    Connection,
+    Environment,
+    Migration,
+    OfferItem,
+    TransferOffer,
+    User,
+)
+from migrationkit.domain.rules import require_super_user
+from migrationkit.ports import UnitOfWork
+
+
+def user(uow: UnitOfWork, user_id: int) -> User:
+    found = uow.users.get(user_id)
+    if found is None:
+        raise NotFound("unknown_user")
+    return found
+
+
+def super_user(uow: UnitOfWork, user_id: int) -> User:
+    """R1: the acting user, who must be a super user of their own environment."""
+    actor = user(uow, user_id)
+    require_super_user(actor, actor.environment_id)
+    return actor
+
+
+def environment(uow: UnitOfWork, environment_id: int) -> Environment:
+    found = uow.environments.get(environment_id)
+    if found is None:
+        raise NotFound("unknown_environment")
+    return found
+
+
+def connection(uow: UnitOfWork, connection_id: int, environment_id: int) -> Connection:
+    """A connection of the given environment; another environment's is refused."""
+    found = uow.connections.get(connection_id)
+    if found is None:
+        raise NotFound("unknown_connection")
+    if found.environment_id != environment_id:
+        raise NotAllowed("not_your_environment")
+    return found
+
+
+def administration(uow: UnitOfWork, administration_id: int, environment_id: int) -> Administration:
+    """An administration of the given environment; another environment's is refused."""
+    found = uow.administrations.get(administration_id)
+    if found is None:
+        raise NotFound("unknown_administration")
+    if found.environment_id != environment_id:
+        raise NotAllowed("not_your_environment")
+    return found
+
+
+def offer(uow: UnitOfWork, offer_id: int) -> TransferOffer:
+    found = uow.offers.get(offer_id)
+    if found is None:
+        raise NotFound("unknown_offer")
+    return found
+
+
+def item(uow: UnitOfWork, item_id: int) -> OfferItem:
+    found = uow.items.get(item_id)
+    if found is None:
+        raise NotFound("unknown_item")
+    return found
+
+
+def migration(uow: UnitOfWork, migration_id: int) -> Migration:
+    found = uow.migrations.get(migration_id)
+    if found is None:
+        raise NotFound("unknown_migration")
+    return found

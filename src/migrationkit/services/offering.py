@@ -1,0 +1,318 @@
+"""The sender's side: check, offer, withdraw, resend, and the outgoing overview."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from functools import partial
+
+import attrs
+
+from migrationkit.domain import codes
+from migrationkit.domain.dates import show_date
+from migrationkit.domain.errors import InvalidInput, MigrationError, RuleViolation
+from migrationkit.domain.machine import Event
+from migrationkit.domain.model import (
+    Administration,
+    Connection,
+    ItemStatus,
+    OfferItem,
+    TransferOffer,
+)
+from migrationkit.domain.rules import (
+    clean_search,
+    displayed_status,
+    expiry_of,
+    require_no_authorizers_in_flow,
+    require_not_in_open_offer,
+    require_one_source,
+    require_sender,
+    require_valid_recipients,
+)
+from migrationkit.ports import UnitOfWork
+from migrationkit.services import _emails, _load
+from migrationkit.services._search import matches
+from migrationkit.services._transitions import change_status
+from migrationkit.services.dependencies import Dependencies
+
+
+@attrs.frozen
+class Check:
+    """One line of a pre-flight report: which rule, and the refusal if it does not pass."""
+
+    rule: str
+    title_nl: str
+    title_en: str
+    error: MigrationError | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None
+
+
+@attrs.frozen
+class AdministrationChecks:
+    administration: Administration
+    checks: tuple[Check, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+
+@attrs.frozen
+class OfferPreflight:
+    """The checklist's verdicts for each administration, before anything is sent."""
+
+    connection: Connection
+    administrations: tuple[AdministrationChecks, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(entry.passed for entry in self.administrations)
+
+    def first_error(self) -> MigrationError | None:
+        for entry in self.administrations:
+            for check in entry.checks:
+                if check.error is not None:
+                    return check.error
+        return None
+
+
+@attrs.frozen
+class OfferReceipt:
+    """What the confirmation page shows once: the code in full, and where it went."""
+
+    offer: TransferOffer
+    items: tuple[OfferItem, ...]
+    code: str
+
+
+@attrs.frozen
+class OutgoingRow:
+    """A row of "Administraties die al ter migratie zijn aangeboden"."""
+
+    item_id: int
+    offer_id: int
+    offered_at: datetime
+    administration_code: str
+    administration_name: str
+    administration_email: str
+    recipients: tuple[str, ...]
+    expires_at: datetime
+    masked_code: str
+    status: ItemStatus
+    rejection_reason: str | None
+
+    @property
+    def can_withdraw(self) -> bool:
+        """R12: only while Aangeboden."""
+        return self.status is ItemStatus.OFFERED
+
+
+def _check(rule: str, title_nl: str, title_en: str, run: Callable[[], None]) -> Check:
+    """Runs a rule and keeps its refusal as the verdict."""
+    try:
+        run()
+    except MigrationError as error:
+        return Check(rule, title_nl, title_en, error)
+    return Check(rule, title_nl, title_en)
+
+
+def _preflight(
+    uow: UnitOfWork, connection: Connection, administrations: Sequence[Administration]
+) -> OfferPreflight:
+    require_one_source(connection, administrations)
+    entries = []
+    for administration in administrations:
+        open_items = uow.items.list_open_for_administration(administration.id)
+        flows = uow.flows.list_for_administration(administration.id)
+        entries.append(
+            AdministrationChecks(
+                administration,
+                (
+                    _check(
+                        "R4",
+                        "Staat niet al in een openstaand migratieverzoek",
+                        "Not already in an open migration request",
+                        partial(require_not_in_open_offer, administration, open_items),
+                    ),
+                    _check(
+                        "R10",
+                        "Geen autorisatoren in een autorisatieflow",
+                        "No authorizers in an authorization flow",
+                        partial(require_no_authorizers_in_flow, administration, flows),
+                    ),
+                ),
+            )
+        )
+    return OfferPreflight(connection, tuple(entries))
+
+
+def _administrations(
+    uow: UnitOfWork, administration_ids: Sequence[int], environment_id: int
+) -> list[Administration]:
+    return [_load.administration(uow, i, environment_id) for i in administration_ids]
+
+
+def preflight_offer(
+    deps: Dependencies, *, actor_id: int, connection_id: int, administration_ids: Sequence[int]
+) -> OfferPreflight:
+    """The checklist for an offer, as a report: every check and its verdict (R1-R4, R10)."""
+    with deps.uow() as uow:
+        actor = _load.super_user(uow, actor_id)
+        connection = _load.connection(uow, connection_id, actor.environment_id)
+        administrations = _administrations(uow, administration_ids, actor.environment_id)
+        return _preflight(uow, connection, administrations)
+
+
+def offerable_administrations(
+    deps: Dependencies, *, actor_id: int, connection_id: int
+) -> tuple[Administration, ...]:
+    """The administrations of a connection that can be offered now (not in an open offer)."""
+    with deps.uow() as uow:
+        actor = _load.super_user(uow, actor_id)
+        connection = _load.connection(uow, connection_id, actor.environment_id)
+        return tuple(
+            administration
+            for administration in uow.administrations.list_for_connection(connection.id)
+            if not uow.items.list_open_for_administration(administration.id)
+        )
+
+
+def offer_administrations(
+    deps: Dependencies,
+    *,
+    actor_id: int,
+    connection_id: int,
+    administration_ids: Sequence[int],
+    recipients: Sequence[str],
+    accepted_terms: bool,
+) -> OfferReceipt:
+    """Offers administrations of one connection to another environment (R1-R5, R10).
+
+    The code goes to the recipients, with a copy to the sender, through the outbox; the
+    receipt holds the full code, which is never stored and never shown again.
+    """
+    addresses = require_valid_recipients(recipients)
+    if not accepted_terms:
+        raise InvalidInput("terms_not_accepted")
+    with deps.uow() as uow:
+        actor = _load.super_user(uow, actor_id)
+        connection = _load.connection(uow, connection_id, actor.environment_id)
+        administrations = _administrations(uow, administration_ids, actor.environment_id)
+        error = _preflight(uow, connection, administrations).first_error()
+        if error is not None:
+            raise error
+        # The sender's own address is pre-filled in the form; the sender gets the copy.
+        to = tuple(a for a in addresses if a.lower() != actor.email.lower())
+        require_valid_recipients(to)
+        code = codes.new_code()
+        normalised = codes.normalise_code(code)
+        now = deps.clock.now()
+        offer = uow.offers.add(
+            source_environment_id=actor.environment_id,
+            source_connection_id=connection.id,
+            package=connection.package,
+            sender_user_id=actor.id,
+            sender_email=actor.email,
+            recipients=to,
+            code_digest=codes.digest_code(normalised, deps.policy.code_secret),
+            code_hint=codes.code_hint(normalised),
+            created_at=now,
+            expires_at=expiry_of(now, deps.policy.offer_valid_for),
+        )
+        items = tuple(uow.items.add(offer.id, a, now) for a in administrations)
+        uow.outbox.add(_emails.offer_code(offer, items, code, deps.policy.portal_url), now)
+        uow.commit()
+    return OfferReceipt(offer, items, code)
+
+
+def withdraw_item(deps: Dependencies, *, actor_id: int, item_id: int) -> OfferItem:
+    """Intrekken: the sender takes an item back while it is Aangeboden (R12)."""
+    with deps.uow() as uow:
+        actor = _load.user(uow, actor_id)
+        item = _load.item(uow, item_id)
+        offer = _load.offer(uow, item.offer_id)
+        require_sender(offer, actor)
+        now = deps.clock.now()
+        item = change_status(uow, item, Event.WITHDRAW, at=now, offer=offer, actor_user_id=actor.id)
+        uow.outbox.add(_emails.withdrawn(offer, item), now)
+        uow.commit()
+    return item
+
+
+def resend_code(deps: Dependencies, *, actor_id: int, offer_id: int) -> OfferReceipt:
+    """A new code for an offer while any of its items is Aangeboden; the old one dies (R5).
+
+    The new code is valid for the full period again, counted from now.
+    """
+    with deps.uow() as uow:
+        actor = _load.user(uow, actor_id)
+        offer = _load.offer(uow, offer_id)
+        require_sender(offer, actor)
+        now = deps.clock.now()
+        items = uow.items.list_for_offer(offer.id)
+        offered = tuple(
+            item for item in items if displayed_status(item, offer, now) is ItemStatus.OFFERED
+        )
+        if not offered:
+            raise RuleViolation("no_open_items")
+        code = codes.new_code()
+        normalised = codes.normalise_code(code)
+        expires_at = expiry_of(now, deps.policy.offer_valid_for)
+        uow.offers.replace_code(
+            offer.id,
+            code_digest=codes.digest_code(normalised, deps.policy.code_secret),
+            code_hint=codes.code_hint(normalised),
+            expires_at=expires_at,
+        )
+        offer = _load.offer(uow, offer.id)
+        uow.outbox.add(_emails.offer_code(offer, offered, code, deps.policy.portal_url), now)
+        uow.commit()
+    return OfferReceipt(offer, offered, code)
+
+
+def outgoing_overview(
+    deps: Dependencies, *, actor_id: int, search: str | None = None
+) -> tuple[OutgoingRow, ...]:
+    """The administrations the actor's environment offered, newest first, filtered by a
+    search over every column."""
+    term = clean_search(search)
+    with deps.uow() as uow:
+        actor = _load.super_user(uow, actor_id)
+        now = deps.clock.now()
+        rows = [
+            OutgoingRow(
+                item_id=item.id,
+                offer_id=offer.id,
+                offered_at=offer.created_at,
+                administration_code=item.code,
+                administration_name=item.name,
+                administration_email=item.email,
+                recipients=offer.recipients,
+                expires_at=offer.expires_at,
+                masked_code=codes.mask_code(offer.code_hint),
+                status=displayed_status(item, offer, now),
+                rejection_reason=item.rejection_reason,
+            )
+            for offer in uow.offers.list_outgoing(actor.environment_id)
+            for item in uow.items.list_for_offer(offer.id)
+        ]
+    return tuple(
+        row
+        for row in rows
+        if matches(
+            term,
+            show_date(row.offered_at),
+            row.administration_code,
+            row.administration_name,
+            row.administration_email,
+            *row.recipients,
+            show_date(row.expires_at),
+            row.masked_code,
+            row.status.label_nl,
+            row.status.label_en,
+            row.rejection_reason or "",
+        )
+    )

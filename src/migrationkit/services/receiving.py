@@ -1,0 +1,393 @@
+"""The recipient's side: redeem a code, reject, choose targets, start, retry, overview."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+import attrs
+
+from migrationkit.domain import codes
+from migrationkit.domain.dates import show_date
+from migrationkit.domain.errors import InvalidInput, RuleViolation
+from migrationkit.domain.machine import Event
+from migrationkit.domain.model import (
+    AccountingPackage,
+    Connection,
+    ItemStatus,
+    Migration,
+    MigrationTarget,
+    OfferItem,
+    PackageAdministration,
+    TransferOffer,
+    User,
+)
+from migrationkit.domain.rules import (
+    clean_reason,
+    clean_search,
+    displayed_status,
+    require_may_take_in,
+    require_package_administration_available,
+    require_recipient,
+    require_redeemable,
+    require_same_package,
+    require_unique_code_name,
+)
+from migrationkit.ports import UnitOfWork
+from migrationkit.services import _emails, _load
+from migrationkit.services._search import matches
+from migrationkit.services._transitions import change_status
+from migrationkit.services.dependencies import Dependencies
+
+log = logging.getLogger(__name__)
+
+
+@attrs.frozen
+class RedeemedOffer:
+    """What a redeemed code opens: the offer and its items, with their statuses now."""
+
+    offer: TransferOffer
+    items: tuple[OfferItem, ...]
+    source_environment_name: str
+
+    @property
+    def selectable(self) -> tuple[OfferItem, ...]:
+        """The items that can still be rejected or started."""
+        return tuple(item for item in self.items if item.status is ItemStatus.OFFERED)
+
+
+@attrs.frozen
+class IncomingRow:
+    """A row of "Administraties die klaar staan om gemigreerd te worden"."""
+
+    item_id: int
+    offer_id: int
+    offered_at: datetime
+    administration_code: str
+    administration_name: str
+    package: AccountingPackage
+    source_environment_name: str
+    status: ItemStatus
+    migration: Migration | None
+    rejection_reason: str | None
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status is ItemStatus.FAILED
+
+
+@attrs.frozen
+class TargetChoice:
+    """The recipient's choice for one item: which connection, which package administration."""
+
+    item_id: int
+    connection_id: int
+    package_admin_id: str
+
+
+def _failures_locked(deps: Dependencies, uow: UnitOfWork, user: User, now: datetime) -> None:
+    """R7: too many wrong codes by this user or into this environment lock redeeming."""
+    since = now - deps.policy.lockout.window
+    for failures in (
+        uow.redeem_attempts.failures_for_user(user.id, since),
+        uow.redeem_attempts.failures_for_environment(user.environment_id, since),
+    ):
+        deps.policy.lockout.require_unlocked(failures, now)
+
+
+def redeem_code(
+    deps: Dependencies,
+    *,
+    actor_id: int,
+    code: str,
+    accepted_terms: bool,
+    accepted_costs: bool,
+) -> RedeemedOffer:
+    """Enters a transfer code: binds the offer to the actor's environment (R3, R5-R7).
+
+    A wrong code is recorded and counts towards the lockout; during a lockout every code,
+    the right one too, gets the lockout's answer.
+    """
+    with deps.uow() as uow:
+        actor = _load.user(uow, actor_id)
+        environment = _load.environment(uow, actor.environment_id)
+        require_may_take_in(
+            actor, environment, accepted_terms=accepted_terms, accepted_costs=accepted_costs
+        )
+        now = deps.clock.now()
+        _failures_locked(deps, uow, actor, now)
+        try:
+            digest = codes.digest_code(codes.normalise_code(code), deps.policy.code_secret)
+        except InvalidInput:
+            digest = None
+        offer = None if digest is None else uow.offers.find_by_digest(digest)
+        if offer is None or digest is None or not codes.digests_match(offer.code_digest, digest):
+            uow.redeem_attempts.add_failure(user_id=actor.id, environment_id=environment.id, at=now)
+            uow.commit()
+            if digest is None:
+                raise InvalidInput("code_malformed", length=codes.LENGTH)
+            raise RuleViolation("code_unknown")
+        require_redeemable(offer, uow.items.list_for_offer(offer.id), environment, now)
+        if not uow.offers.bind_target(
+            offer.id, environment_id=environment.id, user_id=actor.id, at=now
+        ):
+            raise RuleViolation("code_used")
+        source = _load.environment(uow, offer.source_environment_id)
+        offer = _load.offer(uow, offer.id)
+        items = tuple(
+            attrs.evolve(item, status=displayed_status(item, offer, now))
+            for item in uow.items.list_for_offer(offer.id)
+        )
+        uow.commit()
+    return RedeemedOffer(offer, items, source.name)
+
+
+def redeemed_offer(deps: Dependencies, *, actor_id: int, offer_id: int) -> RedeemedOffer:
+    """An offer the actor's environment redeemed earlier, as ``redeem_code`` showed it."""
+    with deps.uow() as uow:
+        actor = _load.user(uow, actor_id)
+        offer = _load.offer(uow, offer_id)
+        require_recipient(offer, actor)
+        now = deps.clock.now()
+        items = tuple(
+            attrs.evolve(item, status=displayed_status(item, offer, now))
+            for item in uow.items.list_for_offer(offer.id)
+        )
+        source = _load.environment(uow, offer.source_environment_id)
+    return RedeemedOffer(offer, items, source.name)
+
+
+def _chosen_items(
+    uow: UnitOfWork, offer: TransferOffer, item_ids: Sequence[int]
+) -> list[OfferItem]:
+    chosen = []
+    for item_id in item_ids:
+        item = _load.item(uow, item_id)
+        if item.offer_id != offer.id:
+            raise RuleViolation("unknown_item")
+        if item in chosen:
+            raise InvalidInput("duplicate_administration", code=item.code, name=item.name)
+        chosen.append(item)
+    return chosen
+
+
+def reject_items(
+    deps: Dependencies,
+    *,
+    actor_id: int,
+    offer_id: int,
+    item_ids: Sequence[int] | None = None,
+    reason: str | None = None,
+) -> tuple[OfferItem, ...]:
+    """Afwijzen: the recipient refuses the whole request (``item_ids`` None) or some items,
+    with an optional reason; the sender is e-mailed (R11). All or nothing."""
+    why = clean_reason(reason)
+    with deps.uow() as uow:
+        actor = _load.user(uow, actor_id)
+        offer = _load.offer(uow, offer_id)
+        require_recipient(offer, actor)
+        now = deps.clock.now()
+        if item_ids is None:
+            chosen = [
+                item
+                for item in uow.items.list_for_offer(offer.id)
+                if displayed_status(item, offer, now) is ItemStatus.OFFERED
+            ]
+            if not chosen:
+                raise RuleViolation("no_open_items")
+        else:
+            chosen = _chosen_items(uow, offer, item_ids)
+            if not chosen:
+                raise InvalidInput("no_administrations")
+        rejected = tuple(
+            change_status(
+                uow,
+                item,
+                Event.REJECT,
+                at=now,
+                offer=offer,
+                actor_user_id=actor.id,
+                rejection_reason=why,
+            )
+            for item in chosen
+        )
+        uow.outbox.add(_emails.rejected(offer, rejected, why), now)
+        uow.commit()
+    return rejected
+
+
+def available_package_administrations(
+    deps: Dependencies, *, actor_id: int, connection_id: int
+) -> tuple[PackageAdministration, ...]:
+    """The package administrations of one of the actor's connections that are not linked in
+    the environment yet: what the recipient can choose as a target (R9)."""
+    with deps.uow() as uow:
+        actor = _load.super_user(uow, actor_id)
+        connection = _load.connection(uow, connection_id, actor.environment_id)
+        linked = {
+            a.package_admin_id for a in uow.administrations.list_for_connection(connection.id)
+        }
+    listed = deps.connectors.connector_for(connection).list_administrations(connection)
+    return tuple(pa for pa in listed if pa.package_admin_id not in linked)
+
+
+@attrs.frozen
+class _Planned:
+    item: OfferItem
+    connection: Connection
+    package_administration: PackageAdministration | None
+    choice: TargetChoice
+
+
+def _plan(
+    deps: Dependencies, actor_id: int, offer_id: int, choices: Sequence[TargetChoice]
+) -> list[_Planned]:
+    """Checks what the database can tell, then asks the package (outside any transaction)
+    whether each chosen administration exists (R2, R9)."""
+    if not choices:
+        raise InvalidInput("no_administrations")
+    with deps.uow() as uow:
+        actor = _load.user(uow, actor_id)
+        offer = _load.offer(uow, offer_id)
+        require_recipient(offer, actor)
+        items = _chosen_items(uow, offer, [choice.item_id for choice in choices])
+        pairs = []
+        for item, choice in zip(items, choices, strict=True):
+            connection = _load.connection(uow, choice.connection_id, actor.environment_id)
+            require_same_package(offer.package, connection)
+            pairs.append((item, connection, choice))
+    return [
+        _Planned(
+            item,
+            connection,
+            deps.connectors.connector_for(connection).find_administration(
+                connection, choice.package_admin_id
+            ),
+            choice,
+        )
+        for item, connection, choice in pairs
+    ]
+
+
+def start_migrations(
+    deps: Dependencies, *, actor_id: int, offer_id: int, choices: Sequence[TargetChoice]
+) -> tuple[Migration, ...]:
+    """Start migratie: each chosen item goes to In de wachtrij with its target, and one job
+    per migration is enqueued after the commit (R2, R8, R9, R13). All or nothing.
+
+    If the queue is unreachable the start still stands: the database holds it, and the
+    sweeper enqueues whatever should run and is not.
+    """
+    planned = _plan(deps, actor_id, offer_id, choices)
+    with deps.uow() as uow:
+        actor = _load.user(uow, actor_id)
+        offer = _load.offer(uow, offer_id)
+        require_recipient(offer, actor)
+        environment = _load.environment(uow, actor.environment_id)
+        now = deps.clock.now()
+        migrations = []
+        started = []
+        for plan in planned:
+            found = require_package_administration_available(
+                plan.connection,
+                plan.choice.package_admin_id,
+                plan.package_administration,
+                uow.administrations.list_for_connection(plan.connection.id),
+            )
+            existing = uow.administrations.find_by_code_name(environment.id, found.code, found.name)
+            require_unique_code_name(
+                environment, found.code, found.name, [existing] if existing else []
+            )
+            item = change_status(
+                uow,
+                _load.item(uow, plan.item.id),
+                Event.START,
+                at=now,
+                offer=offer,
+                actor_user_id=actor.id,
+            )
+            started.append(item)
+            migrations.append(
+                uow.migrations.add(
+                    item,
+                    target_environment_id=environment.id,
+                    target=MigrationTarget(
+                        connection_id=plan.connection.id,
+                        package_admin_id=found.package_admin_id,
+                        code=found.code,
+                        name=found.name,
+                    ),
+                    at=now,
+                )
+            )
+        uow.outbox.add(_emails.started(offer, started), now)
+        uow.commit()
+    for migration in migrations:
+        _wake(deps, migration.id)
+    return tuple(migrations)
+
+
+def _wake(deps: Dependencies, migration_id: int) -> None:
+    """Asks the queue to run a migration; a lost wake-up is made good by the sweeper."""
+    try:
+        deps.queue.enqueue_migration(migration_id)
+    except Exception:  # the queue is a signal, not the truth: never undo a recorded start
+        log.warning("could not enqueue migration %s; the sweeper will", migration_id, exc_info=True)
+
+
+def retry_migration(deps: Dependencies, *, actor_id: int, migration_id: int) -> Migration:
+    """Mislukt -> In de wachtrij: the recipient tries again; the move resumes where it
+    stopped (R13)."""
+    with deps.uow() as uow:
+        actor = _load.user(uow, actor_id)
+        migration = _load.migration(uow, migration_id)
+        item = _load.item(uow, migration.item_id)
+        require_recipient(_load.offer(uow, item.offer_id), actor)
+        change_status(uow, item, Event.RETRY, at=deps.clock.now(), actor_user_id=actor.id)
+        uow.commit()
+    _wake(deps, migration.id)
+    return migration
+
+
+def incoming_overview(
+    deps: Dependencies, *, actor_id: int, search: str | None = None
+) -> tuple[IncomingRow, ...]:
+    """The administrations offered to the actor's environment, newest first, filtered by a
+    search over every column."""
+    term = clean_search(search)
+    with deps.uow() as uow:
+        actor = _load.super_user(uow, actor_id)
+        now = deps.clock.now()
+        rows = []
+        for offer in uow.offers.list_incoming(actor.environment_id):
+            source = _load.environment(uow, offer.source_environment_id)
+            for item in uow.items.list_for_offer(offer.id):
+                rows.append(
+                    IncomingRow(
+                        item_id=item.id,
+                        offer_id=offer.id,
+                        offered_at=offer.created_at,
+                        administration_code=item.code,
+                        administration_name=item.name,
+                        package=offer.package,
+                        source_environment_name=source.name,
+                        status=displayed_status(item, offer, now),
+                        migration=uow.migrations.get_for_item(item.id),
+                        rejection_reason=item.rejection_reason,
+                    )
+                )
+    return tuple(
+        row
+        for row in rows
+        if matches(
+            term,
+            show_date(row.offered_at),
+            row.administration_code,
+            row.administration_name,
+            row.package.label,
+            row.source_environment_name,
+            row.status.label_nl,
+            row.status.label_en,
+        )
+    )

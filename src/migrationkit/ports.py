@@ -168,7 +168,8 @@ class OfferRepository(Protocol):
     def replace_code(
         self, offer_id: int, *, code_digest: str, code_hint: str, expires_at: datetime
     ) -> None:
-        """A resent code: the old digest stops working at once (R5)."""
+        """A resent code: the old digest stops working at once (R5), the expiry moves, and
+        a new reminder will be due."""
         ...
 
     def bind_target(

@@ -30,6 +30,13 @@ def super_user(uow: UnitOfWork, user_id: int) -> User:
     return actor
 
 
+def redeemer(uow: UnitOfWork, offer: TransferOffer) -> User:
+    """The super user who redeemed the offer's code: the recipient of its migrations."""
+    if offer.redeemed_by_user_id is None:
+        raise NotAllowed("not_recipient")
+    return user(uow, offer.redeemed_by_user_id)
+
+
 def environment(uow: UnitOfWork, environment_id: int) -> Environment:
     found = uow.environments.get(environment_id)
     if found is None:

@@ -1,0 +1,89 @@
+"""The use cases. Each takes ``Dependencies`` first and keyword arguments after; each opens
+its own unit of work, and either does all it says or changes nothing and raises a
+``MigrationError`` with a stable code."""
+
+from migrationkit.services.administrations import (
+    AdministrationRow,
+    UserAccess,
+    has_access,
+    list_access,
+    list_administrations,
+    relink_administration,
+    set_access,
+)
+from migrationkit.services.dependencies import Dependencies, Policy
+from migrationkit.services.expiry import SweepReport, sweep_offers
+from migrationkit.services.moving import (
+    Progress,
+    claim_migration,
+    complete_migration,
+    fail_migration,
+    migration_progress,
+    record_progress,
+)
+from migrationkit.services.offering import (
+    AdministrationChecks,
+    Check,
+    OfferPreflight,
+    OfferReceipt,
+    OutgoingRow,
+    offer_administrations,
+    offerable_administrations,
+    outgoing_overview,
+    preflight_offer,
+    resend_code,
+    withdraw_item,
+)
+from migrationkit.services.receiving import (
+    IncomingRow,
+    RedeemedOffer,
+    TargetChoice,
+    available_package_administrations,
+    incoming_overview,
+    redeem_code,
+    redeemed_offer,
+    reject_items,
+    retry_migration,
+    start_migrations,
+)
+
+__all__ = [
+    "AdministrationChecks",
+    "AdministrationRow",
+    "Check",
+    "Dependencies",
+    "IncomingRow",
+    "OfferPreflight",
+    "OfferReceipt",
+    "OutgoingRow",
+    "Policy",
+    "Progress",
+    "RedeemedOffer",
+    "SweepReport",
+    "TargetChoice",
+    "UserAccess",
+    "available_package_administrations",
+    "claim_migration",
+    "complete_migration",
+    "fail_migration",
+    "has_access",
+    "incoming_overview",
+    "list_access",
+    "list_administrations",
+    "migration_progress",
+    "offer_administrations",
+    "offerable_administrations",
+    "outgoing_overview",
+    "preflight_offer",
+    "record_progress",
+    "redeem_code",
+    "redeemed_offer",
+    "reject_items",
+    "relink_administration",
+    "resend_code",
+    "retry_migration",
+    "set_access",
+    "start_migrations",
+    "sweep_offers",
+    "withdraw_item",
+]

@@ -1,0 +1,158 @@
+"""The Administraties tab: the list, internal migration (relink) and access per user."""
+
+from __future__ import annotations
+
+import attrs
+
+from migrationkit.domain.errors import NotAllowed
+from migrationkit.domain.model import (
+    AccessGrant,
+    Administration,
+    Connection,
+    ItemStatus,
+    User,
+)
+from migrationkit.domain.rules import (
+    require_package_administration_available,
+    require_relink,
+    require_unique_code_name,
+)
+from migrationkit.services import _load
+from migrationkit.services.dependencies import Dependencies
+
+
+@attrs.frozen
+class AdministrationRow:
+    """A row of the Administraties tab."""
+
+    administration: Administration
+    connection: Connection
+    #: The status of its open offer, if any: Aangeboden, In de wachtrij, Aan het verwerken...
+    offer_status: ItemStatus | None
+
+    @property
+    def is_moving(self) -> bool:
+        """While it moves its users can no longer change it (DESIGN, step 5)."""
+        return self.offer_status in (ItemStatus.QUEUED, ItemStatus.PROCESSING)
+
+
+@attrs.frozen
+class UserAccess:
+    """A row of the tab Gebruikers: a user and Toegang Ja/Nee."""
+
+    user: User
+    granted: bool
+
+
+def list_administrations(deps: Dependencies, *, actor_id: int) -> tuple[AdministrationRow, ...]:
+    """The actor's environment's administrations, ordered by code and name."""
+    with deps.uow() as uow:
+        actor = _load.user(uow, actor_id)
+        connections = {c.id: c for c in uow.connections.list_for_environment(actor.environment_id)}
+        rows = []
+        for administration in uow.administrations.list_for_environment(actor.environment_id):
+            open_items = uow.items.list_open_for_administration(administration.id)
+            rows.append(
+                AdministrationRow(
+                    administration,
+                    connections[administration.connection_id],
+                    open_items[0].status if open_items else None,
+                )
+            )
+    return tuple(rows)
+
+
+def relink_administration(
+    deps: Dependencies,
+    *,
+    actor_id: int,
+    administration_id: int,
+    connection_id: int,
+    package_admin_id: str,
+) -> Administration:
+    """Interne migratie: re-points an administration of the actor's environment to another
+    administration of the same package (R16), which must exist and be free (R8, R9)."""
+    with deps.uow() as uow:
+        actor = _load.super_user(uow, actor_id)
+        administration = _load.administration(uow, administration_id, actor.environment_id)
+        connection = _load.connection(uow, connection_id, actor.environment_id)
+    found = deps.connectors.connector_for(connection).find_administration(
+        connection, package_admin_id
+    )
+    with deps.uow() as uow:
+        actor = _load.super_user(uow, actor_id)
+        administration = _load.administration(uow, administration_id, actor.environment_id)
+        others = [
+            a
+            for a in uow.administrations.list_for_connection(connection.id)
+            if a.id != administration.id
+        ]
+        package_administration = require_package_administration_available(
+            connection, package_admin_id, found, others
+        )
+        require_relink(actor, administration, connection, package_administration)
+        environment = _load.environment(uow, actor.environment_id)
+        clash = uow.administrations.find_by_code_name(
+            environment.id, package_administration.code, package_administration.name
+        )
+        require_unique_code_name(
+            environment,
+            package_administration.code,
+            package_administration.name,
+            [clash] if clash is not None and clash.id != administration.id else [],
+        )
+        relinked = uow.administrations.replace(
+            attrs.evolve(
+                administration,
+                connection_id=connection.id,
+                code=package_administration.code,
+                name=package_administration.name,
+                package_admin_id=package_administration.package_admin_id,
+            )
+        )
+        uow.commit()
+    return relinked
+
+
+def list_access(
+    deps: Dependencies, *, actor_id: int, administration_id: int
+) -> tuple[UserAccess, ...]:
+    """Every user of the environment with Toegang Ja or Nee for one administration."""
+    with deps.uow() as uow:
+        actor = _load.super_user(uow, actor_id)
+        administration = _load.administration(uow, administration_id, actor.environment_id)
+        granted = {
+            g.user_id for g in uow.access.list_for_administration(administration.id) if g.granted
+        }
+        return tuple(
+            UserAccess(user, user.id in granted)
+            for user in uow.users.list_for_environment(actor.environment_id)
+        )
+
+
+def set_access(
+    deps: Dependencies, *, actor_id: int, administration_id: int, user_id: int, granted: bool
+) -> AccessGrant:
+    """Toegang Ja/Nee for one user of the environment (R14: granted by a super user)."""
+    with deps.uow() as uow:
+        actor = _load.super_user(uow, actor_id)
+        administration = _load.administration(uow, administration_id, actor.environment_id)
+        user = _load.user(uow, user_id)
+        if user.environment_id != actor.environment_id:
+            raise NotAllowed("user_not_in_environment", email=user.email)
+        uow.access.set(administration.id, user.id, granted=granted)
+        uow.commit()
+    return AccessGrant(administration.id, user.id, granted)
+
+
+def has_access(deps: Dependencies, *, user_id: int, administration_id: int) -> bool:
+    """Whether a user may open an administration and its archive."""
+    with deps.uow() as uow:
+        user = _load.user(uow, user_id)
+        administration = uow.administrations.get(administration_id)
+        if administration is None or administration.environment_id != user.environment_id:
+            return False
+        return any(
+            g.user_id == user.id and g.granted
+            for g in uow.access.list_for_administration(administration.id)
+        )

@@ -1,0 +1,127 @@
+"""The worker's side of a migration: claim it, report progress, finish or fail it.
+
+The archive itself is carried by the engine (``migrationkit.adapters`` and its jobs); these
+use cases are the status changes around it, each one transaction with its e-mails.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from migrationkit.domain.errors import NotAllowed
+from migrationkit.domain.machine import Event
+from migrationkit.domain.model import ItemStatus, Migration, PackageAdministration
+from migrationkit.domain.rules import charge_for, moved_administration, require_super_user
+from migrationkit.services import _emails, _load
+from migrationkit.services._transitions import change_status
+from migrationkit.services.dependencies import Dependencies
+
+
+@attrs.frozen
+class Progress:
+    """Where a migration stands: its status and how much of the archive is done."""
+
+    migration: Migration
+    status: ItemStatus
+    administration_name: str
+
+    @property
+    def percent(self) -> int:
+        total = self.migration.documents_total
+        if self.status is ItemStatus.COMPLETED:
+            return 100
+        return 0 if total == 0 else min(100, self.migration.documents_done * 100 // total)
+
+
+def claim_migration(deps: Dependencies, migration_id: int) -> Migration | None:
+    """In de wachtrij -> Aan het verwerken, with a lease; ``None`` when the migration is not
+    waiting (another worker has it, or it is done), so a job that runs twice does nothing."""
+    with deps.uow() as uow:
+        migration = _load.migration(uow, migration_id)
+        item = _load.item(uow, migration.item_id)
+        if item.status is not ItemStatus.QUEUED:
+            return None
+        now = deps.clock.now()
+        if not uow.items.compare_and_set(item, ItemStatus.PROCESSING, event=Event.CLAIM, at=now):
+            return None
+        uow.migrations.record_claim(migration.id, lease_expires_at=now + deps.policy.lease_for)
+        uow.commit()
+        return _load.migration(uow, migration.id)
+
+
+def record_progress(
+    deps: Dependencies,
+    migration_id: int,
+    *,
+    documents_total: int,
+    documents_done: int,
+    bytes_total: int,
+    bytes_done: int,
+) -> None:
+    """Stores progress in documents and bytes, readable at any moment."""
+    with deps.uow() as uow:
+        uow.migrations.record_progress(
+            migration_id,
+            documents_total=documents_total,
+            documents_done=documents_done,
+            bytes_total=bytes_total,
+            bytes_done=bytes_done,
+        )
+        uow.commit()
+
+
+def complete_migration(deps: Dependencies, migration_id: int) -> Migration:
+    """The finish, in one transaction (R14, R15): the administration changes environment,
+    connection and maybe code; nobody in the target has access yet; the target is charged
+    once; sender and recipient are e-mailed; Voltooid."""
+    with deps.uow() as uow:
+        migration = _load.migration(uow, migration_id)
+        item = _load.item(uow, migration.item_id)
+        offer = _load.offer(uow, item.offer_id)
+        now = deps.clock.now()
+        item = change_status(uow, item, Event.COMPLETE, at=now)
+        target = migration.target
+        connection = _load.connection(uow, target.connection_id, migration.target_environment_id)
+        administration = uow.administrations.replace(
+            moved_administration(
+                _load.administration(uow, migration.administration_id, offer.source_environment_id),
+                connection,
+                PackageAdministration(target.package_admin_id, target.code, target.name),
+            )
+        )
+        uow.access.clear_for_administration(administration.id)
+        uow.charges.add(charge_for(migration, now))
+        uow.migrations.record_finish(migration.id, now)
+        uow.outbox.add(_emails.completed_to_sender(offer, item), now)
+        recipient = _load.redeemer(uow, offer)
+        uow.outbox.add(_emails.completed_to_recipient(recipient.email, item, target.code), now)
+        uow.commit()
+        return _load.migration(uow, migration.id)
+
+
+def fail_migration(deps: Dependencies, migration_id: int, reason: str) -> Migration:
+    """Aan het verwerken -> Mislukt, with a readable reason e-mailed to the recipient."""
+    with deps.uow() as uow:
+        migration = _load.migration(uow, migration_id)
+        item = _load.item(uow, migration.item_id)
+        offer = _load.offer(uow, item.offer_id)
+        item = change_status(uow, item, Event.FAIL, at=deps.clock.now())
+        uow.migrations.record_failure(migration.id, reason)
+        recipient = _load.redeemer(uow, offer)
+        uow.outbox.add(_emails.failed(recipient.email, item, reason), deps.clock.now())
+        uow.commit()
+        return _load.migration(uow, migration.id)
+
+
+def migration_progress(deps: Dependencies, *, actor_id: int, migration_id: int) -> Progress:
+    """The progress of a migration, for a super user of the sending or receiving side."""
+    with deps.uow() as uow:
+        actor = _load.user(uow, actor_id)
+        migration = _load.migration(uow, migration_id)
+        item = _load.item(uow, migration.item_id)
+        offer = _load.offer(uow, item.offer_id)
+        sides = (offer.source_environment_id, migration.target_environment_id)
+        if actor.environment_id not in sides:
+            raise NotAllowed("not_your_environment")
+        require_super_user(actor, actor.environment_id)
+        return Progress(migration, item.status, item.name)

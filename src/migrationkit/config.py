@@ -1,0 +1,111 @@
+"""All settings, read from environment variables in this one place.
+
+| variable                          | default                                   |
+|-----------------------------------|-------------------------------------------|
+| MIGRATIONKIT_HOME                 | ./migrationkit-data (SQLite file, archive, secret) |
+| MIGRATIONKIT_DATABASE_URL         | sqlite:///$MIGRATIONKIT_HOME/migrationkit.sqlite3 |
+| MIGRATIONKIT_SECRET_KEY           | a random key kept in $MIGRATIONKIT_HOME/secret.key |
+| MIGRATIONKIT_OFFER_VALID_DAYS     | 15 (R6)                                   |
+| MIGRATIONKIT_REMINDER_DAYS        | 3                                         |
+| MIGRATIONKIT_LOCKOUT_FAILURES     | 5 (R7)                                    |
+| MIGRATIONKIT_LOCKOUT_MINUTES      | 15 (R7)                                   |
+| MIGRATIONKIT_LEASE_SECONDS        | 120                                       |
+| MIGRATIONKIT_PORTAL_URL           | http://localhost:5000                     |
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+
+import attrs
+
+from migrationkit.domain.rules import LockoutPolicy
+from migrationkit.services.dependencies import MIN_SECRET_BYTES, Policy
+
+PREFIX = "MIGRATIONKIT_"
+
+
+class ConfigError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable."""
+
+
+@attrs.frozen
+class Settings:
+    """Everything configurable, with the embedded defaults."""
+
+    home: Path
+    database_url: str
+    secret_key: bytes = attrs.field(repr=False)
+    offer_valid_days: int = 15
+    reminder_days: int = 3
+    lockout_failures: int = 5
+    lockout_minutes: int = 15
+    lease_seconds: int = 120
+    portal_url: str = "http://localhost:5000"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Reads the ``MIGRATIONKIT_*`` variables; refuses a bad value with a clear message."""
+        env = os.environ if environ is None else environ
+        home = Path(env.get(f"{PREFIX}HOME", "migrationkit-data")).resolve()
+        return cls(
+            home=home,
+            database_url=env.get(
+                f"{PREFIX}DATABASE_URL", f"sqlite:///{home / 'migrationkit.sqlite3'}"
+            ),
+            secret_key=_secret(env.get(f"{PREFIX}SECRET_KEY"), home),
+            offer_valid_days=_positive(env, "OFFER_VALID_DAYS", 15),
+            reminder_days=_positive(env, "REMINDER_DAYS", 3),
+            lockout_failures=_positive(env, "LOCKOUT_FAILURES", 5),
+            lockout_minutes=_positive(env, "LOCKOUT_MINUTES", 15),
+            lease_seconds=_positive(env, "LEASE_SECONDS", 120),
+            portal_url=env.get(f"{PREFIX}PORTAL_URL", "http://localhost:5000"),
+        )
+
+    def policy(self) -> Policy:
+        """The use cases' policy values from these settings."""
+        return Policy(
+            code_secret=self.secret_key,
+            offer_valid_for=timedelta(days=self.offer_valid_days),
+            reminder_before=timedelta(days=self.reminder_days),
+            lockout=LockoutPolicy(
+                max_failures=self.lockout_failures,
+                window=timedelta(minutes=self.lockout_minutes),
+            ),
+            lease_for=timedelta(seconds=self.lease_seconds),
+            portal_url=self.portal_url,
+        )
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(f"{PREFIX}{name}")
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name} must be a whole number, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{PREFIX}{name} must be greater than 0, not {value}")
+    return value
+
+
+def _secret(raw: str | None, home: Path) -> bytes:
+    """The given key, or one made once and kept in the home folder (embedded mode)."""
+    if raw is not None:
+        key = raw.encode()
+        if len(key) < MIN_SECRET_BYTES:
+            raise ConfigError(
+                f"{PREFIX}SECRET_KEY must be at least {MIN_SECRET_BYTES} characters long"
+            )
+        return key
+    path = home / "secret.key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()

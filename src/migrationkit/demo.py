@@ -17,7 +17,7 @@ from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
 from migrationkit.domain.model import AccountingPackage, PackageAdministration, Role
 from migrationkit.ports import UnitOfWork
 
-PASSWORD = "demo"
+PASSWORD = "demo"  # noqa: S105 - the demo's published password
 
 P = AccountingPackage
 

@@ -1,0 +1,86 @@
+"""In-memory fakes of every port in ``migrationkit.ports``, for tests.
+
+For the library's own tests and for backends that embed it::
+
+    from migrationkit.testing import make_world
+
+    world = make_world()
+    with world.deps.uow() as uow:
+        environment = uow.environments.add("Noord", has_subscription=True, archive_store="a")
+        uow.commit()
+    world.clock.advance(timedelta(days=16))
+
+``FakeUnitOfWork`` keeps the database's rules (R8, R9, the reservations of unfinished
+migrations, compare-and-set of statuses, one charge per migration) and behaves like a
+transaction: nothing is seen by other units of work before ``commit()``.
+"""
+
+from migrationkit.testing._database import ConcurrentUpdate, InMemoryDatabase
+from migrationkit.testing._outside import (
+    DEFAULT_NOW,
+    FakeArchiveStore,
+    FakeArchiveStores,
+    FakeBilling,
+    FakeClock,
+    FakeConnectorRegistry,
+    FakeJobQueue,
+    FakeMailer,
+    InMemoryConnector,
+    LinkRewrite,
+)
+from migrationkit.testing._repositories import (
+    InMemoryAccessRepository,
+    InMemoryAdministrationRepository,
+    InMemoryAuthorizationFlowRepository,
+    InMemoryChargeRepository,
+    InMemoryConnectionRepository,
+    InMemoryDocumentRepository,
+    InMemoryEnvironmentRepository,
+    InMemoryMigrationRepository,
+    InMemoryOfferItemRepository,
+    InMemoryOfferRepository,
+    InMemoryOutboxRepository,
+    InMemoryRedeemAttemptRepository,
+    InMemoryUserRepository,
+)
+from migrationkit.testing._uow import FakeUnitOfWork, fake_uow_factory
+from migrationkit.testing._world import (
+    TEST_CODE_SECRET,
+    FakeWorld,
+    make_dependencies,
+    make_world,
+)
+
+__all__ = [
+    "DEFAULT_NOW",
+    "TEST_CODE_SECRET",
+    "ConcurrentUpdate",
+    "FakeArchiveStore",
+    "FakeArchiveStores",
+    "FakeBilling",
+    "FakeClock",
+    "FakeConnectorRegistry",
+    "FakeJobQueue",
+    "FakeMailer",
+    "FakeUnitOfWork",
+    "FakeWorld",
+    "InMemoryAccessRepository",
+    "InMemoryAdministrationRepository",
+    "InMemoryAuthorizationFlowRepository",
+    "InMemoryChargeRepository",
+    "InMemoryConnectionRepository",
+    "InMemoryConnector",
+    "InMemoryDatabase",
+    "InMemoryDocumentRepository",
+    "InMemoryEnvironmentRepository",
+    "InMemoryMigrationRepository",
+    "InMemoryOfferItemRepository",
+    "InMemoryOfferRepository",
+    "InMemoryOutboxRepository",
+    "InMemoryRedeemAttemptRepository",
+    "InMemoryUserRepository",
+    "LinkRewrite",
+    "fake_uow_factory",
+    "make_dependencies",
+    "make_world",
+]

@@ -1,0 +1,680 @@
+"""In-memory repositories: each one the contract of its Protocol in ``migrationkit.ports``,
+database rules included."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from migrationkit.domain.errors import Conflict, NotFound, RuleViolation
+from migrationkit.domain.machine import Event
+from migrationkit.domain.model import (
+    AccessGrant,
+    AccountingPackage,
+    Administration,
+    AuthorizationFlow,
+    Charge,
+    Connection,
+    Document,
+    Email,
+    Environment,
+    ItemStatus,
+    Migration,
+    MigrationTarget,
+    OfferItem,
+    Role,
+    TransferOffer,
+    User,
+)
+from migrationkit.ports import OutboxMessage, StatusChange
+from migrationkit.testing._database import Table, Transaction, _Source
+
+# --- database rules --------------------------------------------------------------------------
+
+
+def _code_name_taken(source: _Source, environment_id: int, code: str, name: str) -> RuleViolation:
+    environment = ENVIRONMENTS.get(source, environment_id)
+    shown = environment.name if environment is not None else str(environment_id)
+    return RuleViolation("code_name_taken", environment=shown, code=code, name=name)
+
+
+def _check_user(source: _Source, user: User) -> None:
+    """One user per e-mail address, whatever its case (``get_by_email`` finds one)."""
+    for other in USERS.rows(source):
+        if other.id != user.id and other.email.casefold() == user.email.casefold():
+            raise ValueError(f"a user with e-mail address {user.email} exists already")
+
+
+def _check_administration(source: _Source, administration: Administration) -> None:
+    """R8: unique (environment, code, name); R9: unique (connection, package admin id)."""
+    for other in ADMINISTRATIONS.rows(source):
+        if other.id == administration.id:
+            continue
+        if (other.environment_id, other.code, other.name) == (
+            administration.environment_id,
+            administration.code,
+            administration.name,
+        ):
+            raise _code_name_taken(
+                source, administration.environment_id, administration.code, administration.name
+            )
+        if (other.connection_id, other.package_admin_id) == (
+            administration.connection_id,
+            administration.package_admin_id,
+        ):
+            raise RuleViolation(
+                "package_administration_linked",
+                code=administration.code,
+                name=administration.name,
+            )
+
+
+def _check_migration(source: _Source, migration: Migration) -> None:
+    """One migration per item; an unfinished one reserves its target (R8, R9)."""
+    target = migration.target
+    for other in MIGRATIONS.rows(source):
+        if other.id == migration.id:
+            continue
+        if other.item_id == migration.item_id:
+            item = ITEMS.get(source, migration.item_id)
+            assert item is not None  # the migration's add made sure of it
+            raise Conflict(
+                "item_started", code=item.code, name=item.name, status=item.status.label_nl
+            )
+        if other.finished_at is not None or migration.finished_at is not None:
+            continue
+        if (other.target_environment_id, other.target.code, other.target.name) == (
+            migration.target_environment_id,
+            target.code,
+            target.name,
+        ):
+            raise _code_name_taken(
+                source, migration.target_environment_id, target.code, target.name
+            )
+        if (other.target.connection_id, other.target.package_admin_id) == (
+            target.connection_id,
+            target.package_admin_id,
+        ):
+            raise RuleViolation("package_administration_linked", code=target.code, name=target.name)
+
+
+@attrs.frozen
+class _RedeemFailure:
+    user_id: int
+    environment_id: int
+    at: datetime
+
+
+ENVIRONMENTS: Table[int, Environment] = Table("environments")
+USERS: Table[int, User] = Table("users", _check_user)
+PASSWORD_HASHES: Table[int, str] = Table("password_hashes")
+CONNECTIONS: Table[int, Connection] = Table("connections")
+ADMINISTRATIONS: Table[int, Administration] = Table("administrations", _check_administration)
+FLOWS: Table[int, AuthorizationFlow] = Table("flows")
+DOCUMENTS: Table[int, Document] = Table("documents")
+OFFERS: Table[int, TransferOffer] = Table("offers")
+ITEMS: Table[int, OfferItem] = Table("items")
+STATUS_CHANGES: Table[int, StatusChange] = Table("status_changes")
+MIGRATIONS: Table[int, Migration] = Table("migrations", _check_migration)
+ACCESS: Table[tuple[int, int], AccessGrant] = Table("access")
+REDEEM_FAILURES: Table[int, _RedeemFailure] = Table("redeem_failures")
+OUTBOX: Table[int, OutboxMessage] = Table("outbox")
+#: Keyed by migration id: one charge per migration (R15).
+CHARGES: Table[int, Charge] = Table("charges")
+
+
+# --- repositories ----------------------------------------------------------------------------
+
+
+class _Repository:
+    """Works in the transaction of the unit of work that made it."""
+
+    def __init__(self, transaction: Callable[[], Transaction]) -> None:
+        self._transaction = transaction
+
+    @property
+    def _tx(self) -> Transaction:
+        return self._transaction()
+
+
+def _existing(source: _Source, table: Table[int, Any], key: int, error: str) -> Any:
+    """The parent row a new row refers to: a foreign key, as the database holds it."""
+    row = table.get(source, key)
+    if row is None:
+        raise NotFound(error)
+    return row
+
+
+class InMemoryEnvironmentRepository(_Repository):
+    def add(self, name: str, *, has_subscription: bool, archive_store: str) -> Environment:
+        tx = self._tx
+        environment = Environment(
+            id=tx.next_id(ENVIRONMENTS.name),
+            name=name,
+            has_subscription=has_subscription,
+            archive_store=archive_store,
+        )
+        ENVIRONMENTS.put(tx, environment.id, environment)
+        return environment
+
+    def get(self, environment_id: int) -> Environment | None:
+        return ENVIRONMENTS.get(self._tx, environment_id)
+
+    def list(self) -> Sequence[Environment]:
+        """Ordered by id."""
+        return ENVIRONMENTS.rows(self._tx)
+
+
+class InMemoryUserRepository(_Repository):
+    def add(
+        self, environment_id: int, email: str, name: str, role: Role, password_hash: str = ""
+    ) -> User:
+        tx = self._tx
+        _existing(tx, ENVIRONMENTS, environment_id, "unknown_environment")
+        user = User(
+            id=tx.next_id(USERS.name),
+            environment_id=environment_id,
+            email=email,
+            name=name,
+            role=role,
+        )
+        USERS.put(tx, user.id, user)
+        PASSWORD_HASHES.put(tx, user.id, password_hash)
+        return user
+
+    def get(self, user_id: int) -> User | None:
+        return USERS.get(self._tx, user_id)
+
+    def get_by_email(self, email: str) -> User | None:
+        wanted = email.casefold()
+        return next((u for u in USERS.rows(self._tx) if u.email.casefold() == wanted), None)
+
+    def list_for_environment(self, environment_id: int) -> Sequence[User]:
+        """Ordered by id."""
+        return [u for u in USERS.rows(self._tx) if u.environment_id == environment_id]
+
+
+class InMemoryConnectionRepository(_Repository):
+    def add(self, environment_id: int, package: AccountingPackage, name: str) -> Connection:
+        tx = self._tx
+        _existing(tx, ENVIRONMENTS, environment_id, "unknown_environment")
+        connection = Connection(
+            id=tx.next_id(CONNECTIONS.name),
+            environment_id=environment_id,
+            package=package,
+            name=name,
+        )
+        CONNECTIONS.put(tx, connection.id, connection)
+        return connection
+
+    def get(self, connection_id: int) -> Connection | None:
+        return CONNECTIONS.get(self._tx, connection_id)
+
+    def list_for_environment(self, environment_id: int) -> Sequence[Connection]:
+        """Ordered by id."""
+        return [c for c in CONNECTIONS.rows(self._tx) if c.environment_id == environment_id]
+
+
+def _by_code_name(administrations: list[Administration]) -> list[Administration]:
+    return sorted(administrations, key=lambda a: (a.code, a.name, a.id))
+
+
+class InMemoryAdministrationRepository(_Repository):
+    def add(
+        self,
+        environment_id: int,
+        connection_id: int,
+        code: str,
+        name: str,
+        email: str,
+        package_admin_id: str,
+    ) -> Administration:
+        tx = self._tx
+        _existing(tx, ENVIRONMENTS, environment_id, "unknown_environment")
+        connection: Connection = _existing(tx, CONNECTIONS, connection_id, "unknown_connection")
+        administration = Administration(
+            id=tx.next_id(ADMINISTRATIONS.name),
+            environment_id=environment_id,
+            connection_id=connection_id,
+            package=connection.package,
+            code=code,
+            name=name,
+            email=email,
+            package_admin_id=package_admin_id,
+        )
+        ADMINISTRATIONS.put(tx, administration.id, administration)
+        return administration
+
+    def get(self, administration_id: int) -> Administration | None:
+        return ADMINISTRATIONS.get(self._tx, administration_id)
+
+    def list_for_environment(self, environment_id: int) -> Sequence[Administration]:
+        return _by_code_name(
+            [a for a in ADMINISTRATIONS.rows(self._tx) if a.environment_id == environment_id]
+        )
+
+    def list_for_connection(self, connection_id: int) -> Sequence[Administration]:
+        """Ordered by code, then name."""
+        return _by_code_name(
+            [a for a in ADMINISTRATIONS.rows(self._tx) if a.connection_id == connection_id]
+        )
+
+    def find_by_code_name(self, environment_id: int, code: str, name: str) -> Administration | None:
+        return next(
+            (
+                a
+                for a in ADMINISTRATIONS.rows(self._tx)
+                if (a.environment_id, a.code, a.name) == (environment_id, code, name)
+            ),
+            None,
+        )
+
+    def find_linked(self, connection_id: int, package_admin_id: str) -> Administration | None:
+        return next(
+            (
+                a
+                for a in ADMINISTRATIONS.rows(self._tx)
+                if (a.connection_id, a.package_admin_id) == (connection_id, package_admin_id)
+            ),
+            None,
+        )
+
+    def replace(self, administration: Administration) -> Administration:
+        tx = self._tx
+        _existing(tx, ADMINISTRATIONS, administration.id, "unknown_administration")
+        _existing(tx, ENVIRONMENTS, administration.environment_id, "unknown_environment")
+        connection: Connection = _existing(
+            tx, CONNECTIONS, administration.connection_id, "unknown_connection"
+        )
+        # The package follows the connection, as the stored row has no package of its own.
+        stored = attrs.evolve(administration, package=connection.package)
+        ADMINISTRATIONS.put(tx, stored.id, stored)
+        return stored
+
+
+class InMemoryAuthorizationFlowRepository(_Repository):
+    def add(
+        self, administration_id: int, name: str, authorizer_user_ids: Sequence[int] = ()
+    ) -> AuthorizationFlow:
+        tx = self._tx
+        _existing(tx, ADMINISTRATIONS, administration_id, "unknown_administration")
+        flow = AuthorizationFlow(
+            id=tx.next_id(FLOWS.name),
+            administration_id=administration_id,
+            name=name,
+            authorizer_user_ids=tuple(authorizer_user_ids),
+        )
+        FLOWS.put(tx, flow.id, flow)
+        return flow
+
+    def list_for_administration(self, administration_id: int) -> Sequence[AuthorizationFlow]:
+        """Ordered by id."""
+        return [f for f in FLOWS.rows(self._tx) if f.administration_id == administration_id]
+
+
+class InMemoryDocumentRepository(_Repository):
+    def add(
+        self,
+        administration_id: int,
+        *,
+        filename: str,
+        content_type: str,
+        size: int,
+        sha256: str,
+        archive_store: str,
+        blob_key: str,
+        received_at: datetime,
+    ) -> Document:
+        tx = self._tx
+        _existing(tx, ADMINISTRATIONS, administration_id, "unknown_administration")
+        document = Document(
+            id=tx.next_id(DOCUMENTS.name),
+            administration_id=administration_id,
+            filename=filename,
+            content_type=content_type,
+            size=size,
+            sha256=sha256,
+            archive_store=archive_store,
+            blob_key=blob_key,
+            received_at=received_at,
+        )
+        DOCUMENTS.put(tx, document.id, document)
+        return document
+
+    def get(self, document_id: int) -> Document | None:
+        return DOCUMENTS.get(self._tx, document_id)
+
+    def list_for_administration(self, administration_id: int) -> Sequence[Document]:
+        return [d for d in DOCUMENTS.rows(self._tx) if d.administration_id == administration_id]
+
+
+def _newest_first(offers: list[TransferOffer]) -> list[TransferOffer]:
+    return sorted(offers, key=lambda o: (o.created_at, o.id), reverse=True)
+
+
+class InMemoryOfferRepository(_Repository):
+    def add(
+        self,
+        *,
+        source_environment_id: int,
+        source_connection_id: int,
+        package: AccountingPackage,
+        sender_user_id: int,
+        sender_email: str,
+        recipients: Sequence[str],
+        code_digest: str,
+        code_hint: str,
+        created_at: datetime,
+        expires_at: datetime,
+    ) -> TransferOffer:
+        tx = self._tx
+        _existing(tx, ENVIRONMENTS, source_environment_id, "unknown_environment")
+        _existing(tx, CONNECTIONS, source_connection_id, "unknown_connection")
+        _existing(tx, USERS, sender_user_id, "unknown_user")
+        offer = TransferOffer(
+            id=tx.next_id(OFFERS.name),
+            source_environment_id=source_environment_id,
+            source_connection_id=source_connection_id,
+            package=package,
+            sender_user_id=sender_user_id,
+            sender_email=sender_email,
+            recipients=tuple(recipients),
+            code_digest=code_digest,
+            code_hint=code_hint,
+            created_at=created_at,
+            expires_at=expires_at,
+        )
+        OFFERS.put(tx, offer.id, offer)
+        return offer
+
+    def get(self, offer_id: int) -> TransferOffer | None:
+        return OFFERS.get(self._tx, offer_id)
+
+    def find_by_digest(self, code_digest: str) -> TransferOffer | None:
+        return next((o for o in OFFERS.rows(self._tx) if o.code_digest == code_digest), None)
+
+    def replace_code(
+        self, offer_id: int, *, code_digest: str, code_hint: str, expires_at: datetime
+    ) -> None:
+        self._change(offer_id, code_digest=code_digest, code_hint=code_hint, expires_at=expires_at)
+
+    def bind_target(
+        self, offer_id: int, *, environment_id: int, user_id: int, at: datetime
+    ) -> bool:
+        offer = self._offer(offer_id)
+        if offer.target_environment_id is not None:
+            return offer.target_environment_id == environment_id
+        self._change(
+            offer_id,
+            target_environment_id=environment_id,
+            redeemed_by_user_id=user_id,
+            redeemed_at=at,
+        )
+        return True
+
+    def mark_reminded(self, offer_id: int, at: datetime) -> None:
+        self._change(offer_id, reminder_sent_at=at)
+
+    def list_outgoing(self, environment_id: int) -> Sequence[TransferOffer]:
+        return _newest_first(
+            [o for o in OFFERS.rows(self._tx) if o.source_environment_id == environment_id]
+        )
+
+    def list_incoming(self, environment_id: int) -> Sequence[TransferOffer]:
+        return _newest_first(
+            [o for o in OFFERS.rows(self._tx) if o.target_environment_id == environment_id]
+        )
+
+    def list_with_offered_items(self) -> Sequence[TransferOffer]:
+        """Ordered by id."""
+        tx = self._tx
+        offered = {i.offer_id for i in ITEMS.rows(tx) if i.status is ItemStatus.OFFERED}
+        return [o for o in OFFERS.rows(tx) if o.id in offered]
+
+    def _offer(self, offer_id: int) -> TransferOffer:
+        offer: TransferOffer = _existing(self._tx, OFFERS, offer_id, "unknown_offer")
+        return offer
+
+    def _change(self, offer_id: int, **changes: Any) -> None:
+        OFFERS.put(self._tx, offer_id, attrs.evolve(self._offer(offer_id), **changes))
+
+
+class InMemoryOfferItemRepository(_Repository):
+    def add(self, offer_id: int, administration: Administration, at: datetime) -> OfferItem:
+        """Logs the offer as the item's first status change, by the sender."""
+        tx = self._tx
+        offer: TransferOffer = _existing(tx, OFFERS, offer_id, "unknown_offer")
+        _existing(tx, ADMINISTRATIONS, administration.id, "unknown_administration")
+        item = OfferItem(
+            id=tx.next_id(ITEMS.name),
+            offer_id=offer_id,
+            administration_id=administration.id,
+            code=administration.code,
+            name=administration.name,
+            email=administration.email,
+            status=ItemStatus.OFFERED,
+            status_changed_at=at,
+        )
+        ITEMS.put(tx, item.id, item)
+        self._log(item.id, None, ItemStatus.OFFERED, "offer", offer.sender_user_id, at)
+        return item
+
+    def get(self, item_id: int) -> OfferItem | None:
+        return ITEMS.get(self._tx, item_id)
+
+    def list_for_offer(self, offer_id: int) -> Sequence[OfferItem]:
+        return [i for i in ITEMS.rows(self._tx) if i.offer_id == offer_id]
+
+    def list_open_for_administration(self, administration_id: int) -> Sequence[OfferItem]:
+        """Ordered by id."""
+        return [
+            i
+            for i in ITEMS.rows(self._tx)
+            if i.administration_id == administration_id and i.status.is_open
+        ]
+
+    def compare_and_set(
+        self,
+        item: OfferItem,
+        to: ItemStatus,
+        *,
+        event: Event,
+        at: datetime,
+        actor_user_id: int | None = None,
+        rejection_reason: str | None = None,
+    ) -> bool:
+        """Keeps a stored rejection reason when none is given."""
+        tx = self._tx
+        stored = ITEMS.get(tx, item.id)
+        if stored is None or stored.status is not item.status:
+            return False
+        changed = attrs.evolve(
+            stored,
+            status=to,
+            status_changed_at=at,
+            rejection_reason=(
+                stored.rejection_reason if rejection_reason is None else rejection_reason
+            ),
+        )
+        ITEMS.put(tx, item.id, changed)
+        self._log(item.id, stored.status, to, event.value, actor_user_id, at)
+        return True
+
+    def status_changes(self, item_id: int) -> Sequence[StatusChange]:
+        return [c for c in STATUS_CHANGES.rows(self._tx) if c.item_id == item_id]
+
+    def _log(
+        self,
+        item_id: int,
+        from_status: ItemStatus | None,
+        to_status: ItemStatus,
+        event: str,
+        actor_user_id: int | None,
+        at: datetime,
+    ) -> None:
+        tx = self._tx
+        change = StatusChange(
+            item_id=item_id,
+            from_status=from_status,
+            to_status=to_status,
+            event=event,
+            actor_user_id=actor_user_id,
+            at=at,
+        )
+        STATUS_CHANGES.put(tx, tx.next_id(STATUS_CHANGES.name), change)
+
+
+class InMemoryMigrationRepository(_Repository):
+    def add(
+        self,
+        item: OfferItem,
+        *,
+        target_environment_id: int,
+        target: MigrationTarget,
+        at: datetime,
+    ) -> Migration:
+        """Also raises ``Conflict("item_started")`` when the item has a migration already."""
+        tx = self._tx
+        _existing(tx, ITEMS, item.id, "unknown_item")
+        _existing(tx, ENVIRONMENTS, target_environment_id, "unknown_environment")
+        _existing(tx, CONNECTIONS, target.connection_id, "unknown_connection")
+        migration = Migration(
+            id=tx.next_id(MIGRATIONS.name),
+            item_id=item.id,
+            administration_id=item.administration_id,
+            target_environment_id=target_environment_id,
+            target=target,
+            started_at=at,
+        )
+        MIGRATIONS.put(tx, migration.id, migration)
+        return migration
+
+    def get(self, migration_id: int) -> Migration | None:
+        return MIGRATIONS.get(self._tx, migration_id)
+
+    def get_for_item(self, item_id: int) -> Migration | None:
+        return next((m for m in MIGRATIONS.rows(self._tx) if m.item_id == item_id), None)
+
+    def list_unfinished_for_environment(self, environment_id: int) -> Sequence[Migration]:
+        """Unfinished migrations into or out of the environment, ordered by id."""
+        tx = self._tx
+        leaving = {a.id for a in ADMINISTRATIONS.rows(tx) if a.environment_id == environment_id}
+        return [
+            m
+            for m in MIGRATIONS.rows(tx)
+            if m.finished_at is None
+            and (m.target_environment_id == environment_id or m.administration_id in leaving)
+        ]
+
+    def record_claim(self, migration_id: int, *, lease_expires_at: datetime) -> None:
+        migration = self._migration(migration_id)
+        self._store(
+            migration,
+            attempts=migration.attempts + 1,
+            lease_expires_at=lease_expires_at,
+            failure_reason=None,
+        )
+
+    def record_progress(
+        self,
+        migration_id: int,
+        *,
+        documents_total: int,
+        documents_done: int,
+        bytes_total: int,
+        bytes_done: int,
+    ) -> None:
+        self._store(
+            self._migration(migration_id),
+            documents_total=documents_total,
+            documents_done=documents_done,
+            bytes_total=bytes_total,
+            bytes_done=bytes_done,
+        )
+
+    def record_failure(self, migration_id: int, reason: str) -> None:
+        """Also ends the lease: nobody works on a failed migration."""
+        self._store(self._migration(migration_id), failure_reason=reason, lease_expires_at=None)
+
+    def record_finish(self, migration_id: int, at: datetime) -> None:
+        self._store(self._migration(migration_id), finished_at=at, lease_expires_at=None)
+
+    def _migration(self, migration_id: int) -> Migration:
+        migration: Migration = _existing(self._tx, MIGRATIONS, migration_id, "unknown_migration")
+        return migration
+
+    def _store(self, migration: Migration, **changes: Any) -> None:
+        MIGRATIONS.put(self._tx, migration.id, attrs.evolve(migration, **changes))
+
+
+class InMemoryAccessRepository(_Repository):
+    def set(self, administration_id: int, user_id: int, *, granted: bool) -> None:
+        tx = self._tx
+        _existing(tx, ADMINISTRATIONS, administration_id, "unknown_administration")
+        _existing(tx, USERS, user_id, "unknown_user")
+        grant = AccessGrant(administration_id=administration_id, user_id=user_id, granted=granted)
+        ACCESS.put(tx, (administration_id, user_id), grant)
+
+    def list_for_administration(self, administration_id: int) -> Sequence[AccessGrant]:
+        """Ordered by user id."""
+        return [g for g in ACCESS.rows(self._tx) if g.administration_id == administration_id]
+
+    def clear_for_administration(self, administration_id: int) -> None:
+        tx = self._tx
+        for grant in self.list_for_administration(administration_id):
+            ACCESS.delete(tx, (administration_id, grant.user_id))
+
+
+class InMemoryRedeemAttemptRepository(_Repository):
+    def add_failure(self, *, user_id: int, environment_id: int, at: datetime) -> None:
+        tx = self._tx
+        failure = _RedeemFailure(user_id=user_id, environment_id=environment_id, at=at)
+        REDEEM_FAILURES.put(tx, tx.next_id(REDEEM_FAILURES.name), failure)
+
+    def failures_for_user(self, user_id: int, since: datetime) -> Sequence[datetime]:
+        """Oldest first."""
+        return sorted(f.at for f in self._failures(since) if f.user_id == user_id)
+
+    def failures_for_environment(self, environment_id: int, since: datetime) -> Sequence[datetime]:
+        """Oldest first."""
+        return sorted(f.at for f in self._failures(since) if f.environment_id == environment_id)
+
+    def _failures(self, since: datetime) -> list[_RedeemFailure]:
+        return [f for f in REDEEM_FAILURES.rows(self._tx) if f.at >= since]
+
+
+class InMemoryOutboxRepository(_Repository):
+    def add(self, email: Email, at: datetime) -> OutboxMessage:
+        tx = self._tx
+        message = OutboxMessage(id=tx.next_id(OUTBOX.name), email=email, created_at=at)
+        OUTBOX.put(tx, message.id, message)
+        return message
+
+    def list_pending(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        return [m for m in OUTBOX.rows(self._tx) if m.sent_at is None][:limit]
+
+    def list_recent(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        return OUTBOX.rows(self._tx)[::-1][:limit]
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        tx = self._tx
+        message = OUTBOX.get(tx, message_id)
+        if message is None:
+            raise KeyError(f"no outbox message {message_id}")
+        OUTBOX.put(tx, message_id, attrs.evolve(message, sent_at=at))
+
+
+class InMemoryChargeRepository(_Repository):
+    def add(self, charge: Charge) -> bool:
+        tx = self._tx
+        if CHARGES.get(tx, charge.migration_id) is not None:
+            return False
+        CHARGES.put(tx, charge.migration_id, charge)
+        return True
+
+    def list_for_environment(self, environment_id: int) -> Sequence[Charge]:
+        """Ordered by migration id."""
+        return [c for c in CHARGES.rows(self._tx) if c.environment_id == environment_id]

@@ -41,8 +41,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """Type-check src/ with mypy --strict (configured in pyproject.toml)."""
-    # Editable, so that mypy sees the sources it checks and not a second, installed copy.
-    session.install("-e", f".[{EXTRAS}]")
+    session.install(f".[{EXTRAS}]")
     install_group(session, "typing")
     session.run("mypy")
 

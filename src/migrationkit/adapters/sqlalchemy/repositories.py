@@ -1,0 +1,985 @@
+"""The repositories of ``migrationkit.ports`` on SQLAlchemy Core.
+
+Each takes the unit of work's ``Connection`` and returns frozen domain values, made from rows
+by the small ``*_from_row`` functions. Writes that a unique constraint guards run inside a
+SAVEPOINT, so a refusal leaves the transaction usable (PostgreSQL aborts it otherwise), and
+the database's refusal becomes the domain's ``RuleViolation``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Executable,
+    Index,
+    RowMapping,
+    ScalarSelect,
+    Select,
+    Table,
+    UniqueConstraint,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from migrationkit.adapters.sqlalchemy.tables import (
+    access_grants,
+    administration_code_name,
+    administration_package_link,
+    administrations,
+    authorization_flow_authorizers,
+    authorization_flows,
+    charges,
+    connections,
+    documents,
+    environments,
+    migration_code_name,
+    migration_item_once,
+    migration_package_link,
+    migrations,
+    offer_items,
+    outbox,
+    redeem_failures,
+    status_changes,
+    transfer_offers,
+    users,
+)
+from migrationkit.domain.errors import Conflict, NotFound, RuleViolation
+from migrationkit.domain.machine import Event
+from migrationkit.domain.model import (
+    OPEN_STATUSES,
+    AccessGrant,
+    AccountingPackage,
+    Administration,
+    AuthorizationFlow,
+    Charge,
+    Document,
+    Email,
+    Environment,
+    ItemStatus,
+    Migration,
+    MigrationTarget,
+    OfferItem,
+    Role,
+    TransferOffer,
+    User,
+)
+from migrationkit.domain.model import (
+    Connection as AccountingConnection,
+)
+from migrationkit.ports import OutboxMessage, StatusChange
+
+# --- rows to domain values -------------------------------------------------------------------
+
+
+def environment_from_row(row: RowMapping) -> Environment:
+    return Environment(
+        id=row["id"],
+        name=row["name"],
+        has_subscription=row["has_subscription"],
+        archive_store=row["archive_store"],
+    )
+
+
+def user_from_row(row: RowMapping) -> User:
+    return User(
+        id=row["id"],
+        environment_id=row["environment_id"],
+        email=row["email"],
+        name=row["name"],
+        role=Role(row["role"]),
+    )
+
+
+def connection_from_row(row: RowMapping) -> AccountingConnection:
+    return AccountingConnection(
+        id=row["id"],
+        environment_id=row["environment_id"],
+        package=AccountingPackage(row["package"]),
+        name=row["name"],
+    )
+
+
+def administration_from_row(row: RowMapping) -> Administration:
+    """From a row of ``_ADMINISTRATIONS``: the package is its connection's."""
+    return Administration(
+        id=row["id"],
+        environment_id=row["environment_id"],
+        connection_id=row["connection_id"],
+        package=AccountingPackage(row["package"]),
+        code=row["code"],
+        name=row["name"],
+        email=row["email"],
+        package_admin_id=row["package_admin_id"],
+    )
+
+
+def document_from_row(row: RowMapping) -> Document:
+    return Document(
+        id=row["id"],
+        administration_id=row["administration_id"],
+        filename=row["filename"],
+        content_type=row["content_type"],
+        size=row["size"],
+        sha256=row["sha256"],
+        archive_store=row["archive_store"],
+        blob_key=row["blob_key"],
+        received_at=row["received_at"],
+    )
+
+
+def offer_from_row(row: RowMapping) -> TransferOffer:
+    return TransferOffer(
+        id=row["id"],
+        source_environment_id=row["source_environment_id"],
+        source_connection_id=row["source_connection_id"],
+        package=AccountingPackage(row["package"]),
+        sender_user_id=row["sender_user_id"],
+        sender_email=row["sender_email"],
+        recipients=tuple(json.loads(row["recipients"])),
+        code_digest=row["code_digest"],
+        code_hint=row["code_hint"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        reminder_sent_at=row["reminder_sent_at"],
+        target_environment_id=row["target_environment_id"],
+        redeemed_by_user_id=row["redeemed_by_user_id"],
+        redeemed_at=row["redeemed_at"],
+    )
+
+
+def item_from_row(row: RowMapping) -> OfferItem:
+    return OfferItem(
+        id=row["id"],
+        offer_id=row["offer_id"],
+        administration_id=row["administration_id"],
+        code=row["code"],
+        name=row["name"],
+        email=row["email"],
+        status=ItemStatus(row["status"]),
+        status_changed_at=row["status_changed_at"],
+        rejection_reason=row["rejection_reason"],
+    )
+
+
+def status_change_from_row(row: RowMapping) -> StatusChange:
+    return StatusChange(
+        item_id=row["item_id"],
+        from_status=None if row["from_status"] is None else ItemStatus(row["from_status"]),
+        to_status=ItemStatus(row["to_status"]),
+        event=row["event"],
+        actor_user_id=row["actor_user_id"],
+        at=row["at"],
+    )
+
+
+def migration_from_row(row: RowMapping) -> Migration:
+    return Migration(
+        id=row["id"],
+        item_id=row["item_id"],
+        administration_id=row["administration_id"],
+        target_environment_id=row["target_environment_id"],
+        target=MigrationTarget(
+            connection_id=row["target_connection_id"],
+            package_admin_id=row["target_package_admin_id"],
+            code=row["target_code"],
+            name=row["target_name"],
+        ),
+        failure_reason=row["failure_reason"],
+        attempts=row["attempts"],
+        documents_total=row["documents_total"],
+        documents_done=row["documents_done"],
+        bytes_total=row["bytes_total"],
+        bytes_done=row["bytes_done"],
+        lease_expires_at=row["lease_expires_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+def charge_from_row(row: RowMapping) -> Charge:
+    return Charge(
+        migration_id=row["migration_id"],
+        environment_id=row["environment_id"],
+        administration_id=row["administration_id"],
+        charged_at=row["charged_at"],
+    )
+
+
+def outbox_message_from_row(row: RowMapping) -> OutboxMessage:
+    return OutboxMessage(
+        id=row["id"],
+        email=email_from_json(row["email"]),
+        created_at=row["created_at"],
+        sent_at=row["sent_at"],
+    )
+
+
+def email_to_json(email: Email) -> str:
+    return json.dumps(attrs.asdict(email))
+
+
+def email_from_json(text: str) -> Email:
+    data = json.loads(text)
+    return Email(
+        to=tuple(data["to"]),
+        subject=data["subject"],
+        body=data["body"],
+        kind=data["kind"],
+        cc=tuple(data["cc"]),
+    )
+
+
+# --- shared helpers --------------------------------------------------------------------------
+
+
+class _Repository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def _one(self, statement: Select[Any]) -> RowMapping | None:
+        return self._connection.execute(statement).mappings().first()
+
+    def _all(self, statement: Select[Any]) -> Sequence[RowMapping]:
+        return self._connection.execute(statement).mappings().all()
+
+    def _insert(self, table: Table, **values: object) -> RowMapping:
+        """Inserts one row; the row as stored, with its new id."""
+        return (
+            self._connection.execute(insert(table).values(**values).returning(*table.c))
+            .mappings()
+            .one()
+        )
+
+    def _guarded(
+        self,
+        statement: Executable,
+        *,
+        environment_id: int,
+        code: str,
+        name: str,
+        code_name: UniqueConstraint | Index,
+        package_link: UniqueConstraint | Index,
+    ) -> Sequence[RowMapping]:
+        """Runs a write that R8 and R9 guard, and returns the rows it returns; the database's
+        refusal becomes the rule's."""
+        try:
+            with self._connection.begin_nested():
+                return self._connection.execute(statement).mappings().all()
+        except IntegrityError as error:
+            if _violates(error, code_name):
+                environment = self._connection.execute(
+                    select(environments.c.name).where(environments.c.id == environment_id)
+                ).scalar_one()
+                raise RuleViolation(
+                    "code_name_taken", environment=environment, code=code, name=name
+                ) from error
+            if _violates(error, package_link):
+                raise RuleViolation(
+                    "package_administration_linked", code=code, name=name
+                ) from error
+            raise
+
+
+def _violates(error: IntegrityError, constraint: UniqueConstraint | Index) -> bool:
+    """Whether the database refused a write because of this unique constraint or index."""
+    diagnostics = getattr(error.orig, "diag", None)
+    if diagnostics is not None:
+        # psycopg names the constraint.
+        return bool(diagnostics.constraint_name == constraint.name)
+    # SQLite names the columns: "UNIQUE constraint failed: table.a, table.b".
+    assert constraint.table is not None
+    table = constraint.table.name
+    columns = ", ".join(f"{table}.{column.name}" for column in constraint.columns)
+    return str(error.orig) == f"UNIQUE constraint failed: {columns}"
+
+
+def _dialect_insert(connection: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say ON CONFLICT, on the two databases the library supports."""
+    match connection.dialect.name:
+        case "postgresql":
+            return postgresql.insert(table)
+        case "sqlite":
+            return sqlite.insert(table)
+        case other:
+            raise NotImplementedError(f"migrationkit does not support {other}")
+
+
+# --- the repositories ------------------------------------------------------------------------
+
+
+class SqlAlchemyEnvironmentRepository(_Repository):
+    def add(self, name: str, *, has_subscription: bool, archive_store: str) -> Environment:
+        row = self._insert(
+            environments, name=name, has_subscription=has_subscription, archive_store=archive_store
+        )
+        return environment_from_row(row)
+
+    def get(self, environment_id: int) -> Environment | None:
+        row = self._one(select(environments).where(environments.c.id == environment_id))
+        return None if row is None else environment_from_row(row)
+
+    def list(self) -> Sequence[Environment]:
+        return [
+            environment_from_row(row)
+            for row in self._all(select(environments).order_by(environments.c.id))
+        ]
+
+
+class SqlAlchemyUserRepository(_Repository):
+    def add(
+        self, environment_id: int, email: str, name: str, role: Role, password_hash: str = ""
+    ) -> User:
+        row = self._insert(
+            users,
+            environment_id=environment_id,
+            email=email,
+            email_key=email.lower(),
+            name=name,
+            role=role.value,
+            password_hash=password_hash,
+        )
+        return user_from_row(row)
+
+    def get(self, user_id: int) -> User | None:
+        row = self._one(select(users).where(users.c.id == user_id))
+        return None if row is None else user_from_row(row)
+
+    def get_by_email(self, email: str) -> User | None:
+        row = self._one(select(users).where(users.c.email_key == email.lower()))
+        return None if row is None else user_from_row(row)
+
+    def list_for_environment(self, environment_id: int) -> Sequence[User]:
+        statement = (
+            select(users).where(users.c.environment_id == environment_id).order_by(users.c.id)
+        )
+        return [user_from_row(row) for row in self._all(statement)]
+
+
+class SqlAlchemyConnectionRepository(_Repository):
+    def add(
+        self, environment_id: int, package: AccountingPackage, name: str
+    ) -> AccountingConnection:
+        row = self._insert(
+            connections, environment_id=environment_id, package=package.value, name=name
+        )
+        return connection_from_row(row)
+
+    def get(self, connection_id: int) -> AccountingConnection | None:
+        row = self._one(select(connections).where(connections.c.id == connection_id))
+        return None if row is None else connection_from_row(row)
+
+    def list_for_environment(self, environment_id: int) -> Sequence[AccountingConnection]:
+        statement = (
+            select(connections)
+            .where(connections.c.environment_id == environment_id)
+            .order_by(connections.c.id)
+        )
+        return [connection_from_row(row) for row in self._all(statement)]
+
+
+#: Administrations with the package of their connection.
+_ADMINISTRATIONS = select(administrations, connections.c.package).join(
+    connections, administrations.c.connection_id == connections.c.id
+)
+
+
+class SqlAlchemyAdministrationRepository(_Repository):
+    def add(
+        self,
+        environment_id: int,
+        connection_id: int,
+        code: str,
+        name: str,
+        email: str,
+        package_admin_id: str,
+    ) -> Administration:
+        statement = (
+            insert(administrations)
+            .values(
+                environment_id=environment_id,
+                connection_id=connection_id,
+                code=code,
+                name=name,
+                email=email,
+                package_admin_id=package_admin_id,
+            )
+            .returning(administrations.c.id)
+        )
+        rows = self._guarded(
+            statement,
+            environment_id=environment_id,
+            code=code,
+            name=name,
+            code_name=administration_code_name,
+            package_link=administration_package_link,
+        )
+        return self._stored(rows)
+
+    def get(self, administration_id: int) -> Administration | None:
+        return self._first(administrations.c.id == administration_id)
+
+    def list_for_environment(self, environment_id: int) -> Sequence[Administration]:
+        return self._list(
+            administrations.c.environment_id == environment_id,
+        )
+
+    def list_for_connection(self, connection_id: int) -> Sequence[Administration]:
+        return self._list(administrations.c.connection_id == connection_id)
+
+    def find_by_code_name(self, environment_id: int, code: str, name: str) -> Administration | None:
+        return self._first(
+            administrations.c.environment_id == environment_id,
+            administrations.c.code == code,
+            administrations.c.name == name,
+        )
+
+    def find_linked(self, connection_id: int, package_admin_id: str) -> Administration | None:
+        return self._first(
+            administrations.c.connection_id == connection_id,
+            administrations.c.package_admin_id == package_admin_id,
+        )
+
+    def replace(self, administration: Administration) -> Administration:
+        statement = (
+            update(administrations)
+            .where(administrations.c.id == administration.id)
+            .values(
+                environment_id=administration.environment_id,
+                connection_id=administration.connection_id,
+                code=administration.code,
+                name=administration.name,
+                email=administration.email,
+                package_admin_id=administration.package_admin_id,
+            )
+            .returning(administrations.c.id)
+        )
+        rows = self._guarded(
+            statement,
+            environment_id=administration.environment_id,
+            code=administration.code,
+            name=administration.name,
+            code_name=administration_code_name,
+            package_link=administration_package_link,
+        )
+        return self._stored(rows)
+
+    def _stored(self, written: Sequence[RowMapping]) -> Administration:
+        """The administration that a write returned the id of, read with its package."""
+        stored = self.get(written[0]["id"]) if written else None
+        if stored is None:
+            raise NotFound("unknown_administration")
+        return stored
+
+    def _first(self, *where: ColumnElement[bool]) -> Administration | None:
+        row = self._one(_ADMINISTRATIONS.where(*where))
+        return None if row is None else administration_from_row(row)
+
+    def _list(self, *where: ColumnElement[bool]) -> Sequence[Administration]:
+        statement = _ADMINISTRATIONS.where(*where).order_by(
+            administrations.c.code, administrations.c.name, administrations.c.id
+        )
+        return [administration_from_row(row) for row in self._all(statement)]
+
+
+class SqlAlchemyAuthorizationFlowRepository(_Repository):
+    def add(
+        self, administration_id: int, name: str, authorizer_user_ids: Sequence[int] = ()
+    ) -> AuthorizationFlow:
+        flow_id = self._insert(authorization_flows, administration_id=administration_id, name=name)[
+            "id"
+        ]
+        if authorizer_user_ids:
+            self._connection.execute(
+                insert(authorization_flow_authorizers),
+                [
+                    {"flow_id": flow_id, "user_id": user_id, "position": position}
+                    for position, user_id in enumerate(authorizer_user_ids)
+                ],
+            )
+        return AuthorizationFlow(
+            id=flow_id,
+            administration_id=administration_id,
+            name=name,
+            authorizer_user_ids=tuple(authorizer_user_ids),
+        )
+
+    def list_for_administration(self, administration_id: int) -> Sequence[AuthorizationFlow]:
+        flows = self._all(
+            select(authorization_flows)
+            .where(authorization_flows.c.administration_id == administration_id)
+            .order_by(authorization_flows.c.id)
+        )
+        authorizers = self._all(
+            select(authorization_flow_authorizers)
+            .join(authorization_flows)
+            .where(authorization_flows.c.administration_id == administration_id)
+            .order_by(authorization_flow_authorizers.c.position)
+        )
+        return [
+            AuthorizationFlow(
+                id=flow["id"],
+                administration_id=flow["administration_id"],
+                name=flow["name"],
+                authorizer_user_ids=tuple(
+                    row["user_id"] for row in authorizers if row["flow_id"] == flow["id"]
+                ),
+            )
+            for flow in flows
+        ]
+
+
+class SqlAlchemyDocumentRepository(_Repository):
+    def add(
+        self,
+        administration_id: int,
+        *,
+        filename: str,
+        content_type: str,
+        size: int,
+        sha256: str,
+        archive_store: str,
+        blob_key: str,
+        received_at: datetime,
+    ) -> Document:
+        row = self._insert(
+            documents,
+            administration_id=administration_id,
+            filename=filename,
+            content_type=content_type,
+            size=size,
+            sha256=sha256,
+            archive_store=archive_store,
+            blob_key=blob_key,
+            received_at=received_at,
+        )
+        return document_from_row(row)
+
+    def get(self, document_id: int) -> Document | None:
+        row = self._one(select(documents).where(documents.c.id == document_id))
+        return None if row is None else document_from_row(row)
+
+    def list_for_administration(self, administration_id: int) -> Sequence[Document]:
+        statement = (
+            select(documents)
+            .where(documents.c.administration_id == administration_id)
+            .order_by(documents.c.id)
+        )
+        return [document_from_row(row) for row in self._all(statement)]
+
+
+class SqlAlchemyOfferRepository(_Repository):
+    def add(
+        self,
+        *,
+        source_environment_id: int,
+        source_connection_id: int,
+        package: AccountingPackage,
+        sender_user_id: int,
+        sender_email: str,
+        recipients: Sequence[str],
+        code_digest: str,
+        code_hint: str,
+        created_at: datetime,
+        expires_at: datetime,
+    ) -> TransferOffer:
+        row = self._insert(
+            transfer_offers,
+            source_environment_id=source_environment_id,
+            source_connection_id=source_connection_id,
+            package=package.value,
+            sender_user_id=sender_user_id,
+            sender_email=sender_email,
+            recipients=json.dumps(list(recipients)),
+            code_digest=code_digest,
+            code_hint=code_hint,
+            created_at=created_at,
+            expires_at=expires_at,
+        )
+        return offer_from_row(row)
+
+    def get(self, offer_id: int) -> TransferOffer | None:
+        return self._first(transfer_offers.c.id == offer_id)
+
+    def find_by_digest(self, code_digest: str) -> TransferOffer | None:
+        return self._first(transfer_offers.c.code_digest == code_digest)
+
+    def replace_code(
+        self, offer_id: int, *, code_digest: str, code_hint: str, expires_at: datetime
+    ) -> None:
+        # A new code has a new expiry, so its reminder is still to be sent.
+        self._update(
+            offer_id,
+            code_digest=code_digest,
+            code_hint=code_hint,
+            expires_at=expires_at,
+            reminder_sent_at=None,
+        )
+
+    def bind_target(
+        self, offer_id: int, *, environment_id: int, user_id: int, at: datetime
+    ) -> bool:
+        column = transfer_offers.c
+        result = self._connection.execute(
+            update(transfer_offers)
+            .where(
+                column.id == offer_id,
+                column.target_environment_id.is_(None)
+                | (column.target_environment_id == environment_id),
+            )
+            # The first redeemer and moment stay when the same environment redeems again.
+            .values(
+                target_environment_id=environment_id,
+                redeemed_by_user_id=func.coalesce(column.redeemed_by_user_id, user_id),
+                redeemed_at=func.coalesce(column.redeemed_at, at),
+            )
+        )
+        return result.rowcount == 1
+
+    def mark_reminded(self, offer_id: int, at: datetime) -> None:
+        self._update(offer_id, reminder_sent_at=at)
+
+    def list_outgoing(self, environment_id: int) -> Sequence[TransferOffer]:
+        return self._newest_first(transfer_offers.c.source_environment_id == environment_id)
+
+    def list_incoming(self, environment_id: int) -> Sequence[TransferOffer]:
+        return self._newest_first(transfer_offers.c.target_environment_id == environment_id)
+
+    def list_with_offered_items(self) -> Sequence[TransferOffer]:
+        offered = exists().where(
+            offer_items.c.offer_id == transfer_offers.c.id,
+            offer_items.c.status == ItemStatus.OFFERED.value,
+        )
+        statement = select(transfer_offers).where(offered).order_by(transfer_offers.c.id)
+        return [offer_from_row(row) for row in self._all(statement)]
+
+    def _first(self, where: ColumnElement[bool]) -> TransferOffer | None:
+        row = self._one(select(transfer_offers).where(where))
+        return None if row is None else offer_from_row(row)
+
+    def _newest_first(self, where: ColumnElement[bool]) -> Sequence[TransferOffer]:
+        statement = (
+            select(transfer_offers)
+            .where(where)
+            .order_by(transfer_offers.c.created_at.desc(), transfer_offers.c.id.desc())
+        )
+        return [offer_from_row(row) for row in self._all(statement)]
+
+    def _update(self, offer_id: int, **values: object) -> None:
+        self._connection.execute(
+            update(transfer_offers).where(transfer_offers.c.id == offer_id).values(**values)
+        )
+
+
+class SqlAlchemyOfferItemRepository(_Repository):
+    def add(self, offer_id: int, administration: Administration, at: datetime) -> OfferItem:
+        row = self._insert(
+            offer_items,
+            offer_id=offer_id,
+            administration_id=administration.id,
+            code=administration.code,
+            name=administration.name,
+            email=administration.email,
+            status=ItemStatus.OFFERED.value,
+            status_changed_at=at,
+        )
+        # The offer is the item's first change, made by the offer's sender.
+        sender = (
+            select(transfer_offers.c.sender_user_id)
+            .where(transfer_offers.c.id == offer_id)
+            .scalar_subquery()
+        )
+        self._log(row["id"], None, ItemStatus.OFFERED, OFFER_EVENT, sender, at)
+        return item_from_row(row)
+
+    def get(self, item_id: int) -> OfferItem | None:
+        row = self._one(select(offer_items).where(offer_items.c.id == item_id))
+        return None if row is None else item_from_row(row)
+
+    def list_for_offer(self, offer_id: int) -> Sequence[OfferItem]:
+        return self._list(offer_items.c.offer_id == offer_id)
+
+    def list_open_for_administration(self, administration_id: int) -> Sequence[OfferItem]:
+        return self._list(
+            offer_items.c.administration_id == administration_id,
+            offer_items.c.status.in_([status.value for status in OPEN_STATUSES]),
+        )
+
+    def compare_and_set(
+        self,
+        item: OfferItem,
+        to: ItemStatus,
+        *,
+        event: Event,
+        at: datetime,
+        actor_user_id: int | None = None,
+        rejection_reason: str | None = None,
+    ) -> bool:
+        result = self._connection.execute(
+            update(offer_items)
+            .where(offer_items.c.id == item.id, offer_items.c.status == item.status.value)
+            .values(status=to.value, status_changed_at=at, rejection_reason=rejection_reason)
+        )
+        if result.rowcount != 1:
+            return False
+        self._log(item.id, item.status, to, event.value, actor_user_id, at)
+        return True
+
+    def status_changes(self, item_id: int) -> Sequence[StatusChange]:
+        statement = (
+            select(status_changes)
+            .where(status_changes.c.item_id == item_id)
+            .order_by(status_changes.c.id)
+        )
+        return [status_change_from_row(row) for row in self._all(statement)]
+
+    def _list(self, *where: ColumnElement[bool]) -> Sequence[OfferItem]:
+        statement = select(offer_items).where(*where).order_by(offer_items.c.id)
+        return [item_from_row(row) for row in self._all(statement)]
+
+    def _log(
+        self,
+        item_id: int,
+        from_status: ItemStatus | None,
+        to_status: ItemStatus,
+        event: str,
+        actor_user_id: int | ScalarSelect[Any] | None,
+        at: datetime,
+    ) -> None:
+        self._connection.execute(
+            insert(status_changes).values(
+                item_id=item_id,
+                from_status=None if from_status is None else from_status.value,
+                to_status=to_status.value,
+                event=event,
+                actor_user_id=actor_user_id,
+                at=at,
+            )
+        )
+
+
+#: The event of an item's first row in the status-change log: it was offered.
+OFFER_EVENT = "offer"
+
+
+class SqlAlchemyMigrationRepository(_Repository):
+    def add(
+        self,
+        item: OfferItem,
+        *,
+        target_environment_id: int,
+        target: MigrationTarget,
+        at: datetime,
+    ) -> Migration:
+        """Also raises ``Conflict("item_started")`` when the item has a migration already."""
+        statement = (
+            insert(migrations)
+            .values(
+                item_id=item.id,
+                administration_id=item.administration_id,
+                target_environment_id=target_environment_id,
+                target_connection_id=target.connection_id,
+                target_package_admin_id=target.package_admin_id,
+                target_code=target.code,
+                target_name=target.name,
+                attempts=0,
+                documents_total=0,
+                documents_done=0,
+                bytes_total=0,
+                bytes_done=0,
+                started_at=at,
+            )
+            .returning(*migrations.c)
+        )
+        try:
+            rows = self._guarded(
+                statement,
+                environment_id=target_environment_id,
+                code=target.code,
+                name=target.name,
+                code_name=migration_code_name,
+                package_link=migration_package_link,
+            )
+        except IntegrityError as error:
+            if not _violates(error, migration_item_once):
+                raise
+            raise self._started(item) from error
+        return migration_from_row(rows[0])
+
+    def get(self, migration_id: int) -> Migration | None:
+        return self._first(migrations.c.id == migration_id)
+
+    def get_for_item(self, item_id: int) -> Migration | None:
+        return self._first(migrations.c.item_id == item_id)
+
+    def list_unfinished_for_environment(self, environment_id: int) -> Sequence[Migration]:
+        statement = (
+            select(migrations)
+            .where(
+                migrations.c.target_environment_id == environment_id,
+                migrations.c.finished_at.is_(None),
+            )
+            .order_by(migrations.c.id)
+        )
+        return [migration_from_row(row) for row in self._all(statement)]
+
+    def record_claim(self, migration_id: int, *, lease_expires_at: datetime) -> None:
+        self._update(
+            migration_id,
+            attempts=migrations.c.attempts + 1,
+            lease_expires_at=lease_expires_at,
+            failure_reason=None,
+        )
+
+    def record_progress(
+        self,
+        migration_id: int,
+        *,
+        documents_total: int,
+        documents_done: int,
+        bytes_total: int,
+        bytes_done: int,
+    ) -> None:
+        self._update(
+            migration_id,
+            documents_total=documents_total,
+            documents_done=documents_done,
+            bytes_total=bytes_total,
+            bytes_done=bytes_done,
+        )
+
+    def record_failure(self, migration_id: int, reason: str) -> None:
+        self._update(migration_id, failure_reason=reason)
+
+    def record_finish(self, migration_id: int, at: datetime) -> None:
+        self._update(migration_id, finished_at=at)
+
+    def _started(self, item: OfferItem) -> Conflict:
+        """The refusal of a second migration of one item, with the item's status now."""
+        status = self._connection.execute(
+            select(offer_items.c.status).where(offer_items.c.id == item.id)
+        ).scalar_one()
+        return Conflict(
+            "item_started", code=item.code, name=item.name, status=ItemStatus(status).label_nl
+        )
+
+    def _first(self, where: ColumnElement[bool]) -> Migration | None:
+        row = self._one(select(migrations).where(where))
+        return None if row is None else migration_from_row(row)
+
+    def _update(self, migration_id: int, **values: object) -> None:
+        self._connection.execute(
+            update(migrations).where(migrations.c.id == migration_id).values(**values)
+        )
+
+
+class SqlAlchemyAccessRepository(_Repository):
+    def set(self, administration_id: int, user_id: int, *, granted: bool) -> None:
+        statement = _dialect_insert(self._connection, access_grants).values(
+            administration_id=administration_id, user_id=user_id, granted=granted
+        )
+        self._connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[access_grants.c.administration_id, access_grants.c.user_id],
+                set_={"granted": granted},
+            )
+        )
+
+    def list_for_administration(self, administration_id: int) -> Sequence[AccessGrant]:
+        statement = (
+            select(access_grants)
+            .where(access_grants.c.administration_id == administration_id)
+            .order_by(access_grants.c.user_id)
+        )
+        return [
+            AccessGrant(
+                administration_id=row["administration_id"],
+                user_id=row["user_id"],
+                granted=row["granted"],
+            )
+            for row in self._all(statement)
+        ]
+
+    def clear_for_administration(self, administration_id: int) -> None:
+        self._connection.execute(
+            delete(access_grants).where(access_grants.c.administration_id == administration_id)
+        )
+
+
+class SqlAlchemyRedeemAttemptRepository(_Repository):
+    def add_failure(self, *, user_id: int, environment_id: int, at: datetime) -> None:
+        self._insert(redeem_failures, user_id=user_id, environment_id=environment_id, at=at)
+
+    def failures_for_user(self, user_id: int, since: datetime) -> Sequence[datetime]:
+        return self._since(redeem_failures.c.user_id == user_id, since)
+
+    def failures_for_environment(self, environment_id: int, since: datetime) -> Sequence[datetime]:
+        return self._since(redeem_failures.c.environment_id == environment_id, since)
+
+    def _since(self, where: ColumnElement[bool], since: datetime) -> Sequence[datetime]:
+        statement = (
+            select(redeem_failures.c.at)
+            .where(where, redeem_failures.c.at >= since)
+            .order_by(redeem_failures.c.at)
+        )
+        return list(self._connection.execute(statement).scalars())
+
+
+class SqlAlchemyOutboxRepository(_Repository):
+    def add(self, email: Email, at: datetime) -> OutboxMessage:
+        return outbox_message_from_row(
+            self._insert(outbox, email=email_to_json(email), created_at=at)
+        )
+
+    def list_pending(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        statement = (
+            select(outbox)
+            .where(outbox.c.sent_at.is_(None))
+            .order_by(outbox.c.created_at, outbox.c.id)
+            .limit(limit)
+        )
+        return [outbox_message_from_row(row) for row in self._all(statement)]
+
+    def list_recent(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        statement = (
+            select(outbox).order_by(outbox.c.created_at.desc(), outbox.c.id.desc()).limit(limit)
+        )
+        return [outbox_message_from_row(row) for row in self._all(statement)]
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        self._connection.execute(update(outbox).where(outbox.c.id == message_id).values(sent_at=at))
+
+
+class SqlAlchemyChargeRepository(_Repository):
+    def add(self, charge: Charge) -> bool:
+        statement = _dialect_insert(self._connection, charges).values(
+            migration_id=charge.migration_id,
+            environment_id=charge.environment_id,
+            administration_id=charge.administration_id,
+            charged_at=charge.charged_at,
+        )
+        # R15: a second charge for the same migration is not an error, just not new.
+        result = self._connection.execute(
+            statement.on_conflict_do_nothing(index_elements=[charges.c.migration_id])
+        )
+        return result.rowcount == 1
+
+    def list_for_environment(self, environment_id: int) -> Sequence[Charge]:
+        statement = (
+            select(charges)
+            .where(charges.c.environment_id == environment_id)
+            .order_by(charges.c.migration_id)
+        )
+        return [charge_from_row(row) for row in self._all(statement)]

@@ -1,0 +1,132 @@
+"""The unit of work on SQLAlchemy: one connection, one transaction, every repository."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine, select
+
+from migrationkit.adapters.sqlalchemy.repositories import (
+    SqlAlchemyAccessRepository,
+    SqlAlchemyAdministrationRepository,
+    SqlAlchemyAuthorizationFlowRepository,
+    SqlAlchemyChargeRepository,
+    SqlAlchemyConnectionRepository,
+    SqlAlchemyDocumentRepository,
+    SqlAlchemyEnvironmentRepository,
+    SqlAlchemyMigrationRepository,
+    SqlAlchemyOfferItemRepository,
+    SqlAlchemyOfferRepository,
+    SqlAlchemyOutboxRepository,
+    SqlAlchemyRedeemAttemptRepository,
+    SqlAlchemyUserRepository,
+)
+from migrationkit.adapters.sqlalchemy.tables import users
+from migrationkit.ports import (
+    AccessRepository,
+    AdministrationRepository,
+    AuthorizationFlowRepository,
+    ChargeRepository,
+    ConnectionRepository,
+    DocumentRepository,
+    EnvironmentRepository,
+    MigrationRepository,
+    OfferItemRepository,
+    OfferRepository,
+    OutboxRepository,
+    RedeemAttemptRepository,
+    UnitOfWorkFactory,
+    UserRepository,
+)
+
+
+class SqlAlchemyUnitOfWork:
+    """``with uow: ...; uow.commit()``. The repositories exist inside the ``with`` block;
+    leaving it without ``commit()`` rolls back. After a commit the same unit of work may
+    go on: the next statement begins a new transaction."""
+
+    environments: EnvironmentRepository
+    users: UserRepository
+    connections: ConnectionRepository
+    administrations: AdministrationRepository
+    flows: AuthorizationFlowRepository
+    documents: DocumentRepository
+    offers: OfferRepository
+    items: OfferItemRepository
+    migrations: MigrationRepository
+    access: AccessRepository
+    redeem_attempts: RedeemAttemptRepository
+    outbox: OutboxRepository
+    charges: ChargeRepository
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> Self:
+        if self._connection is not None:
+            raise RuntimeError("this unit of work is open already")
+        connection = self._engine.connect()
+        connection.begin()
+        self._connection = connection
+        self.environments = SqlAlchemyEnvironmentRepository(connection)
+        self.users = SqlAlchemyUserRepository(connection)
+        self.connections = SqlAlchemyConnectionRepository(connection)
+        self.administrations = SqlAlchemyAdministrationRepository(connection)
+        self.flows = SqlAlchemyAuthorizationFlowRepository(connection)
+        self.documents = SqlAlchemyDocumentRepository(connection)
+        self.offers = SqlAlchemyOfferRepository(connection)
+        self.items = SqlAlchemyOfferItemRepository(connection)
+        self.migrations = SqlAlchemyMigrationRepository(connection)
+        self.access = SqlAlchemyAccessRepository(connection)
+        self.redeem_attempts = SqlAlchemyRedeemAttemptRepository(connection)
+        self.outbox = SqlAlchemyOutboxRepository(connection)
+        self.charges = SqlAlchemyChargeRepository(connection)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._open(), None
+        try:
+            connection.rollback()
+        finally:
+            connection.close()
+
+    @property
+    def connection(self) -> Connection:
+        """The open connection, for what the repositories do not cover (tests, tools)."""
+        return self._open()
+
+    def password_hash(self, user_id: int) -> str | None:
+        """The user's stored password hash (for signing in), which the port keeps but does
+        not read back."""
+        return (
+            self._open()
+            .execute(select(users.c.password_hash).where(users.c.id == user_id))
+            .scalar_one_or_none()
+        )
+
+    def commit(self) -> None:
+        self._open().commit()
+
+    def rollback(self) -> None:
+        self._open().rollback()
+
+    def _open(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("use the unit of work inside a with block")
+        return self._connection
+
+
+def unit_of_work_factory(engine: Engine) -> UnitOfWorkFactory:
+    """What ``Dependencies.uow`` wants: a fresh unit of work on ``engine`` per call."""
+
+    def make() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(engine)
+
+    return make

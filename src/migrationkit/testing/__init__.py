@@ -15,6 +15,7 @@ migrations, compare-and-set of statuses, one charge per migration) and behaves l
 transaction: nothing is seen by other units of work before ``commit()``.
 """
 
+from migrationkit.adapters.connectors.memory import InMemoryConnector
 from migrationkit.testing._database import ConcurrentUpdate, InMemoryDatabase
 from migrationkit.testing._outside import (
     DEFAULT_NOW,
@@ -25,8 +26,6 @@ from migrationkit.testing._outside import (
     FakeConnectorRegistry,
     FakeJobQueue,
     FakeMailer,
-    InMemoryConnector,
-    LinkRewrite,
 )
 from migrationkit.testing._repositories import (
     InMemoryAccessRepository,
@@ -79,7 +78,6 @@ __all__ = [
     "InMemoryOutboxRepository",
     "InMemoryRedeemAttemptRepository",
     "InMemoryUserRepository",
-    "LinkRewrite",
     "fake_uow_factory",
     "make_dependencies",
     "make_world",

@@ -1,24 +1,25 @@
-"""Fakes of the outside world: clock, accounting connectors, job queue, mailer, billing and
+"""Fakes of the outside world: clock, connector registry, job queue, mailer, billing and
 archive stores."""
 
 from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO, Final
 
-import attrs
-
-from migrationkit.domain.model import (
-    AccountingPackage,
-    Charge,
-    Connection,
-    Email,
-    PackageAdministration,
+from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
+from migrationkit.adapters.inprocess import InProcessQueue
+from migrationkit.domain.model import Charge, Email
+from migrationkit.ports import (
+    ArchiveStore,
+    ArchiveStores,
+    Billing,
+    Clock,
+    JobQueue,
+    Mailer,
+    StoredBlob,
 )
-from migrationkit.ports import StoredBlob
 
 #: Where a ``FakeClock`` starts unless told otherwise: a Monday morning, 09:00 UTC.
 DEFAULT_NOW: Final = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -33,7 +34,7 @@ def _aware_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-class FakeClock:
+class FakeClock(Clock):
     """A ``Clock`` that stands still until the test moves it."""
 
     def __init__(self, start: datetime = DEFAULT_NOW) -> None:
@@ -51,68 +52,12 @@ class FakeClock:
         self._now = _aware_utc(moment)
 
 
-@attrs.frozen
-class LinkRewrite:
-    """One call of ``InMemoryConnector.rewrite_links``."""
-
-    connection_id: int
-    package_admin_id: str
-    links: Mapping[str, str]
+#: One in-memory connector per package, made when first asked for: the library's own
+#: (``connector(package)`` gives it to a test to register package administrations in).
+FakeConnectorRegistry = InMemoryConnectorRegistry
 
 
-class InMemoryConnector:
-    """An ``AccountingConnector`` for one package, whose package administrations the test
-    registers per connection. It never fails."""
-
-    def __init__(self, package: AccountingPackage, *, can_rewrite_links: bool = False) -> None:
-        self.package = package
-        self.can_rewrite_links = can_rewrite_links
-        #: Every ``rewrite_links`` call, in order.
-        self.rewrites: list[LinkRewrite] = []
-        self._administrations: dict[int, dict[str, PackageAdministration]] = {}
-
-    def add_package_administration(
-        self, connection_id: int, administration: PackageAdministration
-    ) -> None:
-        """Makes the package know ``administration`` in the account behind the connection
-        (a later one with the same package id replaces it, as a renamed one would)."""
-        known = self._administrations.setdefault(connection_id, {})
-        known[administration.package_admin_id] = administration
-
-    def list_administrations(self, connection: Connection) -> Sequence[PackageAdministration]:
-        """In the order they were added."""
-        return list(self._administrations.get(connection.id, {}).values())
-
-    def find_administration(
-        self, connection: Connection, package_admin_id: str
-    ) -> PackageAdministration | None:
-        return self._administrations.get(connection.id, {}).get(package_admin_id)
-
-    def rewrite_links(
-        self, connection: Connection, package_admin_id: str, links: Mapping[str, str]
-    ) -> int:
-        self.rewrites.append(LinkRewrite(connection.id, package_admin_id, dict(links)))
-        return len(links)
-
-
-class FakeConnectorRegistry:
-    """A ``ConnectorRegistry`` with one ``InMemoryConnector`` per package, made when first
-    asked for."""
-
-    def __init__(self) -> None:
-        self._connectors: dict[AccountingPackage, InMemoryConnector] = {}
-
-    def connector(self, package: AccountingPackage) -> InMemoryConnector:
-        """The package's connector, for a test to register package administrations in."""
-        if package not in self._connectors:
-            self._connectors[package] = InMemoryConnector(package)
-        return self._connectors[package]
-
-    def connector_for(self, connection: Connection) -> InMemoryConnector:
-        return self.connector(connection.package)
-
-
-class FakeJobQueue:
+class FakeJobQueue(InProcessQueue, JobQueue):
     """A ``JobQueue`` that keeps the wake-ups for the test to run with ``take()``.
 
     Like an RQ job whose id is the migration id, enqueuing a migration that is still pending
@@ -120,27 +65,23 @@ class FakeJobQueue:
     """
 
     def __init__(self) -> None:
+        super().__init__()
         #: Every ``enqueue_migration`` call, in order, doubles included.
         self.enqueued: list[int] = []
-        self._pending: list[int] = []
 
     def enqueue_migration(self, migration_id: int) -> None:
         self.enqueued.append(migration_id)
-        if migration_id not in self._pending:
-            self._pending.append(migration_id)
-
-    @property
-    def pending(self) -> Sequence[int]:
-        """The migration ids waiting for a worker, oldest first."""
-        return tuple(self._pending)
+        super().enqueue_migration(migration_id)
 
     def take(self) -> list[int]:
-        """Removes and returns the pending migration ids, for the test to run them."""
-        taken, self._pending = self._pending, []
+        """Removes and returns the pending migration ids, oldest first, for the test to run
+        them."""
+        taken: list[int] = []
+        self.drain(taken.append)
         return taken
 
 
-class FakeMailer:
+class FakeMailer(Mailer):
     """A ``Mailer`` that records what it sends, and fails when told to."""
 
     def __init__(self) -> None:
@@ -160,7 +101,7 @@ class FakeMailer:
         self.sent.append((email, message_id))
 
 
-class FakeBilling:
+class FakeBilling(Billing):
     """A ``Billing`` that keeps one charge per migration, however often it is called."""
 
     def __init__(self) -> None:
@@ -171,7 +112,7 @@ class FakeBilling:
             self.charges.append(charge)
 
 
-class FakeArchiveStore:
+class FakeArchiveStore(ArchiveStore):
     """An ``ArchiveStore`` in memory: content-addressed, so a blob's key is its SHA-256."""
 
     def __init__(self, name: str) -> None:
@@ -207,7 +148,7 @@ class FakeArchiveStore:
         self.blobs.pop(key, None)
 
 
-class FakeArchiveStores:
+class FakeArchiveStores(ArchiveStores):
     """``ArchiveStores`` that make a ``FakeArchiveStore`` for each name when first asked."""
 
     def __init__(self) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from migrationkit import ports
 from migrationkit.domain.errors import Conflict, NotFound, RuleViolation
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
@@ -148,7 +149,7 @@ def _existing(source: _Source, table: Table[int, Any], key: int, error: str) -> 
     return row
 
 
-class InMemoryEnvironmentRepository(_Repository):
+class InMemoryEnvironmentRepository(_Repository, ports.EnvironmentRepository):
     def add(self, name: str, *, has_subscription: bool, archive_store: str) -> Environment:
         tx = self._tx
         environment = Environment(
@@ -168,7 +169,7 @@ class InMemoryEnvironmentRepository(_Repository):
         return ENVIRONMENTS.rows(self._tx)
 
 
-class InMemoryUserRepository(_Repository):
+class InMemoryUserRepository(_Repository, ports.UserRepository):
     def add(
         self, environment_id: int, email: str, name: str, role: Role, password_hash: str = ""
     ) -> User:
@@ -197,7 +198,7 @@ class InMemoryUserRepository(_Repository):
         return [u for u in USERS.rows(self._tx) if u.environment_id == environment_id]
 
 
-class InMemoryConnectionRepository(_Repository):
+class InMemoryConnectionRepository(_Repository, ports.ConnectionRepository):
     def add(self, environment_id: int, package: AccountingPackage, name: str) -> Connection:
         tx = self._tx
         _existing(tx, ENVIRONMENTS, environment_id, "unknown_environment")
@@ -222,7 +223,7 @@ def _by_code_name(administrations: list[Administration]) -> list[Administration]
     return sorted(administrations, key=lambda a: (a.code, a.name, a.id))
 
 
-class InMemoryAdministrationRepository(_Repository):
+class InMemoryAdministrationRepository(_Repository, ports.AdministrationRepository):
     def add(
         self,
         environment_id: int,
@@ -295,7 +296,7 @@ class InMemoryAdministrationRepository(_Repository):
         return stored
 
 
-class InMemoryAuthorizationFlowRepository(_Repository):
+class InMemoryAuthorizationFlowRepository(_Repository, ports.AuthorizationFlowRepository):
     def add(
         self, administration_id: int, name: str, authorizer_user_ids: Sequence[int] = ()
     ) -> AuthorizationFlow:
@@ -315,7 +316,7 @@ class InMemoryAuthorizationFlowRepository(_Repository):
         return [f for f in FLOWS.rows(self._tx) if f.administration_id == administration_id]
 
 
-class InMemoryDocumentRepository(_Repository):
+class InMemoryDocumentRepository(_Repository, ports.DocumentRepository):
     def add(
         self,
         administration_id: int,
@@ -355,7 +356,7 @@ def _newest_first(offers: list[TransferOffer]) -> list[TransferOffer]:
     return sorted(offers, key=lambda o: (o.created_at, o.id), reverse=True)
 
 
-class InMemoryOfferRepository(_Repository):
+class InMemoryOfferRepository(_Repository, ports.OfferRepository):
     def add(
         self,
         *,
@@ -399,7 +400,14 @@ class InMemoryOfferRepository(_Repository):
     def replace_code(
         self, offer_id: int, *, code_digest: str, code_hint: str, expires_at: datetime
     ) -> None:
-        self._change(offer_id, code_digest=code_digest, code_hint=code_hint, expires_at=expires_at)
+        # A new code has a new expiry, so its reminder is still to be sent.
+        self._change(
+            offer_id,
+            code_digest=code_digest,
+            code_hint=code_hint,
+            expires_at=expires_at,
+            reminder_sent_at=None,
+        )
 
     def bind_target(
         self, offer_id: int, *, environment_id: int, user_id: int, at: datetime
@@ -442,7 +450,7 @@ class InMemoryOfferRepository(_Repository):
         OFFERS.put(self._tx, offer_id, attrs.evolve(self._offer(offer_id), **changes))
 
 
-class InMemoryOfferItemRepository(_Repository):
+class InMemoryOfferItemRepository(_Repository, ports.OfferItemRepository):
     def add(self, offer_id: int, administration: Administration, at: datetime) -> OfferItem:
         """Logs the offer as the item's first status change, by the sender."""
         tx = self._tx
@@ -486,7 +494,6 @@ class InMemoryOfferItemRepository(_Repository):
         actor_user_id: int | None = None,
         rejection_reason: str | None = None,
     ) -> bool:
-        """Keeps a stored rejection reason when none is given."""
         tx = self._tx
         stored = ITEMS.get(tx, item.id)
         if stored is None or stored.status is not item.status:
@@ -495,9 +502,7 @@ class InMemoryOfferItemRepository(_Repository):
             stored,
             status=to,
             status_changed_at=at,
-            rejection_reason=(
-                stored.rejection_reason if rejection_reason is None else rejection_reason
-            ),
+            rejection_reason=rejection_reason,
         )
         ITEMS.put(tx, item.id, changed)
         self._log(item.id, stored.status, to, event.value, actor_user_id, at)
@@ -527,7 +532,7 @@ class InMemoryOfferItemRepository(_Repository):
         STATUS_CHANGES.put(tx, tx.next_id(STATUS_CHANGES.name), change)
 
 
-class InMemoryMigrationRepository(_Repository):
+class InMemoryMigrationRepository(_Repository, ports.MigrationRepository):
     def add(
         self,
         item: OfferItem,
@@ -559,14 +564,11 @@ class InMemoryMigrationRepository(_Repository):
         return next((m for m in MIGRATIONS.rows(self._tx) if m.item_id == item_id), None)
 
     def list_unfinished_for_environment(self, environment_id: int) -> Sequence[Migration]:
-        """Unfinished migrations into or out of the environment, ordered by id."""
-        tx = self._tx
-        leaving = {a.id for a in ADMINISTRATIONS.rows(tx) if a.environment_id == environment_id}
+        """Unfinished migrations into the environment, ordered by id."""
         return [
             m
-            for m in MIGRATIONS.rows(tx)
-            if m.finished_at is None
-            and (m.target_environment_id == environment_id or m.administration_id in leaving)
+            for m in MIGRATIONS.rows(self._tx)
+            if m.finished_at is None and m.target_environment_id == environment_id
         ]
 
     def record_claim(self, migration_id: int, *, lease_expires_at: datetime) -> None:
@@ -596,11 +598,10 @@ class InMemoryMigrationRepository(_Repository):
         )
 
     def record_failure(self, migration_id: int, reason: str) -> None:
-        """Also ends the lease: nobody works on a failed migration."""
-        self._store(self._migration(migration_id), failure_reason=reason, lease_expires_at=None)
+        self._store(self._migration(migration_id), failure_reason=reason)
 
     def record_finish(self, migration_id: int, at: datetime) -> None:
-        self._store(self._migration(migration_id), finished_at=at, lease_expires_at=None)
+        self._store(self._migration(migration_id), finished_at=at)
 
     def _migration(self, migration_id: int) -> Migration:
         migration: Migration = _existing(self._tx, MIGRATIONS, migration_id, "unknown_migration")
@@ -610,7 +611,7 @@ class InMemoryMigrationRepository(_Repository):
         MIGRATIONS.put(self._tx, migration.id, attrs.evolve(migration, **changes))
 
 
-class InMemoryAccessRepository(_Repository):
+class InMemoryAccessRepository(_Repository, ports.AccessRepository):
     def set(self, administration_id: int, user_id: int, *, granted: bool) -> None:
         tx = self._tx
         _existing(tx, ADMINISTRATIONS, administration_id, "unknown_administration")
@@ -628,7 +629,7 @@ class InMemoryAccessRepository(_Repository):
             ACCESS.delete(tx, (administration_id, grant.user_id))
 
 
-class InMemoryRedeemAttemptRepository(_Repository):
+class InMemoryRedeemAttemptRepository(_Repository, ports.RedeemAttemptRepository):
     def add_failure(self, *, user_id: int, environment_id: int, at: datetime) -> None:
         tx = self._tx
         failure = _RedeemFailure(user_id=user_id, environment_id=environment_id, at=at)
@@ -646,7 +647,11 @@ class InMemoryRedeemAttemptRepository(_Repository):
         return [f for f in REDEEM_FAILURES.rows(self._tx) if f.at >= since]
 
 
-class InMemoryOutboxRepository(_Repository):
+def _oldest_first(messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    return sorted(messages, key=lambda m: (m.created_at, m.id))
+
+
+class InMemoryOutboxRepository(_Repository, ports.OutboxRepository):
     def add(self, email: Email, at: datetime) -> OutboxMessage:
         tx = self._tx
         message = OutboxMessage(id=tx.next_id(OUTBOX.name), email=email, created_at=at)
@@ -654,10 +659,10 @@ class InMemoryOutboxRepository(_Repository):
         return message
 
     def list_pending(self, limit: int = 100) -> Sequence[OutboxMessage]:
-        return [m for m in OUTBOX.rows(self._tx) if m.sent_at is None][:limit]
+        return [m for m in _oldest_first(OUTBOX.rows(self._tx)) if m.sent_at is None][:limit]
 
     def list_recent(self, limit: int = 100) -> Sequence[OutboxMessage]:
-        return OUTBOX.rows(self._tx)[::-1][:limit]
+        return _oldest_first(OUTBOX.rows(self._tx))[::-1][:limit]
 
     def mark_sent(self, message_id: int, at: datetime) -> None:
         tx = self._tx
@@ -667,7 +672,7 @@ class InMemoryOutboxRepository(_Repository):
         OUTBOX.put(tx, message_id, attrs.evolve(message, sent_at=at))
 
 
-class InMemoryChargeRepository(_Repository):
+class InMemoryChargeRepository(_Repository, ports.ChargeRepository):
     def add(self, charge: Charge) -> bool:
         tx = self._tx
         if CHARGES.get(tx, charge.migration_id) is not None:

@@ -19,6 +19,7 @@ from migrationkit.ports import (
     OfferRepository,
     OutboxRepository,
     RedeemAttemptRepository,
+    UnitOfWork,
     UserRepository,
 )
 from migrationkit.testing._database import InMemoryDatabase, Transaction
@@ -40,7 +41,7 @@ from migrationkit.testing._repositories import (
 )
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(UnitOfWork):
     """A ``UnitOfWork`` over an ``InMemoryDatabase`` that behaves like a real transaction.
 
     Inside ``with uow:`` the repositories see what is committed plus this unit's own

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -215,6 +216,22 @@ def test_a_unit_of_work_made_without_a_database_has_its_own() -> None:
         first.commit()
     with FakeUnitOfWork() as second:
         assert second.environments.list() == []
+
+
+def test_units_of_work_in_many_threads_lose_no_commit(database: InMemoryDatabase) -> None:
+    def add_environments(worker: int) -> None:
+        for n in range(25):
+            with FakeUnitOfWork(database) as uow:
+                uow.environments.add(f"{worker}-{n}", has_subscription=True, archive_store="a")
+                uow.commit()
+
+    threads = [threading.Thread(target=add_environments, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with FakeUnitOfWork(database) as uow:
+        assert [e.id for e in uow.environments.list()] == list(range(1, 201))
 
 
 def test_commit_fails_when_another_unit_committed_a_change_to_the_same_row(

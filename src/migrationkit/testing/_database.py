@@ -23,7 +23,7 @@ class ConcurrentUpdate(RuntimeError):
     the two wait or fail, the fake lets the later commit fail."""
 
 
-class _Source(Protocol):
+class Source(Protocol):
     """Something to read rows from: a transaction, or the state a commit is about to make."""
 
     def read(self, table: str) -> Mapping[Any, Any]: ...
@@ -33,7 +33,7 @@ class _Source(Protocol):
 
 #: A database rule on one row: raises when ``row`` may not stand beside the others in
 #: ``source``. It runs on every write and once more at commit, against what would be stored.
-Check = Callable[[_Source, Any], None]
+Check = Callable[[Source, Any], None]
 
 
 class Table(Generic[K, V]):
@@ -43,10 +43,10 @@ class Table(Generic[K, V]):
         self.name = name
         self._check = check
 
-    def get(self, source: _Source, key: K) -> V | None:
+    def get(self, source: Source, key: K) -> V | None:
         return cast("V | None", source.read_one(self.name, key))
 
-    def rows(self, source: _Source) -> list[V]:
+    def rows(self, source: Source) -> list[V]:
         """Every row, in key order."""
         table = source.read(self.name)
         return [table[key] for key in sorted(table)]

@@ -31,25 +31,25 @@ from migrationkit.domain.model import (
     User,
 )
 from migrationkit.ports import OutboxMessage, StatusChange
-from migrationkit.testing._database import Table, Transaction, _Source
+from migrationkit.testing._database import Source, Table, Transaction
 
 # --- database rules --------------------------------------------------------------------------
 
 
-def _code_name_taken(source: _Source, environment_id: int, code: str, name: str) -> RuleViolation:
+def _code_name_taken(source: Source, environment_id: int, code: str, name: str) -> RuleViolation:
     environment = ENVIRONMENTS.get(source, environment_id)
-    shown = environment.name if environment is not None else str(environment_id)
-    return RuleViolation("code_name_taken", environment=shown, code=code, name=name)
+    assert environment is not None  # every write checks its environment exists
+    return RuleViolation("code_name_taken", environment=environment.name, code=code, name=name)
 
 
-def _check_user(source: _Source, user: User) -> None:
+def _check_user(source: Source, user: User) -> None:
     """One user per e-mail address, whatever its case (``get_by_email`` finds one)."""
     for other in USERS.rows(source):
         if other.id != user.id and other.email.casefold() == user.email.casefold():
             raise ValueError(f"a user with e-mail address {user.email} exists already")
 
 
-def _check_administration(source: _Source, administration: Administration) -> None:
+def _check_administration(source: Source, administration: Administration) -> None:
     """R8: unique (environment, code, name); R9: unique (connection, package admin id)."""
     for other in ADMINISTRATIONS.rows(source):
         if other.id == administration.id:
@@ -73,7 +73,7 @@ def _check_administration(source: _Source, administration: Administration) -> No
             )
 
 
-def _check_migration(source: _Source, migration: Migration) -> None:
+def _check_migration(source: Source, migration: Migration) -> None:
     """One migration per item; an unfinished one reserves its target (R8, R9)."""
     target = migration.target
     for other in MIGRATIONS.rows(source):
@@ -141,7 +141,7 @@ class _Repository:
         return self._transaction()
 
 
-def _existing(source: _Source, table: Table[int, Any], key: int, error: str) -> Any:
+def _existing(source: Source, table: Table[int, Any], key: int, error: str) -> Any:
     """The parent row a new row refers to: a foreign key, as the database holds it."""
     row = table.get(source, key)
     if row is None:

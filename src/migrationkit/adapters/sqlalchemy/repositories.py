@@ -971,10 +971,12 @@ class SqlAlchemyChargeRepository(_Repository):
             charged_at=charge.charged_at,
         )
         # R15: a second charge for the same migration is not an error, just not new.
-        result = self._connection.execute(
-            statement.on_conflict_do_nothing(index_elements=[charges.c.migration_id])
-        )
-        return result.rowcount == 1
+        inserted = self._connection.execute(
+            statement.on_conflict_do_nothing(index_elements=[charges.c.migration_id]).returning(
+                charges.c.id
+            )
+        ).first()
+        return inserted is not None
 
     def list_for_environment(self, environment_id: int) -> Sequence[Charge]:
         statement = (

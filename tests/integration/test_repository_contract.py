@@ -1,0 +1,886 @@
+"""The repository contracts of ``migrationkit.ports``, held by every unit of work: SQLite,
+PostgreSQL and the in-memory fake (the ``uow_factory`` fixture runs each test on all three).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import attrs
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from migrationkit.domain.errors import Conflict, RuleViolation
+from migrationkit.domain.machine import Event
+from migrationkit.domain.model import (
+    AccessGrant,
+    AccountingPackage,
+    Administration,
+    Charge,
+    Connection,
+    Document,
+    Email,
+    Environment,
+    ItemStatus,
+    MigrationTarget,
+    OfferItem,
+    Role,
+    TransferOffer,
+    User,
+)
+from migrationkit.ports import StatusChange, UnitOfWork
+
+EXACT = AccountingPackage.EXACT_ONLINE_NL
+TWINFIELD = AccountingPackage.TWINFIELD
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+MINUTE = timedelta(minutes=1)
+DAY = timedelta(days=1)
+
+
+# --- building blocks -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Office:
+    """An environment with one super user and one connection."""
+
+    environment: Environment
+    user: User
+    connection: Connection
+
+
+def add_office(uow: UnitOfWork, name: str, package: AccountingPackage = EXACT) -> Office:
+    environment = uow.environments.add(name, has_subscription=True, archive_store="local")
+    user = uow.users.add(
+        environment.id, f"super@{name.lower()}.nl", f"Super {name}", Role.SUPER_USER
+    )
+    connection = uow.connections.add(environment.id, package, f"{package.label} - {name}")
+    return Office(environment, user, connection)
+
+
+def add_administration(
+    uow: UnitOfWork, office: Office, code: str, name: str, package_admin_id: str | None = None
+) -> Administration:
+    return uow.administrations.add(
+        office.environment.id,
+        office.connection.id,
+        code,
+        name,
+        f"{code}@inbox.example.nl",
+        package_admin_id or f"div-{code}-{name}",
+    )
+
+
+def add_offer(
+    uow: UnitOfWork, office: Office, digest: str = "d" * 64, created_at: datetime = T0
+) -> TransferOffer:
+    return uow.offers.add(
+        source_environment_id=office.environment.id,
+        source_connection_id=office.connection.id,
+        package=office.connection.package,
+        sender_user_id=office.user.id,
+        sender_email=office.user.email,
+        recipients=["super@zuid.nl", "Boekhouding@Zuid.nl"],
+        code_digest=digest,
+        code_hint="0G28",
+        created_at=created_at,
+        expires_at=created_at + 15 * DAY,
+    )
+
+
+def target_of(office: Office, code: str, name: str, package_admin_id: str) -> MigrationTarget:
+    return MigrationTarget(
+        connection_id=office.connection.id, package_admin_id=package_admin_id, code=code, name=name
+    )
+
+
+T = TypeVar("T")
+
+
+def present(value: T | None) -> T:
+    """A value that must have been found."""
+    assert value is not None
+    return value
+
+
+@pytest.fixture
+def uow(uow_factory: Callable[[], UnitOfWork]) -> Iterator[UnitOfWork]:
+    """One open unit of work; what a test writes in it needs no commit to be read back."""
+    with uow_factory() as uow:
+        yield uow
+
+
+@pytest.fixture
+def noord(uow: UnitOfWork) -> Office:
+    return add_office(uow, "Noord")
+
+
+@pytest.fixture
+def zuid(uow: UnitOfWork) -> Office:
+    return add_office(uow, "Zuid")
+
+
+# --- environments, users, connections --------------------------------------------------------
+
+
+def test_environment_round_trips_and_lists_in_order_of_creation(uow: UnitOfWork) -> None:
+    noord = uow.environments.add("Noord", has_subscription=False, archive_store="noord")
+    zuid = uow.environments.add("Zuid", has_subscription=True, archive_store="shared")
+
+    assert noord == Environment(noord.id, "Noord", False, "noord")
+    assert uow.environments.get(zuid.id) == zuid
+    assert uow.environments.list() == [noord, zuid]
+    assert uow.environments.get(zuid.id + 1000) is None
+
+
+def test_user_is_found_by_email_whatever_its_case(uow: UnitOfWork, noord: Office) -> None:
+    anna = uow.users.add(noord.environment.id, "Anna.de.Vries@Noord.NL", "Anna", Role.USER)
+
+    assert uow.users.get(anna.id) == anna
+    assert uow.users.get_by_email("anna.de.vries@noord.nl") == anna
+    assert uow.users.get_by_email("ANNA.DE.VRIES@NOORD.NL") == anna
+    assert uow.users.get_by_email("anna@noord.nl") is None
+    assert anna.email == "Anna.de.Vries@Noord.NL"
+
+
+def test_users_list_per_environment_in_order_of_creation(
+    uow: UnitOfWork, noord: Office, zuid: Office
+) -> None:
+    piet = uow.users.add(noord.environment.id, "piet@noord.nl", "Piet", Role.USER)
+
+    assert uow.users.list_for_environment(noord.environment.id) == [noord.user, piet]
+    assert uow.users.list_for_environment(zuid.environment.id) == [zuid.user]
+
+
+def test_a_second_user_with_the_same_email_in_another_case_is_refused(
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    with uow_factory() as uow:
+        noord = add_office(uow, "Noord")
+        uow.commit()
+    # The databases raise IntegrityError, the fake ValueError: the port names no error.
+    with uow_factory() as uow, pytest.raises((IntegrityError, ValueError)):
+        uow.users.add(noord.environment.id, "SUPER@NOORD.NL", "Dubbel", Role.USER)
+    with uow_factory() as uow:
+        assert uow.users.get_by_email("super@noord.nl") == noord.user
+
+
+def test_connection_round_trips_and_lists_per_environment(
+    uow: UnitOfWork, noord: Office, zuid: Office
+) -> None:
+    twinfield = uow.connections.add(noord.environment.id, TWINFIELD, "Twinfield - Noord")
+
+    assert twinfield == Connection(
+        twinfield.id, noord.environment.id, TWINFIELD, "Twinfield - Noord"
+    )
+    assert uow.connections.get(twinfield.id) == twinfield
+    assert uow.connections.list_for_environment(noord.environment.id) == [
+        noord.connection,
+        twinfield,
+    ]
+    assert uow.connections.list_for_environment(zuid.environment.id) == [zuid.connection]
+    assert uow.connections.get(twinfield.id + 1000) is None
+
+
+# --- administrations (R8, R9) ----------------------------------------------------------------
+
+
+def test_administration_round_trips_with_its_connections_package(
+    uow: UnitOfWork, noord: Office
+) -> None:
+    added = add_administration(uow, noord, "1001", "Bakkerij De Korenschoof")
+
+    assert added == Administration(
+        id=added.id,
+        environment_id=noord.environment.id,
+        connection_id=noord.connection.id,
+        package=EXACT,
+        code="1001",
+        name="Bakkerij De Korenschoof",
+        email="1001@inbox.example.nl",
+        package_admin_id="div-1001-Bakkerij De Korenschoof",
+    )
+    assert uow.administrations.get(added.id) == added
+    assert uow.administrations.get(added.id + 1000) is None
+
+
+def test_administrations_list_by_code_then_name(
+    uow: UnitOfWork, noord: Office, zuid: Office
+) -> None:
+    b = add_administration(uow, noord, "2000", "B")
+    z = add_administration(uow, noord, "1000", "Z")
+    a = add_administration(uow, noord, "1000", "A")
+    add_administration(uow, zuid, "0500", "Elders")
+
+    assert uow.administrations.list_for_environment(noord.environment.id) == [a, z, b]
+
+
+def test_administrations_list_per_connection(uow: UnitOfWork, noord: Office) -> None:
+    twinfield = uow.connections.add(noord.environment.id, TWINFIELD, "Twinfield")
+    exact = add_administration(uow, noord, "1001", "Exact-klant")
+    other = uow.administrations.add(
+        noord.environment.id, twinfield.id, "1002", "Twinfield-klant", "x@y.nl", "T-1"
+    )
+
+    assert uow.administrations.list_for_connection(noord.connection.id) == [exact]
+    assert uow.administrations.list_for_connection(twinfield.id) == [other]
+    assert other.package is TWINFIELD
+
+
+def test_administration_is_found_by_code_and_name_and_by_package_link(
+    uow: UnitOfWork, noord: Office, zuid: Office
+) -> None:
+    added = add_administration(uow, noord, "1001", "Bakkerij", "div-7")
+    administrations = uow.administrations
+
+    assert administrations.find_by_code_name(noord.environment.id, "1001", "Bakkerij") == added
+    assert administrations.find_by_code_name(noord.environment.id, "1001", "bakkerij") is None
+    assert administrations.find_by_code_name(zuid.environment.id, "1001", "Bakkerij") is None
+    assert administrations.find_linked(noord.connection.id, "div-7") == added
+    assert administrations.find_linked(zuid.connection.id, "div-7") is None
+
+
+def test_r8_add_of_a_taken_code_and_name_is_refused_and_the_unit_goes_on(
+    uow: UnitOfWork, noord: Office, zuid: Office
+) -> None:
+    add_administration(uow, noord, "1001", "Bakkerij")
+
+    with pytest.raises(RuleViolation) as refused:
+        add_administration(uow, noord, "1001", "Bakkerij", "div-other")
+
+    assert refused.value.code == "code_name_taken"
+    assert refused.value.params == {"environment": "Noord", "code": "1001", "name": "Bakkerij"}
+    # The refusal spoiled nothing: the same pair is free elsewhere, and the unit commits.
+    elsewhere = add_administration(uow, zuid, "1001", "Bakkerij")
+    uow.commit()
+    assert uow.administrations.get(elsewhere.id) == elsewhere
+    assert len(uow.administrations.list_for_environment(noord.environment.id)) == 1
+
+
+def test_r9_add_of_a_linked_package_administration_is_refused(
+    uow: UnitOfWork, noord: Office
+) -> None:
+    add_administration(uow, noord, "1001", "Bakkerij", "div-7")
+
+    with pytest.raises(RuleViolation) as refused:
+        add_administration(uow, noord, "7001", "Bakkerij BV", "div-7")
+
+    assert refused.value.code == "package_administration_linked"
+    assert refused.value.params == {"code": "7001", "name": "Bakkerij BV"}
+    uow.commit()
+    assert (
+        uow.administrations.find_by_code_name(noord.environment.id, "7001", "Bakkerij BV") is None
+    )
+
+
+def test_replace_moves_an_administration_to_another_environment_and_package(
+    uow: UnitOfWork, noord: Office, zuid: Office
+) -> None:
+    twinfield = uow.connections.add(zuid.environment.id, TWINFIELD, "Twinfield - Zuid")
+    added = add_administration(uow, noord, "1001", "Bakkerij")
+    moved = attrs.evolve(
+        added,
+        environment_id=zuid.environment.id,
+        connection_id=twinfield.id,
+        code="7001",
+        name="Bakkerij BV",
+        package_admin_id="T-9",
+    )
+
+    stored = uow.administrations.replace(moved)
+
+    assert stored == attrs.evolve(moved, package=TWINFIELD)
+    assert uow.administrations.get(added.id) == stored
+    assert uow.administrations.list_for_environment(noord.environment.id) == []
+
+
+def test_r8_replace_onto_a_taken_code_and_name_is_refused(uow: UnitOfWork, noord: Office) -> None:
+    add_administration(uow, noord, "1001", "Bakkerij")
+    other = add_administration(uow, noord, "1002", "Slagerij")
+
+    with pytest.raises(RuleViolation) as refused:
+        uow.administrations.replace(attrs.evolve(other, code="1001", name="Bakkerij"))
+
+    assert refused.value.code == "code_name_taken"
+    assert refused.value.params == {"environment": "Noord", "code": "1001", "name": "Bakkerij"}
+    uow.commit()
+    assert uow.administrations.get(other.id) == other
+
+
+def test_r9_replace_onto_a_linked_package_administration_is_refused(
+    uow: UnitOfWork, noord: Office
+) -> None:
+    add_administration(uow, noord, "1001", "Bakkerij", "div-1")
+    other = add_administration(uow, noord, "1002", "Slagerij", "div-2")
+
+    with pytest.raises(RuleViolation) as refused:
+        uow.administrations.replace(attrs.evolve(other, package_admin_id="div-1"))
+
+    assert refused.value.code == "package_administration_linked"
+    assert refused.value.params == {"code": "1002", "name": "Slagerij"}
+    uow.commit()
+    assert uow.administrations.get(other.id) == other
+
+
+# --- flows and documents ---------------------------------------------------------------------
+
+
+def test_flows_keep_their_authorizers_in_order(uow: UnitOfWork, noord: Office) -> None:
+    administration = add_administration(uow, noord, "1001", "Bakkerij")
+    elsewhere = add_administration(uow, noord, "1002", "Slagerij")
+    piet = uow.users.add(noord.environment.id, "piet@noord.nl", "Piet", Role.USER)
+
+    purchases = uow.flows.add(administration.id, "Inkoopfacturen", [piet.id, noord.user.id])
+    empty = uow.flows.add(administration.id, "Verkoop")
+    uow.flows.add(elsewhere.id, "Elders", [piet.id])
+
+    assert purchases.authorizer_user_ids == (piet.id, noord.user.id)
+    assert empty.authorizer_user_ids == ()
+    assert uow.flows.list_for_administration(administration.id) == [purchases, empty]
+
+
+def test_documents_round_trip_in_order_of_arrival(uow: UnitOfWork, noord: Office) -> None:
+    administration = add_administration(uow, noord, "1001", "Bakkerij")
+    other = add_administration(uow, noord, "1002", "Slagerij")
+
+    def add(owner: Administration, filename: str) -> Document:
+        return uow.documents.add(
+            owner.id,
+            filename=filename,
+            content_type="application/pdf",
+            size=5_000_000_000,
+            sha256="ab" * 32,
+            archive_store="noord",
+            blob_key=f"blobs/{filename}",
+            received_at=T0,
+        )
+
+    first, second = add(administration, "factuur-1.pdf"), add(administration, "factuur-2.pdf")
+    add(other, "bon.pdf")
+
+    assert uow.documents.get(second.id) == second
+    assert uow.documents.list_for_administration(administration.id) == [first, second]
+    assert (second.filename, second.size, second.received_at) == ("factuur-2.pdf", 5e9, T0)
+    assert uow.documents.get(second.id + 1000) is None
+
+
+# --- offers ----------------------------------------------------------------------------------
+
+
+def test_offer_round_trips_with_its_recipients(uow: UnitOfWork, noord: Office) -> None:
+    offer = add_offer(uow, noord)
+
+    assert offer == TransferOffer(
+        id=offer.id,
+        source_environment_id=noord.environment.id,
+        source_connection_id=noord.connection.id,
+        package=EXACT,
+        sender_user_id=noord.user.id,
+        sender_email="super@noord.nl",
+        recipients=("super@zuid.nl", "Boekhouding@Zuid.nl"),
+        code_digest="d" * 64,
+        code_hint="0G28",
+        created_at=T0,
+        expires_at=T0 + 15 * DAY,
+    )
+    assert uow.offers.get(offer.id) == offer
+    assert uow.offers.get(offer.id + 1000) is None
+
+
+def test_offer_is_found_by_its_code_digest(uow: UnitOfWork, noord: Office) -> None:
+    offer = add_offer(uow, noord, digest="a" * 64)
+    add_offer(uow, noord, digest="b" * 64)
+
+    assert uow.offers.find_by_digest("a" * 64) == offer
+    assert uow.offers.find_by_digest("c" * 64) is None
+
+
+def test_a_resent_code_replaces_the_old_digest_and_makes_a_reminder_due_again(
+    uow: UnitOfWork, noord: Office
+) -> None:
+    offer = add_offer(uow, noord, digest="a" * 64)
+    uow.offers.mark_reminded(offer.id, T0 + 12 * DAY)
+    assert present(uow.offers.get(offer.id)).reminder_sent_at == T0 + 12 * DAY
+
+    uow.offers.replace_code(
+        offer.id, code_digest="e" * 64, code_hint="K7QZ", expires_at=T0 + 28 * DAY
+    )
+
+    assert uow.offers.find_by_digest("a" * 64) is None
+    assert uow.offers.find_by_digest("e" * 64) == attrs.evolve(
+        offer, code_digest="e" * 64, code_hint="K7QZ", expires_at=T0 + 28 * DAY
+    )
+
+
+def test_bind_target_lets_one_environment_redeem_and_keeps_the_first_redeemer(
+    uow: UnitOfWork, noord: Office, zuid: Office
+) -> None:
+    west = add_office(uow, "West")
+    colleague = uow.users.add(zuid.environment.id, "collega@zuid.nl", "Collega", Role.SUPER_USER)
+    offer = add_offer(uow, noord)
+    offers = uow.offers
+
+    assert offers.bind_target(
+        offer.id, environment_id=zuid.environment.id, user_id=zuid.user.id, at=T0
+    )
+    assert offers.bind_target(
+        offer.id, environment_id=zuid.environment.id, user_id=colleague.id, at=T0 + DAY
+    )
+    assert not offers.bind_target(
+        offer.id, environment_id=west.environment.id, user_id=west.user.id, at=T0 + DAY
+    )
+
+    assert offers.get(offer.id) == attrs.evolve(
+        offer,
+        target_environment_id=zuid.environment.id,
+        redeemed_by_user_id=zuid.user.id,
+        redeemed_at=T0,
+    )
+
+
+def test_offers_list_newest_first_outgoing_and_incoming(
+    uow: UnitOfWork, noord: Office, zuid: Office
+) -> None:
+    older = add_offer(uow, noord, digest="a" * 64, created_at=T0)
+    newer = add_offer(uow, noord, digest="b" * 64, created_at=T0 + DAY)
+    from_zuid = add_offer(uow, zuid, digest="c" * 64, created_at=T0 + 2 * DAY)
+    uow.offers.bind_target(
+        older.id, environment_id=zuid.environment.id, user_id=zuid.user.id, at=T0 + DAY
+    )
+    older = present(uow.offers.get(older.id))
+
+    assert uow.offers.list_outgoing(noord.environment.id) == [newer, older]
+    assert uow.offers.list_outgoing(zuid.environment.id) == [from_zuid]
+    assert uow.offers.list_incoming(zuid.environment.id) == [older]
+    assert uow.offers.list_incoming(noord.environment.id) == []
+
+
+def test_offers_with_an_item_still_offered_are_listed_for_the_expiry_sweep(
+    uow: UnitOfWork, noord: Office
+) -> None:
+    open_offer = add_offer(uow, noord, digest="a" * 64)
+    done_offer = add_offer(uow, noord, digest="b" * 64)
+    add_offer(uow, noord, digest="c" * 64)  # no items at all
+    bakkerij = add_administration(uow, noord, "1001", "Bakkerij")
+    slagerij = add_administration(uow, noord, "1002", "Slagerij")
+    uow.items.add(open_offer.id, bakkerij, T0)
+    withdrawn = uow.items.add(done_offer.id, slagerij, T0)
+    uow.items.compare_and_set(withdrawn, ItemStatus.WITHDRAWN, event=Event.WITHDRAW, at=T0)
+
+    assert uow.offers.list_with_offered_items() == [open_offer]
+
+
+# --- offer items and the status-change log ---------------------------------------------------
+
+
+@pytest.fixture
+def item(uow: UnitOfWork, noord: Office) -> OfferItem:
+    offer = add_offer(uow, noord)
+    return uow.items.add(offer.id, add_administration(uow, noord, "1001", "Bakkerij"), T0)
+
+
+def test_an_item_copies_its_administration_and_logs_the_offer(
+    uow: UnitOfWork, noord: Office, item: OfferItem
+) -> None:
+    assert item == OfferItem(
+        id=item.id,
+        offer_id=item.offer_id,
+        administration_id=item.administration_id,
+        code="1001",
+        name="Bakkerij",
+        email="1001@inbox.example.nl",
+        status=ItemStatus.OFFERED,
+        status_changed_at=T0,
+    )
+    assert uow.items.get(item.id) == item
+    assert uow.items.get(item.id + 1000) is None
+    assert uow.items.status_changes(item.id) == [
+        StatusChange(item.id, None, ItemStatus.OFFERED, "offer", noord.user.id, T0)
+    ]
+
+
+def test_items_list_per_offer_in_order(uow: UnitOfWork, noord: Office, item: OfferItem) -> None:
+    second = uow.items.add(item.offer_id, add_administration(uow, noord, "1002", "Slagerij"), T0)
+    other_offer = add_offer(uow, noord, digest="f" * 64)
+    uow.items.add(other_offer.id, add_administration(uow, noord, "1003", "Groen"), T0)
+
+    assert uow.items.list_for_offer(item.offer_id) == [item, second]
+
+
+def test_compare_and_set_wins_once_and_logs_the_change(
+    uow: UnitOfWork, zuid: Office, item: OfferItem
+) -> None:
+    at = T0 + DAY
+
+    won = uow.items.compare_and_set(
+        item,
+        ItemStatus.REJECTED,
+        event=Event.REJECT,
+        at=at,
+        actor_user_id=zuid.user.id,
+        rejection_reason="Geen klant van ons",
+    )
+    lost = uow.items.compare_and_set(item, ItemStatus.QUEUED, event=Event.START, at=at + MINUTE)
+
+    assert (won, lost) == (True, False)
+    assert uow.items.get(item.id) == attrs.evolve(
+        item,
+        status=ItemStatus.REJECTED,
+        status_changed_at=at,
+        rejection_reason="Geen klant van ons",
+    )
+    assert uow.items.status_changes(item.id)[1:] == [
+        StatusChange(item.id, ItemStatus.OFFERED, ItemStatus.REJECTED, "reject", zuid.user.id, at)
+    ]
+
+
+def test_compare_and_set_follows_the_item_through_its_statuses(
+    uow: UnitOfWork, item: OfferItem
+) -> None:
+    steps = [
+        (ItemStatus.QUEUED, Event.START),
+        (ItemStatus.PROCESSING, Event.CLAIM),
+        (ItemStatus.FAILED, Event.FAIL),
+        (ItemStatus.QUEUED, Event.RETRY),
+    ]
+    current = item
+    for minutes, (status, event) in enumerate(steps, start=1):
+        assert uow.items.compare_and_set(current, status, event=event, at=T0 + minutes * MINUTE)
+        current = present(uow.items.get(item.id))
+
+    changes = uow.items.status_changes(item.id)
+    assert [(c.from_status, c.to_status, c.event) for c in changes] == [
+        (None, ItemStatus.OFFERED, "offer"),
+        (ItemStatus.OFFERED, ItemStatus.QUEUED, "start"),
+        (ItemStatus.QUEUED, ItemStatus.PROCESSING, "claim"),
+        (ItemStatus.PROCESSING, ItemStatus.FAILED, "fail"),
+        (ItemStatus.FAILED, ItemStatus.QUEUED, "retry"),
+    ]
+    assert [c.at for c in changes] == [T0 + m * MINUTE for m in range(5)]
+
+
+def test_open_items_of_an_administration_are_those_in_an_open_status(
+    uow: UnitOfWork, noord: Office, item: OfferItem
+) -> None:
+    administration = present(uow.administrations.get(item.administration_id))
+    uow.items.compare_and_set(item, ItemStatus.WITHDRAWN, event=Event.WITHDRAW, at=T0)
+    again = uow.items.add(add_offer(uow, noord, digest="9" * 64).id, administration, T0 + DAY)
+
+    assert uow.items.list_open_for_administration(administration.id) == [again]
+
+    uow.items.compare_and_set(again, ItemStatus.QUEUED, event=Event.START, at=T0 + 2 * DAY)
+    assert [i.status for i in uow.items.list_open_for_administration(administration.id)] == [
+        ItemStatus.QUEUED
+    ]
+    for status, event in [
+        (ItemStatus.PROCESSING, Event.CLAIM),
+        (ItemStatus.COMPLETED, Event.COMPLETE),
+    ]:
+        current = present(uow.items.get(again.id))
+        uow.items.compare_and_set(current, status, event=event, at=T0 + 3 * DAY)
+    assert uow.items.list_open_for_administration(administration.id) == []
+
+
+# --- migrations (R8, R9 reservations) --------------------------------------------------------
+
+
+@attrs.frozen
+class Started:
+    """Two offered items from Noord, redeemed by Zuid."""
+
+    zuid: Office
+    first: OfferItem
+    second: OfferItem
+
+
+@pytest.fixture
+def started(uow: UnitOfWork, noord: Office, zuid: Office) -> Started:
+    offer = add_offer(uow, noord)
+    first = uow.items.add(offer.id, add_administration(uow, noord, "1001", "Bakkerij"), T0)
+    second = uow.items.add(offer.id, add_administration(uow, noord, "1002", "Slagerij"), T0)
+    return Started(zuid, first, second)
+
+
+def test_migration_round_trips_with_its_target(uow: UnitOfWork, started: Started) -> None:
+    target = target_of(started.zuid, "7001", "Bakkerij BV", "div-9")
+
+    migration = uow.migrations.add(
+        started.first, target_environment_id=started.zuid.environment.id, target=target, at=T0
+    )
+
+    assert (migration.item_id, migration.administration_id) == (
+        started.first.id,
+        started.first.administration_id,
+    )
+    assert (migration.target_environment_id, migration.target) == (
+        started.zuid.environment.id,
+        target,
+    )
+    assert (migration.started_at, migration.finished_at, migration.attempts) == (T0, None, 0)
+    assert migration.failure_reason is None
+    assert uow.migrations.get(migration.id) == migration
+    assert uow.migrations.get_for_item(started.first.id) == migration
+    assert uow.migrations.get_for_item(started.second.id) is None
+    assert uow.migrations.get(migration.id + 1000) is None
+
+
+def test_a_second_migration_of_one_item_is_refused(uow: UnitOfWork, started: Started) -> None:
+    environment_id = started.zuid.environment.id
+    uow.migrations.add(
+        started.first,
+        target_environment_id=environment_id,
+        target=target_of(started.zuid, "1001", "Bakkerij", "div-1"),
+        at=T0,
+    )
+
+    with pytest.raises(Conflict) as refused:
+        uow.migrations.add(
+            started.first,
+            target_environment_id=environment_id,
+            target=target_of(started.zuid, "1002", "Andere", "div-2"),
+            at=T0,
+        )
+
+    assert refused.value.code == "item_started"
+    assert refused.value.params["code"] == "1001"
+
+
+def test_r8_an_unfinished_migration_reserves_its_code_and_name_until_it_finishes(
+    uow: UnitOfWork, started: Started
+) -> None:
+    environment_id = started.zuid.environment.id
+    first = uow.migrations.add(
+        started.first,
+        target_environment_id=environment_id,
+        target=target_of(started.zuid, "7001", "Samen BV", "div-1"),
+        at=T0,
+    )
+    clash = target_of(started.zuid, "7001", "Samen BV", "div-2")
+
+    with pytest.raises(RuleViolation) as refused:
+        uow.migrations.add(
+            started.second, target_environment_id=environment_id, target=clash, at=T0
+        )
+
+    assert refused.value.code == "code_name_taken"
+    assert refused.value.params == {"environment": "Zuid", "code": "7001", "name": "Samen BV"}
+    uow.migrations.record_finish(first.id, T0 + DAY)
+    second = uow.migrations.add(
+        started.second, target_environment_id=environment_id, target=clash, at=T0 + DAY
+    )
+    assert second.target == clash
+
+
+def test_r9_an_unfinished_migration_reserves_its_package_administration_until_it_finishes(
+    uow: UnitOfWork, started: Started
+) -> None:
+    environment_id = started.zuid.environment.id
+    first = uow.migrations.add(
+        started.first,
+        target_environment_id=environment_id,
+        target=target_of(started.zuid, "7001", "Bakkerij", "div-1"),
+        at=T0,
+    )
+    clash = target_of(started.zuid, "7002", "Slagerij", "div-1")
+
+    with pytest.raises(RuleViolation) as refused:
+        uow.migrations.add(
+            started.second, target_environment_id=environment_id, target=clash, at=T0
+        )
+
+    assert refused.value.code == "package_administration_linked"
+    assert refused.value.params == {"code": "7002", "name": "Slagerij"}
+    uow.migrations.record_finish(first.id, T0 + DAY)
+    uow.commit()
+    second = uow.migrations.add(
+        started.second, target_environment_id=environment_id, target=clash, at=T0 + DAY
+    )
+    assert uow.migrations.get(second.id) == second
+
+
+def test_unfinished_migrations_are_listed_per_target_environment(
+    uow: UnitOfWork, noord: Office, started: Started
+) -> None:
+    environment_id = started.zuid.environment.id
+    done = uow.migrations.add(
+        started.first,
+        target_environment_id=environment_id,
+        target=target_of(started.zuid, "1001", "Bakkerij", "div-1"),
+        at=T0,
+    )
+    running = uow.migrations.add(
+        started.second,
+        target_environment_id=environment_id,
+        target=target_of(started.zuid, "1002", "Slagerij", "div-2"),
+        at=T0,
+    )
+    uow.migrations.record_finish(done.id, T0 + DAY)
+
+    assert uow.migrations.list_unfinished_for_environment(environment_id) == [running]
+    assert uow.migrations.list_unfinished_for_environment(noord.environment.id) == []
+    assert present(uow.migrations.get(done.id)).finished_at == T0 + DAY
+
+
+def test_claims_progress_and_failures_are_recorded(uow: UnitOfWork, started: Started) -> None:
+    migration = uow.migrations.add(
+        started.first,
+        target_environment_id=started.zuid.environment.id,
+        target=target_of(started.zuid, "1001", "Bakkerij", "div-1"),
+        at=T0,
+    )
+    migrations = uow.migrations
+
+    migrations.record_claim(migration.id, lease_expires_at=T0 + 2 * MINUTE)
+    migrations.record_progress(
+        migration.id, documents_total=10, documents_done=4, bytes_total=6_000_000_000, bytes_done=1
+    )
+    migrations.record_failure(migration.id, "Archief niet bereikbaar")
+    failed = present(migrations.get(migration.id))
+    migrations.record_claim(migration.id, lease_expires_at=T0 + 9 * MINUTE)
+    retried = present(migrations.get(migration.id))
+
+    assert failed == attrs.evolve(
+        migration,
+        attempts=1,
+        lease_expires_at=T0 + 2 * MINUTE,
+        documents_total=10,
+        documents_done=4,
+        bytes_total=6_000_000_000,
+        bytes_done=1,
+        failure_reason="Archief niet bereikbaar",
+    )
+    assert retried == attrs.evolve(
+        failed, attempts=2, lease_expires_at=T0 + 9 * MINUTE, failure_reason=None
+    )
+
+
+# --- access, redeem failures, outbox, charges ------------------------------------------------
+
+
+def test_access_is_set_changed_listed_and_cleared(uow: UnitOfWork, noord: Office) -> None:
+    administration = add_administration(uow, noord, "1001", "Bakkerij")
+    piet = uow.users.add(noord.environment.id, "piet@noord.nl", "Piet", Role.USER)
+    access = uow.access
+
+    access.set(administration.id, piet.id, granted=True)
+    access.set(administration.id, noord.user.id, granted=True)
+    access.set(administration.id, piet.id, granted=False)
+
+    assert access.list_for_administration(administration.id) == [
+        AccessGrant(administration.id, noord.user.id, True),
+        AccessGrant(administration.id, piet.id, False),
+    ]
+    access.clear_for_administration(administration.id)
+    assert access.list_for_administration(administration.id) == []
+
+
+def test_redeem_failures_are_counted_within_their_window(
+    uow: UnitOfWork, noord: Office, zuid: Office
+) -> None:
+    colleague = uow.users.add(zuid.environment.id, "collega@zuid.nl", "Collega", Role.SUPER_USER)
+    attempts = uow.redeem_attempts
+    attempts.add_failure(
+        user_id=zuid.user.id, environment_id=zuid.environment.id, at=T0 + 9 * MINUTE
+    )
+    attempts.add_failure(user_id=zuid.user.id, environment_id=zuid.environment.id, at=T0)
+    attempts.add_failure(user_id=colleague.id, environment_id=zuid.environment.id, at=T0 + MINUTE)
+    attempts.add_failure(user_id=zuid.user.id, environment_id=zuid.environment.id, at=T0 - DAY)
+    attempts.add_failure(user_id=noord.user.id, environment_id=noord.environment.id, at=T0)
+
+    assert attempts.failures_for_user(zuid.user.id, since=T0) == [T0, T0 + 9 * MINUTE]
+    assert attempts.failures_for_user(zuid.user.id, since=T0 + MINUTE) == [T0 + 9 * MINUTE]
+    assert attempts.failures_for_environment(zuid.environment.id, since=T0) == [
+        T0,
+        T0 + MINUTE,
+        T0 + 9 * MINUTE,
+    ]
+    assert attempts.failures_for_environment(noord.environment.id, since=T0 + MINUTE) == []
+
+
+def email(kind: str, subject: str = "Migratieverzoek") -> Email:
+    return Email(
+        to=("super@zuid.nl", "boekhouding@zuid.nl"),
+        subject=subject,
+        body="Beste collega,\n\nDe overdrachtscode is 02TV-YGG0-ZKZ9-BNKZ-2S0B-0G28. — Noord",
+        kind=kind,
+        cc=("super@noord.nl",),
+    )
+
+
+def test_outbox_keeps_pending_messages_oldest_first_until_sent(uow: UnitOfWork) -> None:
+    later = uow.outbox.add(email("offer_code"), T0 + MINUTE)
+    earlier = uow.outbox.add(email("offer_rejected", "Afgewezen: één administratie"), T0)
+    third = uow.outbox.add(email("migration_started"), T0 + 2 * MINUTE)
+
+    assert earlier.email == email("offer_rejected", "Afgewezen: één administratie")
+    assert uow.outbox.list_pending() == [earlier, later, third]
+    assert uow.outbox.list_pending(limit=1) == [earlier]
+
+    uow.outbox.mark_sent(earlier.id, T0 + 3 * MINUTE)
+
+    assert uow.outbox.list_pending() == [later, third]
+    assert uow.outbox.list_recent() == [
+        third,
+        later,
+        attrs.evolve(earlier, sent_at=T0 + 3 * MINUTE),
+    ]
+    assert uow.outbox.list_recent(limit=2) == [third, later]
+
+
+def test_a_migration_is_charged_once(uow: UnitOfWork, noord: Office, started: Started) -> None:
+    migration = uow.migrations.add(
+        started.first,
+        target_environment_id=started.zuid.environment.id,
+        target=target_of(started.zuid, "1001", "Bakkerij", "div-1"),
+        at=T0,
+    )
+    charge = Charge(migration.id, started.zuid.environment.id, migration.administration_id, T0)
+
+    assert uow.charges.add(charge) is True
+    assert uow.charges.add(attrs.evolve(charge, charged_at=T0 + DAY)) is False
+    assert uow.charges.list_for_environment(started.zuid.environment.id) == [charge]
+    assert uow.charges.list_for_environment(noord.environment.id) == []
+
+
+# --- the unit of work ------------------------------------------------------------------------
+
+
+def test_what_is_committed_is_seen_by_the_next_unit_of_work(
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    with uow_factory() as uow:
+        noord = add_office(uow, "Noord")
+        uow.commit()
+        # After a commit the unit goes on, and commits again.
+        zuid = add_office(uow, "Zuid")
+        uow.commit()
+
+    with uow_factory() as uow:
+        assert uow.environments.list() == [noord.environment, zuid.environment]
+
+
+def test_leaving_without_commit_or_rolling_back_keeps_nothing(
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    with uow_factory() as uow:
+        kept = uow.environments.add("Noord", has_subscription=True, archive_store="a")
+        uow.commit()
+        uow.environments.add("Weg", has_subscription=True, archive_store="a")
+        uow.rollback()
+        uow.environments.add("Ook weg", has_subscription=True, archive_store="a")
+
+    with uow_factory() as uow:
+        assert uow.environments.list() == [kept]
+
+
+def test_uncommitted_changes_stay_inside_their_unit_of_work(
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    with uow_factory() as writer:
+        added = writer.environments.add("Noord", has_subscription=True, archive_store="a")
+        assert writer.environments.get(added.id) == added
+        writer.rollback()
+    with uow_factory() as reader:
+        assert reader.environments.get(added.id) is None

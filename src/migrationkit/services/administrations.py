@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from migrationkit.domain.errors import NotAllowed
+from migrationkit.domain.errors import NotAllowed, RuleViolation
 from migrationkit.domain.model import (
     AccessGrant,
     Administration,
@@ -20,6 +20,9 @@ from migrationkit.domain.rules import (
 from migrationkit.services import _load
 from migrationkit.services.dependencies import Dependencies
 
+#: While it moves its users can no longer change it (DESIGN, step 5).
+_MOVING = frozenset({ItemStatus.QUEUED, ItemStatus.PROCESSING})
+
 
 @attrs.frozen
 class AdministrationRow:
@@ -32,8 +35,7 @@ class AdministrationRow:
 
     @property
     def is_moving(self) -> bool:
-        """While it moves its users can no longer change it (DESIGN, step 5)."""
-        return self.offer_status in (ItemStatus.QUEUED, ItemStatus.PROCESSING)
+        return self.offer_status in _MOVING
 
 
 @attrs.frozen
@@ -71,7 +73,8 @@ def relink_administration(
     package_admin_id: str,
 ) -> Administration:
     """Interne migratie: re-points an administration of the actor's environment to another
-    administration of the same package (R16), which must exist and be free (R8, R9)."""
+    administration of the same package (R16), which must exist and be free (R8, R9); not
+    while it moves."""
     with deps.uow() as uow:
         actor = _load.super_user(uow, actor_id)
         administration = _load.administration(uow, administration_id, actor.environment_id)
@@ -82,6 +85,13 @@ def relink_administration(
     with deps.uow() as uow:
         actor = _load.super_user(uow, actor_id)
         administration = _load.administration(uow, administration_id, actor.environment_id)
+        if any(
+            item.status in _MOVING
+            for item in uow.items.list_open_for_administration(administration.id)
+        ):
+            raise RuleViolation(
+                "administration_moving", code=administration.code, name=administration.name
+            )
         others = [
             a
             for a in uow.administrations.list_for_connection(connection.id)

@@ -352,6 +352,13 @@ class Scene:
         assert item is not None
         return item
 
+    def reloaded(self, administration: Administration) -> Administration:
+        """The administration as it stands now."""
+        with self.world.uow() as uow:
+            stored = uow.administrations.get(administration.id)
+        assert stored is not None
+        return stored
+
     def status(self, item_id: int) -> ItemStatus:
         return self.item(item_id).status
 

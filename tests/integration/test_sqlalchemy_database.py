@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,6 +32,7 @@ from migrationkit.domain.model import AccountingPackage, ItemStatus, OfferItem, 
 from migrationkit.ports import UnitOfWork
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+T = TypeVar("T")
 
 
 def schema_differences(engine: Engine, expected: MetaData) -> list[Any]:
@@ -117,18 +118,26 @@ def test_moments_come_back_as_aware_utc_whatever_zone_they_were_given_in(
 ) -> None:
     amsterdam = T0.astimezone(ZoneInfo("Europe/Amsterdam"))
     with unit_of_work_factory(engine)() as uow:
-        environment = uow.environments.add("Noord", has_subscription=True, archive_store="a")
-        user = uow.users.add(environment.id, "a@noord.nl", "A", Role.USER)
+        item = offered_item(uow)
+        offer = present(uow.offers.get(item.offer_id))
         uow.redeem_attempts.add_failure(
-            user_id=user.id, environment_id=environment.id, at=amsterdam
+            user_id=offer.sender_user_id, environment_id=offer.source_environment_id, at=amsterdam
+        )
+        uow.offers.bind_target(
+            offer.id,
+            environment_id=offer.source_environment_id,
+            user_id=offer.sender_user_id,
+            at=amsterdam,
         )
         uow.commit()
 
     with unit_of_work_factory(engine)() as uow:
-        (stored,) = uow.redeem_attempts.failures_for_user(user.id, since=amsterdam)
+        (failed_at,) = uow.redeem_attempts.failures_for_user(offer.sender_user_id, since=amsterdam)
+        redeemed_at = present(uow.offers.get(offer.id)).redeemed_at
 
-    assert stored == T0
-    assert stored.tzinfo is UTC
+    for moment in (failed_at, redeemed_at):
+        assert moment == T0
+        assert moment.tzinfo is UTC  # type: ignore[union-attr]
 
 
 def test_a_naive_moment_is_refused(engine: Engine) -> None:
@@ -148,6 +157,11 @@ def test_password_hash_is_kept_for_signing_in(engine: Engine) -> None:
         uow.commit()
         assert uow.password_hash(user.id) == "scrypt$abc"
         assert uow.password_hash(user.id + 1) is None
+
+
+def present(value: T | None) -> T:
+    assert value is not None
+    return value
 
 
 def offered_item(uow: UnitOfWork) -> OfferItem:
@@ -198,10 +212,8 @@ def test_of_two_units_of_work_racing_on_one_item_exactly_one_wins(engine: Engine
     assert sorted(outcomes.values()) == [False, True]
     (winner,) = [status for status, won in outcomes.items() if won]
     with factory() as uow:
-        stored = uow.items.get(item.id)
+        assert present(uow.items.get(item.id)).status is winner
         changes = uow.items.status_changes(item.id)
-    assert stored is not None
-    assert stored.status is winner
     assert [(c.from_status, c.to_status) for c in changes] == [
         (None, ItemStatus.OFFERED),
         (ItemStatus.OFFERED, winner),

@@ -8,12 +8,10 @@ the database's refusal becomes the domain's ``RuleViolation``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import attrs
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -28,6 +26,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -80,6 +79,7 @@ from migrationkit.domain.model import (
     Connection as AccountingConnection,
 )
 from migrationkit.ports import OutboxMessage, StatusChange
+from migrationkit.serialization import from_json, to_json
 
 # --- rows to domain values -------------------------------------------------------------------
 
@@ -148,7 +148,7 @@ def offer_from_row(row: RowMapping) -> TransferOffer:
         package=AccountingPackage(row["package"]),
         sender_user_id=row["sender_user_id"],
         sender_email=row["sender_email"],
-        recipients=tuple(json.loads(row["recipients"])),
+        recipients=from_json(row["recipients"], tuple[str, ...]),
         code_digest=row["code_digest"],
         code_hint=row["code_hint"],
         created_at=row["created_at"],
@@ -221,24 +221,9 @@ def charge_from_row(row: RowMapping) -> Charge:
 def outbox_message_from_row(row: RowMapping) -> OutboxMessage:
     return OutboxMessage(
         id=row["id"],
-        email=email_from_json(row["email"]),
+        email=from_json(row["email"], Email),
         created_at=row["created_at"],
         sent_at=row["sent_at"],
-    )
-
-
-def email_to_json(email: Email) -> str:
-    return json.dumps(attrs.asdict(email))
-
-
-def email_from_json(text: str) -> Email:
-    data = json.loads(text)
-    return Email(
-        to=tuple(data["to"]),
-        subject=data["subject"],
-        body=data["body"],
-        kind=data["kind"],
-        cc=tuple(data["cc"]),
     )
 
 
@@ -602,7 +587,7 @@ class SqlAlchemyOfferRepository(_Repository):
             package=package.value,
             sender_user_id=sender_user_id,
             sender_email=sender_email,
-            recipients=json.dumps(list(recipients)),
+            recipients=to_json(tuple(recipients)),
             code_digest=code_digest,
             code_hint=code_hint,
             created_at=created_at,
@@ -643,7 +628,8 @@ class SqlAlchemyOfferRepository(_Repository):
             .values(
                 target_environment_id=environment_id,
                 redeemed_by_user_id=func.coalesce(column.redeemed_by_user_id, user_id),
-                redeemed_at=func.coalesce(column.redeemed_at, at),
+                # Typed, or the moment would skip the column type's conversion to UTC.
+                redeemed_at=func.coalesce(column.redeemed_at, literal(at, column.redeemed_at.type)),
             )
         )
         return result.rowcount == 1
@@ -939,9 +925,7 @@ class SqlAlchemyRedeemAttemptRepository(_Repository):
 
 class SqlAlchemyOutboxRepository(_Repository):
     def add(self, email: Email, at: datetime) -> OutboxMessage:
-        return outbox_message_from_row(
-            self._insert(outbox, email=email_to_json(email), created_at=at)
-        )
+        return outbox_message_from_row(self._insert(outbox, email=to_json(email), created_at=at))
 
     def list_pending(self, limit: int = 100) -> Sequence[OutboxMessage]:
         statement = (

@@ -68,7 +68,11 @@ class SqlAlchemyUnitOfWork:
         if self._connection is not None:
             raise RuntimeError("this unit of work is open already")
         connection = self._engine.connect()
-        connection.begin()
+        try:
+            connection.begin()
+        except BaseException:
+            connection.close()
+            raise
         self._connection = connection
         self.environments = SqlAlchemyEnvironmentRepository(connection)
         self.users = SqlAlchemyUserRepository(connection)

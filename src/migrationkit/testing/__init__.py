@@ -2,6 +2,8 @@
 
 For the library's own tests and for backends that embed it::
 
+    from datetime import timedelta
+
     from migrationkit.testing import make_world
 
     world = make_world()

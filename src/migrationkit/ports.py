@@ -60,9 +60,15 @@ class EnvironmentRepository(Protocol):
 class UserRepository(Protocol):
     def add(
         self, environment_id: int, email: str, name: str, role: Role, password_hash: str = ""
-    ) -> User: ...
+    ) -> User:
+        """Raises ``RuleViolation("email_taken")`` when the address (in any case) is in use."""
+        ...
 
     def get(self, user_id: int) -> User | None: ...
+
+    def password_hash(self, user_id: int) -> str | None:
+        """The stored password hash, for signing in; ``None`` for an unknown user."""
+        ...
 
     def get_by_email(self, email: str) -> User | None:
         """The user with this address, compared without regard to case."""

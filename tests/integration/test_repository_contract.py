@@ -10,7 +10,6 @@ from typing import TypeVar
 
 import attrs
 import pytest
-from sqlalchemy.exc import IntegrityError
 
 from migrationkit.domain.errors import Conflict, RuleViolation
 from migrationkit.domain.machine import Event
@@ -160,9 +159,10 @@ def test_a_second_user_with_the_same_email_in_another_case_is_refused(
     with uow_factory() as uow:
         noord = add_office(uow, "Noord")
         uow.commit()
-    # The databases raise IntegrityError, the fake ValueError: the port names no error.
-    with uow_factory() as uow, pytest.raises((IntegrityError, ValueError)):
+    with uow_factory() as uow, pytest.raises(RuleViolation) as refused:
         uow.users.add(noord.environment.id, "SUPER@NOORD.NL", "Dubbel", Role.USER)
+    assert refused.value.code == "email_taken"
+    assert refused.value.message() == "Er is al een gebruiker met het e-mailadres SUPER@NOORD.NL."
     with uow_factory() as uow:
         assert uow.users.get_by_email("super@noord.nl") == noord.user
 

@@ -155,8 +155,8 @@ def test_password_hash_is_kept_for_signing_in(engine: Engine) -> None:
         environment = uow.environments.add("Noord", has_subscription=True, archive_store="a")
         user = uow.users.add(environment.id, "a@noord.nl", "A", Role.USER, "scrypt$abc")
         uow.commit()
-        assert uow.password_hash(user.id) == "scrypt$abc"
-        assert uow.password_hash(user.id + 1) is None
+        assert uow.users.password_hash(user.id) == "scrypt$abc"
+        assert uow.users.password_hash(user.id + 1) is None
 
 
 def present(value: T | None) -> T:

@@ -388,8 +388,8 @@ def test_users_are_found_by_email_whatever_its_case(database: InMemoryDatabase) 
         noord = uow.environments.add("Noord", has_subscription=True, archive_store="a")
         user = uow.users.add(noord.id, "Anne@Noord.nl", "Anne", Role.SUPER_USER, "hash")
         assert uow.users.get_by_email("anne@NOORD.NL") == user
-        assert uow.password_hash(user.id) == "hash"
-        with pytest.raises(ValueError, match="exists already"):
+        assert uow.users.password_hash(user.id) == "hash"
+        with pytest.raises(RuleViolation, match="al een gebruiker met het e-mailadres"):
             uow.users.add(noord.id, "ANNE@noord.nl", "Anne 2", Role.USER)
 
 

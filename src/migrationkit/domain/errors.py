@@ -21,6 +21,10 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "This does not belong to your environment.",
     ),
     "unknown_user": ("Onbekende gebruiker.", "Unknown user."),
+    "email_taken": (
+        "Er is al een gebruiker met het e-mailadres {email}.",
+        "There already is a user with the e-mail address {email}.",
+    ),
     "unknown_environment": ("Onbekende omgeving.", "Unknown environment."),
     "unknown_connection": (
         "Onbekende boekhoudsysteemkoppeling.",

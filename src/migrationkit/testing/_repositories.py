@@ -46,7 +46,7 @@ def _check_user(source: Source, user: User) -> None:
     """One user per e-mail address, whatever its case (``get_by_email`` finds one)."""
     for other in USERS.rows(source):
         if other.id != user.id and other.email.casefold() == user.email.casefold():
-            raise ValueError(f"a user with e-mail address {user.email} exists already")
+            raise RuleViolation("email_taken", email=user.email)
 
 
 def _check_administration(source: Source, administration: Administration) -> None:
@@ -188,6 +188,9 @@ class InMemoryUserRepository(_Repository, ports.UserRepository):
 
     def get(self, user_id: int) -> User | None:
         return USERS.get(self._tx, user_id)
+
+    def password_hash(self, user_id: int) -> str | None:
+        return PASSWORD_HASHES.get(self._tx, user_id)
 
     def get_by_email(self, email: str) -> User | None:
         wanted = email.casefold()

@@ -24,7 +24,6 @@ from migrationkit.ports import (
 )
 from migrationkit.testing._database import InMemoryDatabase, Transaction
 from migrationkit.testing._repositories import (
-    PASSWORD_HASHES,
     InMemoryAccessRepository,
     InMemoryAdministrationRepository,
     InMemoryAuthorizationFlowRepository,
@@ -97,10 +96,6 @@ class FakeUnitOfWork(UnitOfWork):
 
     def rollback(self) -> None:
         self._current().discard()
-
-    def password_hash(self, user_id: int) -> str | None:
-        """The user's stored password hash, which the port keeps but does not read back."""
-        return PASSWORD_HASHES.get(self._current(), user_id)
 
     def _current(self) -> Transaction:
         if self._transaction is None:

@@ -327,16 +327,27 @@ class SqlAlchemyUserRepository(_Repository):
     def add(
         self, environment_id: int, email: str, name: str, role: Role, password_hash: str = ""
     ) -> User:
-        row = self._insert(
-            users,
-            environment_id=environment_id,
-            email=email,
-            email_key=email.lower(),
-            name=name,
-            role=role.value,
-            password_hash=password_hash,
-        )
+        try:
+            with self._connection.begin_nested():
+                row = self._insert(
+                    users,
+                    environment_id=environment_id,
+                    email=email,
+                    email_key=email.lower(),
+                    name=name,
+                    role=role.value,
+                    password_hash=password_hash,
+                )
+        except IntegrityError as error:
+            if self.get_by_email(email) is not None:
+                raise RuleViolation("email_taken", email=email) from error
+            raise
         return user_from_row(row)
+
+    def password_hash(self, user_id: int) -> str | None:
+        return self._connection.execute(
+            select(users.c.password_hash).where(users.c.id == user_id)
+        ).scalar_one_or_none()
 
     def get(self, user_id: int) -> User | None:
         row = self._one(select(users).where(users.c.id == user_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
 from migrationkit.adapters.sqlalchemy.repositories import (
     SqlAlchemyAccessRepository,
@@ -22,7 +22,6 @@ from migrationkit.adapters.sqlalchemy.repositories import (
     SqlAlchemyRedeemAttemptRepository,
     SqlAlchemyUserRepository,
 )
-from migrationkit.adapters.sqlalchemy.tables import users
 from migrationkit.ports import (
     AccessRepository,
     AdministrationRepository,
@@ -105,15 +104,6 @@ class SqlAlchemyUnitOfWork:
     def connection(self) -> Connection:
         """The open connection, for what the repositories do not cover (tests, tools)."""
         return self._open()
-
-    def password_hash(self, user_id: int) -> str | None:
-        """The user's stored password hash (for signing in), which the port keeps but does
-        not read back."""
-        return (
-            self._open()
-            .execute(select(users.c.password_hash).where(users.c.id == user_id))
-            .scalar_one_or_none()
-        )
 
     def commit(self) -> None:
         self._open().commit()

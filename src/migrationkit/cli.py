@@ -14,7 +14,7 @@ from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.adapters.sqlalchemy import make_engine, unit_of_work_factory, upgrade
 from migrationkit.bootstrap import bootstrap
 from migrationkit.config import ConfigError, Settings
-from migrationkit.demo import CHANGED_CODES, seed
+from migrationkit.demo import seed
 from migrationkit.domain.dates import show_date
 from migrationkit.domain.errors import MigrationError
 from migrationkit.domain.model import AccountingPackage
@@ -124,11 +124,16 @@ def run_demo(home: Path) -> None:
             for item in redeemed.items
         ],
     )
+    offered_codes = {item.id: item.code for item in redeemed.items}
     _say(
         "Kantoor Zuid start de migratie",
         *(
             f"migratie {m.id}: {m.target.code} {m.target.name}"
-            + (" (code gewijzigd in het pakket)" if m.target.code in CHANGED_CODES.values() else "")
+            + (
+                f" (in het pakket gewijzigd van {offered_codes[m.item_id]})"
+                if m.target.code != offered_codes[m.item_id]
+                else ""
+            )
             for m in migrations
         ),
         f"in de wachtrij voor de achtergrondverwerking: {list(queue.pending)}",

@@ -29,7 +29,7 @@ from migrationkit.domain.model import (
     TransferOffer,
     User,
 )
-from migrationkit.services import OfferReceipt, RedeemedOffer, TargetChoice
+from migrationkit.services import Dependencies, OfferReceipt, RedeemedOffer, TargetChoice
 from migrationkit.testing import FakeWorld, make_world
 
 #: A winter moment: 13:05 UTC is 14:05 in Amsterdam.
@@ -345,6 +345,11 @@ class Scene:
         assert claimed is not None
         return receipt, claimed
 
+    def race(self, rival: Callable[[Dependencies], object]) -> None:
+        """Runs ``rival`` (committed in its own unit of work) the next time a use case reads
+        the clock: after it loaded what it acts on, before its compare-and-set."""
+        self.deps = attrs.evolve(self.deps, clock=_RacingClock(self.world.deps, rival))
+
     # inspecting
 
     def item(self, item_id: int) -> OfferItem:
@@ -397,6 +402,18 @@ class Scene:
         failures_after = after.pop("redeem_failures")
         assert after == before
         assert len(failures_after) == len(failures_before) + (1 if wrong_code_recorded else 0)
+
+
+class _RacingClock:
+    def __init__(self, deps: Dependencies, rival: Callable[[Dependencies], object]) -> None:
+        self._deps = deps
+        self._rival: Callable[[Dependencies], object] | None = rival
+
+    def now(self) -> datetime:
+        rival, self._rival = self._rival, None
+        if rival is not None:
+            rival(self._deps)
+        return self._deps.clock.now()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from migrationkit import services
 from migrationkit.domain import codes
-from migrationkit.domain.errors import InvalidInput, NotAllowed, NotFound, RuleViolation
+from migrationkit.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleViolation
 from migrationkit.domain.model import ItemStatus
 from migrationkit.testing import TEST_CODE_SECRET
 
@@ -579,3 +579,25 @@ def test_an_overly_long_search_is_refused(scene: Scene) -> None:
 def test_a_plain_user_does_not_see_the_outgoing_overview(scene: Scene) -> None:
     with scene.refused(NotAllowed, "not_super_user", NOT_SUPER_USER):
         services.outgoing_overview(scene.deps, actor_id=scene.noord.user.id)
+
+
+# --- races -------------------------------------------------------------------------------------
+
+
+def test_a_withdraw_that_loses_the_race_to_a_start_hears_that_it_started(scene: Scene) -> None:
+    receipt = scene.offer()
+    scene.redeem(receipt)
+    choice = scene.choice(receipt.items[0])
+    scene.race(
+        lambda deps: services.start_migrations(
+            deps, actor_id=scene.zuid.super_user.id, offer_id=receipt.offer.id, choices=[choice]
+        )
+    )
+
+    with pytest.raises(Conflict) as caught:
+        withdraw(scene, receipt.items[0].id)
+
+    assert caught.value.code == "item_started"
+    assert str(caught.value) == f"De migratie van {KORENSCHOOF} is al gestart (In de wachtrij)."
+    assert scene.status(receipt.items[0].id) is ItemStatus.QUEUED
+    assert scene.emails_of_kind("offer_withdrawn") == []

@@ -895,3 +895,20 @@ def test_the_incoming_search_looks_in_every_column(
 def test_a_plain_user_does_not_see_the_incoming_overview(scene: Scene) -> None:
     with scene.refused(NotAllowed, "not_super_user", NOT_SUPER_USER):
         services.incoming_overview(scene.deps, actor_id=scene.zuid.user.id)
+
+
+# --- races -------------------------------------------------------------------------------------
+
+
+def test_a_start_while_the_sweeper_expires_the_item_says_verlopen(scene: Scene) -> None:
+    receipt = redeemed(scene)
+    choices = [scene.choice(receipt.items[0])]
+    scene.world.clock.advance(timedelta(days=15))
+    scene.race(services.sweep_offers)
+
+    with pytest.raises(RuleViolation) as caught:
+        start(scene, receipt, choices)
+
+    assert caught.value.code == "item_expired"
+    assert str(caught.value) == f"Het migratieverzoek voor {KORENSCHOOF} is verlopen."
+    assert scene.status(receipt.items[0].id) is ItemStatus.EXPIRED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -21,18 +22,24 @@ NOT_YOURS = "Dit hoort niet bij jouw omgeving."
 KORENSCHOOF = "0042 Bakkerij de Korenschoof"
 
 
-def offer_by(scene: Scene, actor_id: int, **changes: object) -> services.OfferReceipt:
-    """Noord's offer of its first administration (made if missing), with changes."""
-    arguments: dict[str, object] = {
-        "actor_id": actor_id,
-        "connection_id": scene.noord.connection.id,
-        "recipients": ["baas@zuid.nl"],
-        "accepted_terms": True,
-        **changes,
-    }
-    if "administration_ids" not in arguments:
-        arguments["administration_ids"] = [scene.administration().id]
-    return services.offer_administrations(scene.deps, **arguments)  # type: ignore[arg-type]
+def offer_by(
+    scene: Scene,
+    actor_id: int,
+    administration_ids: Sequence[int],
+    *,
+    connection_id: int | None = None,
+    recipients: Sequence[str] = ("baas@zuid.nl",),
+    accepted_terms: bool = True,
+) -> services.OfferReceipt:
+    """An offer from Noord's connection unless told otherwise."""
+    return services.offer_administrations(
+        scene.deps,
+        actor_id=actor_id,
+        connection_id=connection_id or scene.noord.connection.id,
+        administration_ids=administration_ids,
+        recipients=recipients,
+        accepted_terms=accepted_terms,
+    )
 
 
 # --- offer -------------------------------------------------------------------------------------
@@ -116,7 +123,7 @@ def test_a_plain_user_may_not_offer(scene: Scene) -> None:
     administration = scene.administration()
 
     with scene.refused(NotAllowed, "not_super_user", NOT_SUPER_USER):
-        offer_by(scene, scene.noord.user.id, administration_ids=[administration.id])
+        offer_by(scene, scene.noord.user.id, [administration.id])
 
 
 def test_an_administration_with_authorizers_in_a_flow_cannot_be_offered(scene: Scene) -> None:
@@ -130,7 +137,7 @@ def test_an_administration_with_authorizers_in_a_flow_cannot_be_offered(scene: S
         f"Administratie {KORENSCHOOF} heeft autorisatoren in de autorisatieflow Inkoop. "
         "Haal ze eerst uit de flow.",
     ):
-        offer_by(scene, scene.noord.super_user.id, administration_ids=[administration.id])
+        offer_by(scene, scene.noord.super_user.id, [administration.id])
 
 
 def test_an_administration_in_an_open_offer_cannot_be_offered_again(scene: Scene) -> None:
@@ -143,7 +150,7 @@ def test_an_administration_in_an_open_offer_cannot_be_offered_again(scene: Scene
         f"Administratie {KORENSCHOOF} staat al in een openstaand migratieverzoek.",
         "Administration 0042 Bakkerij de Korenschoof is already in an open migration request.",
     ):
-        offer_by(scene, scene.noord.super_user.id, administration_ids=[administration.id])
+        offer_by(scene, scene.noord.super_user.id, [administration.id])
 
 
 @pytest.mark.parametrize("recipients", [[], [""], ["  "], ["baas@noord.nl"]])
@@ -158,7 +165,7 @@ def test_an_offer_without_recipients_is_refused(scene: Scene, recipients: list[s
         offer_by(
             scene,
             scene.noord.super_user.id,
-            administration_ids=[administration.id],
+            [administration.id],
             recipients=recipients,
         )
 
@@ -171,7 +178,7 @@ def test_an_offer_to_a_malformed_address_is_refused(scene: Scene, address: str) 
         offer_by(
             scene,
             scene.noord.super_user.id,
-            administration_ids=[administration.id],
+            [administration.id],
             recipients=["baas@zuid.nl", address],
         )
 
@@ -187,14 +194,14 @@ def test_an_offer_needs_the_terms_accepted(scene: Scene) -> None:
         offer_by(
             scene,
             scene.noord.super_user.id,
-            administration_ids=[administration.id],
+            [administration.id],
             accepted_terms=False,
         )
 
 
 def test_an_offer_needs_an_administration(scene: Scene) -> None:
     with scene.refused(InvalidInput, "no_administrations", "Selecteer minstens één administratie."):
-        offer_by(scene, scene.noord.super_user.id, administration_ids=[])
+        offer_by(scene, scene.noord.super_user.id, [])
 
 
 def test_an_offer_from_another_environments_connection_is_refused(scene: Scene) -> None:
@@ -204,8 +211,8 @@ def test_an_offer_from_another_environments_connection_is_refused(scene: Scene) 
         offer_by(
             scene,
             scene.noord.super_user.id,
+            [administration.id],
             connection_id=scene.zuid.connection.id,
-            administration_ids=[administration.id],
         )
 
 
@@ -213,7 +220,7 @@ def test_an_offer_of_another_environments_administration_is_refused(scene: Scene
     theirs = scene.administration(office=scene.zuid)
 
     with scene.refused(NotAllowed, "not_your_environment", NOT_YOURS):
-        offer_by(scene, scene.noord.super_user.id, administration_ids=[theirs.id])
+        offer_by(scene, scene.noord.super_user.id, [theirs.id])
 
 
 def test_an_offer_of_administrations_of_two_connections_is_refused(scene: Scene) -> None:
@@ -226,12 +233,12 @@ def test_an_offer_of_administrations_of_two_connections_is_refused(scene: Scene)
         "administration_not_in_connection",
         "Administratie 0043 Slagerij Vos hoort niet bij de gekozen boekhoudsysteemkoppeling.",
     ):
-        offer_by(scene, scene.noord.super_user.id, administration_ids=[first.id, second.id])
+        offer_by(scene, scene.noord.super_user.id, [first.id, second.id])
 
 
 def test_an_offer_of_an_unknown_administration_is_refused(scene: Scene) -> None:
     with scene.refused(NotFound, "unknown_administration", "Onbekende administratie."):
-        offer_by(scene, scene.noord.super_user.id, administration_ids=[999])
+        offer_by(scene, scene.noord.super_user.id, [999])
 
 
 # --- pre-flight --------------------------------------------------------------------------------

@@ -66,11 +66,11 @@ class Build:
 
     now = T0
 
-    def environment(self, id: int = 1, **changes: object) -> Environment:
+    def environment(self, id: int = 1, **changes: Any) -> Environment:
         name = {1: "Noord", 2: "Zuid"}.get(id, f"Omgeving {id}")
         return attrs.evolve(Environment(id, name, True, "local"), **changes)
 
-    def user(self, id: int = 1, environment_id: int = 1, **changes: object) -> User:
+    def user(self, id: int = 1, environment_id: int = 1, **changes: Any) -> User:
         user = User(
             id,
             environment_id,
@@ -80,13 +80,13 @@ class Build:
         )
         return attrs.evolve(user, **changes)
 
-    def connection(self, id: int = 1, environment_id: int = 1, **changes: object) -> Connection:
+    def connection(self, id: int = 1, environment_id: int = 1, **changes: Any) -> Connection:
         connection = Connection(
             id, environment_id, AccountingPackage.EXACT_ONLINE_NL, f"Exact Online {id}"
         )
         return attrs.evolve(connection, **changes)
 
-    def administration(self, id: int = 1, **changes: object) -> Administration:
+    def administration(self, id: int = 1, **changes: Any) -> Administration:
         administration = Administration(
             id=id,
             environment_id=1,
@@ -104,7 +104,7 @@ class Build:
     ) -> PackageAdministration:
         return PackageAdministration(package_admin_id, code, name)
 
-    def offer(self, id: int = 1, **changes: object) -> TransferOffer:
+    def offer(self, id: int = 1, **changes: Any) -> TransferOffer:
         offer = TransferOffer(
             id=id,
             source_environment_id=1,
@@ -121,7 +121,7 @@ class Build:
         return attrs.evolve(offer, **changes)
 
     def item(
-        self, id: int = 1, status: ItemStatus = ItemStatus.OFFERED, **changes: object
+        self, id: int = 1, status: ItemStatus = ItemStatus.OFFERED, **changes: Any
     ) -> OfferItem:
         item = OfferItem(
             id=id,
@@ -135,7 +135,7 @@ class Build:
         )
         return attrs.evolve(item, **changes)
 
-    def migration(self, id: int = 1, **changes: object) -> Migration:
+    def migration(self, id: int = 1, **changes: Any) -> Migration:
         migration = Migration(
             id=id,
             item_id=1,

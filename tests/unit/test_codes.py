@@ -41,7 +41,7 @@ def test_a_new_code_is_six_groups_of_four_from_the_alphabet() -> None:
 
 def test_new_codes_come_from_the_secrets_module(monkeypatch: pytest.MonkeyPatch) -> None:
     picks = iter(codes.ALPHABET * 2)
-    monkeypatch.setattr(codes.secrets, "choice", lambda alphabet: next(picks))
+    monkeypatch.setattr("migrationkit.domain.codes.secrets.choice", lambda alphabet: next(picks))
 
     assert codes.new_code() == "0123-4567-89AB-CDEF-GHJK-MNPQ"
 
@@ -127,7 +127,7 @@ def test_digests_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) 
         compared.append((a, b))
         return a == b
 
-    monkeypatch.setattr(codes.hmac, "compare_digest", spy)
+    monkeypatch.setattr("migrationkit.domain.codes.hmac.compare_digest", spy)
     digest = codes.digest_code(RAW, SECRET)
 
     assert codes.digests_match(digest, digest)

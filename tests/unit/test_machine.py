@@ -109,7 +109,7 @@ def test_a_worker_event_in_the_wrong_status_names_event_and_status() -> None:
 
     assert caught.value.code == "transition_refused"
     assert str(caught.value) == "Verwerken kan niet bij status Aangeboden."
-    assert caught.value.message("en") == "Verwerken is not possible in status Aangeboden."
+    assert caught.value.message("en") == "Process is not possible in status Offered."
 
 
 def test_a_start_that_lost_to_expiry_is_a_conflict_that_says_expired() -> None:

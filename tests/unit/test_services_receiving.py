@@ -666,7 +666,7 @@ def test_starting_twice_says_it_already_started(scene: Scene) -> None:
         RuleViolation,
         "item_started",
         f"De migratie van {KORENSCHOOF} is al gestart (In de wachtrij).",
-        "The migration of 0042 Bakkerij de Korenschoof has already started (In de wachtrij).",
+        "The migration of 0042 Bakkerij de Korenschoof has already started (Queued).",
     ):
         start(scene, receipt, choices)
 

@@ -42,7 +42,7 @@ def normalise_code(typed: str) -> str:
     """The canonical form of a typed code; refuses what cannot be a code.
 
     Raises ``InvalidInput("code_malformed")`` for a wrong length or a character outside the
-    alphabet, so a typo is told apart from an unknown code and costs no database lookup.
+    alphabet, so the user hears it is a typo; it still counts as a wrong code (R7).
     """
     code = typed.strip().upper().translate(_IGNORED).translate(_TYPOS)
     if len(code) != LENGTH or any(ch not in ALPHABET for ch in code):

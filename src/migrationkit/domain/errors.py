@@ -221,8 +221,9 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
 class MigrationError(Exception):
     """A refusal: something the user asked cannot be done, and nothing was changed.
 
-    ``code`` is stable across versions; ``params`` fill the message's placeholders.
-    ``str(error)`` is the Dutch message; ``message("en")`` gives the English one.
+    ``code`` is stable across versions; ``params`` fill the message's placeholders. A
+    param with ``label_nl`` and ``label_en`` (a status, an event) is shown in the message's
+    language. ``str(error)`` is the Dutch message; ``message("en")`` gives the English one.
     """
 
     def __init__(self, code: str, /, **params: object) -> None:
@@ -235,8 +236,16 @@ class MigrationError(Exception):
     def message(self, language: str = "nl") -> str:
         """The message in ``language`` ("nl" or "en"; anything else falls back to Dutch)."""
         dutch, english = MESSAGES[self.code]
-        template = english if language == "en" else dutch
-        return template.format(**self.params)
+        if language != "en":
+            template, language = dutch, "nl"
+        else:
+            template = english
+        return template.format(
+            **{
+                name: getattr(value, f"label_{language}", value)
+                for name, value in self.params.items()
+            }
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code!r}, {self.params!r})"

@@ -29,19 +29,23 @@ class Event(enum.Enum):
 
     @property
     def label_nl(self) -> str:
-        return _EVENT_LABELS[self]
+        return _EVENT_LABELS[self][0]
+
+    @property
+    def label_en(self) -> str:
+        return _EVENT_LABELS[self][1]
 
 
 _EVENT_LABELS = {
-    Event.WITHDRAW: "Intrekken",
-    Event.REJECT: "Afwijzen",
-    Event.EXPIRE: "Verlopen",
-    Event.START: "Start migratie",
-    Event.CLAIM: "Verwerken",
-    Event.LEASE_EXPIRED: "Opnieuw in de wachtrij",
-    Event.COMPLETE: "Voltooien",
-    Event.FAIL: "Mislukken",
-    Event.RETRY: "Opnieuw proberen",
+    Event.WITHDRAW: ("Intrekken", "Withdraw"),
+    Event.REJECT: ("Afwijzen", "Reject"),
+    Event.EXPIRE: ("Verlopen", "Expire"),
+    Event.START: ("Start migratie", "Start migration"),
+    Event.CLAIM: ("Verwerken", "Process"),
+    Event.LEASE_EXPIRED: ("Opnieuw in de wachtrij", "Queue again"),
+    Event.COMPLETE: ("Voltooien", "Complete"),
+    Event.FAIL: ("Mislukken", "Fail"),
+    Event.RETRY: ("Opnieuw proberen", "Retry"),
 }
 
 #: (from, event) -> to. An offer creates its items in OFFERED; that is not a transition.
@@ -78,13 +82,11 @@ def refusal(current: S, event: Event, *, code: str = "", name: str = "") -> Rule
         case S.COMPLETED:
             return RuleViolation("item_completed", code=code, name=name)
         case S.QUEUED | S.PROCESSING | S.FAILED if event in _OFFERED_EVENTS:
-            return RuleViolation("item_started", code=code, name=name, status=current.label_nl)
+            return RuleViolation("item_started", code=code, name=name, status=current)
         case _ if event is Event.RETRY:
             return RuleViolation("migration_not_failed")
         case _:
-            return RuleViolation(
-                "transition_refused", event=event.label_nl, status=current.label_nl
-            )
+            return RuleViolation("transition_refused", event=event, status=current)
 
 
 _OFFERED_EVENTS = frozenset({Event.WITHDRAW, Event.REJECT, Event.EXPIRE, Event.START})
@@ -98,5 +100,5 @@ def lost_race(actual: S, event: Event, *, code: str = "", name: str = "") -> Con
     """
     reason = refusal(actual, event, code=code, name=name)
     if reason.code == "transition_refused":
-        return Conflict("status_changed", code=code, name=name, status=actual.label_nl)
+        return Conflict("status_changed", code=code, name=name, status=actual)
     return Conflict(reason.code, **reason.params)

@@ -82,9 +82,7 @@ def _check_migration(source: Source, migration: Migration) -> None:
         if other.item_id == migration.item_id:
             item = ITEMS.get(source, migration.item_id)
             assert item is not None  # the migration's add made sure of it
-            raise Conflict(
-                "item_started", code=item.code, name=item.name, status=item.status.label_nl
-            )
+            raise Conflict("item_started", code=item.code, name=item.name, status=item.status)
         if other.finished_at is not None or migration.finished_at is not None:
             continue
         if (other.target_environment_id, other.target.code, other.target.name) == (

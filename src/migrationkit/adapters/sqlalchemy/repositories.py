@@ -632,7 +632,7 @@ class SqlAlchemyOfferRepository(_Repository):
             update(transfer_offers)
             .where(
                 column.id == offer_id,
-                column.target_environment_id.is_(None) | True
+                column.target_environment_id.is_(None)
                 | (column.target_environment_id == environment_id),
             )
             # The first redeemer and moment stay when the same environment redeems again.
@@ -726,7 +726,7 @@ class SqlAlchemyOfferItemRepository(_Repository):
     ) -> bool:
         result = self._connection.execute(
             update(offer_items)
-            .where(offer_items.c.id == item.id)
+            .where(offer_items.c.id == item.id, offer_items.c.status == item.status.value)
             .values(status=to.value, status_changed_at=at, rejection_reason=rejection_reason)
         )
         if result.rowcount != 1:

@@ -97,7 +97,7 @@ class UseCases(RuleBasedStateMachine):
         except MigrationError as error:
             refusal = error
         after = self.scene.snapshot()
-        failures = len(after.pop("redeem_failures")) - len(before.pop("redeem_failures"))
+        failures = len(after.pop("redeem_failures", {})) - len(before.pop("redeem_failures", {}))
         wrong_code = counts_wrong_codes and refusal.code in ("code_unknown", "code_malformed")
         assert failures == (1 if wrong_code else 0), refusal
         assert after == before, refusal

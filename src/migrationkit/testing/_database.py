@@ -85,6 +85,11 @@ class InMemoryDatabase:
         with self._lock:
             return self._tables.get(table, {})
 
+    def snapshot(self) -> dict[str, dict[Any, Any]]:
+        """A copy of every committed table, to show that a refused action changed nothing."""
+        with self._lock:
+            return {name: dict(rows) for name, rows in self._tables.items() if rows}
+
     def version(self, table: str, key: Hashable) -> int:
         with self._lock:
             return self._versions.get((table, key), 0)

@@ -333,7 +333,9 @@ class OutboxRepository(Protocol):
         """All messages, newest first (the demo's Mailbox page)."""
         ...
 
-    def mark_sent(self, message_id: int, at: datetime) -> None: ...
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        """Sent: the message leaves the pending list and its secret is forgotten (R5)."""
+        ...
 
 
 class ChargeRepository(Protocol):

@@ -14,6 +14,8 @@ import pytest
 from migrationkit.domain.errors import Conflict, RuleViolation
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
+    CODE_NOT_KEPT,
+    CODE_PLACEHOLDER,
     AccessGrant,
     AccountingPackage,
     Administration,
@@ -827,6 +829,24 @@ def test_outbox_keeps_pending_messages_oldest_first_until_sent(uow: UnitOfWork) 
         attrs.evolve(earlier, sent_at=T0 + 3 * MINUTE),
     ]
     assert uow.outbox.list_recent(limit=2) == [third, later]
+
+
+def test_a_sent_message_forgets_its_secret(uow_factory: Callable[[], UnitOfWork]) -> None:
+    code = "02TV-YGG0-ZKZ9-BNKZ-2S0B-0G28"
+    with_code = attrs.evolve(email("offer_code"), body=f"Code: {CODE_PLACEHOLDER}", secret=code)
+    with uow_factory() as uow:
+        message = uow.outbox.add(with_code, T0)
+        uow.commit()
+    with uow_factory() as uow:
+        [pending] = uow.outbox.list_pending()
+        assert pending.email.text() == f"Code: {code}"
+        uow.outbox.mark_sent(message.id, T0 + MINUTE)
+        uow.commit()
+    with uow_factory() as uow:
+        [sent] = uow.outbox.list_recent()
+    assert sent.email.secret is None
+    assert sent.email.text() == f"Code: {CODE_NOT_KEPT}"
+    assert sent.email == with_code.without_secret()
 
 
 def test_a_migration_is_charged_once(uow: UnitOfWork, noord: Office, started: Started) -> None:

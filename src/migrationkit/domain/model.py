@@ -271,9 +271,20 @@ class AccessGrant:
     granted: bool
 
 
+#: Where an e-mail's body shows its secret (a transfer code).
+CODE_PLACEHOLDER = "[[code]]"
+#: What the body shows once the secret is forgotten.
+CODE_NOT_KEPT = "(niet bewaard / not kept)"
+
+
 @attrs.frozen
 class Email:
-    """An e-mail as written to the outbox; the dispatcher sends it later."""
+    """An e-mail as written to the outbox; the dispatcher sends it later.
+
+    A transfer code is not part of the stored body: the body says ``CODE_PLACEHOLDER`` and the
+    code is the ``secret``, which the outbox forgets as soon as the e-mail is sent (R5: the
+    code is kept only as a keyed digest).
+    """
 
     to: tuple[str, ...]
     subject: str
@@ -281,6 +292,14 @@ class Email:
     #: What kind of e-mail it is (``offer_code``, ``offer_rejected``, ...): a stable key.
     kind: str
     cc: tuple[str, ...] = ()
+    secret: str | None = attrs.field(default=None, repr=False)
+
+    def text(self) -> str:
+        """The body as it is sent: with the secret, or a note that it is no longer kept."""
+        return self.body.replace(CODE_PLACEHOLDER, self.secret or CODE_NOT_KEPT)
+
+    def without_secret(self) -> Email:
+        return attrs.evolve(self, secret=None)
 
 
 @attrs.frozen

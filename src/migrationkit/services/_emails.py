@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from migrationkit.domain.dates import show_moment
-from migrationkit.domain.model import Email, OfferItem, TransferOffer
+from migrationkit.domain.model import CODE_PLACEHOLDER, Email, OfferItem, TransferOffer
 
 _SIGNATURE = "-- \nmigrationkit"
 
@@ -25,9 +25,10 @@ def _compose(
     dutch: str,
     english: str,
     cc: Sequence[str] = (),
+    secret: str | None = None,
 ) -> Email:
     body = f"{dutch.strip()}\n\n---\n\n{english.strip()}\n\n{_SIGNATURE}\n"
-    return Email(to=tuple(to), cc=tuple(cc), subject=subject, body=body, kind=kind)
+    return Email(to=tuple(to), cc=tuple(cc), subject=subject, body=body, kind=kind, secret=secret)
 
 
 def offer_code(
@@ -44,7 +45,7 @@ def offer_code(
 
 {_listing(items)}
 
-Je overdrachtscode: {code}
+Je overdrachtscode: {CODE_PLACEHOLDER}
 
 Zo rond je de migratie af, als supergebruiker van je eigen omgeving:
 1. Ga naar Administraties > + Migreer administratie(s) > Migratie acties.
@@ -64,7 +65,7 @@ haar tijdens de migratie niet selecteren. De code vervalt op {expires}.
 
 {_listing(items)}
 
-Your transfer code: {code}
+Your transfer code: {CODE_PLACEHOLDER}
 
 As a super user of your own environment: go to Administrations > + Migrate
 administration(s) > Migration actions, choose to take in administrations from another
@@ -75,6 +76,7 @@ expires on {expires}.
 {portal_url}
 """,
         cc=(offer.sender_email,),
+        secret=code,
     )
 
 

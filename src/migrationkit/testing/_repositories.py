@@ -670,7 +670,9 @@ class InMemoryOutboxRepository(_Repository, ports.OutboxRepository):
         message = OUTBOX.get(tx, message_id)
         if message is None:
             raise KeyError(f"no outbox message {message_id}")
-        OUTBOX.put(tx, message_id, attrs.evolve(message, sent_at=at))
+        OUTBOX.put(
+            tx, message_id, attrs.evolve(message, sent_at=at, email=message.email.without_secret())
+        )
 
 
 class InMemoryChargeRepository(_Repository, ports.ChargeRepository):

@@ -952,7 +952,17 @@ class SqlAlchemyOutboxRepository(_Repository):
         return [outbox_message_from_row(row) for row in self._all(statement)]
 
     def mark_sent(self, message_id: int, at: datetime) -> None:
-        self._connection.execute(update(outbox).where(outbox.c.id == message_id).values(sent_at=at))
+        stored = self._connection.execute(
+            select(outbox.c.email).where(outbox.c.id == message_id)
+        ).scalar_one_or_none()
+        if stored is None:
+            return
+        forgotten = from_json(stored, Email).without_secret()
+        self._connection.execute(
+            update(outbox)
+            .where(outbox.c.id == message_id)
+            .values(sent_at=at, email=to_json(forgotten))
+        )
 
 
 class SqlAlchemyChargeRepository(_Repository):

@@ -15,8 +15,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -105,7 +107,20 @@ def _secret(raw: str | None, home: Path) -> bytes:
         return key
     path = home / "secret.key"
     if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        _make_secret_file(path)
     return path.read_text().strip().encode()
+
+
+def _make_secret_file(path: Path) -> None:
+    """Writes a new key beside ``path`` and links it into place. The first link wins, so
+    workers that start together on a new home all read one key, never a half-written one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp makes the file readable by its owner only from the start.
+    descriptor, written = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        with contextlib.suppress(FileExistsError):
+            os.link(written, path)
+    finally:
+        os.unlink(written)

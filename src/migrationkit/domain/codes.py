@@ -14,6 +14,8 @@ import hmac
 import secrets
 from typing import Final
 
+import attrs
+
 from migrationkit.domain.errors import InvalidInput
 
 ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -58,6 +60,22 @@ def digest_code(normalised: str, secret: bytes) -> str:
 def digests_match(stored: str, candidate: str) -> bool:
     """Constant-time comparison of two digests."""
     return hmac.compare_digest(stored.encode("ascii"), candidate.encode("ascii"))
+
+
+@attrs.frozen
+class IssuedCode:
+    """A fresh code as the sender sees it once, and the two things stored of it."""
+
+    code: str = attrs.field(repr=False)
+    digest: str
+    hint: str
+
+
+def issue_code(secret: bytes) -> IssuedCode:
+    """A new code with its keyed digest and hint (R5)."""
+    code = new_code()
+    normalised = normalise_code(code)
+    return IssuedCode(code, digest_code(normalised, secret), code_hint(normalised))
 
 
 def code_hint(normalised: str) -> str:

@@ -207,8 +207,7 @@ def offer_administrations(
         # The sender's own address is pre-filled in the form; the sender gets the copy.
         to = tuple(a for a in addresses if a.lower() != actor.email.lower())
         require_valid_recipients(to)
-        code = codes.new_code()
-        normalised = codes.normalise_code(code)
+        issued = codes.issue_code(deps.policy.code_secret)
         now = deps.clock.now()
         offer = uow.offers.add(
             source_environment_id=actor.environment_id,
@@ -217,15 +216,15 @@ def offer_administrations(
             sender_user_id=actor.id,
             sender_email=actor.email,
             recipients=to,
-            code_digest=codes.digest_code(normalised, deps.policy.code_secret),
-            code_hint=codes.code_hint(normalised),
+            code_digest=issued.digest,
+            code_hint=issued.hint,
             created_at=now,
             expires_at=expiry_of(now, deps.policy.offer_valid_for),
         )
         items = tuple(uow.items.add(offer.id, a, now) for a in administrations)
-        uow.outbox.add(_emails.offer_code(offer, items, code, deps.policy.portal_url), now)
+        uow.outbox.add(_emails.offer_code(offer, items, issued.code, deps.policy.portal_url), now)
         uow.commit()
-    return OfferReceipt(offer, items, code)
+    return OfferReceipt(offer, items, issued.code)
 
 
 def withdraw_item(deps: Dependencies, *, actor_id: int, item_id: int) -> OfferItem:
@@ -258,19 +257,18 @@ def resend_code(deps: Dependencies, *, actor_id: int, offer_id: int) -> OfferRec
         )
         if not offered:
             raise RuleViolation("no_open_items")
-        code = codes.new_code()
-        normalised = codes.normalise_code(code)
+        issued = codes.issue_code(deps.policy.code_secret)
         expires_at = expiry_of(now, deps.policy.offer_valid_for)
         uow.offers.replace_code(
             offer.id,
-            code_digest=codes.digest_code(normalised, deps.policy.code_secret),
-            code_hint=codes.code_hint(normalised),
+            code_digest=issued.digest,
+            code_hint=issued.hint,
             expires_at=expires_at,
         )
         offer = _load.offer(uow, offer.id)
-        uow.outbox.add(_emails.offer_code(offer, offered, code, deps.policy.portal_url), now)
+        uow.outbox.add(_emails.offer_code(offer, offered, issued.code, deps.policy.portal_url), now)
         uow.commit()
-    return OfferReceipt(offer, offered, code)
+    return OfferReceipt(offer, offered, issued.code)
 
 
 def outgoing_overview(

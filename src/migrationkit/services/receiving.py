@@ -96,6 +96,14 @@ def _failures_locked(deps: Dependencies, uow: UnitOfWork, user: User, now: datet
         deps.policy.lockout.require_unlocked(failures, now)
 
 
+def _as_shown(uow: UnitOfWork, offer: TransferOffer, now: datetime) -> tuple[OfferItem, ...]:
+    """The offer's items with the status the recipient sees (an expired one reads Verlopen)."""
+    return tuple(
+        attrs.evolve(item, status=displayed_status(item, offer, now))
+        for item in uow.items.list_for_offer(offer.id)
+    )
+
+
 def redeem_code(
     deps: Dependencies,
     *,
@@ -135,10 +143,7 @@ def redeem_code(
             raise RuleViolation("code_used")
         source = _load.environment(uow, offer.source_environment_id)
         offer = _load.offer(uow, offer.id)
-        items = tuple(
-            attrs.evolve(item, status=displayed_status(item, offer, now))
-            for item in uow.items.list_for_offer(offer.id)
-        )
+        items = _as_shown(uow, offer, now)
         uow.commit()
     return RedeemedOffer(offer, items, source.name)
 
@@ -150,10 +155,7 @@ def redeemed_offer(deps: Dependencies, *, actor_id: int, offer_id: int) -> Redee
         offer = _load.offer(uow, offer_id)
         require_recipient(offer, actor)
         now = deps.clock.now()
-        items = tuple(
-            attrs.evolve(item, status=displayed_status(item, offer, now))
-            for item in uow.items.list_for_offer(offer.id)
-        )
+        items = _as_shown(uow, offer, now)
         source = _load.environment(uow, offer.source_environment_id)
     return RedeemedOffer(offer, items, source.name)
 

@@ -45,6 +45,8 @@ def run_demo(home: Path) -> None:
     queue = InProcessQueue()
     deps = bootstrap(settings, connectors=connectors, queue=queue, uow=unit_of_work_factory(engine))
     with deps.uow() as uow:
+        if uow.environments.list():  # the demo's fixed users would clash with the old ones
+            raise SystemExit(f"demo: {home} holds demo data already; choose a new --home")
         data = seed(uow, connectors)
     noord, zuid, west = (data.users[f"{n}@example.nl"] for n in ("noord", "zuid", "west"))
     exact = AccountingPackage.EXACT_ONLINE_NL

@@ -22,7 +22,11 @@ from migrationkit import services
 from migrationkit.adapters.clock import SystemClock
 from migrationkit.adapters.connectors import InMemoryConnectorRegistry
 from migrationkit.adapters.inprocess import InProcessQueue
-from migrationkit.adapters.sqlalchemy import make_engine, unit_of_work_factory
+from migrationkit.adapters.sqlalchemy import (
+    SqlAlchemyUnitOfWork,
+    make_engine,
+    unit_of_work_factory,
+)
 from migrationkit.adapters.sqlalchemy.tables import migrations
 from migrationkit.domain.errors import MigrationError
 from migrationkit.domain.model import AccountingPackage, ItemStatus, PackageAdministration, Role
@@ -96,7 +100,9 @@ def contend(
     for connection_id in connection_ids:
         connectors.connector(PACKAGE).add_package_administration(connection_id, COUNTERPART)
     deps = dependencies(engine, connectors, jobs)
-    step, error_code, message = "redeem", None, None
+    step: str | None = "redeem"
+    error_code: str | None = None
+    message: str | None = None
     try:
         # Connect before the barrier, so that the race is about the rows, not the sockets.
         engine.connect().close()
@@ -215,7 +221,7 @@ def test_of_twenty_processes_redeeming_and_starting_one_item_exactly_one_wins(
     assert {(o.lost_at, o.code, o.message) for o in losers} == {loss}
     assert [o.enqueued for o in outcomes if o.enqueued] == [winner.enqueued]
     (migration_id,) = winner.enqueued
-    with unit_of_work_factory(engine)() as uow:
+    with SqlAlchemyUnitOfWork(engine) as uow:
         assert uow.connection.execute(select(func.count()).select_from(migrations)).scalar() == 1
         migration = uow.migrations.get(migration_id)
         item = uow.items.get(race.item_id)

@@ -3,6 +3,8 @@ of a migration of the demo data, ``db upgrade`` makes the schema, bad settings a
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 from pathlib import Path
@@ -49,10 +51,18 @@ def step(steps: dict[str, list[str]], title_start: str) -> list[str]:
     return lines
 
 
-@pytest.fixture
-def demo_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
-    assert main(["demo", "--home", str(tmp_path / "demo")]) == 0
-    return capsys.readouterr().out
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli") / "demo"
+
+
+@pytest.fixture(scope="module")
+def demo_output(demo_home: Path) -> str:
+    """What one run of the demo printed; the tests below read it, so it runs once."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["demo", "--home", str(demo_home)]) == 0
+    return printed.getvalue()
 
 
 def test_the_demo_shows_each_refusal_with_its_code_and_dutch_message(demo_output: str) -> None:
@@ -119,23 +129,21 @@ def test_the_demo_lists_the_outbox_code_mail_first_then_the_start_mail(
 
 
 def test_the_demo_keeps_its_database_in_the_home_it_is_given(
-    tmp_path: Path, demo_output: str
+    demo_home: Path, demo_output: str
 ) -> None:
-    database = tmp_path / "demo" / "migrationkit.sqlite3"
+    database = demo_home / "migrationkit.sqlite3"
 
     assert f"database: sqlite:///{database}" in step(sections(demo_output), "Demo-gegevens")
     assert database.is_file()
 
 
 def test_a_second_demo_in_the_same_home_is_refused_with_a_clear_message(
-    tmp_path: Path, demo_output: str
+    demo_home: Path, demo_output: str
 ) -> None:
-    home = tmp_path / "demo"
-
     with pytest.raises(SystemExit) as refused:
-        main(["demo", "--home", str(home)])
+        main(["demo", "--home", str(demo_home)])
 
-    assert str(refused.value) == f"demo: {home} holds demo data already; choose a new --home"
+    assert str(refused.value) == f"demo: {demo_home} holds demo data already; choose a new --home"
 
 
 def test_db_upgrade_makes_the_schema_in_the_configured_database(

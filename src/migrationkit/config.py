@@ -41,7 +41,8 @@ class Settings:
 
     home: Path
     database_url: str
-    secret_key: bytes = attrs.field(repr=False)
+    #: The given MIGRATIONKIT_SECRET_KEY; without one, ``code_secret()`` keeps one in ``home``.
+    secret_key: bytes | None = attrs.field(default=None, repr=False)
     offer_valid_days: int = 15
     reminder_days: int = 3
     lockout_failures: int = 5
@@ -59,7 +60,7 @@ class Settings:
             database_url=env.get(
                 f"{PREFIX}DATABASE_URL", f"sqlite:///{home / 'migrationkit.sqlite3'}"
             ),
-            secret_key=_secret(env.get(f"{PREFIX}SECRET_KEY"), home),
+            secret_key=_given_secret(env.get(f"{PREFIX}SECRET_KEY")),
             offer_valid_days=_positive(env, "OFFER_VALID_DAYS", 15),
             reminder_days=_positive(env, "REMINDER_DAYS", 3),
             lockout_failures=_positive(env, "LOCKOUT_FAILURES", 5),
@@ -68,10 +69,23 @@ class Settings:
             portal_url=env.get(f"{PREFIX}PORTAL_URL", "http://localhost:5000"),
         )
 
+    def code_secret(self) -> bytes:
+        """The key of the transfer codes' digests: the given one, or one made once and kept
+        in ``home/secret.key`` (embedded mode). Only what issues or checks codes needs it."""
+        if self.secret_key is not None:
+            return self.secret_key
+        path = self.home / "secret.key"
+        if not path.exists():
+            _make_secret_file(path)
+        key = path.read_text().strip().encode()
+        if len(key) < MIN_SECRET_BYTES:
+            raise ConfigError(f"{path} must hold a key of at least {MIN_SECRET_BYTES} bytes")
+        return key
+
     def policy(self) -> Policy:
         """The use cases' policy values from these settings."""
         return Policy(
-            code_secret=self.secret_key,
+            code_secret=self.code_secret(),
             offer_valid_for=timedelta(days=self.offer_valid_days),
             reminder_before=timedelta(days=self.reminder_days),
             lockout=LockoutPolicy(
@@ -96,19 +110,15 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def _secret(raw: str | None, home: Path) -> bytes:
-    """The given key, or one made once and kept in the home folder (embedded mode)."""
-    if raw is not None:
-        key = raw.encode()
-        if len(key) < MIN_SECRET_BYTES:
-            raise ConfigError(
-                f"{PREFIX}SECRET_KEY must be at least {MIN_SECRET_BYTES} characters long"
-            )
-        return key
-    path = home / "secret.key"
-    if not path.exists():
-        _make_secret_file(path)
-    return path.read_text().strip().encode()
+def _given_secret(raw: str | None) -> bytes | None:
+    if raw is None:
+        return None
+    key = raw.encode()
+    if len(key) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"{PREFIX}SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes long (in UTF-8)"
+        )
+    return key
 
 
 def _make_secret_file(path: Path) -> None:

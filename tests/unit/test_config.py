@@ -36,7 +36,8 @@ def test_the_defaults_are_the_embedded_setup_in_the_home_folder(tmp_path: Path) 
     assert settings.lockout_minutes == 15
     assert settings.lease_seconds == 120
     assert settings.portal_url == "http://localhost:5000"
-    assert len(settings.secret_key) >= MIN_SECRET_BYTES
+    assert settings.secret_key is None
+    assert len(settings.code_secret()) >= MIN_SECRET_BYTES
 
 
 def test_without_a_home_the_data_goes_to_a_folder_in_the_working_directory(
@@ -47,7 +48,25 @@ def test_without_a_home_the_data_goes_to_a_folder_in_the_working_directory(
     settings = Settings.from_environ({})
 
     assert settings.home == tmp_path.resolve() / "migrationkit-data"
+    assert not settings.home.exists()
+    settings.policy()
     assert (settings.home / "secret.key").is_file()
+
+
+def test_reading_the_settings_writes_nothing(tmp_path: Path) -> None:
+    """`migrationkit db upgrade` needs no secret, so reading settings makes no key file."""
+    settings = Settings.from_environ({"MIGRATIONKIT_HOME": str(tmp_path / "home")})
+
+    assert settings.database_url.endswith("home/migrationkit.sqlite3")
+    assert not (tmp_path / "home").exists()
+
+
+def test_a_kept_key_that_is_too_short_is_refused_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "secret.key").write_text("short")
+    settings = Settings.from_environ({"MIGRATIONKIT_HOME": str(tmp_path)})
+
+    with pytest.raises(ConfigError, match=r"secret\.key must hold a key of at least 32 bytes"):
+        settings.policy()
 
 
 def test_with_no_mapping_given_the_process_environment_is_read(
@@ -148,9 +167,9 @@ def test_the_secret_is_made_once_readable_by_the_owner_only_and_then_reused(
     home = tmp_path / "new" / "home"
     environ = {"MIGRATIONKIT_HOME": str(home)}
 
-    first = Settings.from_environ(environ).secret_key
+    first = Settings.from_environ(environ).code_secret()
     kept = (home / "secret.key").read_bytes()
-    second = Settings.from_environ(environ).secret_key
+    second = Settings.from_environ(environ).code_secret()
 
     assert first == second == kept.strip()
     assert len(first) >= MIN_SECRET_BYTES
@@ -162,7 +181,7 @@ def test_another_home_gets_another_secret(tmp_path: Path) -> None:
     noord = Settings.from_environ({"MIGRATIONKIT_HOME": str(tmp_path / "noord")})
     zuid = Settings.from_environ({"MIGRATIONKIT_HOME": str(tmp_path / "zuid")})
 
-    assert noord.secret_key != zuid.secret_key
+    assert noord.code_secret() != zuid.code_secret()
 
 
 def secrets_of_workers_starting_together(home: Path, workers: int) -> set[bytes]:
@@ -170,7 +189,7 @@ def secrets_of_workers_starting_together(home: Path, workers: int) -> set[bytes]
 
     def start(_: int) -> bytes:
         ready.wait(timeout=10)
-        return Settings.from_environ({"MIGRATIONKIT_HOME": str(home)}).secret_key
+        return Settings.from_environ({"MIGRATIONKIT_HOME": str(home)}).code_secret()
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return set(pool.map(start, range(workers)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -30,6 +31,9 @@ def make_engine(url: str | URL) -> Engine:
 
 
 def _sqlite_engine(url: URL) -> Engine:
+    if url.database and url.database != ":memory:":
+        # The embedded default keeps its file in a folder of its own; make it on first use.
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT},

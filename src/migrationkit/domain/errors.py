@@ -129,10 +129,6 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Administration {code} {name} is already linked in this environment (added "
         "straight from the accounting package?). Choose another administration.",
     ),
-    "target_not_chosen": (
-        "Kies voor {code} {name} de boekhoudkoppeling en de administratie.",
-        "Choose the accounting connection and the administration for {code} {name}.",
-    ),
     # R10
     "authorizers_in_flow": (
         "Administratie {code} {name} heeft autorisatoren in de autorisatieflow {flows}. "
@@ -141,10 +137,6 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Remove them from the flow first.",
     ),
     # status machine
-    "item_not_offered": (
-        "Administratie {code} {name} staat niet (meer) op Aangeboden maar op {status}.",
-        "Administration {code} {name} is no longer Offered but {status}.",
-    ),
     "item_withdrawn": (
         "Administratie {code} {name} is ingetrokken door de aanbieder.",
         "Administration {code} {name} was withdrawn by the sender.",
@@ -201,10 +193,6 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "search_too_long": (
         "De zoekterm is te lang (hoogstens {limit} tekens).",
         "The search term is too long (at most {limit} characters).",
-    ),
-    "code_name_invalid": (
-        "Een administratie heeft een code en een naam van hoogstens {limit} tekens.",
-        "An administration has a code and a name of at most {limit} characters.",
     ),
     # R16 and access
     "relink_same_target": (

@@ -34,8 +34,7 @@ from migrationkit.domain.model import (
     User,
 )
 
-#: Longest code or name of an administration, and longest free text we keep.
-MAX_CODE_NAME = 200
+#: Bounds on what a user types: a rejection's reason, a search term, the recipients.
 MAX_REASON = 1000
 MAX_SEARCH = 200
 MAX_RECIPIENTS = 20
@@ -331,9 +330,3 @@ class LockoutPolicy:
         until = self.locked_until(failures, now)
         if until is not None:
             raise Locked("redeem_locked", until=show_time(until), until_iso=until.isoformat())
-
-
-def require_code_name_valid(code: str, name: str) -> None:
-    """Bounds on an administration's code and name, as stored."""
-    if not code.strip() or not name.strip() or max(len(code), len(name)) > MAX_CODE_NAME:
-        raise InvalidInput("code_name_invalid", limit=MAX_CODE_NAME)

@@ -92,13 +92,12 @@ def relink_administration(
             raise RuleViolation(
                 "administration_moving", code=administration.code, name=administration.name
             )
-        others = [
-            a
-            for a in uow.administrations.list_for_connection(connection.id)
-            if a.id != administration.id
-        ]
+        linked = uow.administrations.find_linked(connection.id, package_admin_id)
         package_administration = require_package_administration_available(
-            connection, package_admin_id, found, others
+            connection,
+            package_admin_id,
+            found,
+            [linked] if linked is not None and linked.id != administration.id else [],
         )
         require_relink(actor, administration, connection, package_administration)
         environment = _load.environment(uow, actor.environment_id)

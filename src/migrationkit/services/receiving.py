@@ -291,11 +291,14 @@ def start_migrations(
         migrations = []
         started = []
         for plan in planned:
+            linked = uow.administrations.find_linked(
+                plan.connection.id, plan.choice.package_admin_id
+            )
             found = require_package_administration_available(
                 plan.connection,
                 plan.choice.package_admin_id,
                 plan.package_administration,
-                uow.administrations.list_for_connection(plan.connection.id),
+                [linked] if linked is not None else [],
             )
             existing = uow.administrations.find_by_code_name(environment.id, found.code, found.name)
             require_unique_code_name(

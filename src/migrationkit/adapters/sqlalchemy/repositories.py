@@ -821,17 +821,6 @@ class SqlAlchemyMigrationRepository(_Repository):
     def get_for_item(self, item_id: int) -> Migration | None:
         return self._first(migrations.c.item_id == item_id)
 
-    def list_unfinished_for_environment(self, environment_id: int) -> Sequence[Migration]:
-        statement = (
-            select(migrations)
-            .where(
-                migrations.c.target_environment_id == environment_id,
-                migrations.c.finished_at.is_(None),
-            )
-            .order_by(migrations.c.id)
-        )
-        return [migration_from_row(row) for row in self._all(statement)]
-
     def record_claim(self, migration_id: int, *, lease_expires_at: datetime) -> None:
         self._update(
             migration_id,

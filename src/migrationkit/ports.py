@@ -101,6 +101,12 @@ class AdministrationRepository(Protocol):
 
     def get(self, administration_id: int) -> Administration | None: ...
 
+    def lock(self, administration_id: int) -> Administration | None:
+        """Reads the administration and holds it until the transaction ends (``SELECT ...
+        FOR UPDATE``): an upload and the finish of its move take this lock, so no document
+        can arrive between the finish's last look and its commit."""
+        ...
+
     def list_for_environment(self, environment_id: int) -> Sequence[Administration]:
         """Ordered by code, then name."""
         ...
@@ -149,6 +155,95 @@ class DocumentRepository(Protocol):
     def list_for_administration(self, administration_id: int) -> Sequence[Document]:
         """Ordered by id."""
         ...
+
+    def list_page(
+        self, administration_id: int, *, after_id: int = 0, limit: int = 1000
+    ) -> Sequence[Document]:
+        """Up to ``limit`` documents with an id above ``after_id``, ordered by id: an archive
+        of any size is read a page at a time, never whole."""
+        ...
+
+    def totals(self, administration_id: int) -> ArchiveTotals:
+        """How many documents the administration has and their bytes, in one query."""
+        ...
+
+    def list_uncopied(
+        self, administration_id: int, migration_id: int, *, after_id: int = 0, limit: int = 1000
+    ) -> Sequence[Document]:
+        """Documents of the administration, ordered by id and above ``after_id``, that have
+        no copy recorded for the migration yet (left by a crash, or uploaded during it)."""
+        ...
+
+    def point_at_copies(self, administration_id: int, migration_id: int) -> int:
+        """Points every document of the administration at its recorded copy (store and
+        key) in one statement, for the finish of a move across stores; how many moved."""
+        ...
+
+    def is_referenced(self, archive_store: str, blob_key: str) -> bool:
+        """Whether any document still keeps its bytes at this key of this store (blobs are
+        content-addressed, so documents can share one)."""
+        ...
+
+
+@attrs.frozen
+class ArchiveTotals:
+    """A count of documents and their bytes."""
+
+    documents: int
+    bytes: int
+
+
+@attrs.frozen
+class DocumentCopy:
+    """A document's verified copy in the target store: one checkpoint row of a move across
+    stores, committed with the rest of its batch."""
+
+    document_id: int
+    archive_store: str
+    blob_key: str
+    sha256: str
+    size: int
+
+
+class DocumentCopyRepository(Protocol):
+    """The checkpoints of moves across stores: which documents have a verified copy."""
+
+    def add_many(self, migration_id: int, copies: Sequence[DocumentCopy], at: datetime) -> int:
+        """Records the copies, skipping documents already recorded for the migration (a
+        batch redone after a crash); how many were new. One statement for the batch."""
+        ...
+
+    def totals(self, migration_id: int) -> ArchiveTotals:
+        """How many documents of the migration have a copy, and their bytes."""
+        ...
+
+    def list_mismatched(self, migration_id: int, administration_id: int) -> Sequence[int]:
+        """The integrity check, in the database: ids of the administration's documents with
+        no copy, or whose copy's size or SHA-256 differs from the document's."""
+        ...
+
+
+@attrs.frozen
+class DocumentRedirect:
+    """An old document address and the new one it now leads to."""
+
+    old_address: str
+    new_address: str
+    document_id: int
+    migration_id: int
+
+
+class DocumentRedirectRepository(Protocol):
+    def add_for_migration(self, migration_id: int, administration_id: int, at: datetime) -> int:
+        """Writes a redirect from each copied document's old address (its store before the
+        move) to its new one, in one statement; how many. Run before ``point_at_copies``."""
+        ...
+
+    def resolve(self, old_address: str) -> str | None:
+        """The new address of an old one, following a chain of moves to its end."""
+        ...
+
+    def list_for_migration(self, migration_id: int) -> Sequence[DocumentRedirect]: ...
 
 
 class OfferRepository(Protocol):
@@ -286,6 +381,17 @@ class MigrationRepository(Protocol):
         """Finished: releases the reservation of its target."""
         ...
 
+    def heartbeat(self, migration_id: int, *, lease_expires_at: datetime) -> bool:
+        """Extends the lease of a migration that is still Aan het verwerken; false when it
+        is not (it failed, finished, or its lease ran out and the sweeper took it back), so
+        the worker stops."""
+        ...
+
+    def list_to_run(self, now: datetime) -> Sequence[Migration]:
+        """What the sweeper must see running: migrations In de wachtrij, and those Aan het
+        verwerken whose lease ran out before ``now`` (no live worker holds them)."""
+        ...
+
 
 class AccessRepository(Protocol):
     def set(self, administration_id: int, user_id: int, *, granted: bool) -> None: ...
@@ -361,6 +467,8 @@ class UnitOfWork(Protocol):
     redeem_attempts: RedeemAttemptRepository
     outbox: OutboxRepository
     charges: ChargeRepository
+    copies: DocumentCopyRepository
+    redirects: DocumentRedirectRepository
 
     def __enter__(self) -> Self: ...
 
@@ -415,6 +523,39 @@ class ConnectorRegistry(Protocol):
 
 
 @attrs.frozen
+class OAuthTokens:
+    """A connection's OAuth2 tokens. Never printed: the repr hides both tokens."""
+
+    access_token: str = attrs.field(repr=False)
+    refresh_token: str = attrs.field(repr=False)
+    expires_at: datetime
+
+
+class TokenStore(Protocol):
+    """Keeps each connection's OAuth2 tokens, so a rotated refresh token is never lost and
+    never spent twice."""
+
+    def load(self, connection_id: int) -> OAuthTokens | None: ...
+
+    def save(self, connection_id: int, tokens: OAuthTokens) -> None:
+        """Stores tokens from a new authorization (the OAuth2 consent)."""
+        ...
+
+    def rotate(
+        self,
+        connection_id: int,
+        spent: OAuthTokens,
+        refresh: Callable[[OAuthTokens], OAuthTokens],
+    ) -> OAuthTokens:
+        """Holding a lock on the connection's tokens for the whole call: when the stored
+        tokens are still ``spent``, calls ``refresh`` (the package's token endpoint) and
+        stores what it returns; when another worker rotated them meanwhile, returns the
+        stored ones without calling ``refresh``. So two workers never spend one refresh
+        token."""
+        ...
+
+
+@attrs.frozen
 class StoredBlob:
     """What an archive store reports after writing a file."""
 
@@ -438,6 +579,15 @@ class ArchiveStore(Protocol):
 
     def delete(self, key: str) -> None: ...
 
+    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+        """Copies the blob at ``key`` of ``source`` into this store the cheapest way the two
+        allow (a link on one filesystem, ``copy_file_range``, a server-side copy on one
+        object store, a stream otherwise) and checks its SHA-256 against ``sha256``. Writing
+        the same bytes twice stores them once. Raises ``ArchiveError("checksum_mismatch")``,
+        leaving nothing behind, when the bytes differ; ``FileNotFoundError`` when the source
+        has no such key."""
+        ...
+
 
 class ArchiveStores(Protocol):
     """The archive stores by name (an environment names the one it uses)."""
@@ -457,8 +607,23 @@ class Billing(Protocol):
     def charge(self, charge: Charge) -> None: ...
 
 
+@attrs.frozen
+class DocumentBatch:
+    """One batch of a move across stores: the documents with ids from ``first_id`` to
+    ``last_id``, both included."""
+
+    migration_id: int
+    first_id: int
+    last_id: int
+
+
 class JobQueue(Protocol):
     """Wakes a worker for a migration. The database is the truth: losing a wake-up costs
     time, not data, and enqueuing the same migration twice runs it once."""
 
     def enqueue_migration(self, migration_id: int) -> None: ...
+
+    def enqueue_batches(self, migration_id: int, batches: Sequence[DocumentBatch]) -> None:
+        """Fans a big archive out: one job per batch, which any worker may take, and one
+        finishing job that runs once after all of them."""
+        ...

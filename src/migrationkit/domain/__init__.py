@@ -2,12 +2,14 @@
 codes and errors. Pure: it imports only the standard library and attrs."""
 
 from migrationkit.domain.errors import (
+    ArchiveError,
     Conflict,
     InvalidInput,
     Locked,
     MigrationError,
     NotAllowed,
     NotFound,
+    PackageError,
     RuleViolation,
 )
 from migrationkit.domain.machine import TRANSITIONS, Event, next_status
@@ -36,6 +38,7 @@ __all__ = [
     "AccessGrant",
     "AccountingPackage",
     "Administration",
+    "ArchiveError",
     "AuthorizationFlow",
     "Charge",
     "Conflict",
@@ -54,6 +57,7 @@ __all__ = [
     "NotFound",
     "OfferItem",
     "PackageAdministration",
+    "PackageError",
     "Role",
     "RuleViolation",
     "TransferOffer",

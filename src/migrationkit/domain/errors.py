@@ -203,6 +203,65 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Gebruiker {email} hoort niet bij deze omgeving.",
         "User {email} does not belong to this environment.",
     ),
+    # The accounting package's web API (the connectors). ``package`` is the package's name.
+    "package_auth_expired": (
+        "De koppeling met {package} is verlopen of ingetrokken. Koppel {package} opnieuw "
+        "onder Instellingen > Boekhoudsysteemkoppelingen en probeer het daarna nog eens.",
+        "The connection to {package} has expired or was revoked. Connect {package} again "
+        "under Settings > Accounting system connections, then try again.",
+    ),
+    "package_not_found": (
+        "{package} kent de gevraagde administratie niet (meer). Controleer de administratie "
+        "in {package}.",
+        "{package} does not know the requested administration (any more). Check the "
+        "administration in {package}.",
+    ),
+    "package_rate_limited": (
+        "{package} krijgt nu te veel verzoeken. Probeer het over een paar minuten opnieuw.",
+        "{package} is receiving too many requests right now. Try again in a few minutes.",
+    ),
+    "package_unavailable": (
+        "{package} is nu niet bereikbaar. Probeer het later opnieuw.",
+        "{package} cannot be reached right now. Try again later.",
+    ),
+    "package_rejected": (
+        "{package} weigert het verzoek: {detail}",
+        "{package} refused the request: {detail}",
+    ),
+    "package_malformed": (
+        "{package} gaf een antwoord dat niet te lezen is. Probeer het later opnieuw; blijft "
+        "het zo, neem dan contact op met de beheerder.",
+        "{package} gave an answer that cannot be read. Try again later; if it stays so, "
+        "contact the administrator.",
+    ),
+    "package_not_configured": (
+        "De koppeling met {package} is niet ingesteld op deze server.",
+        "The connection to {package} is not set up on this server.",
+    ),
+    # The archive and the move (the engine)
+    "archive_unavailable": (
+        "Het archief {store} is nu niet bereikbaar. Probeer het later opnieuw.",
+        "The archive {store} cannot be reached right now. Try again later.",
+    ),
+    "document_missing": (
+        "Document {filename} ontbreekt in het archief {store}.",
+        "Document {filename} is missing from the archive {store}.",
+    ),
+    "checksum_mismatch": (
+        "Document {filename} kwam niet byte voor byte gelijk over (controlegetal wijkt af).",
+        "Document {filename} did not come over byte for byte (its checksum differs).",
+    ),
+    "integrity_failed": (
+        "De controle na het verplaatsen vond {missing} van de {total} documenten niet terug "
+        "in de nieuwe omgeving.",
+        "The check after the move did not find {missing} of the {total} documents in the "
+        "new environment.",
+    ),
+    "unknown_document": ("Onbekend document.", "Unknown document."),
+    "no_access": (
+        "Je hebt geen toegang tot deze administratie.",
+        "You have no access to this administration.",
+    ),
 }
 
 
@@ -261,3 +320,12 @@ class Conflict(MigrationError):
 
 class Locked(MigrationError):
     """Too many wrong transfer codes: redeeming is locked for a while."""
+
+
+class PackageError(MigrationError):
+    """The accounting package's web API failed or refused; ``params["package"]`` names it.
+    Never carries a token or a password."""
+
+
+class ArchiveError(MigrationError):
+    """An archive store failed, or a copied document is not what it should be."""

@@ -184,6 +184,18 @@ class Document:
     blob_key: str
     received_at: datetime
 
+    @property
+    def address(self) -> str:
+        """The document's address, as links from the package and the portal use it:
+        ``<store>/<id>``. A move on one store keeps it; a move to another store gives a new
+        one, and the old address redirects to it."""
+        return document_address(self.archive_store, self.id)
+
+
+def document_address(archive_store: str, document_id: int) -> str:
+    """The address of document ``document_id`` in ``archive_store``."""
+    return f"{archive_store}/{document_id}"
+
 
 @attrs.frozen
 class TransferOffer:

@@ -31,6 +31,9 @@ class Policy:
     lockout: LockoutPolicy = attrs.field(factory=LockoutPolicy)
     #: How long a worker's claim on a migration lasts without a heartbeat.
     lease_for: timedelta = timedelta(minutes=2)
+    #: How many documents a move across stores copies, verifies and commits at a time; an
+    #: archive bigger than one batch fans out as batch jobs.
+    batch_size: int = 500
     #: Where the portal is, for the links in e-mails.
     portal_url: str = "http://localhost:5000"
 

@@ -313,3 +313,41 @@ charges = Table(
     Column("charged_at", UtcDateTime, nullable=False),
     Index(None, "environment_id"),
 )
+
+#: The checkpoints of moves across stores: a document's verified copy in the target store,
+#: committed with its batch. The key makes a redone batch record each document once.
+document_copies = Table(
+    "document_copies",
+    metadata,
+    _reference("migration_id", "migrations.id"),
+    _reference("document_id", "documents.id"),
+    Column("archive_store", String(CODE_NAME), nullable=False),
+    Column("blob_key", String(KEY), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("copied_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("migration_id", "document_id"),
+)
+
+#: Old document addresses and where they lead now.
+document_redirects = Table(
+    "document_redirects",
+    metadata,
+    Column("old_address", String(KEY), primary_key=True),
+    Column("new_address", String(KEY), nullable=False),
+    _reference("document_id", "documents.id"),
+    _reference("migration_id", "migrations.id"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "migration_id"),
+)
+
+#: Each connection's OAuth2 tokens, sealed (encrypted) by the token store: a database dump
+#: holds no token in plain text. ``version`` counts rotations.
+connector_tokens = Table(
+    "connector_tokens",
+    metadata,
+    Column("connection_id", Integer, ForeignKey("connections.id"), primary_key=True),
+    Column("sealed", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import attrs
 
+from migrationkit.domain.model import AccountingPackage
 from migrationkit.domain.rules import LockoutPolicy
 from migrationkit.services.dependencies import MIN_SECRET_BYTES, Policy
 
@@ -134,3 +135,72 @@ def _make_secret_file(path: Path) -> None:
             os.link(written, path)
     finally:
         os.unlink(written)
+
+
+# --- the accounting packages' credentials (the connectors) -----------------------------------
+
+
+@attrs.frozen
+class PackageCredentials:
+    """One package's registered app: what the package's OAuth2 endpoints know us by."""
+
+    client_id: str
+    client_secret: str = attrs.field(repr=False)
+    #: Where the package sends the user back after the consent (the OAuth2 redirect URI).
+    redirect_url: str = ""
+    #: Another API address than the package's own (a sandbox, a test server, another version).
+    base_url: str | None = None
+
+
+@attrs.frozen
+class ConnectorSettings:
+    """The credentials of each package set up on this server, and how long a call may take."""
+
+    packages: Mapping[AccountingPackage, PackageCredentials] = attrs.field(factory=dict)
+    timeout_seconds: int = 30
+
+    def credentials(self, package: AccountingPackage) -> PackageCredentials | None:
+        """The package's credentials, or ``None`` when it is not set up here."""
+        return self.packages.get(package)
+
+
+def connector_settings(environ: Mapping[str, str] | None = None) -> ConnectorSettings:
+    """Reads the packages' credentials; a package without a client id and secret is not set up.
+
+    ``<PACKAGE>`` is EXACT_ONLINE_NL, TWINFIELD, BOEKHOUDGEMAK_MULTIVERS, XERO or ACCOUNTVIEW.
+
+    | variable                                | meaning                                     |
+    |-----------------------------------------|---------------------------------------------|
+    | MIGRATIONKIT_<PACKAGE>_CLIENT_ID        | the app's client id at the package          |
+    | MIGRATIONKIT_<PACKAGE>_CLIENT_SECRET    | the app's client secret (never printed)     |
+    | MIGRATIONKIT_<PACKAGE>_REDIRECT_URL     | the OAuth2 redirect URI registered with it  |
+    | MIGRATIONKIT_<PACKAGE>_BASE_URL         | another API address (sandbox, test server)  |
+    | MIGRATIONKIT_CONNECTOR_TIMEOUT_SECONDS  | 30: how long one call to a package may take |
+    """
+    env = os.environ if environ is None else environ
+    packages = {}
+    for package in AccountingPackage:
+        name = f"{PREFIX}{package.value}_"
+        client_id = env.get(f"{name}CLIENT_ID", "")
+        client_secret = env.get(f"{name}CLIENT_SECRET", "")
+        if not client_id and not client_secret:
+            continue
+        for variable, value in (
+            (f"{name}CLIENT_ID", client_id),
+            (f"{name}CLIENT_SECRET", client_secret),
+        ):
+            if not value:
+                raise ConfigError(f"{variable} must be set too: {package.label} needs both")
+        base_url = env.get(f"{name}BASE_URL") or None
+        if base_url is not None and not base_url.startswith(("https://", "http://")):
+            raise ConfigError(f"{name}BASE_URL must be an http(s) address, not {base_url!r}")
+        packages[package] = PackageCredentials(
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_url=env.get(f"{name}REDIRECT_URL", ""),
+            base_url=base_url,
+        )
+    return ConnectorSettings(
+        packages=packages,
+        timeout_seconds=_positive(env, "CONNECTOR_TIMEOUT_SECONDS", 30),
+    )

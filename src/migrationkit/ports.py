@@ -529,6 +529,14 @@ class OAuthTokens:
     access_token: str = attrs.field(repr=False)
     refresh_token: str = attrs.field(repr=False)
     expires_at: datetime
+    #: What the connection needs besides its tokens, as (name, value) pairs kept with them:
+    #: Twinfield's ``cluster_url`` and ``company_code``, AccountView's ``company``. Nothing
+    #: secret goes here; it is shown in the repr.
+    account: tuple[tuple[str, str], ...] = ()
+
+    def account_value(self, name: str) -> str | None:
+        """The value of one ``account`` pair, or ``None`` when the connection has none."""
+        return next((value for key, value in self.account if key == name), None)
 
 
 class TokenStore(Protocol):

@@ -238,6 +238,12 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "De koppeling met {package} is niet ingesteld op deze server.",
         "The connection to {package} is not set up on this server.",
     ),
+    "package_links_unsupported": (
+        "{package} kan geen links naar documenten bijwerken; de oude links blijven werken "
+        "via een doorverwijzing.",
+        "{package} cannot update links to documents; the old links keep working through a "
+        "redirect.",
+    ),
     # The archive and the move (the engine)
     "archive_unavailable": (
         "Het archief {store} is nu niet bereikbaar. Probeer het later opnieuw.",

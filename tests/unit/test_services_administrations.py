@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from migrationkit import services
-from migrationkit.domain.errors import NotAllowed, NotFound, RuleViolation
+from migrationkit.domain.errors import InvalidInput, NotAllowed, NotFound, RuleViolation
 from migrationkit.domain.model import AccountingPackage, Administration, ItemStatus
 
 if TYPE_CHECKING:
@@ -35,6 +35,131 @@ def test_the_list_is_ordered_by_code_and_shows_the_status_of_an_open_offer(scene
         ("0050", ItemStatus.QUEUED, True),
     ]
     assert {r.connection for r in rows} == {scene.noord.connection}
+
+
+def test_a_plain_user_sees_only_the_administrations_with_toegang_ja(scene: Scene) -> None:
+    granted = scene.administration("0042", "Bakkerij")
+    scene.administration("0001", "Slagerij")
+    services.set_access(
+        scene.deps,
+        actor_id=scene.noord.super_user.id,
+        administration_id=granted.id,
+        user_id=scene.noord.user.id,
+        granted=True,
+    )
+
+    rows = services.list_administrations(scene.deps, actor_id=scene.noord.user.id)
+
+    assert [r.administration for r in rows] == [granted]
+
+
+# --- + Administratie(s) toevoegen --------------------------------------------------------------
+
+
+def add(
+    scene: Scene, *package_admin_ids: str, actor_id: int | None = None
+) -> tuple[Administration, ...]:
+    return services.add_administrations(
+        scene.deps,
+        actor_id=actor_id or scene.noord.super_user.id,
+        connection_id=scene.noord.connection.id,
+        package_admin_ids=package_admin_ids,
+        inbox_domain="inbox.example.nl",
+    )
+
+
+def test_administrations_are_added_from_the_package_with_an_inbox_of_their_own(
+    scene: Scene,
+) -> None:
+    noord_package(scene, "div-1", "0042", "Bakkerij De Korenschoof")
+    noord_package(scene, "div-2", "0043", "Slagerij")
+
+    added = add(scene, "div-1", "div-2")
+
+    assert [(a.code, a.name, a.email, a.package_admin_id) for a in added] == [
+        ("0042", "Bakkerij De Korenschoof", "bakkerijdekorenschoof-0042@inbox.example.nl", "div-1"),
+        ("0043", "Slagerij", "slagerij-0043@inbox.example.nl", "div-2"),
+    ]
+    assert {(a.environment_id, a.connection_id) for a in added} == {
+        (scene.noord.environment.id, scene.noord.connection.id)
+    }
+    rows = services.list_administrations(scene.deps, actor_id=scene.noord.super_user.id)
+    assert [r.administration for r in rows] == list(added)
+
+
+def test_adding_nothing_is_refused(scene: Scene) -> None:
+    with scene.refused(InvalidInput, "no_administrations", "Selecteer minstens één administratie."):
+        add(scene)
+
+
+def test_a_plain_user_may_not_add_administrations(scene: Scene) -> None:
+    noord_package(scene, "div-1", "0042", "Bakkerij")
+
+    with scene.refused(NotAllowed, "not_super_user", NOT_SUPER_USER):
+        add(scene, "div-1", actor_id=scene.noord.user.id)
+
+
+def test_a_connection_of_another_environment_cannot_be_added_from(scene: Scene) -> None:
+    scene.package_administration("zuid-1", "0042", "Bakkerij")
+
+    with scene.refused(NotAllowed, "not_your_environment", NOT_YOURS):
+        services.add_administrations(
+            scene.deps,
+            actor_id=scene.noord.super_user.id,
+            connection_id=scene.zuid.connection.id,
+            package_admin_ids=["zuid-1"],
+            inbox_domain="inbox.example.nl",
+        )
+
+
+def test_an_administration_the_package_does_not_know_is_refused_and_nothing_is_added(
+    scene: Scene,
+) -> None:
+    noord_package(scene, "div-1", "0042", "Bakkerij")
+
+    with scene.refused(
+        RuleViolation,
+        "package_administration_missing",
+        "Administratie div-9 bestaat niet in de koppeling Exact Online (NL) Noord. "
+        "Rond eerst de migratie in het boekhoudpakket af.",
+    ):
+        add(scene, "div-1", "div-9")
+
+
+def test_an_administration_linked_already_is_refused(scene: Scene) -> None:
+    scene.administration("0042", "Bakkerij", package_admin_id="div-1")
+    noord_package(scene, "div-1", "0042", "Bakkerij")
+
+    with scene.refused(
+        RuleViolation,
+        "package_administration_linked",
+        "Administratie 0042 Bakkerij is in deze omgeving al gekoppeld (rechtstreeks "
+        "toegevoegd vanuit het boekhoudpakket?). Kies een andere administratie.",
+    ):
+        add(scene, "div-1")
+
+
+def test_the_same_administration_chosen_twice_is_refused(scene: Scene) -> None:
+    noord_package(scene, "div-1", "0042", "Bakkerij")
+
+    with scene.refused(
+        InvalidInput,
+        "duplicate_administration",
+        "Administratie 0042 Bakkerij is twee keer gekozen.",
+    ):
+        add(scene, "div-1", "div-1")
+
+
+def test_a_code_and_name_present_in_the_environment_are_refused(scene: Scene) -> None:
+    scene.administration("0042", "Bakkerij", package_admin_id="div-1")
+    noord_package(scene, "div-2", "0042", "Bakkerij")
+
+    with scene.refused(
+        RuleViolation,
+        "code_name_taken",
+        "Omgeving Noord heeft al een administratie met code 0042 en naam Bakkerij.",
+    ):
+        add(scene, "div-2")
 
 
 # --- relink (R16) ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ its own unit of work, and either does all it says or changes nothing and raises 
 from migrationkit.services.administrations import (
     AdministrationRow,
     UserAccess,
+    add_administrations,
     has_access,
     list_access,
     list_administrations,
@@ -62,6 +63,7 @@ __all__ = [
     "SweepReport",
     "TargetChoice",
     "UserAccess",
+    "add_administrations",
     "available_package_administrations",
     "claim_migration",
     "complete_migration",

@@ -1,15 +1,20 @@
-"""The Administraties tab: the list, internal migration (relink) and access per user."""
+"""The Administraties tab: the list, adding from the package, internal migration (relink)
+and access per user."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 import attrs
 
-from migrationkit.domain.errors import NotAllowed, RuleViolation
+from migrationkit.domain.errors import InvalidInput, NotAllowed, RuleViolation
 from migrationkit.domain.model import (
     AccessGrant,
     Administration,
     Connection,
     ItemStatus,
+    PackageAdministration,
     User,
 )
 from migrationkit.domain.rules import (
@@ -17,6 +22,7 @@ from migrationkit.domain.rules import (
     require_relink,
     require_unique_code_name,
 )
+from migrationkit.ports import UnitOfWork
 from migrationkit.services import _load
 from migrationkit.services.dependencies import Dependencies
 
@@ -47,12 +53,15 @@ class UserAccess:
 
 
 def list_administrations(deps: Dependencies, *, actor_id: int) -> tuple[AdministrationRow, ...]:
-    """The actor's environment's administrations, ordered by code and name."""
+    """The actor's environment's administrations, ordered by code and name: all of them for
+    a super user, those with Toegang Ja for anyone else."""
     with deps.uow() as uow:
         actor = _load.user(uow, actor_id)
         connections = {c.id: c for c in uow.connections.list_for_environment(actor.environment_id)}
         rows = []
         for administration in uow.administrations.list_for_environment(actor.environment_id):
+            if not actor.is_super_user and not _granted(uow, administration.id, actor.id):
+                continue
             open_items = uow.items.list_open_for_administration(administration.id)
             rows.append(
                 AdministrationRow(
@@ -62,6 +71,68 @@ def list_administrations(deps: Dependencies, *, actor_id: int) -> tuple[Administ
                 )
             )
     return tuple(rows)
+
+
+def add_administrations(
+    deps: Dependencies,
+    *,
+    actor_id: int,
+    connection_id: int,
+    package_admin_ids: Sequence[str],
+    inbox_domain: str,
+) -> tuple[Administration, ...]:
+    """+ Administratie(s) toevoegen: links administrations of the package, through one of
+    the actor's connections, into the environment. Each must exist in the package and be
+    free (R9) and its code and name free in the environment (R8). All or nothing.
+
+    Each gets a document inbox at ``inbox_domain``, which it keeps wherever it moves.
+    """
+    if not package_admin_ids:
+        raise InvalidInput("no_administrations")
+    with deps.uow() as uow:
+        actor = _load.super_user(uow, actor_id)
+        connection = _load.connection(uow, connection_id, actor.environment_id)
+    connector = deps.connectors.connector_for(connection)
+    found = [(pid, connector.find_administration(connection, pid)) for pid in package_admin_ids]
+    for index, (package_admin_id, package_administration) in enumerate(found):
+        if package_administration is not None and package_admin_id in package_admin_ids[:index]:
+            raise InvalidInput(
+                "duplicate_administration",
+                code=package_administration.code,
+                name=package_administration.name,
+            )
+    with deps.uow() as uow:
+        actor = _load.super_user(uow, actor_id)
+        environment = _load.environment(uow, actor.environment_id)
+        added: list[Administration] = []
+        for package_admin_id, package_administration in found:
+            linked = uow.administrations.find_linked(connection.id, package_admin_id)
+            chosen = require_package_administration_available(
+                connection, package_admin_id, package_administration, [linked] if linked else []
+            )
+            clash = uow.administrations.find_by_code_name(environment.id, chosen.code, chosen.name)
+            require_unique_code_name(
+                environment, chosen.code, chosen.name, [clash] if clash else []
+            )
+            added.append(
+                uow.administrations.add(
+                    environment.id,
+                    connection.id,
+                    chosen.code,
+                    chosen.name,
+                    _inbox_address(chosen, inbox_domain),
+                    chosen.package_admin_id,
+                )
+            )
+        uow.commit()
+    return tuple(added)
+
+
+def _inbox_address(package_administration: PackageAdministration, domain: str) -> str:
+    """A new administration's document inbox: its name and code, at the platform's domain."""
+    slug = re.sub(r"[^a-z0-9]+", "", package_administration.name.casefold()) or "administratie"
+    code = re.sub(r"[^a-z0-9]+", "", package_administration.code.casefold())
+    return f"{slug}-{code}@{domain}" if code else f"{slug}@{domain}"
 
 
 def relink_administration(
@@ -161,7 +232,11 @@ def has_access(deps: Dependencies, *, user_id: int, administration_id: int) -> b
         administration = uow.administrations.get(administration_id)
         if administration is None or administration.environment_id != user.environment_id:
             return False
-        return any(
-            g.user_id == user.id and g.granted
-            for g in uow.access.list_for_administration(administration.id)
-        )
+        return _granted(uow, administration.id, user.id)
+
+
+def _granted(uow: UnitOfWork, administration_id: int, user_id: int) -> bool:
+    return any(
+        g.user_id == user_id and g.granted
+        for g in uow.access.list_for_administration(administration_id)
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 
 from migrationkit.domain.model import AccountingPackage, Connection, PackageAdministration
+from migrationkit.ports import OAuthTokens
 
 
 class InMemoryConnector:
@@ -54,3 +56,40 @@ class InMemoryConnectorRegistry:
 
     def connector_for(self, connection: Connection) -> InMemoryConnector:
         return self.connector(connection.package)
+
+
+class InMemoryTokenStore:
+    """A ``TokenStore`` in memory, for one process: ``rotate`` holds one lock over the
+    refresh, as the SQL store holds the row."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[int, OAuthTokens] = {}
+        self._lock = threading.Lock()
+        #: How many times each connection's tokens were stored (the SQL store's version).
+        self.versions: dict[int, int] = {}
+
+    def load(self, connection_id: int) -> OAuthTokens | None:
+        with self._lock:
+            return self._tokens.get(connection_id)
+
+    def save(self, connection_id: int, tokens: OAuthTokens) -> None:
+        with self._lock:
+            self._store(connection_id, tokens)
+
+    def rotate(
+        self,
+        connection_id: int,
+        spent: OAuthTokens,
+        refresh: Callable[[OAuthTokens], OAuthTokens],
+    ) -> OAuthTokens:
+        with self._lock:
+            stored = self._tokens.get(connection_id)
+            if stored is not None and stored.refresh_token != spent.refresh_token:
+                return stored
+            fresh = refresh(stored or spent)
+            self._store(connection_id, fresh)
+            return fresh
+
+    def _store(self, connection_id: int, tokens: OAuthTokens) -> None:
+        self._tokens[connection_id] = tokens
+        self.versions[connection_id] = self.versions.get(connection_id, 0) + 1

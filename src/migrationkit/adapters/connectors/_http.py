@@ -1,0 +1,248 @@
+"""Calls to one package's web API: timeouts, bounded retries, and its failures as
+``PackageError``.
+
+One ``PackageHttp`` per connector shares one ``requests.Session``. It waits and tries again
+when the package rate-limits (429: ``Retry-After`` or the package's own reset header), and on
+a 5xx, a timeout or a lost connection when the call is idempotent. It never tries a client
+error (4xx) again: Exact Online blocks an app's key after ten of them in an hour.
+
+Log lines name the package, the method, the path and the status: never a query string, a
+header or a body, where tokens travel. A package's own error message reaches the user only
+shortened and with every secret the call carried, and anything shaped like a token, blanked.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import attrs
+import requests
+
+from migrationkit.domain.errors import PackageError
+from migrationkit.domain.model import AccountingPackage
+
+logger = logging.getLogger("migrationkit.connectors")
+
+#: How many pages a listing may follow before the package is taken to loop.
+MAX_PAGES: Final = 500
+#: How much of a package's own message is shown to the user.
+DETAIL_LENGTH: Final = 200
+#: Runs of token-like characters this long are blanked in a package's message.
+_TOKEN_LIKE: Final = re.compile(r"(?i)bearer\s+\S+|[A-Za-z0-9._~+/=-]{32,}")
+_BLANK: Final = "***"
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How often and how long a call waits and tries again."""
+
+    #: Tries in all, the first included.
+    attempts: int = 4
+    #: The wait after a first 5xx, timeout or lost connection; it doubles each time.
+    backoff_seconds: float = 1.0
+    #: The longest wait. A package that asks for longer (a daily limit) is not waited for:
+    #: the call fails at once as rate limited.
+    max_wait_seconds: float = 60.0
+
+
+class Dialect:
+    """What differs per package in reading a failed answer. Connectors subclass it."""
+
+    def message(self, response: requests.Response) -> str | None:
+        """The package's own error message in the answer, if it has one."""
+        return None
+
+    def rate_limit_wait(self, response: requests.Response, now: float) -> float | None:
+        """Seconds until the package's own rate-limit reset header says to try again."""
+        return None
+
+    def is_auth_failure(self, response: requests.Response) -> bool:
+        """Whether the answer says the access token is expired or revoked."""
+        return response.status_code == 401
+
+
+class PackageHttp:
+    """Sends one package's calls through a shared session, with retries and error mapping."""
+
+    def __init__(
+        self,
+        package: AccountingPackage,
+        *,
+        dialect: Dialect | None = None,
+        session: requests.Session | None = None,
+        timeout_seconds: float = 30.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.package = package
+        self.dialect = dialect or Dialect()
+        self.session = session or requests.Session()
+        self.timeout_seconds = timeout_seconds
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._now = now
+
+    def error(self, code: str, **params: object) -> PackageError:
+        """A ``PackageError`` naming this package."""
+        return PackageError(code, package=self.package.label, **params)
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        idempotent: bool,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | str | bytes | None = None,
+        json: object = None,
+        secrets: Iterable[str] = (),
+        passthrough: Collection[int] = (),
+    ) -> requests.Response:
+        """The package's successful answer (or one whose status is in ``passthrough``);
+        otherwise a ``PackageError``. ``secrets`` (tokens, client secrets) are blanked in
+        any message that reaches the user; the Authorization header always is."""
+        hidden = [*secrets, *_header_secrets(headers)]
+        path = urlsplit(url).path
+        for attempt in range(1, self.retry.attempts + 1):
+            last = attempt == self.retry.attempts
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    params=params,
+                    data=data,
+                    json=json,
+                    timeout=self.timeout_seconds,
+                    allow_redirects=False,
+                )
+            except (requests.Timeout, requests.ConnectionError) as failure:
+                reason = "timed out" if isinstance(failure, requests.Timeout) else "no connection"
+                if not idempotent or last:
+                    logger.warning("%s %s %s: %s", self.package.label, method, path, reason)
+                    raise self.error("package_unavailable") from None
+                self._wait(self._backoff(attempt), method, path, reason)
+                continue
+            logger.debug("%s %s %s: %s", self.package.label, method, path, response.status_code)
+            status = response.status_code
+            if status in passthrough or (
+                status < 300 and not self.dialect.is_auth_failure(response)
+            ):
+                return response
+            if status == 429:
+                wait = self._rate_limit_wait(response)
+                if last or wait > self.retry.max_wait_seconds:
+                    raise self.error("package_rate_limited")
+                self._wait(wait, method, path, "rate limited")
+                continue
+            if (
+                status >= 500
+                and idempotent
+                and not last
+                and not self.dialect.is_auth_failure(response)
+            ):
+                self._wait(self._backoff(attempt), method, path, f"status {status}")
+                continue
+            raise self.failure(response, hidden)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def failure(self, response: requests.Response, secrets: Iterable[str] = ()) -> PackageError:
+        """The ``PackageError`` that a failed answer stands for."""
+        status = response.status_code
+        if self.dialect.is_auth_failure(response):
+            return self.error("package_auth_expired")
+        if status == 404:
+            return self.error("package_not_found")
+        if status == 429:
+            return self.error("package_rate_limited")
+        if status >= 500:
+            return self.error("package_unavailable")
+        try:
+            message = self.dialect.message(response)
+        except ValueError:
+            message = None
+        detail = clean_detail(message or f"{status} {response.reason or ''}".strip(), secrets)
+        logger.warning(
+            "%s refused %s %s: %s",
+            self.package.label,
+            response.request.method if response.request else "?",
+            urlsplit(response.url or "").path,
+            status,
+        )
+        return self.error("package_rejected", detail=detail)
+
+    def read_json(self, response: requests.Response) -> Any:
+        """The answer's JSON; an answer that is not JSON is ``package_malformed``."""
+        try:
+            return response.json()
+        except ValueError:
+            raise self.error("package_malformed") from None
+
+    def malformed(self) -> PackageError:
+        """The error for an answer that does not have the package's documented shape."""
+        return self.error("package_malformed")
+
+    def _rate_limit_wait(self, response: requests.Response) -> float:
+        now = self._now()
+        wait = retry_after(response.headers.get("Retry-After"), now)
+        if wait is None:
+            wait = self.dialect.rate_limit_wait(response, now)
+        return max(0.0, wait) if wait is not None else self.retry.backoff_seconds
+
+    def _backoff(self, attempt: int) -> float:
+        wait: float = self.retry.backoff_seconds * 2.0 ** (attempt - 1)
+        return min(wait, self.retry.max_wait_seconds)
+
+    def _wait(self, seconds: float, method: str, path: str, reason: str) -> None:
+        logger.info(
+            "%s %s %s: %s, trying again in %.1f s",
+            self.package.label,
+            method,
+            path,
+            reason,
+            seconds,
+        )
+        self._sleep(seconds)
+
+
+def retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait by a ``Retry-After`` header: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return parsedate_to_datetime(value).timestamp() - now
+    except (TypeError, ValueError):
+        return None
+
+
+def clean_detail(text: str, secrets: Iterable[str] = ()) -> str:
+    """A package's message fit to show: secrets and token-like runs blanked, one line,
+    shortened."""
+    for secret in secrets:
+        if len(secret) >= 4:
+            text = text.replace(secret, _BLANK)
+    text = _TOKEN_LIKE.sub(_BLANK, " ".join(text.split()))
+    if len(text) > DETAIL_LENGTH:
+        text = text[: DETAIL_LENGTH - 1].rstrip() + "…"
+    return text
+
+
+def _header_secrets(headers: Mapping[str, str] | None) -> list[str]:
+    if not headers:
+        return []
+    return [
+        value.split(" ", 1)[-1]
+        for name, value in headers.items()
+        if name.lower() == "authorization"
+    ]

@@ -1,0 +1,65 @@
+"""An administration's archive: its documents, each one openable, and an upload; an old
+document address (from before a move to another store) redirects to the new one."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from migrationkit.domain.errors import MigrationError
+from migrationkit.services import archive as archive_service
+from portal.administrations import own_row
+from portal.auth import login_required
+from portal.errors import status_of
+from portal.forms import UploadForm, field_error
+from portal.i18n import refusal
+from portal.runtime import deps, runtime
+
+bp = Blueprint("archive", __name__)
+
+
+@bp.route("/administraties/<int:administration_id>/archief", methods=["GET", "POST"])
+@login_required
+def index(administration_id: int) -> str | Response:
+    row = own_row(administration_id)
+    form = UploadForm()
+    if g.user.is_super_user and form.validate_on_submit():
+        upload = form.bestand.data
+        try:
+            document = archive_service.add_document(
+                deps(),
+                runtime().archives,
+                actor_id=g.user.id,
+                administration_id=administration_id,
+                filename=upload.filename or "document",
+                content_type=upload.mimetype or "application/octet-stream",
+                stream=upload.stream,
+            )
+        except MigrationError as error:
+            if status_of(error) != 409:
+                raise
+            field_error(form, form.bestand, refusal(error))
+        else:
+            flash(
+                _("%(filename)s is toegevoegd aan het archief.", filename=document.filename),
+                "success",
+            )
+            return redirect(url_for("archive.index", administration_id=administration_id))
+    documents = archive_service.list_documents(
+        deps(), actor_id=g.user.id, administration_id=administration_id
+    )
+    return render_template("archive/index.html", row=row, documents=documents, form=form)
+
+
+@bp.get("/documenten/<path:address>")
+@login_required
+def document(address: str) -> Response:
+    """Opens a document by its address; an old address leads to where it lives now."""
+    current = archive_service.resolve_address(deps(), actor_id=g.user.id, address=address)
+    if current != address:
+        return redirect(url_for("archive.document", address=current), code=301)
+    found, stream = archive_service.open_document(
+        deps(), runtime().archives, actor_id=g.user.id, address=address
+    )
+    return send_file(stream, mimetype=found.content_type, download_name=found.filename)

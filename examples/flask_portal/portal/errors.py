@@ -1,0 +1,50 @@
+"""Refusals that end a request: another environment's object, a page for super users only,
+a form without a valid CSRF token. Each is a page in the user's language."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from migrationkit.domain.errors import MigrationError, NotAllowed, NotFound
+from portal.i18n import refusal
+
+#: Refusals of the user's own role (403); every other ``NotAllowed`` and ``NotFound`` is
+#: about an object of another environment, which the portal answers like a missing one (404).
+FORBIDDEN = frozenset({"not_super_user", "no_access"})
+
+
+def status_of(error: MigrationError) -> int:
+    """The HTTP status of a refusal that ends the request."""
+    if isinstance(error, NotAllowed) and error.code in FORBIDDEN:
+        return 403
+    if isinstance(error, NotAllowed | NotFound):
+        return 404
+    return 409
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(MigrationError)
+    def refused(error: MigrationError) -> tuple[str, int]:
+        status = status_of(error)
+        message = refusal(error) if status != 404 else _("Deze pagina bestaat niet.")
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(_error: CSRFError) -> tuple[str, int]:
+        message = _("Het formulier is verlopen of ongeldig. Ga terug en probeer het opnieuw.")
+        return render_template("error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        status = error.code or 500
+        messages = {
+            403: _("Je mag deze pagina niet openen."),
+            404: _("Deze pagina bestaat niet."),
+            405: _("Deze actie kan niet zo worden uitgevoerd."),
+            413: _("Het bestand is te groot."),
+        }
+        message = messages.get(status, _("Er ging iets mis. Probeer het opnieuw."))
+        return render_template("error.html", status=status, message=message), status

@@ -1,0 +1,163 @@
+"""The portal's forms. Every form that changes something is a ``FlaskForm`` with a CSRF
+token; the search and choice forms that only read are GET forms without one."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    Field,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from migrationkit.domain.rules import MAX_REASON, MAX_SEARCH
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes, one per choice."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class ReadForm(FlaskForm):
+    """A GET form that only reads: no CSRF token, nothing in the URL but its fields."""
+
+    class Meta:
+        csrf = False
+
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("E-mailadres"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Wachtwoord"), validators=[DataRequired()])
+    submit = SubmitField(_l("Inloggen"))
+
+
+class SearchForm(ReadForm):
+    aangeboden = StringField(_l("Zoeken in aangeboden administraties"), [Length(max=MAX_SEARCH)])
+    ontvangen = StringField(_l("Zoeken in ontvangen administraties"), [Length(max=MAX_SEARCH)])
+
+
+class ActionForm(FlaskForm):
+    keuze = RadioField(
+        _l("Wat wil je doen?"),
+        choices=[
+            ("uitgaand", _l("Verplaats één of meerdere administratie(s) naar een andere omgeving")),
+            ("inkomend", _l("Haal één of meerdere administratie(s) op uit een andere omgeving")),
+        ],
+        validators=[InputRequired(_l("Maak een keuze."))],
+    )
+    submit = SubmitField(_l("Volgende"))
+
+
+class ConnectionForm(ReadForm):
+    koppeling = SelectField(_l("Boekhoudsysteemkoppeling"), coerce=int, validate_choice=False)
+    submit = SubmitField(_l("Toon administraties"))
+
+
+class OutgoingChoiceForm(ReadForm):
+    koppeling = HiddenField()
+    administratie = MultiCheckboxField(_l("Administraties"), coerce=int, validate_choice=False)
+    submit = SubmitField(_l("Volgende"))
+
+
+class OfferForm(FlaskForm):
+    koppeling = HiddenField()
+    administratie = SelectMultipleField(coerce=int, validate_choice=False)
+    ontvangers = StringField(
+        _l("E-mailadressen"),
+        description=_l(
+            "Vul achter je eigen e-mailadres het e-mailadres in van (één van de) "
+            "supergebruikers van de nieuwe omgeving; scheid adressen met een komma."
+        ),
+        validators=[Length(max=5000)],
+    )
+    voorwaarden = BooleanField(_l("Ik ga akkoord met de Algemene voorwaarden"))
+    submit = SubmitField(_l("Verzenden"))
+
+
+class RedeemForm(FlaskForm):
+    code = StringField(
+        _l("Overdrachtscode"),
+        description=_l("De code uit de e-mail, bijvoorbeeld ABCD-EFGH-…; streepjes mogen."),
+        validators=[DataRequired(_l("Vul de overdrachtscode in.")), Length(max=100)],
+    )
+    voorwaarden = BooleanField(_l("Ik ga akkoord met de voorwaarden"))
+    kosten = BooleanField(
+        _l("Ik ga akkoord met de kosten van de migratie; ze worden aan mijn omgeving gefactureerd")
+    )
+    submit = SubmitField(_l("Volgende"))
+
+
+class OfferedItemsForm(FlaskForm):
+    administratie = MultiCheckboxField(_l("Aangeboden administraties"), coerce=int)
+    reden = TextAreaField(
+        _l("Reden van afwijzing (niet verplicht)"), validators=[Length(max=MAX_REASON)]
+    )
+    volgende = SubmitField(_l("Volgende"))
+    afwijzen = SubmitField(_l("Afwijzen"))
+
+
+class TargetForm(Form):
+    """One selected item's target: a connection, then a package administration in it."""
+
+    item = HiddenField()
+    koppeling = SelectField(_l("Boekhoudkoppeling"), coerce=int, validate_choice=False)
+    administratie = SelectField(_l("Administratie uit het boekhoudpakket"), validate_choice=False)
+
+
+class StartForm(FlaskForm):
+    doelen = FieldList(FormField(TargetForm))
+    toon = SubmitField(_l("Toon beschikbare administraties"))
+    start = SubmitField(_l("Start migratie"))
+
+
+class AccessForm(FlaskForm):
+    toegang = RadioField(
+        _l("Toegang"), choices=[("ja", _l("Ja")), ("nee", _l("Nee"))], validators=[InputRequired()]
+    )
+    submit = SubmitField(_l("Opslaan"))
+
+
+class RelinkForm(FlaskForm):
+    koppeling = SelectField(_l("Boekhoudsysteemkoppeling"), coerce=int, validate_choice=False)
+    administratie = SelectField(_l("Administratie uit het boekhoudpakket"), validate_choice=False)
+    toon = SubmitField(_l("Toon administraties"))
+    submit = SubmitField(_l("Interne migratie uitvoeren"))
+
+
+class AddAdministrationsForm(FlaskForm):
+    koppeling = SelectField(_l("Boekhoudsysteemkoppeling"), coerce=int, validate_choice=False)
+    administratie = MultiCheckboxField(
+        _l("Administraties uit het boekhoudpakket"), validate_choice=False
+    )
+    toon = SubmitField(_l("Toon administraties"))
+    submit = SubmitField(_l("Toevoegen"))
+
+
+class UploadForm(FlaskForm):
+    bestand = FileField(_l("Document"), validators=[FileRequired(_l("Kies een bestand."))])
+    submit = SubmitField(_l("Uploaden"))
+
+
+def field_error(form: Form, field: Field | None, message: str) -> None:
+    """Shows ``message`` at ``field`` (tied to it with aria-describedby), or at the top of
+    the form when no field is meant."""
+    if field is None:
+        form.form_errors.append(message)
+    else:
+        field.errors = [*field.errors, message]

@@ -1,0 +1,112 @@
+"""Dutch by default, English on request: the language switch and the compiled catalogues.
+
+Every text is a Dutch msgid; ``translations/en/LC_MESSAGES/messages.po`` holds the English.
+The ``.mo`` files are compiled at start-up into the instance folder when missing or older
+than their ``.po``, so nothing binary is committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask_babel import Babel, get_locale
+from werkzeug.wrappers import Response
+
+from migrationkit.domain.dates import show_date, show_moment
+from migrationkit.domain.errors import MigrationError
+from migrationkit.domain.model import ItemStatus
+
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+#: The .po files, beside this module; their compiled .mo files go to the instance folder.
+SOURCE = Path(__file__).parent / "translations"
+
+bp = Blueprint("i18n", __name__)
+
+
+def language() -> str:
+    """The language of this request: the one chosen in the session, else Dutch."""
+    chosen = session.get("language")
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    """The language Flask-Babel renders in ("nl" or "en")."""
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def refusal(error: MigrationError) -> str:
+    """A library refusal in the user's language."""
+    return error.message(current_language())
+
+
+def compile_catalogues(target: Path) -> None:
+    """Writes each ``.po`` under ``SOURCE`` as a ``.mo`` under ``target``, when the ``.mo``
+    is missing or older than its ``.po``."""
+    for po_path in SOURCE.glob("*/LC_MESSAGES/*.po"):
+        mo_path = target / po_path.relative_to(SOURCE).with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        partial = mo_path.with_suffix(".mo.part")
+        with partial.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        partial.replace(mo_path)
+
+
+def init_app(app: Flask) -> None:
+    compiled = Path(app.instance_path) / "translations"
+    compile_catalogues(compiled)
+    app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
+    app.config["BABEL_DEFAULT_TIMEZONE"] = "Europe/Amsterdam"
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
+    Babel(app, locale_selector=language)
+    app.jinja_env.globals.update(
+        current_language=current_language,
+        attributes=field_attributes,
+        status_label=status_label,
+    )
+    app.jinja_env.filters.update(date=show_date, moment=show_moment)
+
+
+@bp.post("/taal")
+def switch() -> Response:
+    """Keeps the chosen language in the session and goes back to the page it came from."""
+    chosen = request.form.get("language", "")
+    if chosen in LANGUAGES:
+        session["language"] = chosen
+    return redirect(same_site(request.form.get("next", "")) or url_for("index"))
+
+
+def same_site(target: str) -> str | None:
+    """``target`` when it is a path on this site, so the switch cannot send anyone away."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def field_attributes(field: Any, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The attributes that tie a field's hint and error to it, for screen readers."""
+    described = [f"{field.id}-hint"] if field.description else []
+    if field.errors:
+        described.append(f"{field.id}-error")
+    attributes = dict(given)
+    if described:
+        attributes["aria-describedby"] = " ".join(described)
+    if field.errors:
+        attributes["aria-invalid"] = "true"
+    return attributes
+
+
+def status_label(status: ItemStatus) -> str:
+    """A status in the user's language: Aangeboden / Offered, Voltooid / Completed, ..."""
+    return status.label_en if current_language() == "en" else status.label_nl

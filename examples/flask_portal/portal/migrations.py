@@ -1,0 +1,432 @@
+"""The Migratie menu: the overview, the actions, moving out, taking in, and each
+migration's status with its self-updating progress bar."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import Field
+
+from migrationkit import services
+from migrationkit.domain.errors import InvalidInput, MigrationError
+from migrationkit.domain.model import ItemStatus, OfferItem
+from portal.administrations import connection_choices, own_connections
+from portal.auth import super_user_required
+from portal.errors import status_of
+from portal.forms import (
+    ActionForm,
+    ConnectionForm,
+    OfferedItemsForm,
+    OfferForm,
+    OutgoingChoiceForm,
+    RedeemForm,
+    SearchForm,
+    StartForm,
+    TargetForm,
+    field_error,
+)
+from portal.i18n import refusal, status_label
+from portal.runtime import deps
+
+bp = Blueprint("migrations", __name__, url_prefix="/migraties")
+
+OFFER_FIELDS = {
+    "no_recipients": "ontvangers",
+    "email_invalid": "ontvangers",
+    "terms_not_accepted": "voorwaarden",
+}
+REDEEM_FIELDS = {
+    "code_malformed": "code",
+    "code_unknown": "code",
+    "code_expired": "code",
+    "code_withdrawn": "code",
+    "code_used": "code",
+    "code_nothing_open": "code",
+    "terms_not_accepted": "voorwaarden",
+    "costs_not_accepted": "kosten",
+}
+REJECT_FIELDS = {"reason_too_long": "reden", "no_administrations": "administratie"}
+
+
+def show_refusal(form: FlaskForm, fields: Mapping[str, str], error: MigrationError) -> None:
+    """Puts a refusal on the form: at the field it is about, else at the top."""
+    field: Field | None = getattr(form, fields.get(error.code, ""), None)
+    field_error(form, field, refusal(error))
+
+
+# --- Migratie overzicht ----------------------------------------------------------------------
+
+
+@bp.get("")
+@super_user_required
+def overview() -> str:
+    form = SearchForm(request.args)
+    outgoing: tuple[services.OutgoingRow, ...] = ()
+    incoming: tuple[services.IncomingRow, ...] = ()
+    try:
+        outgoing = services.outgoing_overview(
+            deps(), actor_id=g.user.id, search=form.aangeboden.data
+        )
+    except MigrationError as error:
+        field_error(form, form.aangeboden, refusal(error))
+    try:
+        incoming = services.incoming_overview(
+            deps(), actor_id=g.user.id, search=form.ontvangen.data
+        )
+    except MigrationError as error:
+        field_error(form, form.ontvangen, refusal(error))
+    return render_template(
+        "migrations/overview.html", form=form, outgoing=outgoing, incoming=incoming
+    )
+
+
+# --- Migratie acties -------------------------------------------------------------------------
+
+
+@bp.route("/acties", methods=["GET", "POST"])
+@super_user_required
+def actions() -> str | Response:
+    form = ActionForm()
+    if form.validate_on_submit():
+        if form.keuze.data == "uitgaand":
+            return redirect(url_for("migrations.outgoing_checklist"))
+        return redirect(url_for("migrations.incoming_checklist"))
+    return render_template("migrations/actions.html", form=form)
+
+
+# --- Verplaats één of meerdere administratie(s) ------------------------------------------------
+
+
+@bp.get("/uitgaand/checklist")
+@super_user_required
+def outgoing_checklist() -> str:
+    return render_template("migrations/outgoing_checklist.html")
+
+
+@bp.get("/uitgaand/administraties")
+@super_user_required
+def outgoing_choose() -> str | Response:
+    """First the boekhoudsysteemkoppeling, then one or more of its administrations."""
+    connection_form = ConnectionForm(request.args)
+    connection_form.koppeling.choices = connection_choices(own_connections())
+    choice_form = OutgoingChoiceForm(request.args)
+    connection_id = connection_form.koppeling.data
+    if connection_id is None:
+        return render_template(
+            "migrations/outgoing_choose.html", connection_form=connection_form, choice_form=None
+        )
+    offerable = services.offerable_administrations(
+        deps(), actor_id=g.user.id, connection_id=connection_id
+    )
+    choice_form.koppeling.data = str(connection_id)
+    choice_form.administratie.choices = [(a.id, f"{a.code} {a.name}") for a in offerable]
+    if choice_form.submit.data:
+        if choice_form.administratie.data:
+            return redirect(
+                url_for(
+                    "migrations.outgoing_summary",
+                    koppeling=connection_id,
+                    administratie=choice_form.administratie.data,
+                )
+            )
+        field_error(
+            choice_form,
+            choice_form.administratie,
+            refusal(InvalidInput("no_administrations")),
+        )
+    return render_template(
+        "migrations/outgoing_choose.html", connection_form=connection_form, choice_form=choice_form
+    )
+
+
+@bp.route("/uitgaand/samenvatting", methods=["GET", "POST"])
+@super_user_required
+def outgoing_summary() -> str | Response:
+    """The selected administrations with the checklist's verdicts, the e-mail addresses
+    (the user's own pre-filled) and the Algemene voorwaarden; sending shows the code once."""
+    if request.method == "POST":
+        form = OfferForm()
+    else:
+        form = OfferForm(formdata=None)
+        form.koppeling.data = request.args.get("koppeling", "")
+        form.administratie.data = request.args.getlist("administratie", type=int)
+        form.ontvangers.data = f"{g.user.email}, "
+    connection_id = _int(form.koppeling.data)
+    administration_ids = list(form.administratie.data or [])
+    if not administration_ids:
+        flash(refusal(InvalidInput("no_administrations")), "error")
+        return redirect(url_for("migrations.outgoing_choose"))
+    preflight = services.preflight_offer(
+        deps(),
+        actor_id=g.user.id,
+        connection_id=connection_id,
+        administration_ids=administration_ids,
+    )
+    if form.validate_on_submit():
+        try:
+            receipt = services.offer_administrations(
+                deps(),
+                actor_id=g.user.id,
+                connection_id=connection_id,
+                administration_ids=administration_ids,
+                recipients=_addresses(form.ontvangers.data or ""),
+                accepted_terms=bool(form.voorwaarden.data),
+            )
+        except MigrationError as error:
+            show_refusal(form, OFFER_FIELDS, error)
+        else:
+            return render_template("migrations/outgoing_sent.html", receipt=receipt)
+    return render_template("migrations/outgoing_summary.html", form=form, preflight=preflight)
+
+
+@bp.post("/aangeboden/<int:item_id>/intrekken")
+@super_user_required
+def withdraw(item_id: int) -> Response:
+    """Intrekken: the sender takes one offered administration back (R12)."""
+    try:
+        item = services.withdraw_item(deps(), actor_id=g.user.id, item_id=item_id)
+    except MigrationError as error:
+        if _ends_request(error):
+            raise
+        flash(refusal(error), "error")
+    else:
+        flash(_("%(code)s %(name)s is ingetrokken.", code=item.code, name=item.name), "success")
+    return redirect(url_for("migrations.overview"))
+
+
+@bp.post("/verzoeken/<int:offer_id>/code-opnieuw")
+@super_user_required
+def resend(offer_id: int) -> str | Response:
+    """A new transfer code for an offer; the old one stops working (R5)."""
+    try:
+        receipt = services.resend_code(deps(), actor_id=g.user.id, offer_id=offer_id)
+    except MigrationError as error:
+        if _ends_request(error):
+            raise
+        flash(refusal(error), "error")
+        return redirect(url_for("migrations.overview"))
+    return render_template("migrations/outgoing_sent.html", receipt=receipt, resent=True)
+
+
+# --- Haal één of meerdere administratie(s) op ----------------------------------------------------
+
+
+@bp.get("/inkomend/checklist")
+@super_user_required
+def incoming_checklist() -> str:
+    return render_template("migrations/incoming_checklist.html")
+
+
+@bp.route("/inkomend/code", methods=["GET", "POST"])
+@super_user_required
+def redeem() -> str | Response:
+    """The transfer code, with acceptance of the terms and of the costs (R5-R7)."""
+    form = RedeemForm()
+    if form.validate_on_submit():
+        try:
+            redeemed = services.redeem_code(
+                deps(),
+                actor_id=g.user.id,
+                code=form.code.data or "",
+                accepted_terms=bool(form.voorwaarden.data),
+                accepted_costs=bool(form.kosten.data),
+            )
+        except MigrationError as error:
+            show_refusal(form, REDEEM_FIELDS, error)
+        else:
+            return redirect(url_for("migrations.offered", offer_id=redeemed.offer.id))
+    return render_template("migrations/redeem.html", form=form)
+
+
+@bp.route("/inkomend/<int:offer_id>", methods=["GET", "POST"])
+@super_user_required
+def offered(offer_id: int) -> str | Response:
+    """The offered administrations: select the ones to take in, or reject them (R11)."""
+    redeemed = services.redeemed_offer(deps(), actor_id=g.user.id, offer_id=offer_id)
+    form = OfferedItemsForm()
+    form.administratie.choices = [(i.id, f"{i.code} {i.name}") for i in redeemed.selectable]
+    if form.validate_on_submit():
+        chosen = form.administratie.data or []
+        if form.afwijzen.data:
+            try:
+                rejected = services.reject_items(
+                    deps(),
+                    actor_id=g.user.id,
+                    offer_id=offer_id,
+                    item_ids=chosen,
+                    reason=form.reden.data,
+                )
+            except MigrationError as error:
+                if _ends_request(error):
+                    raise
+                show_refusal(form, REJECT_FIELDS, error)
+            else:
+                flash(
+                    _(
+                        "Afgewezen: %(names)s. De aanbieder krijgt een e-mail.",
+                        names=", ".join(f"{i.code} {i.name}" for i in rejected),
+                    ),
+                    "success",
+                )
+                return redirect(url_for("migrations.offered", offer_id=offer_id))
+        elif chosen:
+            return redirect(url_for("migrations.targets", offer_id=offer_id, item=chosen))
+        else:
+            field_error(form, form.administratie, refusal(InvalidInput("no_administrations")))
+    return render_template("migrations/offered.html", form=form, redeemed=redeemed)
+
+
+@bp.route("/inkomend/<int:offer_id>/koppelen", methods=["GET", "POST"])
+@super_user_required
+def targets(offer_id: int) -> str | Response:
+    """Per selected administration: the target boekhoudkoppeling, then the administration
+    from the package (its code may differ); then Start migratie (R2, R8, R9, R13)."""
+    redeemed = services.redeemed_offer(deps(), actor_id=g.user.id, offer_id=offer_id)
+    selectable = {item.id: item for item in redeemed.selectable}
+    if request.method == "POST":
+        form = StartForm()
+    else:
+        form = StartForm(formdata=None)
+        for item_id in request.args.getlist("item", type=int):
+            form.doelen.append_entry({"item": str(item_id)})
+    entries = [(entry, selectable.get(_int(entry.form.item.data))) for entry in form.doelen]
+    if not entries or any(item is None for _entry, item in entries):
+        flash(_("Selecteer de administraties die je wilt overzetten."), "error")
+        return redirect(url_for("migrations.offered", offer_id=offer_id))
+    choices = connection_choices(own_connections())
+    complete = True
+    for entry, item in entries:
+        assert item is not None
+        _prepare_target(entry.form, item, choices)
+        complete = complete and bool(entry.form.koppeling.data and entry.form.administratie.data)
+    if form.validate_on_submit() and form.start.data:
+        if not complete:
+            field_error(
+                form, None, _("Kies per administratie een boekhoudkoppeling en een administratie.")
+            )
+        else:
+            try:
+                services.start_migrations(
+                    deps(),
+                    actor_id=g.user.id,
+                    offer_id=offer_id,
+                    choices=[
+                        services.TargetChoice(
+                            item_id=_int(entry.form.item.data),
+                            connection_id=entry.form.koppeling.data,
+                            package_admin_id=entry.form.administratie.data,
+                        )
+                        for entry, _item in entries
+                    ],
+                )
+            except MigrationError as error:
+                if _ends_request(error):
+                    raise
+                field_error(form, None, refusal(error))
+            else:
+                flash(_("De migratie is gestart en wordt op de achtergrond uitgevoerd."), "success")
+                return redirect(url_for("migrations.overview"))
+    return render_template("migrations/targets.html", form=form, entries=entries, redeemed=redeemed)
+
+
+def _prepare_target(target: TargetForm, item: OfferItem, choices: list[tuple[int, str]]) -> None:
+    """Labels one item's fields with its name and lists the package administrations of the
+    chosen connection."""
+    target.koppeling.choices = [(0, _("Kies een boekhoudkoppeling")), *choices]
+    target.koppeling.label.text = _("Boekhoudkoppeling voor %(name)s", name=item.name)
+    target.administratie.label.text = _(
+        "Administratie uit het boekhoudpakket voor %(name)s", name=item.name
+    )
+    target.administratie.choices = []
+    if not target.koppeling.data:
+        return
+    try:
+        available = services.available_package_administrations(
+            deps(), actor_id=g.user.id, connection_id=target.koppeling.data
+        )
+    except MigrationError as error:
+        if _ends_request(error):
+            raise
+        field_error(target, target.koppeling, refusal(error))
+        return
+    target.administratie.choices = [
+        ("", _("Kies een administratie")),
+        *((pa.package_admin_id, f"{pa.code} {pa.name}") for pa in available),
+    ]
+
+
+# --- status ----------------------------------------------------------------------------------
+
+
+@bp.get("/<int:migration_id>")
+@super_user_required
+def status(migration_id: int) -> str:
+    progress = services.migration_progress(deps(), actor_id=g.user.id, migration_id=migration_id)
+    return render_template(
+        "migrations/status.html",
+        progress=progress,
+        may_retry=progress.status is ItemStatus.FAILED
+        and progress.migration.target_environment_id == g.user.environment_id,
+    )
+
+
+@bp.get("/<int:migration_id>/status.json")
+@super_user_required
+def status_json(migration_id: int) -> Response:
+    """What the progress bar polls: the status and the documents done of the total."""
+    progress = services.migration_progress(deps(), actor_id=g.user.id, migration_id=migration_id)
+    migration = progress.migration
+    return jsonify(
+        status=progress.status.value,
+        label=status_label(progress.status),
+        documents_done=migration.documents_done,
+        documents_total=migration.documents_total,
+        percent=progress.percent,
+        text=_(
+            "%(done)d van %(total)d documenten",
+            done=migration.documents_done,
+            total=migration.documents_total,
+        ),
+        finished=progress.status in (ItemStatus.COMPLETED, ItemStatus.FAILED),
+    )
+
+
+@bp.post("/<int:migration_id>/opnieuw")
+@super_user_required
+def retry(migration_id: int) -> Response:
+    """Mislukt -> In de wachtrij: the move resumes where it stopped (R13)."""
+    try:
+        services.retry_migration(deps(), actor_id=g.user.id, migration_id=migration_id)
+    except MigrationError as error:
+        if _ends_request(error):
+            raise
+        flash(refusal(error), "error")
+    else:
+        flash(_("De migratie wordt opnieuw gestart."), "success")
+    return redirect(url_for("migrations.status", migration_id=migration_id))
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _ends_request(error: MigrationError) -> bool:
+    """Refusals about another environment's object or the user's role end the request
+    (404/403) instead of being shown on the page."""
+    return status_of(error) != 409
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
+
+
+def _addresses(typed: str) -> list[str]:
+    """The e-mail addresses typed in one field, separated by commas, semicolons or spaces."""
+    return [address for address in re.split(r"[,;\s]+", typed) if address]

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from migrationkit.adapters.archive.local import LocalArchiveStore
 from migrationkit.ports import ArchiveStore, ArchiveStores
@@ -26,6 +26,8 @@ _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _REGION = re.compile(r"[a-z0-9-]+")
 #: What the query of an ``s3://`` location may set.
 _S3_OPTIONS = frozenset({"endpoint_url", "region"})
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
+_OTHER_VALUE = re.compile(r"([?&])(?!(?:endpoint_url|region)=)([^=&#]*)=([^&#]*)")
 
 
 class ConfiguredArchiveStores(ArchiveStores):
@@ -126,20 +128,6 @@ def _malformed(name: str, location: str, reason: str) -> ValueError:
 
 
 def _shown(location: str) -> str:
-    """The location fit for a message: user names, passwords and the values of unknown
-    options (where a secret may have been put) are masked."""
-    try:
-        parts = urlsplit(location)
-    except ValueError:
-        return location
-    netloc = parts.netloc.rpartition("@")
-    query = urlencode(
-        [
-            (key, value if key in _S3_OPTIONS else "***")
-            for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        ],
-        safe=":/",
-    )
-    return parts._replace(
-        netloc=f"***@{netloc[2]}" if netloc[1] else parts.netloc, query=query
-    ).geturl()
+    """The location as typed, fit for a message: a user name and password, and the values
+    of unknown options (where a secret may have been put), are masked."""
+    return _OTHER_VALUE.sub(r"\1\2=***", _USERINFO.sub(r"\1***@", location))

@@ -196,13 +196,16 @@ class ArchiveTotals:
 @attrs.frozen
 class DocumentCopy:
     """A document's verified copy in the target store: one checkpoint row of a move across
-    stores, committed with the rest of its batch."""
+    stores, committed with the rest of its batch. It keeps where the bytes came from, so the
+    source's blobs can be let go once the move is done."""
 
     document_id: int
     archive_store: str
     blob_key: str
     sha256: str
     size: int
+    source_store: str
+    source_key: str
 
 
 class DocumentCopyRepository(Protocol):
@@ -215,6 +218,13 @@ class DocumentCopyRepository(Protocol):
 
     def totals(self, migration_id: int) -> ArchiveTotals:
         """How many documents of the migration have a copy, and their bytes."""
+        ...
+
+    def list_page(
+        self, migration_id: int, *, after_document_id: int = 0, limit: int = 1000
+    ) -> Sequence[DocumentCopy]:
+        """Up to ``limit`` copies of the migration with a document id above
+        ``after_document_id``, ordered by document id."""
         ...
 
     def list_mismatched(self, migration_id: int, administration_id: int) -> Sequence[int]:

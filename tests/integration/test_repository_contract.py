@@ -31,7 +31,13 @@ from migrationkit.domain.model import (
     TransferOffer,
     User,
 )
-from migrationkit.ports import StatusChange, UnitOfWork
+from migrationkit.ports import (
+    ArchiveTotals,
+    DocumentCopy,
+    DocumentRedirect,
+    StatusChange,
+    UnitOfWork,
+)
 
 EXACT = AccountingPackage.EXACT_ONLINE_NL
 TWINFIELD = AccountingPackage.TWINFIELD
@@ -903,3 +909,287 @@ def test_uncommitted_changes_stay_inside_their_unit_of_work(
         writer.rollback()
     with uow_factory() as reader:
         assert reader.environments.get(added.id) is None
+
+
+# --- the archive and the engine: pages, copies, redirects, leases ----------------------------
+
+
+@attrs.frozen
+class Moving:
+    """Administration 1001 of Noord with its archive on store "noord", and its migration to
+    Zuid; a second administration with an archive of its own."""
+
+    noord: Office
+    zuid: Office
+    administration: Administration
+    other: Administration
+    item: OfferItem
+    migration_id: int
+
+
+@pytest.fixture
+def moving(uow: UnitOfWork, noord: Office, zuid: Office) -> Moving:
+    offer = add_offer(uow, noord)
+    administration = add_administration(uow, noord, "1001", "Bakkerij")
+    other = add_administration(uow, noord, "1002", "Slagerij")
+    item = uow.items.add(offer.id, administration, T0)
+    migration = uow.migrations.add(
+        item,
+        target_environment_id=zuid.environment.id,
+        target=target_of(zuid, "1001", "Bakkerij", "div-1"),
+        at=T0,
+    )
+    return Moving(noord, zuid, administration, other, item, migration.id)
+
+
+def add_document(
+    uow: UnitOfWork, owner: Administration, n: int, size: int = 100, store: str = "noord"
+) -> Document:
+    return uow.documents.add(
+        owner.id,
+        filename=f"factuur-{n}.pdf",
+        content_type="application/pdf",
+        size=size,
+        sha256=f"{n:064x}",
+        archive_store=store,
+        blob_key=f"blob-{n}",
+        received_at=T0,
+    )
+
+
+def copy_of(document: Document, store: str = "zuid", **changes: object) -> DocumentCopy:
+    copy = DocumentCopy(
+        document_id=document.id,
+        archive_store=store,
+        blob_key=f"{store}-{document.blob_key}",
+        sha256=document.sha256,
+        size=document.size,
+        source_store=document.archive_store,
+        source_key=document.blob_key,
+    )
+    return attrs.evolve(copy, **changes)
+
+
+def test_an_archive_is_read_a_page_at_a_time_in_order_of_id(
+    uow: UnitOfWork, moving: Moving
+) -> None:
+    documents = [add_document(uow, moving.administration, n) for n in range(5)]
+    add_document(uow, moving.other, 99)
+    pages = uow.documents
+
+    assert pages.list_page(moving.administration.id, limit=2) == documents[:2]
+    assert pages.list_page(moving.administration.id, after_id=documents[1].id) == documents[2:]
+    assert pages.list_page(moving.administration.id, after_id=documents[4].id) == []
+
+
+def test_archive_totals_count_documents_and_bytes_in_one_answer(
+    uow: UnitOfWork, moving: Moving
+) -> None:
+    add_document(uow, moving.administration, 1, size=5_000_000_000)
+    add_document(uow, moving.administration, 2, size=7)
+    add_document(uow, moving.other, 3, size=1000)
+
+    assert uow.documents.totals(moving.administration.id) == ArchiveTotals(2, 5_000_000_007)
+    assert uow.documents.totals(moving.administration.id + 1000) == ArchiveTotals(0, 0)
+
+
+def test_copies_are_recorded_once_per_migration_and_counted(
+    uow: UnitOfWork, moving: Moving
+) -> None:
+    first, second, third = (add_document(uow, moving.administration, n) for n in range(3))
+
+    assert uow.copies.add_many(moving.migration_id, [copy_of(first), copy_of(second)], T0) == 2
+    # A batch redone after a crash: what was recorded stays as it was.
+    redone = [copy_of(second, blob_key="again"), copy_of(third)]
+    assert uow.copies.add_many(moving.migration_id, redone, T0 + MINUTE) == 1
+    assert uow.copies.add_many(moving.migration_id, [], T0) == 0
+
+    assert uow.copies.totals(moving.migration_id) == ArchiveTotals(3, 300)
+    assert uow.copies.list_page(moving.migration_id) == [
+        copy_of(first),
+        copy_of(second),
+        copy_of(third),
+    ]
+    assert uow.copies.list_page(moving.migration_id, after_document_id=first.id, limit=1) == [
+        copy_of(second)
+    ]
+
+
+def test_uncopied_documents_are_those_without_a_copy_in_this_migration(
+    uow: UnitOfWork, moving: Moving
+) -> None:
+    documents = [add_document(uow, moving.administration, n) for n in range(4)]
+    add_document(uow, moving.other, 99)
+    uow.copies.add_many(moving.migration_id, [copy_of(documents[1])], T0)
+    uncopied = uow.documents.list_uncopied
+
+    assert uncopied(moving.administration.id, moving.migration_id) == [
+        documents[0],
+        documents[2],
+        documents[3],
+    ]
+    assert uncopied(moving.administration.id, moving.migration_id, after_id=documents[0].id) == [
+        documents[2],
+        documents[3],
+    ]
+    assert uncopied(moving.administration.id, moving.migration_id, limit=1) == [documents[0]]
+    assert uncopied(moving.administration.id, moving.migration_id + 1000) == documents
+
+
+def test_the_integrity_check_names_missing_and_differing_copies(
+    uow: UnitOfWork, moving: Moving
+) -> None:
+    same, missing, shorter, other_bytes = (
+        add_document(uow, moving.administration, n) for n in range(4)
+    )
+    add_document(uow, moving.other, 99)
+    uow.copies.add_many(
+        moving.migration_id,
+        [copy_of(same), copy_of(shorter, size=99), copy_of(other_bytes, sha256="f" * 64)],
+        T0,
+    )
+
+    assert uow.copies.list_mismatched(moving.migration_id, moving.administration.id) == [
+        missing.id,
+        shorter.id,
+        other_bytes.id,
+    ]
+    uow.copies.add_many(moving.migration_id, [copy_of(missing)], T0)
+    assert uow.copies.list_mismatched(moving.migration_id, moving.administration.id) == [
+        shorter.id,
+        other_bytes.id,
+    ]
+
+
+def test_documents_point_at_their_copies_and_old_addresses_redirect(
+    uow: UnitOfWork, moving: Moving
+) -> None:
+    copied, left = (add_document(uow, moving.administration, n) for n in range(2))
+    elsewhere = add_document(uow, moving.other, 99)
+    uow.copies.add_many(moving.migration_id, [copy_of(copied)], T0)
+
+    assert uow.redirects.add_for_migration(moving.migration_id, moving.administration.id, T0) == 1
+    assert uow.documents.point_at_copies(moving.administration.id, moving.migration_id) == 1
+
+    assert uow.documents.get(copied.id) == attrs.evolve(
+        copied, archive_store="zuid", blob_key="zuid-blob-0"
+    )
+    assert uow.documents.get(left.id) == left
+    assert uow.documents.get(elsewhere.id) == elsewhere
+    assert uow.redirects.resolve(f"noord/{copied.id}") == f"zuid/{copied.id}"
+    assert uow.redirects.resolve(f"noord/{left.id}") is None
+    assert uow.redirects.list_for_migration(moving.migration_id) == [
+        DocumentRedirect(f"noord/{copied.id}", f"zuid/{copied.id}", copied.id, moving.migration_id)
+    ]
+
+
+def test_a_copy_on_the_documents_own_store_needs_no_redirect(
+    uow: UnitOfWork, moving: Moving
+) -> None:
+    document = add_document(uow, moving.administration, 1, store="zuid")
+    uow.copies.add_many(moving.migration_id, [copy_of(document, store="zuid")], T0)
+
+    assert uow.redirects.add_for_migration(moving.migration_id, moving.administration.id, T0) == 0
+    assert uow.redirects.list_for_migration(moving.migration_id) == []
+
+
+def redirect_chain(uow: UnitOfWork, moving: Moving, stores: list[str]) -> Document:
+    """A document of the administration moved from store to store, one migration per move
+    (each a fresh item of a fresh offer)."""
+    document = add_document(uow, moving.administration, 1, store=stores[0])
+    migration_id = moving.migration_id
+    for step, store in enumerate(stores[1:]):
+        if step:
+            uow.migrations.record_finish(migration_id, T0)
+            offer = add_offer(uow, moving.noord, digest=f"{step:064x}")
+            item = uow.items.add(offer.id, moving.administration, T0)
+            migration_id = uow.migrations.add(
+                item,
+                target_environment_id=moving.zuid.environment.id,
+                target=target_of(moving.zuid, "1001", "Bakkerij", f"div-again-{step}"),
+                at=T0,
+            ).id
+        current = present(uow.documents.get(document.id))
+        uow.copies.add_many(migration_id, [copy_of(current, store=store)], T0)
+        uow.redirects.add_for_migration(migration_id, moving.administration.id, T0)
+        uow.documents.point_at_copies(moving.administration.id, migration_id)
+    return document
+
+
+def test_a_redirect_follows_a_chain_of_moves_to_its_end(uow: UnitOfWork, moving: Moving) -> None:
+    document = redirect_chain(uow, moving, ["noord", "zuid", "west"])
+
+    assert uow.redirects.resolve(f"noord/{document.id}") == f"west/{document.id}"
+    assert uow.redirects.resolve(f"zuid/{document.id}") == f"west/{document.id}"
+    assert uow.redirects.resolve(f"west/{document.id}") is None
+
+
+def test_a_document_back_on_a_store_it_left_lives_at_its_old_address_again(
+    uow: UnitOfWork, moving: Moving
+) -> None:
+    document = redirect_chain(uow, moving, ["noord", "zuid", "noord"])
+
+    assert uow.redirects.resolve(f"noord/{document.id}") is None
+    assert uow.redirects.resolve(f"zuid/{document.id}") == f"noord/{document.id}"
+
+
+def test_a_blob_is_referenced_while_a_document_keeps_its_bytes_there(
+    uow: UnitOfWork, moving: Moving
+) -> None:
+    document = add_document(uow, moving.administration, 1)
+    add_document(uow, moving.other, 1)  # the same bytes, content-addressed: one blob
+
+    assert uow.documents.is_referenced("noord", document.blob_key)
+    assert not uow.documents.is_referenced("zuid", document.blob_key)
+    assert not uow.documents.is_referenced("noord", "blob-2")
+
+
+def test_lock_reads_the_administration(uow: UnitOfWork, moving: Moving) -> None:
+    assert uow.administrations.lock(moving.administration.id) == moving.administration
+    assert uow.administrations.lock(moving.administration.id + 1000) is None
+
+
+def test_a_heartbeat_extends_the_lease_only_while_the_migration_is_processing(
+    uow: UnitOfWork, moving: Moving
+) -> None:
+    migrations = uow.migrations
+
+    assert not migrations.heartbeat(moving.migration_id, lease_expires_at=T0 + MINUTE)
+    assert not migrations.heartbeat(moving.migration_id + 1000, lease_expires_at=T0 + MINUTE)
+    queued = advance(uow, moving.item, ItemStatus.QUEUED, Event.START)
+    advance(uow, queued, ItemStatus.PROCESSING, Event.CLAIM)
+
+    assert migrations.heartbeat(moving.migration_id, lease_expires_at=T0 + 5 * MINUTE)
+    assert present(migrations.get(moving.migration_id)).lease_expires_at == T0 + 5 * MINUTE
+
+
+def advance(uow: UnitOfWork, item: OfferItem, to: ItemStatus, event: Event) -> OfferItem:
+    assert uow.items.compare_and_set(item, to, event=event, at=T0)
+    return present(uow.items.get(item.id))
+
+
+def test_the_sweeper_sees_queued_migrations_and_processing_ones_whose_lease_ran_out(
+    uow: UnitOfWork, moving: Moving
+) -> None:
+    offer = add_offer(uow, moving.noord, digest="e" * 64)
+    other_item = uow.items.add(offer.id, moving.other, T0)
+    other = uow.migrations.add(
+        other_item,
+        target_environment_id=moving.zuid.environment.id,
+        target=target_of(moving.zuid, "1002", "Slagerij", "div-2"),
+        at=T0,
+    )
+    assert uow.migrations.list_to_run(T0) == []
+
+    advance(uow, moving.item, ItemStatus.QUEUED, Event.START)
+    queued = advance(uow, other_item, ItemStatus.QUEUED, Event.START)
+    processing = advance(uow, queued, ItemStatus.PROCESSING, Event.CLAIM)
+    uow.migrations.record_claim(other.id, lease_expires_at=T0 + 2 * MINUTE)
+
+    def to_run(now: datetime) -> list[int]:
+        return [m.id for m in uow.migrations.list_to_run(now)]
+
+    assert to_run(T0 + MINUTE) == [moving.migration_id]
+    assert to_run(T0 + 3 * MINUTE) == [moving.migration_id, other.id]
+    advance(uow, processing, ItemStatus.COMPLETED, Event.COMPLETE)
+    assert to_run(T0 + 3 * MINUTE) == [moving.migration_id]

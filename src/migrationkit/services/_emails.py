@@ -189,3 +189,20 @@ def failed(recipient: str, item: OfferItem, reason: str) -> Email:
         f"The migration of {item.code} {item.name} failed.\n\nReason: {reason}\n\n"
         "Retry it from the Migration overview; it resumes where it stopped.",
     )
+
+
+def links_not_rewritten(recipient: str, item: OfferItem, target_code: str, reason: str) -> Email:
+    """To the recipient: the move is done, but the package's links to the documents could
+    not be rewritten; the old links keep working, as they redirect."""
+    return _compose(
+        "links_not_rewritten",
+        (recipient,),
+        f"Linkjes niet bijgewerkt: {item.name} / Links not updated",
+        f"De migratie van {item.name} (nu code {target_code}) is voltooid, maar de linkjes in "
+        f"het boekhoudpakket naar de documenten zijn niet bijgewerkt.\n\nReden: {reason}\n\n"
+        "De oude linkjes blijven werken: ze verwijzen door naar de documenten op hun nieuwe "
+        "plek.",
+        f"The migration of {item.name} (now code {target_code}) is complete, but the links in "
+        f"the accounting package to the documents were not updated.\n\nReason: {reason}\n\n"
+        "The old links keep working: they redirect to the documents in their new place.",
+    )

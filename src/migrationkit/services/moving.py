@@ -1,10 +1,13 @@
-"""The worker's side of a migration: claim it, report progress, finish or fail it.
+"""The worker's side of a migration: claim it, report progress, finish or fail it, and the
+sweeper's reconciliation.
 
-The archive itself is carried by the engine (``migrationkit.adapters`` and its jobs); these
-use cases are the status changes around it, each one transaction with its e-mails.
+The archive itself is carried by the engine (``services.engine``); these use cases are the
+status changes around it, each one transaction with its e-mails.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import attrs
 
@@ -12,6 +15,7 @@ from migrationkit.domain.errors import NotAllowed
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import ItemStatus, Migration, PackageAdministration
 from migrationkit.domain.rules import charge_for, moved_administration, require_super_user
+from migrationkit.ports import UnitOfWork
 from migrationkit.services import _emails, _load
 from migrationkit.services._transitions import change_status
 from migrationkit.services.dependencies import Dependencies
@@ -49,6 +53,30 @@ def claim_migration(deps: Dependencies, migration_id: int) -> Migration | None:
         return _load.migration(uow, migration.id)
 
 
+def requeue_stale(deps: Dependencies) -> list[int]:
+    """The reconciler, for the sweeper: every migration Aan het verwerken whose lease ran out
+    goes back In de wachtrij (compare-and-set, so a worker that finishes meanwhile wins), and
+    every migration In de wachtrij is enqueued again, so the database's truth wins over a
+    lost wake-up. The ids enqueued, in order."""
+    with deps.uow() as uow:
+        now = deps.clock.now()
+        waiting = []
+        for migration in uow.migrations.list_to_run(now):
+            item = _load.item(uow, migration.item_id)
+            # A worker that finished or failed it meanwhile wins the compare-and-set.
+            if item.status is ItemStatus.QUEUED or (
+                item.status is ItemStatus.PROCESSING
+                and uow.items.compare_and_set(
+                    item, ItemStatus.QUEUED, event=Event.LEASE_EXPIRED, at=now
+                )
+            ):
+                waiting.append(migration.id)
+        uow.commit()
+    for migration_id in waiting:
+        deps.queue.enqueue_migration(migration_id)
+    return waiting
+
+
 def record_progress(
     deps: Dependencies,
     migration_id: int,
@@ -71,32 +99,37 @@ def record_progress(
 
 
 def complete_migration(deps: Dependencies, migration_id: int) -> Migration:
-    """The finish, in one transaction (R14, R15): the administration changes environment,
-    connection and maybe code; nobody in the target has access yet; the target is charged
-    once; sender and recipient are e-mailed; Voltooid."""
+    """The finish, in one transaction (``complete_within``)."""
     with deps.uow() as uow:
-        migration = _load.migration(uow, migration_id)
-        item = _load.item(uow, migration.item_id)
-        offer = _load.offer(uow, item.offer_id)
-        now = deps.clock.now()
-        item = change_status(uow, item, Event.COMPLETE, at=now)
-        target = migration.target
-        connection = _load.connection(uow, target.connection_id, migration.target_environment_id)
-        administration = uow.administrations.replace(
-            moved_administration(
-                _load.administration(uow, migration.administration_id, offer.source_environment_id),
-                connection,
-                PackageAdministration(target.package_admin_id, target.code, target.name),
-            )
-        )
-        uow.access.clear_for_administration(administration.id)
-        uow.charges.add(charge_for(migration, now))
-        uow.migrations.record_finish(migration.id, now)
-        uow.outbox.add(_emails.completed_to_sender(offer, item), now)
-        recipient = _load.redeemer(uow, offer)
-        uow.outbox.add(_emails.completed_to_recipient(recipient.email, item, target.code), now)
+        complete_within(uow, migration_id, deps.clock.now())
         uow.commit()
-        return _load.migration(uow, migration.id)
+        return _load.migration(uow, migration_id)
+
+
+def complete_within(uow: UnitOfWork, migration_id: int, at: datetime) -> None:
+    """The finish inside the caller's transaction, so that the engine commits it with the
+    archive's last changes (R14, R15): the administration changes environment, connection
+    and maybe code; nobody in the target has access yet; the target is charged once; sender
+    and recipient are e-mailed; Voltooid."""
+    migration = _load.migration(uow, migration_id)
+    item = _load.item(uow, migration.item_id)
+    offer = _load.offer(uow, item.offer_id)
+    item = change_status(uow, item, Event.COMPLETE, at=at)
+    target = migration.target
+    connection = _load.connection(uow, target.connection_id, migration.target_environment_id)
+    administration = uow.administrations.replace(
+        moved_administration(
+            _load.administration(uow, migration.administration_id, offer.source_environment_id),
+            connection,
+            PackageAdministration(target.package_admin_id, target.code, target.name),
+        )
+    )
+    uow.access.clear_for_administration(administration.id)
+    uow.charges.add(charge_for(migration, at))
+    uow.migrations.record_finish(migration.id, at)
+    uow.outbox.add(_emails.completed_to_sender(offer, item), at)
+    recipient = _load.redeemer(uow, offer)
+    uow.outbox.add(_emails.completed_to_recipient(recipient.email, item, target.code), at)
 
 
 def fail_migration(deps: Dependencies, migration_id: int, reason: str) -> Migration:

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO, Final
 
 from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
 from migrationkit.adapters.inprocess import InProcessQueue
+from migrationkit.domain.errors import ArchiveError
 from migrationkit.domain.model import Charge, Email
 from migrationkit.ports import (
     ArchiveStore,
     ArchiveStores,
     Billing,
     Clock,
+    DocumentBatch,
     JobQueue,
     Mailer,
     StoredBlob,
@@ -58,7 +61,8 @@ FakeConnectorRegistry = InMemoryConnectorRegistry
 
 
 class FakeJobQueue(InProcessQueue, JobQueue):
-    """A ``JobQueue`` that keeps the wake-ups for the test to run with ``take()``.
+    """A ``JobQueue`` that keeps the wake-ups for the test to run with ``take()``, and the
+    batches of a fanned-out move for it to run with ``take_batches()``.
 
     Like an RQ job whose id is the migration id, enqueuing a migration that is still pending
     adds no second job.
@@ -68,10 +72,24 @@ class FakeJobQueue(InProcessQueue, JobQueue):
         super().__init__()
         #: Every ``enqueue_migration`` call, in order, doubles included.
         self.enqueued: list[int] = []
+        #: Every ``enqueue_batches`` call, in order: the migration and its batches.
+        self.fanned_out: list[tuple[int, tuple[DocumentBatch, ...]]] = []
+        self._batches: list[DocumentBatch] = []
 
     def enqueue_migration(self, migration_id: int) -> None:
         self.enqueued.append(migration_id)
         super().enqueue_migration(migration_id)
+
+    def enqueue_batches(self, migration_id: int, batches: Sequence[DocumentBatch]) -> None:
+        """Records the batches; nothing runs until the test takes them."""
+        self.fanned_out.append((migration_id, tuple(batches)))
+        self._batches.extend(batches)
+
+    def take_batches(self) -> list[DocumentBatch]:
+        """Removes and returns the batches not taken yet, oldest first; after running them
+        the test runs each migration's finishing job."""
+        taken, self._batches = self._batches, []
+        return taken
 
     def take(self) -> list[int]:
         """Removes and returns the pending migration ids, oldest first, for the test to run
@@ -119,7 +137,8 @@ class FakeArchiveStore(ArchiveStore):
         self.name = name
         #: SHA-256 hex -> bytes.
         self.blobs: dict[str, bytes] = {}
-        #: How many times ``write`` was called: a move on one store should write nothing.
+        #: How many times ``write`` or ``copy_from`` was called: a move on one store should
+        #: write nothing.
         self.writes = 0
 
     def write(self, stream: BinaryIO) -> StoredBlob:
@@ -133,6 +152,17 @@ class FakeArchiveStore(ArchiveStore):
         self.blobs[key] = data
         self.writes += 1
         return StoredBlob(key=key, sha256=key, size=len(data))
+
+    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+        """Streams the blob over; ``ArchiveError("checksum_mismatch")`` (its ``filename`` is
+        the key) when its bytes do not have ``sha256``, storing nothing."""
+        with source.open(key) as stream:
+            data = stream.read()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise ArchiveError("checksum_mismatch", filename=key)
+        self.blobs[sha256] = data
+        self.writes += 1
+        return StoredBlob(key=sha256, sha256=sha256, size=len(data))
 
     def open(self, key: str) -> BinaryIO:
         """Raises ``FileNotFoundError`` for an unknown key."""

@@ -29,8 +29,15 @@ from migrationkit.domain.model import (
     Role,
     TransferOffer,
     User,
+    document_address,
 )
-from migrationkit.ports import OutboxMessage, StatusChange
+from migrationkit.ports import (
+    ArchiveTotals,
+    DocumentCopy,
+    DocumentRedirect,
+    OutboxMessage,
+    StatusChange,
+)
 from migrationkit.testing._database import Source, Table, Transaction
 
 # --- database rules --------------------------------------------------------------------------
@@ -123,6 +130,10 @@ REDEEM_FAILURES: Table[int, _RedeemFailure] = Table("redeem_failures")
 OUTBOX: Table[int, OutboxMessage] = Table("outbox")
 #: Keyed by migration id: one charge per migration (R15).
 CHARGES: Table[int, Charge] = Table("charges")
+#: Keyed by (migration id, document id): a document's copy is recorded once per migration.
+COPIES: Table[tuple[int, int], DocumentCopy] = Table("document_copies")
+#: Keyed by the old address.
+REDIRECTS: Table[str, DocumentRedirect] = Table("document_redirects")
 
 
 # --- repositories ----------------------------------------------------------------------------
@@ -253,6 +264,15 @@ class InMemoryAdministrationRepository(_Repository, ports.AdministrationReposito
     def get(self, administration_id: int) -> Administration | None:
         return ADMINISTRATIONS.get(self._tx, administration_id)
 
+    def lock(self, administration_id: int) -> Administration | None:
+        """Writes the row back unchanged: of two units of work that lock it, the later
+        commit fails with ``ConcurrentUpdate``, where a database would have made it wait."""
+        tx = self._tx
+        administration = ADMINISTRATIONS.get(tx, administration_id)
+        if administration is not None:
+            ADMINISTRATIONS.put(tx, administration_id, administration)
+        return administration
+
     def list_for_environment(self, environment_id: int) -> Sequence[Administration]:
         return _by_code_name(
             [a for a in ADMINISTRATIONS.rows(self._tx) if a.environment_id == environment_id]
@@ -351,6 +371,138 @@ class InMemoryDocumentRepository(_Repository, ports.DocumentRepository):
 
     def list_for_administration(self, administration_id: int) -> Sequence[Document]:
         return [d for d in DOCUMENTS.rows(self._tx) if d.administration_id == administration_id]
+
+    def list_page(
+        self, administration_id: int, *, after_id: int = 0, limit: int = 1000
+    ) -> Sequence[Document]:
+        documents = self.list_for_administration(administration_id)
+        return [d for d in documents if d.id > after_id][:limit]
+
+    def totals(self, administration_id: int) -> ArchiveTotals:
+        return _totals(self.list_for_administration(administration_id))
+
+    def list_uncopied(
+        self, administration_id: int, migration_id: int, *, after_id: int = 0, limit: int = 1000
+    ) -> Sequence[Document]:
+        tx = self._tx
+        return [
+            d
+            for d in self.list_for_administration(administration_id)
+            if d.id > after_id and COPIES.get(tx, (migration_id, d.id)) is None
+        ][:limit]
+
+    def point_at_copies(self, administration_id: int, migration_id: int) -> int:
+        tx = self._tx
+        moved = 0
+        for document in self.list_for_administration(administration_id):
+            copy = COPIES.get(tx, (migration_id, document.id))
+            if copy is not None:
+                DOCUMENTS.put(
+                    tx,
+                    document.id,
+                    attrs.evolve(
+                        document, archive_store=copy.archive_store, blob_key=copy.blob_key
+                    ),
+                )
+                moved += 1
+        return moved
+
+    def is_referenced(self, archive_store: str, blob_key: str) -> bool:
+        return any(
+            (d.archive_store, d.blob_key) == (archive_store, blob_key)
+            for d in DOCUMENTS.rows(self._tx)
+        )
+
+
+def _totals(rows: Sequence[Document] | Sequence[DocumentCopy]) -> ArchiveTotals:
+    return ArchiveTotals(documents=len(rows), bytes=sum(row.size for row in rows))
+
+
+class InMemoryDocumentCopyRepository(_Repository, ports.DocumentCopyRepository):
+    def add_many(self, migration_id: int, copies: Sequence[DocumentCopy], at: datetime) -> int:
+        tx = self._tx
+        _existing(tx, MIGRATIONS, migration_id, "unknown_migration")
+        new = 0
+        for copy in copies:
+            _existing(tx, DOCUMENTS, copy.document_id, "unknown_document")
+            if COPIES.get(tx, (migration_id, copy.document_id)) is None:
+                COPIES.put(tx, (migration_id, copy.document_id), copy)
+                new += 1
+        return new
+
+    def totals(self, migration_id: int) -> ArchiveTotals:
+        return _totals(self._of(migration_id))
+
+    def list_page(
+        self, migration_id: int, *, after_document_id: int = 0, limit: int = 1000
+    ) -> Sequence[DocumentCopy]:
+        return [c for c in self._of(migration_id) if c.document_id > after_document_id][:limit]
+
+    def list_mismatched(self, migration_id: int, administration_id: int) -> Sequence[int]:
+        tx = self._tx
+        mismatched = []
+        for document in DOCUMENTS.rows(tx):
+            if document.administration_id != administration_id:
+                continue
+            copy = COPIES.get(tx, (migration_id, document.id))
+            if copy is None or (copy.size, copy.sha256) != (document.size, document.sha256):
+                mismatched.append(document.id)
+        return mismatched
+
+    def _of(self, migration_id: int) -> list[DocumentCopy]:
+        """The migration's copies, ordered by document id."""
+        return [
+            copy
+            for (copied_in, _), copy in sorted(self._tx.read(COPIES.name).items())
+            if copied_in == migration_id
+        ]
+
+
+#: How many redirects ``resolve`` follows before it gives up on a chain.
+MAX_REDIRECTS = 100
+
+
+class InMemoryDocumentRedirectRepository(_Repository, ports.DocumentRedirectRepository):
+    def add_for_migration(self, migration_id: int, administration_id: int, at: datetime) -> int:
+        tx = self._tx
+        moved = []
+        for document in DOCUMENTS.rows(tx):
+            copy = COPIES.get(tx, (migration_id, document.id))
+            if (
+                document.administration_id == administration_id
+                and copy is not None
+                and copy.archive_store != document.archive_store
+            ):
+                moved.append(
+                    DocumentRedirect(
+                        old_address=document.address,
+                        new_address=document_address(copy.archive_store, document.id),
+                        document_id=document.id,
+                        migration_id=migration_id,
+                    )
+                )
+        # A document that comes back to a store it once left lives at its old address again.
+        for redirect in moved:
+            REDIRECTS.delete(tx, redirect.new_address)
+        for redirect in moved:
+            REDIRECTS.put(tx, redirect.old_address, redirect)
+        return len(moved)
+
+    def resolve(self, old_address: str) -> str | None:
+        address = old_address
+        for _ in range(MAX_REDIRECTS):
+            redirect = REDIRECTS.get(self._tx, address)
+            if redirect is None:
+                break
+            address = redirect.new_address
+        return None if address == old_address else address
+
+    def list_for_migration(self, migration_id: int) -> Sequence[DocumentRedirect]:
+        """Ordered by document id."""
+        return sorted(
+            (r for r in REDIRECTS.rows(self._tx) if r.migration_id == migration_id),
+            key=lambda r: r.document_id,
+        )
 
 
 def _newest_first(offers: list[TransferOffer]) -> list[TransferOffer]:
@@ -595,6 +747,30 @@ class InMemoryMigrationRepository(_Repository, ports.MigrationRepository):
 
     def record_finish(self, migration_id: int, at: datetime) -> None:
         self._store(self._migration(migration_id), finished_at=at)
+
+    def heartbeat(self, migration_id: int, *, lease_expires_at: datetime) -> bool:
+        tx = self._tx
+        migration = MIGRATIONS.get(tx, migration_id)
+        if migration is None or self._status(migration) is not ItemStatus.PROCESSING:
+            return False
+        self._store(migration, lease_expires_at=lease_expires_at)
+        return True
+
+    def list_to_run(self, now: datetime) -> Sequence[Migration]:
+        """Ordered by id."""
+        return [
+            m
+            for m in MIGRATIONS.rows(self._tx)
+            if self._status(m) is ItemStatus.QUEUED
+            or (
+                self._status(m) is ItemStatus.PROCESSING
+                and (m.lease_expires_at is None or m.lease_expires_at < now)
+            )
+        ]
+
+    def _status(self, migration: Migration) -> ItemStatus:
+        item: OfferItem = _existing(self._tx, ITEMS, migration.item_id, "unknown_item")
+        return item.status
 
     def _migration(self, migration_id: int) -> Migration:
         migration: Migration = _existing(self._tx, MIGRATIONS, migration_id, "unknown_migration")

@@ -12,6 +12,8 @@ from migrationkit.ports import (
     AuthorizationFlowRepository,
     ChargeRepository,
     ConnectionRepository,
+    DocumentCopyRepository,
+    DocumentRedirectRepository,
     DocumentRepository,
     EnvironmentRepository,
     MigrationRepository,
@@ -29,6 +31,8 @@ from migrationkit.testing._repositories import (
     InMemoryAuthorizationFlowRepository,
     InMemoryChargeRepository,
     InMemoryConnectionRepository,
+    InMemoryDocumentCopyRepository,
+    InMemoryDocumentRedirectRepository,
     InMemoryDocumentRepository,
     InMemoryEnvironmentRepository,
     InMemoryMigrationRepository,
@@ -75,6 +79,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.redeem_attempts: RedeemAttemptRepository = InMemoryRedeemAttemptRepository(current)
         self.outbox: OutboxRepository = InMemoryOutboxRepository(current)
         self.charges: ChargeRepository = InMemoryChargeRepository(current)
+        self.copies: DocumentCopyRepository = InMemoryDocumentCopyRepository(current)
+        self.redirects: DocumentRedirectRepository = InMemoryDocumentRedirectRepository(current)
 
     def __enter__(self) -> Self:
         if self._transaction is not None:

@@ -20,13 +20,16 @@ from sqlalchemy import (
     RowMapping,
     ScalarSelect,
     Select,
+    String,
     Table,
     UniqueConstraint,
+    cast,
     delete,
     exists,
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -42,6 +45,8 @@ from migrationkit.adapters.sqlalchemy.tables import (
     authorization_flows,
     charges,
     connections,
+    document_copies,
+    document_redirects,
     documents,
     environments,
     migration_code_name,
@@ -78,7 +83,13 @@ from migrationkit.domain.model import (
 from migrationkit.domain.model import (
     Connection as AccountingConnection,
 )
-from migrationkit.ports import OutboxMessage, StatusChange
+from migrationkit.ports import (
+    ArchiveTotals,
+    DocumentCopy,
+    DocumentRedirect,
+    OutboxMessage,
+    StatusChange,
+)
 from migrationkit.serialization import from_json, to_json
 
 # --- rows to domain values -------------------------------------------------------------------
@@ -137,6 +148,27 @@ def document_from_row(row: RowMapping) -> Document:
         archive_store=row["archive_store"],
         blob_key=row["blob_key"],
         received_at=row["received_at"],
+    )
+
+
+def document_copy_from_row(row: RowMapping) -> DocumentCopy:
+    return DocumentCopy(
+        document_id=row["document_id"],
+        archive_store=row["archive_store"],
+        blob_key=row["blob_key"],
+        sha256=row["sha256"],
+        size=row["size"],
+        source_store=row["source_store"],
+        source_key=row["source_key"],
+    )
+
+
+def document_redirect_from_row(row: RowMapping) -> DocumentRedirect:
+    return DocumentRedirect(
+        old_address=row["old_address"],
+        new_address=row["new_address"],
+        document_id=row["document_id"],
+        migration_id=row["migration_id"],
     )
 
 
@@ -427,6 +459,12 @@ class SqlAlchemyAdministrationRepository(_Repository):
     def get(self, administration_id: int) -> Administration | None:
         return self._first(administrations.c.id == administration_id)
 
+    def lock(self, administration_id: int) -> Administration | None:
+        # SQLite renders no FOR UPDATE: its units of work take the write lock when they open.
+        statement = _ADMINISTRATIONS.where(administrations.c.id == administration_id)
+        row = self._one(statement.with_for_update(of=administrations))
+        return None if row is None else administration_from_row(row)
+
     def list_for_environment(self, environment_id: int) -> Sequence[Administration]:
         return self._list(
             administrations.c.environment_id == environment_id,
@@ -574,6 +612,209 @@ class SqlAlchemyDocumentRepository(_Repository):
             .order_by(documents.c.id)
         )
         return [document_from_row(row) for row in self._all(statement)]
+
+    def list_page(
+        self, administration_id: int, *, after_id: int = 0, limit: int = 1000
+    ) -> Sequence[Document]:
+        return self._page(administration_id, after_id, limit)
+
+    def totals(self, administration_id: int) -> ArchiveTotals:
+        return _totals(
+            self._connection, documents, documents.c.administration_id == administration_id
+        )
+
+    def list_uncopied(
+        self, administration_id: int, migration_id: int, *, after_id: int = 0, limit: int = 1000
+    ) -> Sequence[Document]:
+        copied = exists().where(
+            document_copies.c.migration_id == migration_id,
+            document_copies.c.document_id == documents.c.id,
+        )
+        return self._page(administration_id, after_id, limit, ~copied)
+
+    def point_at_copies(self, administration_id: int, migration_id: int) -> int:
+        result = self._connection.execute(
+            update(documents)
+            .where(
+                documents.c.administration_id == administration_id,
+                document_copies.c.migration_id == migration_id,
+                document_copies.c.document_id == documents.c.id,
+            )
+            .values(
+                archive_store=document_copies.c.archive_store,
+                blob_key=document_copies.c.blob_key,
+            )
+        )
+        return result.rowcount
+
+    def is_referenced(self, archive_store: str, blob_key: str) -> bool:
+        kept = exists().where(
+            documents.c.archive_store == archive_store, documents.c.blob_key == blob_key
+        )
+        return bool(self._connection.execute(select(kept)).scalar_one())
+
+    def _page(
+        self, administration_id: int, after_id: int, limit: int, *where: ColumnElement[bool]
+    ) -> Sequence[Document]:
+        statement = (
+            select(documents)
+            .where(
+                documents.c.administration_id == administration_id,
+                documents.c.id > after_id,
+                *where,
+            )
+            .order_by(documents.c.id)
+            .limit(limit)
+        )
+        return [document_from_row(row) for row in self._all(statement)]
+
+
+def _totals(connection: Connection, table: Table, where: ColumnElement[bool]) -> ArchiveTotals:
+    """How many rows of ``table`` match and the sum of their ``size``, in one query."""
+    count, size = connection.execute(
+        select(func.count(), func.coalesce(func.sum(table.c.size), 0)).where(where)
+    ).one()
+    return ArchiveTotals(documents=count, bytes=int(size))
+
+
+def _address(store: ColumnElement[str], document_id: ColumnElement[int]) -> ColumnElement[str]:
+    """``document_address`` in SQL: ``<store>/<id>``."""
+    return store + "/" + cast(document_id, String)
+
+
+class SqlAlchemyDocumentCopyRepository(_Repository):
+    def add_many(self, migration_id: int, copies: Sequence[DocumentCopy], at: datetime) -> int:
+        if not copies:
+            return 0
+        statement = (
+            _dialect_insert(self._connection, document_copies)
+            .on_conflict_do_nothing(
+                index_elements=[document_copies.c.migration_id, document_copies.c.document_id]
+            )
+            .returning(document_copies.c.document_id)
+        )
+        rows = [
+            {
+                "migration_id": migration_id,
+                "document_id": copy.document_id,
+                "archive_store": copy.archive_store,
+                "blob_key": copy.blob_key,
+                "sha256": copy.sha256,
+                "size": copy.size,
+                "source_store": copy.source_store,
+                "source_key": copy.source_key,
+                "copied_at": at,
+            }
+            for copy in copies
+        ]
+        # Many rows per statement (SQLAlchemy's "insertmanyvalues"); only new ones return.
+        return len(self._connection.execute(statement, rows).all())
+
+    def totals(self, migration_id: int) -> ArchiveTotals:
+        return _totals(
+            self._connection, document_copies, document_copies.c.migration_id == migration_id
+        )
+
+    def list_page(
+        self, migration_id: int, *, after_document_id: int = 0, limit: int = 1000
+    ) -> Sequence[DocumentCopy]:
+        statement = (
+            select(document_copies)
+            .where(
+                document_copies.c.migration_id == migration_id,
+                document_copies.c.document_id > after_document_id,
+            )
+            .order_by(document_copies.c.document_id)
+            .limit(limit)
+        )
+        return [document_copy_from_row(row) for row in self._all(statement)]
+
+    def list_mismatched(self, migration_id: int, administration_id: int) -> Sequence[int]:
+        copy = document_copies.c
+        statement = (
+            select(documents.c.id)
+            .outerjoin(
+                document_copies,
+                (copy.migration_id == migration_id) & (copy.document_id == documents.c.id),
+            )
+            .where(
+                documents.c.administration_id == administration_id,
+                or_(
+                    copy.document_id.is_(None),
+                    copy.size != documents.c.size,
+                    copy.sha256 != documents.c.sha256,
+                ),
+            )
+            .order_by(documents.c.id)
+        )
+        return list(self._connection.execute(statement).scalars())
+
+
+#: How many redirects ``resolve`` follows before it gives up on a chain: far more moves of
+#: one document than anyone makes, and a stop should a chain ever loop.
+MAX_REDIRECTS = 100
+
+
+class SqlAlchemyDocumentRedirectRepository(_Repository):
+    def add_for_migration(self, migration_id: int, administration_id: int, at: datetime) -> int:
+        copy = document_copies.c
+        moved = (
+            select(
+                _address(documents.c.archive_store, documents.c.id).label("old_address"),
+                _address(copy.archive_store, documents.c.id).label("new_address"),
+                documents.c.id.label("document_id"),
+                literal(migration_id).label("migration_id"),
+                literal(at, document_redirects.c.created_at.type).label("created_at"),
+            )
+            .join(document_copies, copy.document_id == documents.c.id)
+            .where(
+                copy.migration_id == migration_id,
+                documents.c.administration_id == administration_id,
+                copy.archive_store != documents.c.archive_store,
+            )
+        )
+        # A document that comes back to a store it once left lives at its old address again.
+        live_again = select(moved.subquery().c.new_address)
+        self._connection.execute(
+            delete(document_redirects).where(document_redirects.c.old_address.in_(live_again))
+        )
+        statement = _dialect_insert(self._connection, document_redirects).from_select(
+            ["old_address", "new_address", "document_id", "migration_id", "created_at"], moved
+        )
+        excluded = statement.excluded
+        written = self._connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[document_redirects.c.old_address],
+                set_={
+                    "new_address": excluded.new_address,
+                    "document_id": excluded.document_id,
+                    "migration_id": excluded.migration_id,
+                    "created_at": excluded.created_at,
+                },
+            ).returning(document_redirects.c.old_address)
+        )
+        return len(written.all())
+
+    def resolve(self, old_address: str) -> str | None:
+        address = old_address
+        for _ in range(MAX_REDIRECTS):
+            new_address = self._connection.execute(
+                select(document_redirects.c.new_address).where(
+                    document_redirects.c.old_address == address
+                )
+            ).scalar_one_or_none()
+            if new_address is None:
+                break
+            address = new_address
+        return None if address == old_address else address
+
+    def list_for_migration(self, migration_id: int) -> Sequence[DocumentRedirect]:
+        statement = (
+            select(document_redirects)
+            .where(document_redirects.c.migration_id == migration_id)
+            .order_by(document_redirects.c.document_id)
+        )
+        return [document_redirect_from_row(row) for row in self._all(statement)]
 
 
 class SqlAlchemyOfferRepository(_Repository):
@@ -851,6 +1092,34 @@ class SqlAlchemyMigrationRepository(_Repository):
 
     def record_finish(self, migration_id: int, at: datetime) -> None:
         self._update(migration_id, finished_at=at)
+
+    def heartbeat(self, migration_id: int, *, lease_expires_at: datetime) -> bool:
+        processing = exists().where(
+            offer_items.c.id == migrations.c.item_id,
+            offer_items.c.status == ItemStatus.PROCESSING.value,
+        )
+        result = self._connection.execute(
+            update(migrations)
+            .where(migrations.c.id == migration_id, processing)
+            .values(lease_expires_at=lease_expires_at)
+        )
+        return result.rowcount == 1
+
+    def list_to_run(self, now: datetime) -> Sequence[Migration]:
+        status = offer_items.c.status
+        lease = migrations.c.lease_expires_at
+        statement = (
+            select(migrations)
+            .join(offer_items, offer_items.c.id == migrations.c.item_id)
+            .where(
+                or_(
+                    status == ItemStatus.QUEUED.value,
+                    (status == ItemStatus.PROCESSING.value) & (lease.is_(None) | (lease < now)),
+                )
+            )
+            .order_by(migrations.c.id)
+        )
+        return [migration_from_row(row) for row in self._all(statement)]
 
     def _started(self, item: OfferItem) -> Conflict:
         """The refusal of a second migration of one item, with the item's status now."""

@@ -163,7 +163,10 @@ documents = Table(
     Column("archive_store", String(CODE_NAME), nullable=False),
     Column("blob_key", String(KEY), nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
-    Index(None, "administration_id"),
+    # An administration's archive is read a page at a time, in order of id.
+    Index(None, "administration_id", "id"),
+    # Whether anything still keeps its bytes at a blob, before the blob is let go.
+    Index(None, "archive_store", "blob_key"),
 )
 
 transfer_offers = Table(
@@ -325,6 +328,9 @@ document_copies = Table(
     Column("blob_key", String(KEY), nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
+    # Where the bytes came from, to let them go once the move is done.
+    Column("source_store", String(CODE_NAME), nullable=False),
+    Column("source_key", String(KEY), nullable=False),
     Column("copied_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("migration_id", "document_id"),
 )

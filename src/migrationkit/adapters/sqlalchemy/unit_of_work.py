@@ -13,6 +13,8 @@ from migrationkit.adapters.sqlalchemy.repositories import (
     SqlAlchemyAuthorizationFlowRepository,
     SqlAlchemyChargeRepository,
     SqlAlchemyConnectionRepository,
+    SqlAlchemyDocumentCopyRepository,
+    SqlAlchemyDocumentRedirectRepository,
     SqlAlchemyDocumentRepository,
     SqlAlchemyEnvironmentRepository,
     SqlAlchemyMigrationRepository,
@@ -28,6 +30,8 @@ from migrationkit.ports import (
     AuthorizationFlowRepository,
     ChargeRepository,
     ConnectionRepository,
+    DocumentCopyRepository,
+    DocumentRedirectRepository,
     DocumentRepository,
     EnvironmentRepository,
     MigrationRepository,
@@ -58,6 +62,8 @@ class SqlAlchemyUnitOfWork:
     redeem_attempts: RedeemAttemptRepository
     outbox: OutboxRepository
     charges: ChargeRepository
+    copies: DocumentCopyRepository
+    redirects: DocumentRedirectRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -86,6 +92,8 @@ class SqlAlchemyUnitOfWork:
         self.redeem_attempts = SqlAlchemyRedeemAttemptRepository(connection)
         self.outbox = SqlAlchemyOutboxRepository(connection)
         self.charges = SqlAlchemyChargeRepository(connection)
+        self.copies = SqlAlchemyDocumentCopyRepository(connection)
+        self.redirects = SqlAlchemyDocumentRedirectRepository(connection)
         return self
 
     def __exit__(

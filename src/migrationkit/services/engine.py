@@ -1,0 +1,414 @@
+"""The engine: the job code that every worker runs, RQ's and the embedded one alike.
+
+A job only says "look at migration N"; everything else is read from the database, so a job
+may run twice, late, or after a crash and do no harm.
+
+- ``run_migration`` claims a migration by compare-and-set. On one store nothing per
+  document is written: the finish follows at once. Across stores an archive that fits one
+  batch is copied inline; a bigger one fans out as batch jobs and one finishing job.
+- ``copy_batch`` copies the uncopied documents of an id range and commits their
+  checkpoints (``DocumentCopy`` rows) with the progress and a heartbeat in one transaction:
+  a crash loses at most the batch in flight, and a redone batch doubles nothing.
+- ``finish_migration`` copies what is left (uploads during the move, batches that died),
+  checks the copies against the documents and finishes in one transaction; then it relinks
+  through the connector and lets go of the source's blobs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from enum import Enum
+
+import attrs
+
+from migrationkit.domain.errors import ArchiveError, MigrationError, PackageError, RuleViolation
+from migrationkit.domain.model import Document, ItemStatus, Migration, document_address
+from migrationkit.ports import ArchiveStore, ArchiveStores, DocumentBatch, DocumentCopy, UnitOfWork
+from migrationkit.services import _emails, _load
+from migrationkit.services.dependencies import Dependencies
+from migrationkit.services.moving import claim_migration, complete_within, fail_migration
+
+log = logging.getLogger(__name__)
+
+#: What ends a move as Mislukt, with the error's Dutch message as the reason: the archive
+#: (a disk or network error is one too, see ``_copy``), the package, or a rule the finish
+#: runs into (R8: the target's code and name taken meanwhile).
+_MOVE_ERRORS = (ArchiveError, PackageError, RuleViolation)
+
+#: Where the portal serves a document; a link in the package is this plus its address.
+DOCUMENTS_PATH = "/documenten/"
+
+
+@attrs.frozen
+class _Move:
+    """A migration Aan het verwerken, with the stores its archive goes from and to."""
+
+    migration: Migration
+    source_store: str
+    target_store: str
+
+    @property
+    def id(self) -> int:
+        return self.migration.id
+
+    @property
+    def administration_id(self) -> int:
+        return self.migration.administration_id
+
+    @property
+    def same_store(self) -> bool:
+        return self.source_store == self.target_store
+
+
+class _Finish(Enum):
+    """How an attempt at the finishing transaction ended."""
+
+    COMPLETED = "completed"
+    #: Documents arrived after the last copy: copy them and try again.
+    LEFTOVERS = "leftovers"
+    #: The migration is no longer this worker's (failed, or taken back by the sweeper).
+    LOST = "lost"
+
+
+# --- the jobs ------------------------------------------------------------------------------
+
+
+def run_migration(deps: Dependencies, archives: ArchiveStores, migration_id: int) -> None:
+    """Claims the migration and moves its archive; does nothing unless it is In de wachtrij,
+    so of two workers handed the same migration one does the work. A migration whose
+    batches were enqueued before (its lease ran out) is planned again from its copies."""
+    if claim_migration(deps, migration_id) is None:
+        return
+    move = _processing(deps, migration_id)
+    if move is None:
+        return
+    if move.same_store or not _fanned_out(deps, move):
+        _finish(deps, archives, move)
+
+
+def copy_batch(
+    deps: Dependencies, archives: ArchiveStores, migration_id: int, first_id: int, last_id: int
+) -> None:
+    """Copies the uncopied documents with ids from ``first_id`` to ``last_id`` and commits
+    their checkpoints; does nothing unless the migration is Aan het verwerken."""
+    move = _processing(deps, migration_id)
+    if move is None:
+        return
+    target = archives.store(move.target_store)
+    with _failing(deps, move):
+        after = first_id - 1
+        while documents := [d for d in _uncopied(deps, move, after_id=after) if d.id <= last_id]:
+            if not _copy_documents(deps, archives, move, target, documents):
+                return
+            after = documents[-1].id
+
+
+def finish_migration(deps: Dependencies, archives: ArchiveStores, migration_id: int) -> None:
+    """The finishing job after all batches: copies what is left, then finishes; does
+    nothing unless the migration is Aan het verwerken."""
+    move = _processing(deps, migration_id)
+    if move is not None:
+        _finish(deps, archives, move)
+
+
+# --- the steps -----------------------------------------------------------------------------
+
+
+def _processing(deps: Dependencies, migration_id: int) -> _Move | None:
+    """The move of a migration Aan het verwerken; ``None`` for one in any other status."""
+    with deps.uow() as uow:
+        migration = _load.migration(uow, migration_id)
+        item = _load.item(uow, migration.item_id)
+        if item.status is not ItemStatus.PROCESSING:
+            return None
+        offer = _load.offer(uow, item.offer_id)
+        source = _load.environment(uow, offer.source_environment_id)
+        target = _load.environment(uow, migration.target_environment_id)
+    return _Move(migration, source.archive_store, target.archive_store)
+
+
+@contextmanager
+def _failing(deps: Dependencies, move: _Move) -> Iterator[None]:
+    """Ends the move as Mislukt, with the error's Dutch message as the reason, when the
+    archive, the package or a rule fails it; a retry resumes from the copies recorded."""
+    try:
+        yield
+    except _MOVE_ERRORS as error:
+        reason = error.message("nl")
+        log.warning("migration %s failed: %s", move.id, error.message("en"))
+        try:
+            fail_migration(deps, move.id, reason)
+        except MigrationError:
+            log.warning("migration %s changed meanwhile; its failure is not recorded", move.id)
+
+
+def _uncopied(
+    deps: Dependencies, move: _Move, *, after_id: int = 0, limit: int | None = None
+) -> Sequence[Document]:
+    with deps.uow() as uow:
+        return uow.documents.list_uncopied(
+            move.administration_id,
+            move.id,
+            after_id=after_id,
+            limit=deps.policy.batch_size if limit is None else limit,
+        )
+
+
+def _fanned_out(deps: Dependencies, move: _Move) -> bool:
+    """Records the totals as progress and, for an archive with more than a batch still to
+    copy, enqueues its batches and the finishing job; whether it did."""
+    _record_progress_now(deps, move)
+    batch_size = deps.policy.batch_size
+    if len(_uncopied(deps, move, limit=batch_size + 1)) <= batch_size:
+        return False
+    deps.queue.enqueue_batches(move.id, _plan_batches(deps, move))
+    return True
+
+
+def _plan_batches(deps: Dependencies, move: _Move) -> list[DocumentBatch]:
+    """The uncopied documents in id ranges of a batch each, read a page at a time."""
+    batches = []
+    after = 0
+    while documents := _uncopied(deps, move, after_id=after):
+        batches.append(DocumentBatch(move.id, documents[0].id, documents[-1].id))
+        after = documents[-1].id
+    return batches
+
+
+def _record_progress(uow: UnitOfWork, move: _Move) -> None:
+    """Progress from the database: the archive as it is now, and what has a copy."""
+    documents = uow.documents.totals(move.administration_id)
+    copied = uow.copies.totals(move.id)
+    uow.migrations.record_progress(
+        move.id,
+        documents_total=documents.documents,
+        documents_done=copied.documents,
+        bytes_total=documents.bytes,
+        bytes_done=copied.bytes,
+    )
+
+
+def _record_progress_now(deps: Dependencies, move: _Move) -> None:
+    with deps.uow() as uow:
+        _record_progress(uow, move)
+        uow.commit()
+
+
+def _heartbeat(deps: Dependencies, move: _Move) -> bool:
+    """Extends the lease in a transaction of its own; false when the migration is no longer
+    Aan het verwerken, and the worker must stop."""
+    with deps.uow() as uow:
+        beating = uow.migrations.heartbeat(
+            move.id, lease_expires_at=deps.clock.now() + deps.policy.lease_for
+        )
+        uow.commit()
+    return beating
+
+
+def _copy_documents(
+    deps: Dependencies,
+    archives: ArchiveStores,
+    move: _Move,
+    target: ArchiveStore,
+    documents: Sequence[Document],
+) -> bool:
+    """Copies the documents, with a heartbeat at least every third of the lease, then
+    commits their checkpoints, the progress and a heartbeat in one transaction. False, with
+    nothing committed, when a heartbeat finds the migration is no longer this worker's."""
+    every = deps.policy.lease_for / 3
+    beaten_at = deps.clock.now()
+    copies = []
+    for document in documents:
+        if deps.clock.now() - beaten_at >= every:
+            if not _heartbeat(deps, move):
+                return False
+            beaten_at = deps.clock.now()
+        copies.append(_copy(archives, target, document))
+    with deps.uow() as uow:
+        now = deps.clock.now()
+        # The heartbeat first: on PostgreSQL it locks the migration's row, so batches that
+        # commit at once take turns and each counts the others' copies.
+        if not uow.migrations.heartbeat(move.id, lease_expires_at=now + deps.policy.lease_for):
+            return False
+        uow.copies.add_many(move.id, copies, now)
+        _record_progress(uow, move)
+        uow.commit()
+    return True
+
+
+def _copy(archives: ArchiveStores, target: ArchiveStore, document: Document) -> DocumentCopy:
+    """Copies one document's bytes into the target store, verified by its SHA-256; a
+    failure becomes an ``ArchiveError`` that names the document."""
+    source = archives.store(document.archive_store)
+    try:
+        blob = target.copy_from(source, document.blob_key, sha256=document.sha256)
+    except FileNotFoundError as error:
+        raise ArchiveError(
+            "document_missing", filename=document.filename, store=source.name
+        ) from error
+    except OSError as error:
+        store = f"{source.name} / {target.name}"
+        raise ArchiveError("archive_unavailable", store=store) from error
+    except ArchiveError as error:
+        if error.code == "checksum_mismatch":
+            raise ArchiveError("checksum_mismatch", filename=document.filename) from error
+        raise
+    return DocumentCopy(
+        document_id=document.id,
+        archive_store=target.name,
+        blob_key=blob.key,
+        sha256=blob.sha256,
+        size=blob.size,
+        source_store=source.name,
+        source_key=document.blob_key,
+    )
+
+
+def _finish(deps: Dependencies, archives: ArchiveStores, move: _Move) -> None:
+    """Copies what is left and finishes; after a finish across stores, relinks and lets go
+    of the source's blobs."""
+    completed = False
+    with _failing(deps, move):
+        completed = _copy_and_complete(deps, archives, move)
+    if completed and not move.same_store:
+        _relink_and_let_go(deps, archives, move)
+
+
+def _copy_and_complete(deps: Dependencies, archives: ArchiveStores, move: _Move) -> bool:
+    """Copies what is left and finishes, again while documents keep arriving; whether the
+    migration is Voltooid."""
+    target = archives.store(move.target_store)
+    while True:
+        if not move.same_store and not _copy_leftovers(deps, archives, move, target):
+            return False
+        finished = _complete(deps, move)
+        if finished is not _Finish.LEFTOVERS:
+            return finished is _Finish.COMPLETED
+
+
+def _copy_leftovers(
+    deps: Dependencies, archives: ArchiveStores, move: _Move, target: ArchiveStore
+) -> bool:
+    """Copies every document still without a copy, a batch at a time."""
+    after = 0
+    while documents := _uncopied(deps, move, after_id=after):
+        if not _copy_documents(deps, archives, move, target, documents):
+            return False
+        after = documents[-1].id
+    return True
+
+
+def _complete(deps: Dependencies, move: _Move) -> _Finish:
+    """The finish in one transaction, holding the administration so that no upload slips
+    in between the last look for uncopied documents and the commit. On one store nothing
+    per document is written; across stores the copies are checked, the old addresses
+    redirect to the new ones and the documents point at their copies."""
+    with deps.uow() as uow:
+        now = deps.clock.now()
+        if not uow.migrations.heartbeat(move.id, lease_expires_at=now + deps.policy.lease_for):
+            return _Finish.LOST
+        uow.administrations.lock(move.administration_id)
+        if not move.same_store:
+            if uow.documents.list_uncopied(move.administration_id, move.id, limit=1):
+                return _Finish.LEFTOVERS
+            _check_integrity(uow, move)
+            uow.redirects.add_for_migration(move.id, move.administration_id, now)
+            uow.documents.point_at_copies(move.administration_id, move.id)
+        totals = uow.documents.totals(move.administration_id)
+        uow.migrations.record_progress(
+            move.id,
+            documents_total=totals.documents,
+            documents_done=totals.documents,
+            bytes_total=totals.bytes,
+            bytes_done=totals.bytes,
+        )
+        complete_within(uow, move.id, now)
+        uow.commit()
+    return _Finish.COMPLETED
+
+
+def _check_integrity(uow: UnitOfWork, move: _Move) -> None:
+    """Voltooid only when every document has a copy of the same size and SHA-256, and the
+    counts and bytes agree: the integrity report, source against target."""
+    mismatched = uow.copies.list_mismatched(move.id, move.administration_id)
+    documents = uow.documents.totals(move.administration_id)
+    if mismatched or uow.copies.totals(move.id) != documents:
+        raise ArchiveError("integrity_failed", missing=len(mismatched), total=documents.documents)
+
+
+# --- after the finish ----------------------------------------------------------------------
+
+
+def _relink_and_let_go(deps: Dependencies, archives: ArchiveStores, move: _Move) -> None:
+    """After a finish across stores, a page of copies at a time: points the package's links
+    at the new addresses (when its connector can), then deletes the source's blobs that no
+    document keeps its bytes in any more. Neither undoes Voltooid."""
+    with deps.uow() as uow:
+        connection = _load.connection(
+            uow, move.migration.target.connection_id, move.migration.target_environment_id
+        )
+    connector = deps.connectors.connector_for(connection)
+    relinking = connector.can_rewrite_links
+    after = 0
+    while copies := _copies_after(deps, move, after):
+        if relinking:
+            links = {
+                _link(deps, copy.source_store, copy.document_id): _link(
+                    deps, copy.archive_store, copy.document_id
+                )
+                for copy in copies
+                if copy.source_store != copy.archive_store
+            }
+            try:
+                connector.rewrite_links(connection, move.migration.target.package_admin_id, links)
+            except PackageError as error:
+                _report_links_not_rewritten(deps, move, error)
+                relinking = False
+        _let_go(deps, archives, copies)
+        after = copies[-1].document_id
+
+
+def _copies_after(deps: Dependencies, move: _Move, after: int) -> Sequence[DocumentCopy]:
+    with deps.uow() as uow:
+        return uow.copies.list_page(move.id, after_document_id=after, limit=deps.policy.batch_size)
+
+
+def _link(deps: Dependencies, store: str, document_id: int) -> str:
+    """A link to a document as the package holds it: the portal's URL and the address."""
+    portal = deps.policy.portal_url.rstrip("/")
+    return f"{portal}{DOCUMENTS_PATH}{document_address(store, document_id)}"
+
+
+def _report_links_not_rewritten(deps: Dependencies, move: _Move, error: PackageError) -> None:
+    """Logs it and tells the recipient; the old links keep working through the redirects."""
+    log.error("migration %s: links in the package not rewritten: %s", move.id, error.message("en"))
+    with deps.uow() as uow:
+        item = _load.item(uow, move.migration.item_id)
+        recipient = _load.redeemer(uow, _load.offer(uow, item.offer_id))
+        email = _emails.links_not_rewritten(
+            recipient.email, item, move.migration.target.code, error.message("nl")
+        )
+        uow.outbox.add(email, deps.clock.now())
+        uow.commit()
+
+
+def _let_go(deps: Dependencies, archives: ArchiveStores, copies: Sequence[DocumentCopy]) -> None:
+    """Deletes the source blobs of these copies that no document keeps its bytes in any
+    more (blobs are content-addressed, so another document may share one). Best effort and
+    idempotent: a blob that cannot be deleted now stays, and harms nothing."""
+    sources = {
+        (copy.source_store, copy.source_key)
+        for copy in copies
+        if (copy.source_store, copy.source_key) != (copy.archive_store, copy.blob_key)
+    }
+    with deps.uow() as uow:
+        unreferenced = sorted(
+            (store, key) for store, key in sources if not uow.documents.is_referenced(store, key)
+        )
+    for store, key in unreferenced:
+        try:
+            archives.store(store).delete(key)
+        except (ArchiveError, OSError):
+            log.warning("could not delete blob %s of store %s; it stays", key, store)

@@ -11,6 +11,19 @@
 | MIGRATIONKIT_LOCKOUT_MINUTES      | 15 (R7)                                   |
 | MIGRATIONKIT_LEASE_SECONDS        | 120                                       |
 | MIGRATIONKIT_PORTAL_URL           | http://localhost:5000                     |
+| MIGRATIONKIT_REDIS_URL            | none: jobs run in an in-process worker (embedded mode) |
+| MIGRATIONKIT_QUEUE                | migrationkit (the RQ queue's name)        |
+| MIGRATIONKIT_ARCHIVE_STORES       | none: store NAME lives in $MIGRATIONKIT_HOME/archive/NAME |
+| MIGRATIONKIT_SMTP_URL             | none: e-mail waits in the outbox          |
+| MIGRATIONKIT_MAIL_FROM            | migrationkit@localhost                    |
+| MIGRATIONKIT_BATCH_SIZE           | 500 (documents per batch of a move across stores) |
+| MIGRATIONKIT_JOB_TIMEOUT_SECONDS  | 3600 (the longest one RQ job may run)     |
+
+MIGRATIONKIT_ARCHIVE_STORES names a location per store: ``name=location,name=location``, a
+location being ``file:///absolute/path`` or ``s3://bucket/prefix?endpoint_url=...&region=...``.
+MIGRATIONKIT_SMTP_URL is ``smtp://user:password@host:port`` (STARTTLS when the server offers
+it; a password is only ever sent over TLS) or ``smtps://...`` (TLS from the start); user and
+password are optional and percent-encoded. No password in a URL shows in a repr or an error.
 """
 
 from __future__ import annotations
@@ -22,6 +35,7 @@ import tempfile
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import attrs
 
@@ -36,12 +50,45 @@ class ConfigError(ValueError):
     """A setting has a value that cannot be used; the message names the variable."""
 
 
+def masked_url(url: str) -> str:
+    """The URL with its password replaced by ``***``: what a log, a repr or an error shows."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "(an unreadable URL)"
+    if password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def _masked_repr(url: str | None) -> str:
+    return repr(url if url is None else masked_url(url))
+
+
+def _masked_locations_repr(locations: Mapping[str, str]) -> str:
+    return repr({name: masked_url(location) for name, location in locations.items()})
+
+
+@attrs.frozen
+class SmtpSettings:
+    """Where the mail dispatcher sends e-mail, from MIGRATIONKIT_SMTP_URL."""
+
+    host: str
+    port: int
+    #: ``smtps://``: TLS from the first byte; otherwise STARTTLS when the server offers it.
+    implicit_tls: bool = False
+    username: str | None = None
+    password: str | None = attrs.field(default=None, repr=False)
+
+
 @attrs.frozen
 class Settings:
     """Everything configurable, with the embedded defaults."""
 
     home: Path
-    database_url: str
+    database_url: str = attrs.field(repr=_masked_repr)
     #: The given MIGRATIONKIT_SECRET_KEY; without one, ``code_secret()`` keeps one in ``home``.
     secret_key: bytes | None = attrs.field(default=None, repr=False)
     offer_valid_days: int = 15
@@ -50,6 +97,23 @@ class Settings:
     lockout_minutes: int = 15
     lease_seconds: int = 120
     portal_url: str = "http://localhost:5000"
+    #: Redis for RQ; ``None`` runs the jobs in an in-process worker (embedded mode).
+    redis_url: str | None = attrs.field(default=None, repr=_masked_repr)
+    queue_name: str = "migrationkit"
+    #: Store name -> location; a store not named here lives in ``home/archive/<name>``.
+    archive_locations: Mapping[str, str] = attrs.field(
+        factory=dict, repr=_masked_locations_repr, hash=False
+    )
+    #: ``None``: no e-mail is sent, it waits in the outbox (the demo's Mailbox page).
+    smtp: SmtpSettings | None = None
+    mail_from: str = "migrationkit@localhost"
+    batch_size: int = 500
+    job_timeout_seconds: int = 3600
+
+    @property
+    def archive_root(self) -> Path:
+        """Where the stores without a location keep their files."""
+        return self.home / "archive"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -68,6 +132,13 @@ class Settings:
             lockout_minutes=_positive(env, "LOCKOUT_MINUTES", 15),
             lease_seconds=_positive(env, "LEASE_SECONDS", 120),
             portal_url=env.get(f"{PREFIX}PORTAL_URL", "http://localhost:5000"),
+            redis_url=_redis_url(env.get(f"{PREFIX}REDIS_URL") or None),
+            queue_name=env.get(f"{PREFIX}QUEUE") or "migrationkit",
+            archive_locations=_archive_locations(env.get(f"{PREFIX}ARCHIVE_STORES", "")),
+            smtp=_smtp(env.get(f"{PREFIX}SMTP_URL") or None),
+            mail_from=_mail_from(env.get(f"{PREFIX}MAIL_FROM") or "migrationkit@localhost"),
+            batch_size=_positive(env, "BATCH_SIZE", 500),
+            job_timeout_seconds=_positive(env, "JOB_TIMEOUT_SECONDS", 3600),
         )
 
     def code_secret(self) -> bytes:
@@ -94,6 +165,7 @@ class Settings:
                 window=timedelta(minutes=self.lockout_minutes),
             ),
             lease_for=timedelta(seconds=self.lease_seconds),
+            batch_size=self.batch_size,
             portal_url=self.portal_url,
         )
 
@@ -109,6 +181,59 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{PREFIX}{name} must be greater than 0, not {value}")
     return value
+
+
+def _redis_url(raw: str | None) -> str | None:
+    if raw is not None and not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://,"
+            f" not {masked_url(raw)!r}"
+        )
+    return raw
+
+
+def _archive_locations(raw: str) -> dict[str, str]:
+    locations: dict[str, str] = {}
+    for pair in filter(None, (part.strip() for part in raw.split(","))):
+        name, equals, location = (part.strip() for part in pair.partition("="))
+        if not (name and equals and location):
+            raise ConfigError(
+                f"{PREFIX}ARCHIVE_STORES must be name=location pairs separated by commas,"
+                f" not {masked_url(pair)!r}"
+            )
+        if name in locations:
+            raise ConfigError(f"{PREFIX}ARCHIVE_STORES names the store {name!r} twice")
+        locations[name] = location
+    return locations
+
+
+def _smtp(raw: str | None) -> SmtpSettings | None:
+    if raw is None:
+        return None
+    shown = masked_url(raw)
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{PREFIX}SMTP_URL has no valid host and port: {shown!r}") from None
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ConfigError(f"{PREFIX}SMTP_URL must start with smtp:// or smtps://, not {shown!r}")
+    if not parts.hostname:
+        raise ConfigError(f"{PREFIX}SMTP_URL names no host: {shown!r}")
+    implicit_tls = parts.scheme == "smtps"
+    return SmtpSettings(
+        host=parts.hostname,
+        port=port or (465 if implicit_tls else 25),
+        implicit_tls=implicit_tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def _mail_from(raw: str) -> str:
+    if raw.count("@") != 1 or not all(raw.split("@")):
+        raise ConfigError(f"{PREFIX}MAIL_FROM must be an e-mail address, not {raw!r}")
+    return raw
 
 
 def _given_secret(raw: str | None) -> bytes | None:

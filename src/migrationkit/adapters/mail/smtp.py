@@ -1,0 +1,84 @@
+"""The ``Mailer`` port over SMTP, with the standard library's ``smtplib``."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate
+
+from migrationkit.domain.model import Email
+
+
+class SmtpMailer:
+    """Sends each e-mail over its own SMTP connection.
+
+    The Message-ID header is the stable id the caller gives, so a message sent again after a
+    crash is recognised as the same one. The transfer code (``Email.secret``) enters the body
+    here, at the moment of sending, and nowhere else. A password is only sent over TLS: from
+    the first byte (``implicit_tls``), or after STARTTLS, which is used whenever the server
+    offers it.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        *,
+        implicit_tls: bool = False,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.sender = sender
+        self.implicit_tls = implicit_tls
+        self.username = username
+        self._password = password
+        self.timeout = timeout
+        self._ssl_context = ssl_context or ssl.create_default_context()
+
+    def __repr__(self) -> str:
+        return f"SmtpMailer({self.host!r}, {self.port}, sender={self.sender!r})"
+
+    def send(self, email: Email, *, message_id: str) -> None:
+        """Raises ``smtplib.SMTPException`` or ``OSError`` when the server cannot be reached
+        or refuses: the message then stays in the outbox for the next run."""
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = ", ".join(email.to)
+        if email.cc:
+            message["Cc"] = ", ".join(email.cc)
+        message["Subject"] = email.subject
+        message["Date"] = formatdate(localtime=False, usegmt=True)
+        message["Message-ID"] = message_id
+        message.set_content(email.text())
+        with self._connect() as server:
+            server.send_message(message)
+
+    def _connect(self) -> smtplib.SMTP:
+        server: smtplib.SMTP
+        if self.implicit_tls:
+            server = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self._ssl_context
+            )
+        else:
+            server = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            server.ehlo()
+            if not self.implicit_tls and server.has_extn("starttls"):
+                server.starttls(context=self._ssl_context)
+                server.ehlo()
+            if self.username is not None:
+                if not isinstance(server.sock, ssl.SSLSocket):
+                    raise smtplib.SMTPNotSupportedError(
+                        f"{self.host} offers no TLS: the SMTP password is not sent in the clear"
+                    )
+                server.login(self.username, self._password or "")
+        except BaseException:
+            server.close()
+            raise
+        return server

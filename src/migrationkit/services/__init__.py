@@ -12,7 +12,14 @@ from migrationkit.services.administrations import (
     relink_administration,
     set_access,
 )
+from migrationkit.services.archive import (
+    add_document,
+    list_documents,
+    open_document,
+    resolve_address,
+)
 from migrationkit.services.dependencies import Dependencies, Policy
+from migrationkit.services.engine import copy_batch, finish_migration, run_migration
 from migrationkit.services.expiry import SweepReport, sweep_offers
 from migrationkit.services.moving import (
     Progress,
@@ -21,6 +28,7 @@ from migrationkit.services.moving import (
     fail_migration,
     migration_progress,
     record_progress,
+    requeue_stale,
 )
 from migrationkit.services.offering import (
     AdministrationChecks,
@@ -64,17 +72,22 @@ __all__ = [
     "TargetChoice",
     "UserAccess",
     "add_administrations",
+    "add_document",
     "available_package_administrations",
     "claim_migration",
     "complete_migration",
+    "copy_batch",
     "fail_migration",
+    "finish_migration",
     "has_access",
     "incoming_overview",
     "list_access",
     "list_administrations",
+    "list_documents",
     "migration_progress",
     "offer_administrations",
     "offerable_administrations",
+    "open_document",
     "outgoing_overview",
     "preflight_offer",
     "record_progress",
@@ -82,8 +95,11 @@ __all__ = [
     "redeemed_offer",
     "reject_items",
     "relink_administration",
+    "requeue_stale",
     "resend_code",
+    "resolve_address",
     "retry_migration",
+    "run_migration",
     "set_access",
     "start_migrations",
     "sweep_offers",

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from archive_fixtures import SIZES, Zeros, blobs_in, payload
 
 from migrationkit.adapters.archive import (
     ConfiguredArchiveStores,
@@ -21,34 +22,6 @@ from migrationkit.adapters.archive import (
 )
 from migrationkit.domain.errors import ArchiveError
 from migrationkit.testing import FakeArchiveStore
-
-SIZES = [0, 1, 64 * 1024 + 1, 5 * 1024 * 1024]
-
-
-def payload(size: int, seed: int = 0) -> bytes:
-    """``size`` bytes that differ per seed and are not all alike."""
-    return (hashlib.sha256(str(seed).encode()).digest() * (size // 32 + 1))[:size]
-
-
-def blobs_in(root: Path) -> list[Path]:
-    """Every file under the root, temporary files included."""
-    return sorted(path for path in root.rglob("*") if path.is_file()) if root.exists() else []
-
-
-class Zeros(io.RawIOBase):
-    """A stream of ``size`` zero bytes that holds none of them."""
-
-    def __init__(self, size: int) -> None:
-        self.left = size
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        step = min(len(buffer), self.left)
-        buffer[:step] = bytes(step)
-        self.left -= step
-        return step
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from migrationkit.domain.errors import ArchiveError
 from migrationkit.ports import ArchiveStore, StoredBlob
 
 #: A stream up to this size is spooled in memory before its upload; a bigger one on disk.
-SPOOL_IN_MEMORY = 4 * CHUNK_SIZE
+SPOOL_IN_MEMORY = CHUNK_SIZE
 
 #: The error codes of a key that is not there (``HeadObject`` has no body, so only "404").
 _MISSING = frozenset({"NoSuchKey", "NotFound", "404"})
@@ -94,7 +94,8 @@ class S3ArchiveStore(ArchiveStore):
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
             sha256, size = copy_hashing(stream, spool)  # type: ignore[arg-type]
             spool.seek(0)
-            self._put(spool, sha256)  # type: ignore[arg-type]
+            with self._errors(blob_key(sha256)):
+                self._put(spool, sha256)  # type: ignore[arg-type]
         return StoredBlob(key=blob_key(sha256), sha256=sha256, size=size)
 
     def open(self, key: str) -> io.BufferedReader:

@@ -3,6 +3,8 @@ token; the search and choice forms that only read are GET forms without one."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -53,15 +55,16 @@ class SearchForm(ReadForm):
 
 
 class ActionForm(FlaskForm):
-    keuze = RadioField(
-        _l("Wat wil je doen?"),
-        choices=[
+    keuze = RadioField(_l("Wat wil je doen?"), validators=[InputRequired(_l("Maak een keuze."))])
+    submit = SubmitField(_l("Volgende"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Choices set here, not declared: WTForms deprecates declared tuples.
+        super().__init__(*args, **kwargs)
+        self.keuze.choices = [
             ("uitgaand", _l("Verplaats één of meerdere administratie(s) naar een andere omgeving")),
             ("inkomend", _l("Haal één of meerdere administratie(s) op uit een andere omgeving")),
-        ],
-        validators=[InputRequired(_l("Maak een keuze."))],
-    )
-    submit = SubmitField(_l("Volgende"))
+        ]
 
 
 class ConnectionForm(ReadForm):
@@ -127,10 +130,12 @@ class StartForm(FlaskForm):
 
 
 class AccessForm(FlaskForm):
-    toegang = RadioField(
-        _l("Toegang"), choices=[("ja", _l("Ja")), ("nee", _l("Nee"))], validators=[InputRequired()]
-    )
+    toegang = RadioField(_l("Toegang"), validators=[InputRequired()])
     submit = SubmitField(_l("Opslaan"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.toegang.choices = [("ja", _l("Ja")), ("nee", _l("Nee"))]
 
 
 class RelinkForm(FlaskForm):

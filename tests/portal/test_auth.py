@@ -1,0 +1,146 @@
+"""Signing in and out, the session's limits, roles, and the CSRF token on every POST."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from conftest import make_app
+
+
+def test_the_login_page_has_labelled_fields(client: FlaskClient) -> None:
+    page = client.get("/inloggen").text
+
+    assert '<html lang="nl">' in page
+    assert '<label for="email">E-mailadres</label>' in page
+    assert '<label for="password">Wachtwoord</label>' in page
+
+
+def test_a_demo_user_signs_in_with_the_password_demo(client: FlaskClient) -> None:
+    response = client.post("/inloggen", data={"email": "Noord@Example.nl", "password": "demo"})
+
+    assert response.status_code == 302
+    assert response.location == "/"
+    page = client.get("/administraties").text
+    assert "Ingelogd als noord@example.nl" in page
+    assert "Bakkerij De Korenschoof" in page
+
+
+def test_after_signing_in_the_user_goes_back_to_the_page_asked_for(client: FlaskClient) -> None:
+    asked = client.get("/migraties?aangeboden=bakkerij")
+    assert asked.status_code == 302
+    assert asked.location == "/inloggen?next=/migraties?aangeboden%3Dbakkerij"
+
+    response = client.post(asked.location, data={"email": "noord@example.nl", "password": "demo"})
+
+    assert response.location == "/migraties?aangeboden=bakkerij"
+
+
+def test_a_next_address_on_another_site_is_ignored(client: FlaskClient) -> None:
+    response = client.post(
+        "/inloggen?next=https://evil.example/",
+        data={"email": "noord@example.nl", "password": "demo"},
+    )
+
+    assert response.location == "/"
+
+
+def test_a_wrong_password_is_refused_on_the_login_page_and_keeps_the_address(
+    client: FlaskClient,
+) -> None:
+    response = client.post("/inloggen", data={"email": "noord@example.nl", "password": "fout"})
+
+    assert response.status_code == 200
+    assert "Onbekend e-mailadres of onjuist wachtwoord." in response.text
+    assert 'value="noord@example.nl"' in response.text
+    assert 'aria-describedby="password-error"' in response.text
+    assert client.get("/administraties").status_code == 302
+
+
+def test_an_unknown_address_gets_the_same_refusal(client: FlaskClient) -> None:
+    response = client.post("/inloggen", data={"email": "niemand@example.nl", "password": "demo"})
+
+    assert "Onbekend e-mailadres of onjuist wachtwoord." in response.text
+
+
+def test_logging_out_ends_the_session(noord: FlaskClient) -> None:
+    response = noord.post("/uitloggen")
+
+    assert response.location == "/inloggen"
+    assert noord.get("/administraties").location.startswith("/inloggen")
+
+
+def test_a_session_ends_after_the_idle_timeout(noord: FlaskClient, app: Flask) -> None:
+    idle = app.config["IDLE_TIMEOUT"]
+    with noord.session_transaction() as session:
+        session["seen"] = time.time() - idle.total_seconds() - 1
+
+    response = noord.get("/administraties")
+
+    assert response.location == "/inloggen"
+    assert "Je sessie is verlopen. Log opnieuw in." in noord.get("/inloggen").text
+
+
+def test_a_session_lasts_at_most_eight_hours(app: Flask) -> None:
+    assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=8)
+    assert app.config["IDLE_TIMEOUT"] < app.config["PERMANENT_SESSION_LIFETIME"]
+
+
+def test_the_session_cookie_is_permanent_http_only_and_same_site(client: FlaskClient) -> None:
+    response = client.post("/inloggen", data={"email": "noord@example.nl", "password": "demo"})
+
+    cookie = response.headers["Set-Cookie"]
+    assert "Expires=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_a_plain_user_is_refused_the_migration_pages_in_their_language(
+    medewerker: FlaskClient,
+) -> None:
+    response = medewerker.get("/migraties")
+
+    assert response.status_code == 403
+    assert "Alleen een supergebruiker van deze omgeving mag dit doen." in response.text
+    medewerker.post("/taal", data={"language": "en"})
+    assert "Only a super user of this environment may do this." in medewerker.get("/migraties").text
+
+
+def test_a_plain_user_sees_no_migration_links(medewerker: FlaskClient) -> None:
+    page = medewerker.get("/administraties").text
+
+    assert "+ Migreer administratie(s)" not in page
+    assert "Migraties" not in page
+
+
+def test_a_post_without_csrf_token_is_refused(home: Path, user_id: Callable[[str], int]) -> None:
+    app = make_app(home, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+
+    login = client.post("/inloggen", data={"email": "noord@example.nl", "password": "demo"})
+    assert login.status_code == 400
+    assert "Het formulier is verlopen of ongeldig" in login.text
+
+    with client.session_transaction() as session:
+        session["user_id"] = user_id("noord@example.nl")
+        session["seen"] = time.time()
+    refused = client.post("/migraties/acties", data={"keuze": "uitgaand"})
+    assert refused.status_code == 400
+
+
+def test_a_post_with_the_csrf_token_of_the_page_is_accepted(home: Path) -> None:
+    app = make_app(home, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    page = client.get("/inloggen").text
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+
+    response = client.post(
+        "/inloggen", data={"email": "noord@example.nl", "password": "demo", "csrf_token": token}
+    )
+
+    assert response.status_code == 302

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 import pytest
@@ -957,7 +957,7 @@ def add_document(
     )
 
 
-def copy_of(document: Document, store: str = "zuid", **changes: object) -> DocumentCopy:
+def copy_of(document: Document, store: str = "zuid", **changes: Any) -> DocumentCopy:
     copy = DocumentCopy(
         document_id=document.id,
         archive_store=store,

@@ -1,0 +1,694 @@
+"""The engine on the fakes: a move on one store and across stores, fan-out over batches,
+crashes and retries, leases and heartbeats, uploads during a move (R13, R14, R15)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import attrs
+import pytest
+
+from migrationkit import services
+from migrationkit.domain.errors import PackageError
+from migrationkit.domain.model import (
+    AccountingPackage,
+    Administration,
+    Connection,
+    Document,
+    Environment,
+    ItemStatus,
+    Migration,
+    Role,
+    User,
+)
+from migrationkit.ports import ArchiveStore, StoredBlob
+from migrationkit.services import TargetChoice, engine
+from migrationkit.testing import (
+    FakeArchiveStore,
+    InMemoryDocumentCopyRepository,
+    InMemoryDocumentRepository,
+)
+
+if TYPE_CHECKING:
+    from conftest import Scene
+
+EXACT = AccountingPackage.EXACT_ONLINE_NL
+LEASE = timedelta(minutes=2)
+
+
+# --- arranging -------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Neighbour:
+    """An office whose archive lives on Noord's store."""
+
+    environment: Environment
+    super_user: User
+    connection: Connection
+
+
+def neighbour(scene: Scene) -> Neighbour:
+    with scene.world.uow() as uow:
+        environment = uow.environments.add("Buur", has_subscription=True, archive_store="noord")
+        super_user = uow.users.add(environment.id, "baas@buur.nl", "Baas Buur", Role.SUPER_USER)
+        connection = uow.connections.add(environment.id, EXACT, "Exact Online Buur")
+        uow.commit()
+    return Neighbour(environment, super_user, connection)
+
+
+def started_to(scene: Scene, administration: Administration, office: Neighbour) -> Migration:
+    """Offered by Noord, redeemed and started by ``office``."""
+    receipt = scene.offer(administration, to=(office.super_user.email,))
+    services.redeem_code(
+        scene.deps,
+        actor_id=office.super_user.id,
+        code=receipt.code,
+        accepted_terms=True,
+        accepted_costs=True,
+    )
+    [item] = receipt.items
+    scene.package_administration("buur-1", item.code, item.name, connection=office.connection)
+    [migration] = services.start_migrations(
+        scene.deps,
+        actor_id=office.super_user.id,
+        offer_id=receipt.offer.id,
+        choices=[TargetChoice(item.id, office.connection.id, "buur-1")],
+    )
+    return migration
+
+
+def content(administration: Administration, n: int) -> bytes:
+    return f"factuur {administration.code} nummer {n}\n".encode() * (n % 4 + 1)
+
+
+def fill(
+    scene: Scene, administration: Administration, count: int, first: int = 0
+) -> list[Document]:
+    """Documents with real bytes in Noord's store."""
+    store = scene.world.archives.store("noord")
+    with scene.world.uow() as uow:
+        documents = []
+        for n in range(first, first + count):
+            blob = store.write(io.BytesIO(content(administration, n)))
+            documents.append(
+                uow.documents.add(
+                    administration.id,
+                    filename=f"factuur-{n}.pdf",
+                    content_type="application/pdf",
+                    size=blob.size,
+                    sha256=blob.sha256,
+                    archive_store="noord",
+                    blob_key=blob.key,
+                    received_at=scene.world.clock.now(),
+                )
+            )
+        uow.commit()
+    return documents
+
+
+def archive_of(scene: Scene, administration: Administration) -> list[Document]:
+    with scene.world.uow() as uow:
+        return list(uow.documents.list_for_administration(administration.id))
+
+
+def run(scene: Scene, migration_id: int) -> None:
+    engine.run_migration(scene.deps, scene.world.archives, migration_id)
+
+
+def run_batches(scene: Scene) -> None:
+    """What the workers do with a fan-out: every batch, then each finishing job."""
+    batches = scene.world.queue.take_batches()
+    for batch in batches:
+        engine.copy_batch(
+            scene.deps, scene.world.archives, batch.migration_id, batch.first_id, batch.last_id
+        )
+    for migration_id in sorted({batch.migration_id for batch in batches}):
+        engine.finish_migration(scene.deps, scene.world.archives, migration_id)
+
+
+def migration_of(scene: Scene, migration_id: int) -> Migration:
+    with scene.world.uow() as uow:
+        migration = uow.migrations.get(migration_id)
+    assert migration is not None
+    return migration
+
+
+def status(scene: Scene, migration: Migration) -> ItemStatus:
+    return scene.status(migration.item_id)
+
+
+def copies_of(scene: Scene, migration: Migration) -> int:
+    with scene.world.uow() as uow:
+        return uow.copies.totals(migration.id).documents
+
+
+def charges(scene: Scene) -> int:
+    with scene.world.uow() as uow:
+        return len(uow.charges.list_for_environment(scene.zuid.environment.id))
+
+
+class WatchedStore(FakeArchiveStore):
+    """A target store that calls ``before`` with each key it is asked to copy, and counts
+    the copies per key."""
+
+    def __init__(self, name: str, before: Callable[[str], object] = lambda key: None) -> None:
+        super().__init__(name)
+        self.before = before
+        self.copied: dict[str, int] = {}
+
+    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+        self.before(key)
+        self.copied[key] = self.copied.get(key, 0) + 1
+        return super().copy_from(source, key, sha256=sha256)
+
+
+def watch_zuid(scene: Scene, before: Callable[[str], object] = lambda key: None) -> WatchedStore:
+    store = WatchedStore("zuid", before)
+    scene.world.archives.stores["zuid"] = store
+    return store
+
+
+@pytest.fixture
+def small_batches(scene: Scene) -> Scene:
+    """The scene with batches of three documents."""
+    scene.deps = attrs.evolve(scene.deps, policy=attrs.evolve(scene.deps.policy, batch_size=3))
+    return scene
+
+
+# --- one store -------------------------------------------------------------------------------
+
+
+def test_a_move_on_one_store_writes_nothing_and_keeps_ids_and_addresses(scene: Scene) -> None:
+    administration = scene.administration()
+    before = fill(scene, administration, 5)
+    buur = neighbour(scene)
+    migration = started_to(scene, administration, buur)
+
+    run(scene, migration.id)
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert scene.reloaded(administration).environment_id == buur.environment.id
+    assert archive_of(scene, administration) == before
+    assert scene.world.archives.store("noord").writes == len(before)  # the fill's, no more
+    assert copies_of(scene, migration) == 0
+    with scene.world.uow() as uow:
+        assert uow.redirects.list_for_migration(migration.id) == []
+        assert len(uow.charges.list_for_environment(buur.environment.id)) == 1
+    done = migration_of(scene, migration.id)
+    assert (done.documents_done, done.documents_total) == (5, 5)
+    assert done.bytes_done == done.bytes_total == sum(d.size for d in before)
+
+
+def test_a_move_on_one_store_reads_no_document_one_by_one(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    administration = scene.administration()
+    fill(scene, administration, 20)
+    migration = started_to(scene, administration, neighbour(scene))
+
+    def per_document(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a move on one store touches no document one by one")
+
+    for method in ("get", "list_page", "list_uncopied", "point_at_copies"):
+        monkeypatch.setattr(InMemoryDocumentRepository, method, per_document)
+    monkeypatch.setattr(InMemoryDocumentCopyRepository, "add_many", per_document)
+
+    run(scene, migration.id)
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+
+
+# --- across stores ---------------------------------------------------------------------------
+
+
+def test_a_move_across_stores_copies_every_document_byte_for_byte(scene: Scene) -> None:
+    administration = scene.administration()
+    before = fill(scene, administration, 6)
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    zuid = scene.world.archives.store("zuid")
+    after = archive_of(scene, administration)
+    assert [d.id for d in after] == [d.id for d in before]
+    for old, new in zip(before, after, strict=True):
+        assert new == attrs.evolve(old, archive_store="zuid", blob_key=new.blob_key)
+        assert zuid.blobs[new.blob_key] == content(administration, before.index(old))
+    assert charges(scene) == 1
+    assert len(scene.emails_of_kind("migration_started")) == 1
+    assert len(scene.emails_of_kind("migration_completed")) == 2
+    done = migration_of(scene, migration.id)
+    assert (done.documents_done, done.documents_total) == (6, 6)
+    assert done.bytes_done == done.bytes_total == sum(d.size for d in before)
+
+
+def test_every_old_address_redirects_to_the_new_one(scene: Scene) -> None:
+    administration = scene.administration()
+    before = fill(scene, administration, 3)
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)
+
+    reader = scene.zuid.super_user.id
+    for old in before:
+        assert services.resolve_address(scene.deps, actor_id=reader, address=old.address) == (
+            f"zuid/{old.id}"
+        )
+        document, stream = services.open_document(
+            scene.deps, scene.world.archives, actor_id=reader, address=old.address
+        )
+        with stream:
+            assert stream.read() == content(administration, before.index(old))
+        assert document.address == f"zuid/{old.id}"
+
+
+def test_the_source_lets_go_of_blobs_that_nothing_else_keeps(scene: Scene) -> None:
+    administration = scene.administration()
+    moved = fill(scene, administration, 3)
+    stays = scene.administration("0043", "Slagerij Vos")
+    same = moved[0]
+    with scene.world.uow() as uow:  # Slagerij Vos keeps a document with the same bytes
+        uow.documents.add(
+            stays.id,
+            filename="kopie.pdf",
+            content_type=same.content_type,
+            size=same.size,
+            sha256=same.sha256,
+            archive_store=same.archive_store,
+            blob_key=same.blob_key,
+            received_at=same.received_at,
+        )
+        uow.commit()
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)
+
+    assert set(scene.world.archives.store("noord").blobs) == {moved[0].blob_key}
+
+
+def test_a_connector_that_can_rewrite_links_gets_the_new_addresses(scene: Scene) -> None:
+    connector = scene.world.connectors.connector(EXACT)
+    connector.can_rewrite_links = True
+    administration = scene.administration()
+    before = fill(scene, administration, 2)
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)
+
+    portal = "http://localhost:5000/documenten"
+    assert connector.rewrites == [
+        (
+            scene.zuid.connection.id,
+            migration.target.package_admin_id,
+            {f"{portal}/noord/{d.id}": f"{portal}/zuid/{d.id}" for d in before},
+        )
+    ]
+
+
+def test_links_that_cannot_be_rewritten_are_reported_and_the_move_stays_completed(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connector = scene.world.connectors.connector(EXACT)
+    connector.can_rewrite_links = True
+
+    def unavailable(*args: object) -> int:
+        raise PackageError("package_unavailable", package=EXACT.label)
+
+    monkeypatch.setattr(connector, "rewrite_links", unavailable)
+    administration = scene.administration()
+    fill(scene, administration, 2)
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    [email] = scene.emails_of_kind("links_not_rewritten")
+    assert email.to == ("baas@zuid.nl",)
+    assert "Reden: Exact Online (NL) is nu niet bereikbaar. Probeer het later opnieuw." in (
+        email.body
+    )
+    assert scene.world.archives.store("noord").blobs == {}
+
+
+# --- fan-out ---------------------------------------------------------------------------------
+
+
+def test_a_big_archive_fans_out_in_batches_and_the_finish_completes(small_batches: Scene) -> None:
+    scene = small_batches
+    administration = scene.administration()
+    documents = fill(scene, administration, 7)
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)
+
+    [(fanned, batches)] = scene.world.queue.fanned_out
+    assert fanned == migration.id
+    assert [(b.first_id, b.last_id) for b in batches] == [
+        (documents[0].id, documents[2].id),
+        (documents[3].id, documents[5].id),
+        (documents[6].id, documents[6].id),
+    ]
+    planned = migration_of(scene, migration.id)
+    assert (planned.documents_done, planned.documents_total) == (0, 7)
+    assert status(scene, migration) is ItemStatus.PROCESSING
+
+    run_batches(scene)
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert {d.archive_store for d in archive_of(scene, administration)} == {"zuid"}
+    assert charges(scene) == 1
+
+
+def test_progress_in_documents_and_bytes_is_readable_after_each_batch(
+    small_batches: Scene,
+) -> None:
+    scene = small_batches
+    administration = scene.administration()
+    documents = fill(scene, administration, 7)
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+    [first, *_] = scene.world.queue.take_batches()
+
+    engine.copy_batch(scene.deps, scene.world.archives, migration.id, first.first_id, first.last_id)
+
+    progress = services.migration_progress(
+        scene.deps, actor_id=scene.noord.super_user.id, migration_id=migration.id
+    )
+    assert progress.status is ItemStatus.PROCESSING
+    assert (progress.migration.documents_done, progress.migration.documents_total) == (3, 7)
+    assert progress.migration.bytes_done == sum(d.size for d in documents[:3])
+    assert progress.migration.bytes_total == sum(d.size for d in documents)
+    assert progress.percent == 42
+
+
+def test_a_batch_redone_after_a_crash_doubles_nothing(small_batches: Scene) -> None:
+    scene = small_batches
+    administration = scene.administration()
+    documents = fill(scene, administration, 7)
+    crashes = [documents[4].blob_key]
+
+    def crash_once(key: str) -> None:
+        if key in crashes:
+            crashes.remove(key)
+            raise RuntimeError("the worker was killed")
+
+    zuid = watch_zuid(scene, crash_once)
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+    first, second, third = scene.world.queue.take_batches()
+    engine.copy_batch(scene.deps, scene.world.archives, migration.id, first.first_id, first.last_id)
+
+    with pytest.raises(RuntimeError):
+        engine.copy_batch(
+            scene.deps, scene.world.archives, migration.id, second.first_id, second.last_id
+        )
+
+    assert copies_of(scene, migration) == 3  # the batch in flight is lost, nothing more
+    for batch in (second, third):
+        engine.copy_batch(
+            scene.deps, scene.world.archives, migration.id, batch.first_id, batch.last_id
+        )
+    engine.finish_migration(scene.deps, scene.world.archives, migration.id)
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert copies_of(scene, migration) == 7
+    assert len(zuid.blobs) == 7
+    assert zuid.copied[documents[3].blob_key] == 2  # redone, stored once
+    assert charges(scene) == 1
+    assert len(scene.emails_of_kind("migration_completed")) == 2
+
+
+# --- uploads during the move -----------------------------------------------------------------
+
+
+def upload(scene: Scene, administration: Administration, data: bytes) -> Document:
+    return services.add_document(
+        scene.deps,
+        scene.world.archives,
+        actor_id=scene.noord.super_user.id,
+        administration_id=administration.id,
+        filename="nagekomen.pdf",
+        content_type="application/pdf",
+        stream=io.BytesIO(data),
+    )
+
+
+def test_a_document_uploaded_during_the_move_is_carried_over(small_batches: Scene) -> None:
+    scene = small_batches
+    administration = scene.administration()
+    fill(scene, administration, 4)
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+
+    late = upload(scene, administration, b"nagekomen factuur")
+    run_batches(scene)
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    after = archive_of(scene, administration)
+    assert len(after) == 5
+    assert {d.archive_store for d in after} == {"zuid"}
+    moved = next(d for d in after if d.id == late.id)
+    assert scene.world.archives.store("zuid").blobs[moved.blob_key] == b"nagekomen factuur"
+    done = migration_of(scene, migration.id)
+    assert (done.documents_done, done.documents_total) == (5, 5)
+
+
+def test_a_document_that_arrives_just_before_the_finish_is_copied_first(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    administration = scene.administration()
+    fill(scene, administration, 2)
+    _, migration = scene.started(administration)
+    copy_leftovers = engine._copy_leftovers
+    arrivals = [b"net op tijd"]
+
+    def then_an_upload(*args: object) -> bool:
+        copied = copy_leftovers(*args)  # type: ignore[arg-type]
+        if arrivals:
+            upload(scene, administration, arrivals.pop())
+        return copied
+
+    monkeypatch.setattr(engine, "_copy_leftovers", then_an_upload)
+
+    run(scene, migration.id)
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert [d.archive_store for d in archive_of(scene, administration)] == ["zuid"] * 3
+
+
+# --- failures and retries --------------------------------------------------------------------
+
+
+def test_a_checksum_mismatch_fails_the_move_and_a_retry_resumes_from_its_copies(
+    small_batches: Scene,
+) -> None:
+    scene = small_batches
+    administration = scene.administration()
+    documents = fill(scene, administration, 7)
+    noord = scene.world.archives.store("noord")
+    broken = documents[4]
+    noord.blobs[broken.blob_key] = b"beschadigd"
+    zuid = watch_zuid(scene)
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+    run_batches(scene)
+
+    assert status(scene, migration) is ItemStatus.FAILED
+    reason = "Document factuur-4.pdf kwam niet byte voor byte gelijk over (controlegetal wijkt af)."
+    assert migration_of(scene, migration.id).failure_reason == reason
+    [email] = scene.emails_of_kind("migration_failed")
+    assert email.to == ("baas@zuid.nl",)
+    assert f"Reden: {reason}" in email.body
+    assert copies_of(scene, migration) == 3
+
+    noord.blobs[broken.blob_key] = content(administration, 4)
+    services.retry_migration(
+        scene.deps, actor_id=scene.zuid.super_user.id, migration_id=migration.id
+    )
+    [woken] = scene.world.queue.take()[-1:]
+    run(scene, woken)
+    run_batches(scene)
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert all(zuid.copied[d.blob_key] == 1 for d in documents[:3])
+    assert copies_of(scene, migration) == 7
+    assert charges(scene) == 1
+
+
+def test_a_failed_integrity_check_fails_the_move_and_moves_nothing(scene: Scene) -> None:
+    administration = scene.administration()
+    documents = fill(scene, administration, 3)
+
+    class Short(FakeArchiveStore):
+        """Reports one copy a byte short."""
+
+        def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+            blob = super().copy_from(source, key, sha256=sha256)
+            return attrs.evolve(blob, size=blob.size - 1) if key == documents[1].blob_key else blob
+
+    scene.world.archives.stores["zuid"] = Short("zuid")
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)
+
+    assert status(scene, migration) is ItemStatus.FAILED
+    assert migration_of(scene, migration.id).failure_reason == (
+        "De controle na het verplaatsen vond 1 van de 3 documenten niet terug in de nieuwe "
+        "omgeving."
+    )
+    assert archive_of(scene, administration) == documents
+    assert scene.reloaded(administration).environment_id == scene.noord.environment.id
+    assert charges(scene) == 0
+
+
+def test_a_missing_source_blob_fails_the_move_naming_the_document(scene: Scene) -> None:
+    administration = scene.administration()
+    documents = fill(scene, administration, 2)
+    del scene.world.archives.store("noord").blobs[documents[1].blob_key]
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)
+
+    assert status(scene, migration) is ItemStatus.FAILED
+    assert migration_of(scene, migration.id).failure_reason == (
+        "Document factuur-1.pdf ontbreekt in het archief noord."
+    )
+
+
+# --- leases, heartbeats and the sweeper -------------------------------------------------------
+
+
+def test_a_heartbeat_that_finds_the_migration_taken_back_stops_without_committing(
+    scene: Scene,
+) -> None:
+    administration = scene.administration()
+    documents = fill(scene, administration, 3)
+
+    def lease_runs_out(key: str) -> None:
+        if key == documents[1].blob_key:
+            scene.world.clock.advance(LEASE + timedelta(seconds=1))
+            services.requeue_stale(scene.deps)
+
+    watch_zuid(scene, lease_runs_out)
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)
+
+    assert status(scene, migration) is ItemStatus.QUEUED
+    assert copies_of(scene, migration) == 0
+    assert scene.world.queue.enqueued == [migration.id, migration.id]
+
+    watch_zuid(scene)
+    run(scene, migration.id)
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+
+
+def test_a_long_batch_keeps_its_lease_with_heartbeats(scene: Scene) -> None:
+    administration = scene.administration()
+    documents = fill(scene, administration, 4)
+    leases = []
+
+    def slow(key: str) -> None:
+        scene.world.clock.advance(timedelta(minutes=1))
+        leases.append(migration_of(scene, migration.id).lease_expires_at)
+
+    watch_zuid(scene, slow)
+    _, migration = scene.started(administration)
+    claimed_at = scene.world.clock.now()
+
+    run(scene, migration.id)
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert len(leases) == len(documents)
+    # Each minute-long copy after the first is preceded by a heartbeat: the lease never ran out.
+    assert leases == [claimed_at + LEASE + timedelta(minutes=n) for n in range(4)]
+
+
+def test_of_two_workers_handed_the_same_migration_one_does_the_work(scene: Scene) -> None:
+    administration = scene.administration()
+    documents = fill(scene, administration, 3)
+    rivals: list[str] = []
+
+    def rival_worker(key: str) -> None:
+        if not rivals:
+            rivals.append(key)
+            run(scene, migration.id)
+
+    zuid = watch_zuid(scene, rival_worker)
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)
+    before = scene.snapshot()
+    run(scene, migration.id)
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert zuid.copied == {d.blob_key: 1 for d in documents}
+    assert scene.snapshot() == before
+    assert charges(scene) == 1
+
+
+def test_the_sweeper_wakes_a_migration_whose_wake_up_was_lost(scene: Scene) -> None:
+    _, migration = scene.started()
+    scene.world.queue.take()
+
+    assert services.requeue_stale(scene.deps) == [migration.id]
+    assert scene.world.queue.take() == [migration.id]
+
+
+def test_the_sweeper_takes_back_a_migration_whose_lease_ran_out(scene: Scene) -> None:
+    _, migration = scene.processing()
+    scene.world.queue.take()
+    scene.world.clock.advance(LEASE - timedelta(seconds=1))
+
+    assert services.requeue_stale(scene.deps) == []
+    assert status(scene, migration) is ItemStatus.PROCESSING
+
+    scene.world.clock.advance(timedelta(seconds=2))
+
+    assert services.requeue_stale(scene.deps) == [migration.id]
+    assert status(scene, migration) is ItemStatus.QUEUED
+    with scene.world.uow() as uow:
+        assert uow.items.status_changes(migration.item_id)[-1].event == "lease_expired"
+    assert scene.world.queue.take() == [migration.id]
+
+
+def test_the_sweeper_leaves_finished_and_failed_migrations_alone(scene: Scene) -> None:
+    _, done = scene.processing()
+    services.complete_migration(scene.deps, done.id)
+    _, failed = scene.processing(scene.administration("0043", "Slagerij Vos"))
+    services.fail_migration(scene.deps, failed.id, "Archief onbereikbaar")
+    scene.world.clock.advance(timedelta(days=1))
+
+    assert services.requeue_stale(scene.deps) == []
+
+
+def test_a_fanned_out_move_taken_back_by_the_sweeper_is_planned_again_and_finishes(
+    small_batches: Scene,
+) -> None:
+    scene = small_batches
+    administration = scene.administration()
+    documents = fill(scene, administration, 7)
+    zuid = watch_zuid(scene)
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+    [first, *_] = scene.world.queue.take_batches()
+    engine.copy_batch(scene.deps, scene.world.archives, migration.id, first.first_id, first.last_id)
+    scene.world.clock.advance(LEASE + timedelta(seconds=1))
+    services.requeue_stale(scene.deps)
+
+    run(scene, scene.world.queue.take()[-1])
+
+    [_, (_, again)] = scene.world.queue.fanned_out
+    assert [(b.first_id, b.last_id) for b in again] == [
+        (documents[3].id, documents[5].id),
+        (documents[6].id, documents[6].id),
+    ]
+    run_batches(scene)
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert zuid.copied == {d.blob_key: 1 for d in documents}

@@ -1,12 +1,29 @@
-"""Wires the adapters to the use cases. Nothing is built at import; call ``bootstrap``."""
+"""Wires the adapters to the use cases. Nothing is built at import; call ``bootstrap`` or
+``build_runtime``."""
 
 from __future__ import annotations
 
+import attrs
+
+from migrationkit.adapters.archive import archive_stores
 from migrationkit.adapters.clock import SystemClock
+from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
+from migrationkit.adapters.inprocess import InProcessQueue
+from migrationkit.adapters.mail import SmtpMailer
 from migrationkit.adapters.sqlalchemy import make_engine, unit_of_work_factory
-from migrationkit.config import Settings
-from migrationkit.ports import Clock, ConnectorRegistry, JobQueue, UnitOfWorkFactory
+from migrationkit.config import ConfigError, Settings
+from migrationkit.ports import (
+    ArchiveStores,
+    Clock,
+    ConnectorRegistry,
+    JobQueue,
+    Mailer,
+    UnitOfWorkFactory,
+)
 from migrationkit.services.dependencies import Dependencies
+
+#: Seconds to wait for Redis before an enqueue gives up (the start stays recorded).
+REDIS_TIMEOUT_SECONDS = 3
 
 
 def bootstrap(
@@ -27,4 +44,85 @@ def bootstrap(
         queue=queue,
         clock=clock or SystemClock(),
         policy=settings.policy(),
+    )
+
+
+@attrs.frozen
+class Runtime:
+    """Everything a process of the product needs, chosen by the settings alone."""
+
+    settings: Settings
+    deps: Dependencies
+    archives: ArchiveStores
+    #: RQ on Redis with MIGRATIONKIT_REDIS_URL, else the embedded ``InProcessQueue``.
+    queue: JobQueue
+    #: ``None`` without MIGRATIONKIT_SMTP_URL: e-mail waits in the outbox.
+    mailer: Mailer | None
+
+    @property
+    def embedded(self) -> bool:
+        """Whether jobs run in this process (no Redis)."""
+        return isinstance(self.queue, InProcessQueue)
+
+    def start_worker(self, *, sweep_every: float | None = 60.0) -> None:
+        """In embedded mode, starts the in-process worker (a daemon thread that also
+        sweeps); with Redis the workers are processes of their own (``migrationkit
+        worker``), and this does nothing."""
+        if isinstance(self.queue, InProcessQueue):
+            self.queue.start(self.deps, self.archives, sweep_every=sweep_every)
+
+
+def build_runtime(
+    settings: Settings | None = None,
+    *,
+    connectors: ConnectorRegistry | None = None,
+    uow: UnitOfWorkFactory | None = None,
+    clock: Clock | None = None,
+) -> Runtime:
+    """The runtime from ``settings`` (read from the environment when not given): the
+    database, the archive stores, RQ or the in-process queue, and an SMTP mailer when one is
+    configured. ``connectors`` defaults to the in-memory registry that the demo fills.
+    Opens no connection: Redis, SMTP and the database are reached when first used."""
+    settings = settings or Settings.from_environ()
+    try:
+        archives = archive_stores(settings.archive_locations, default_root=settings.archive_root)
+    except ValueError as error:
+        raise ConfigError(f"MIGRATIONKIT_ARCHIVE_STORES: {error}") from None
+    queue = _queue(settings)
+    deps = bootstrap(
+        settings,
+        connectors=connectors or InMemoryConnectorRegistry(),
+        queue=queue,
+        uow=uow,
+        clock=clock,
+    )
+    return Runtime(settings, deps, archives, queue, _mailer(settings))
+
+
+def _queue(settings: Settings) -> JobQueue:
+    if settings.redis_url is None:
+        return InProcessQueue()
+    from redis import Redis
+
+    from migrationkit.adapters.rq import RQJobQueue
+
+    connection = Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+    )
+    return RQJobQueue(connection, settings.queue_name, job_timeout=settings.job_timeout_seconds)
+
+
+def _mailer(settings: Settings) -> Mailer | None:
+    smtp = settings.smtp
+    if smtp is None:
+        return None
+    return SmtpMailer(
+        smtp.host,
+        smtp.port,
+        settings.mail_from,
+        implicit_tls=smtp.implicit_tls,
+        username=smtp.username,
+        password=smtp.password,
     )

@@ -1,0 +1,121 @@
+"""The ``JobQueue`` port on Redis with RQ.
+
+A job only says "look at migration N": the database holds the truth, and the engine does
+nothing for a job that comes twice. Jobs are JSON (never pickle), name their function by its
+dotted path and take plain ints, so any worker with the package installed can run them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Dependency, Job, JobStatus
+from rq.serializers import JSONSerializer
+
+from migrationkit.ports import DocumentBatch
+
+#: The module of the job functions that the workers run.
+JOBS = "migrationkit.adapters.rq.jobs"
+
+#: A job in one of these will still run: a second wake-up would add nothing.
+WAITING = frozenset({JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED})
+
+#: How often, and after how many seconds, RQ runs a job again that raised (the database
+#: went away, say). A worker's scheduler (``migrationkit worker`` runs one) brings them back.
+RETRY_INTERVALS = (10, 60, 300)
+
+#: How long RQ keeps a failed job for an operator to look at (``rq info``).
+FAILED_JOB_SECONDS = 7 * 24 * 3600
+
+
+def migration_job_id(migration_id: int) -> str:
+    return f"migration-{migration_id}"
+
+
+def batch_job_id(batch: DocumentBatch) -> str:
+    return f"migration-{batch.migration_id}-batch-{batch.first_id}-{batch.last_id}"
+
+
+def finish_job_id(migration_id: int) -> str:
+    return f"migration-{migration_id}-finish"
+
+
+class RQJobQueue:
+    """Enqueues on the RQ queue ``name`` through ``connection``.
+
+    A job's id is tied to what it does (``migration-<id>``, ``...-batch-<first>-<last>``,
+    ``...-finish``), so a wake-up that is still waiting is not added twice. A job with the
+    same id that has ended, or that a worker has taken, is replaced by a new one: whoever
+    asks again (a retry, the sweeper after a crash) does so because the database says the
+    migration should run and no live worker holds it. A wake-up too many costs a job that
+    finds nothing to do. Redis errors (``redis.exceptions.ConnectionError``, ...) reach the
+    caller.
+    """
+
+    def __init__(self, connection: Redis, name: str = "migrationkit", *, job_timeout: int = 3600):
+        self.queue = Queue(
+            name, connection=connection, serializer=JSONSerializer, default_timeout=job_timeout
+        )
+
+    def enqueue_migration(self, migration_id: int) -> None:
+        self._enqueue_once(migration_job_id(migration_id), "run_migration", migration_id)
+
+    def enqueue_batches(self, migration_id: int, batches: Sequence[DocumentBatch]) -> None:
+        """One job per batch, which any worker may take, and the finishing job, which RQ
+        holds back until every batch job has ended, whether it succeeded or failed: the
+        finish itself copies what a failed batch left, or fails the migration."""
+        batch_jobs = [
+            self._enqueue_once(
+                batch_job_id(batch), "copy_batch", batch.migration_id, batch.first_id, batch.last_id
+            )
+            for batch in batches
+        ]
+        finish_id = finish_job_id(migration_id)
+        self._delete(finish_id)
+        self.queue.enqueue_call(
+            f"{JOBS}.finish_migration",
+            args=(migration_id,),
+            job_id=finish_id,
+            depends_on=Dependency(batch_jobs, allow_failure=True) if batch_jobs else None,
+            retry=_retry(),
+            failure_ttl=FAILED_JOB_SECONDS,
+        )
+
+    def _enqueue_once(self, job_id: str, function: str, *args: int) -> Job:
+        """The waiting job with this id, or a new one in place of one that has ended or was
+        taken by a worker (RQ's ``unique`` refuses a second job while the first exists).
+        Two callers replacing the same job at once leave one job waiting."""
+        while True:
+            try:
+                return self.queue.enqueue_call(
+                    f"{JOBS}.{function}",
+                    args=args,
+                    job_id=job_id,
+                    unique=True,
+                    retry=_retry(),
+                    failure_ttl=FAILED_JOB_SECONDS,
+                )
+            except DuplicateJobError:
+                existing = self._fetch(job_id)
+                if existing is not None and existing.get_status(refresh=False) in WAITING:
+                    return existing
+                if existing is not None:
+                    existing.delete()
+
+    def _fetch(self, job_id: str) -> Job | None:
+        try:
+            return Job.fetch(job_id, connection=self.queue.connection, serializer=JSONSerializer)
+        except NoSuchJobError:  # it ended and expired, or another caller deleted it
+            return None
+
+    def _delete(self, job_id: str) -> None:
+        job = self._fetch(job_id)
+        if job is not None:
+            job.delete()
+
+
+def _retry() -> Retry:
+    return Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS))

@@ -20,9 +20,17 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 
+from migrationkit import services
 from migrationkit.adapters.sqlalchemy import make_engine, metadata
 from migrationkit.bootstrap import Runtime
-from migrationkit.services import Dependencies
+from migrationkit.domain.model import (
+    AccountingPackage,
+    Administration,
+    Connection,
+    Environment,
+    Migration,
+)
+from migrationkit.services import Dependencies, OfferReceipt, RedeemedOffer
 
 PORTAL = Path(__file__).resolve().parents[2] / "examples" / "flask_portal"
 if str(PORTAL) not in sys.path:
@@ -114,25 +122,14 @@ def deps(app: Flask) -> Dependencies:
 
 
 @pytest.fixture
-def user_id(deps: Dependencies) -> Callable[[str], int]:
-    def find(email: str) -> int:
-        with deps.uow() as uow:
-            user = uow.users.get_by_email(email)
-        assert user is not None
-        return user.id
-
-    return find
-
-
-@pytest.fixture
-def signed_in(app: Flask, user_id: Callable[[str], int]) -> Callable[[str], FlaskClient]:
+def signed_in(app: Flask, scene: Scene) -> Callable[[str], FlaskClient]:
     """A test client signed in as the demo user with this address (its session set as the
     login page sets it; the login itself is tested in test_auth.py)."""
 
     def sign_in(email: str) -> FlaskClient:
         client = app.test_client()
         with client.session_transaction() as session:
-            session["user_id"] = user_id(email)
+            session["user_id"] = scene.user(email)
             session["seen"] = time.time()
         return client
 
@@ -173,3 +170,86 @@ def dump(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
 def database_dump(app: Flask) -> Callable[[], dict[str, list[tuple[Any, ...]]]]:
     runtime: Runtime = app.extensions[RUNTIME_KEY]
     return lambda: dump(runtime.settings.database_url)
+
+
+class Scene:
+    """The demo's objects by their names, and the library's use cases to set a scene."""
+
+    def __init__(self, deps: Dependencies) -> None:
+        self.deps = deps
+
+    def user(self, email: str) -> int:
+        with self.deps.uow() as uow:
+            user = uow.users.get_by_email(email)
+        assert user is not None
+        return user.id
+
+    def environment(self, name: str) -> Environment:
+        with self.deps.uow() as uow:
+            return next(e for e in uow.environments.list() if e.name == f"Kantoor {name}")
+
+    def connection(
+        self, office: str, package: AccountingPackage = AccountingPackage.EXACT_ONLINE_NL
+    ) -> Connection:
+        environment = self.environment(office)
+        with self.deps.uow() as uow:
+            return next(
+                c
+                for c in uow.connections.list_for_environment(environment.id)
+                if c.package is package
+            )
+
+    def administration(self, code: str) -> Administration:
+        with self.deps.uow() as uow:
+            for environment in uow.environments.list():
+                for administration in uow.administrations.list_for_environment(environment.id):
+                    if administration.code == code:
+                        return administration
+        raise LookupError(code)
+
+    def offer(self, *codes: str, to: str = "zuid@example.nl") -> OfferReceipt:
+        """Noord offers its administrations (of one connection) to ``to``."""
+        chosen = [self.administration(code) for code in codes]
+        return services.offer_administrations(
+            self.deps,
+            actor_id=self.user("noord@example.nl"),
+            connection_id=chosen[0].connection_id,
+            administration_ids=[a.id for a in chosen],
+            recipients=[to],
+            accepted_terms=True,
+        )
+
+    def redeem(self, receipt: OfferReceipt, office: str = "zuid") -> RedeemedOffer:
+        return services.redeem_code(
+            self.deps,
+            actor_id=self.user(f"{office}@example.nl"),
+            code=receipt.code,
+            accepted_terms=True,
+            accepted_costs=True,
+        )
+
+    def start(self, receipt: OfferReceipt, office: str = "zuid") -> tuple[Migration, ...]:
+        """Redeems and starts every item, each on its counterpart in the office's package."""
+        redeemed = self.redeem(receipt, office)
+        actor = self.user(f"{office}@example.nl")
+        connection = self.connection(office.capitalize(), receipt.offer.package)
+        available = {
+            pa.name: pa.package_admin_id
+            for pa in services.available_package_administrations(
+                self.deps, actor_id=actor, connection_id=connection.id
+            )
+        }
+        return services.start_migrations(
+            self.deps,
+            actor_id=actor,
+            offer_id=redeemed.offer.id,
+            choices=[
+                services.TargetChoice(item.id, connection.id, available[item.name])
+                for item in redeemed.items
+            ],
+        )
+
+
+@pytest.fixture
+def scene(deps: Dependencies) -> Scene:
+    return Scene(deps)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import make_app
+from conftest import Scene, make_app
 
 
 def test_the_login_page_has_labelled_fields(client: FlaskClient) -> None:
@@ -118,7 +117,7 @@ def test_a_plain_user_sees_no_migration_links(medewerker: FlaskClient) -> None:
     assert "Migraties" not in page
 
 
-def test_a_post_without_csrf_token_is_refused(home: Path, user_id: Callable[[str], int]) -> None:
+def test_a_post_without_csrf_token_is_refused(home: Path, scene: Scene) -> None:
     app = make_app(home, WTF_CSRF_ENABLED=True)
     client = app.test_client()
 
@@ -127,7 +126,7 @@ def test_a_post_without_csrf_token_is_refused(home: Path, user_id: Callable[[str
     assert "Het formulier is verlopen of ongeldig" in login.text
 
     with client.session_transaction() as session:
-        session["user_id"] = user_id("noord@example.nl")
+        session["user_id"] = scene.user("noord@example.nl")
         session["seen"] = time.time()
     refused = client.post("/migraties/acties", data={"keuze": "uitgaand"})
     assert refused.status_code == 400

@@ -9,38 +9,17 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from conftest import Scene
 from migrationkit import services
 from migrationkit.domain.model import ItemStatus
-from migrationkit.services import Dependencies
 
 CODE = re.compile(r'<p class="code" id="overdrachtscode">([0-9A-Z-]+)</p>')
 
 
-def exact_connection(deps: Dependencies, environment: str = "Kantoor Noord") -> int:
-    with deps.uow() as uow:
-        for env in uow.environments.list():
-            if env.name == environment:
-                return next(
-                    c.id
-                    for c in uow.connections.list_for_environment(env.id)
-                    if c.package.value == "EXACT_ONLINE_NL"
-                )
-    raise AssertionError(environment)
-
-
-def administration_id(deps: Dependencies, code: str) -> int:
-    with deps.uow() as uow:
-        for env in uow.environments.list():
-            for administration in uow.administrations.list_for_environment(env.id):
-                if administration.code == code:
-                    return administration.id
-    raise AssertionError(code)
-
-
-def send(noord: FlaskClient, deps: Dependencies, *codes: str, **fields: Any) -> Any:
+def send(noord: FlaskClient, scene: Scene, *codes: str, **fields: Any) -> Any:
     data: dict[str, Any] = {
-        "koppeling": exact_connection(deps),
-        "administratie": [administration_id(deps, code) for code in codes],
+        "koppeling": scene.connection("Noord").id,
+        "administratie": [scene.administration(code).id for code in codes],
         "ontvangers": "noord@example.nl, zuid@example.nl",
         "voorwaarden": "y",
     }
@@ -96,10 +75,8 @@ def test_the_checklist_has_its_two_points(noord: FlaskClient) -> None:
     assert 'href="/migraties/uitgaand/administraties"' in page
 
 
-def test_choosing_a_connection_lists_its_administrations(
-    noord: FlaskClient, deps: Dependencies
-) -> None:
-    connection = exact_connection(deps)
+def test_choosing_a_connection_lists_its_administrations(noord: FlaskClient, scene: Scene) -> None:
+    connection = scene.connection("Noord").id
 
     page = noord.get(f"/migraties/uitgaand/administraties?koppeling={connection}").text
 
@@ -109,9 +86,9 @@ def test_choosing_a_connection_lists_its_administrations(
 
 
 def test_volgende_without_an_administration_stays_on_the_page(
-    noord: FlaskClient, deps: Dependencies
+    noord: FlaskClient, scene: Scene
 ) -> None:
-    connection = exact_connection(deps)
+    connection = scene.connection("Noord").id
 
     response = noord.get(
         f"/migraties/uitgaand/administraties?koppeling={connection}&submit=Volgende"
@@ -122,10 +99,10 @@ def test_volgende_without_an_administration_stays_on_the_page(
 
 
 def test_volgende_with_administrations_leads_to_the_summary(
-    noord: FlaskClient, deps: Dependencies
+    noord: FlaskClient, scene: Scene
 ) -> None:
-    connection = exact_connection(deps)
-    first = administration_id(deps, "1001")
+    connection = scene.connection("Noord").id
+    first = scene.administration("1001").id
 
     response = noord.get(
         f"/migraties/uitgaand/administraties?koppeling={connection}"
@@ -138,10 +115,10 @@ def test_volgende_with_administrations_leads_to_the_summary(
 
 
 def test_the_summary_prefills_the_users_own_address_and_shows_the_checks(
-    noord: FlaskClient, deps: Dependencies
+    noord: FlaskClient, scene: Scene
 ) -> None:
-    connection = exact_connection(deps)
-    ids = [administration_id(deps, code) for code in ("1001", "1003")]
+    connection = scene.connection("Noord").id
+    ids = [scene.administration(code).id for code in ("1001", "1003")]
 
     page = noord.get(
         f"/migraties/uitgaand/samenvatting?koppeling={connection}"
@@ -155,17 +132,19 @@ def test_the_summary_prefills_the_users_own_address_and_shows_the_checks(
 
 
 def test_the_summary_without_administrations_goes_back_to_the_choice(
-    noord: FlaskClient, deps: Dependencies
+    noord: FlaskClient, scene: Scene
 ) -> None:
-    response = noord.get(f"/migraties/uitgaand/samenvatting?koppeling={exact_connection(deps)}")
+    response = noord.get(
+        f"/migraties/uitgaand/samenvatting?koppeling={scene.connection('Noord').id}"
+    )
 
     assert response.location == "/migraties/uitgaand/administraties"
 
 
 def test_sending_shows_the_code_once_and_the_overview_masks_it(
-    noord: FlaskClient, deps: Dependencies
+    noord: FlaskClient, scene: Scene
 ) -> None:
-    response = send(noord, deps, "1001", "1002")
+    response = send(noord, scene, "1001", "1002")
 
     assert response.status_code == 200
     code = CODE.search(response.text)
@@ -178,11 +157,11 @@ def test_sending_shows_the_code_once_and_the_overview_masks_it(
 
 
 def test_a_refused_offer_shows_why_at_the_field_and_keeps_what_was_typed(
-    noord: FlaskClient, deps: Dependencies, database_dump: Callable[[], object]
+    noord: FlaskClient, scene: Scene, database_dump: Callable[[], object]
 ) -> None:
     before = database_dump()
 
-    response = send(noord, deps, "1001", ontvangers="noord@example.nl, zuid@@example")
+    response = send(noord, scene, "1001", ontvangers="noord@example.nl, zuid@@example")
 
     assert response.status_code == 200
     assert "zuid@@example is geen geldig e-mailadres." in response.text
@@ -192,32 +171,30 @@ def test_a_refused_offer_shows_why_at_the_field_and_keeps_what_was_typed(
 
 
 def test_an_offer_without_the_terms_accepted_is_refused(
-    noord: FlaskClient, deps: Dependencies, database_dump: Callable[[], object]
+    noord: FlaskClient, scene: Scene, database_dump: Callable[[], object]
 ) -> None:
     before = database_dump()
 
-    response = send(noord, deps, "1001", voorwaarden="")
+    response = send(noord, scene, "1001", voorwaarden="")
 
     assert "Ga akkoord met de Algemene voorwaarden om verder te gaan." in response.text
     assert database_dump() == before
 
 
 def test_an_administration_with_authorizers_in_a_flow_is_refused(
-    noord: FlaskClient, deps: Dependencies, database_dump: Callable[[], object]
+    noord: FlaskClient, scene: Scene, database_dump: Callable[[], object]
 ) -> None:
     before = database_dump()
 
-    response = send(noord, deps, "1003")
+    response = send(noord, scene, "1003")
 
     assert "Administratie 1003 Hoveniersbedrijf Groen heeft autorisatoren" in response.text
     assert 'role="alert"' in response.text
     assert database_dump() == before
 
 
-def test_the_overview_search_finds_rows_by_any_column(
-    noord: FlaskClient, deps: Dependencies
-) -> None:
-    send(noord, deps, "1001", "1002")
+def test_the_overview_search_finds_rows_by_any_column(noord: FlaskClient, scene: Scene) -> None:
+    send(noord, scene, "1001", "1002")
 
     found = noord.get("/migraties?aangeboden=fietsen").text
     assert "Fietsenmakerij Van Dijk" in found
@@ -232,24 +209,26 @@ def test_a_search_term_that_is_too_long_is_refused_at_the_field(noord: FlaskClie
 
 
 def test_intrekken_withdraws_an_offered_administration(
-    noord: FlaskClient, deps: Dependencies, user_id: Callable[[str], int]
+    noord: FlaskClient,
+    scene: Scene,
 ) -> None:
-    send(noord, deps, "1001")
-    row = services.outgoing_overview(deps, actor_id=user_id("noord@example.nl"))[0]
+    send(noord, scene, "1001")
+    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl"))[0]
 
     response = noord.post(f"/migraties/aangeboden/{row.item_id}/intrekken")
 
     assert response.location == "/migraties"
     assert "1001 Bakkerij De Korenschoof is ingetrokken." in noord.get("/migraties").text
-    row = services.outgoing_overview(deps, actor_id=user_id("noord@example.nl"))[0]
+    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl"))[0]
     assert row.status is ItemStatus.WITHDRAWN
 
 
 def test_intrekken_twice_shows_the_refusal_on_the_overview(
-    noord: FlaskClient, deps: Dependencies, user_id: Callable[[str], int]
+    noord: FlaskClient,
+    scene: Scene,
 ) -> None:
-    send(noord, deps, "1001")
-    row = services.outgoing_overview(deps, actor_id=user_id("noord@example.nl"))[0]
+    send(noord, scene, "1001")
+    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl"))[0]
     noord.post(f"/migraties/aangeboden/{row.item_id}/intrekken")
 
     response = noord.post(f"/migraties/aangeboden/{row.item_id}/intrekken", follow_redirects=True)
@@ -260,11 +239,12 @@ def test_intrekken_twice_shows_the_refusal_on_the_overview(
 
 
 def test_resend_shows_a_new_code_and_the_old_one_dies(
-    noord: FlaskClient, deps: Dependencies, user_id: Callable[[str], int]
+    noord: FlaskClient,
+    scene: Scene,
 ) -> None:
-    first = CODE.search(send(noord, deps, "1001").text)
+    first = CODE.search(send(noord, scene, "1001").text)
     assert first is not None
-    row = services.outgoing_overview(deps, actor_id=user_id("noord@example.nl"))[0]
+    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl"))[0]
 
     response = noord.post(f"/migraties/verzoeken/{row.offer_id}/code-opnieuw")
 
@@ -275,10 +255,11 @@ def test_resend_shows_a_new_code_and_the_old_one_dies(
 
 
 def test_resend_of_an_offer_with_nothing_open_is_refused_on_the_overview(
-    noord: FlaskClient, deps: Dependencies, user_id: Callable[[str], int]
+    noord: FlaskClient,
+    scene: Scene,
 ) -> None:
-    send(noord, deps, "1001")
-    row = services.outgoing_overview(deps, actor_id=user_id("noord@example.nl"))[0]
+    send(noord, scene, "1001")
+    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl"))[0]
     noord.post(f"/migraties/aangeboden/{row.item_id}/intrekken")
 
     response = noord.post(

@@ -24,9 +24,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length
-
-from migrationkit.domain.rules import MAX_REASON, MAX_SEARCH
+from wtforms.validators import DataRequired, InputRequired
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -44,14 +42,16 @@ class ReadForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = StringField(_l("E-mailadres"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Wachtwoord"), validators=[DataRequired()])
+    email = StringField(_l("E-mailadres"), validators=[DataRequired(_l("Vul je e-mailadres in."))])
+    password = PasswordField(
+        _l("Wachtwoord"), validators=[DataRequired(_l("Vul je wachtwoord in."))]
+    )
     submit = SubmitField(_l("Inloggen"))
 
 
 class SearchForm(ReadForm):
-    aangeboden = StringField(_l("Zoeken in aangeboden administraties"), [Length(max=MAX_SEARCH)])
-    ontvangen = StringField(_l("Zoeken in ontvangen administraties"), [Length(max=MAX_SEARCH)])
+    aangeboden = StringField(_l("Zoeken in aangeboden administraties"))
+    ontvangen = StringField(_l("Zoeken in ontvangen administraties"))
 
 
 class ActionForm(FlaskForm):
@@ -87,7 +87,6 @@ class OfferForm(FlaskForm):
             "Vul achter je eigen e-mailadres het e-mailadres in van (één van de) "
             "supergebruikers van de nieuwe omgeving; scheid adressen met een komma."
         ),
-        validators=[Length(max=5000)],
     )
     voorwaarden = BooleanField(_l("Ik ga akkoord met de Algemene voorwaarden"))
     submit = SubmitField(_l("Verzenden"))
@@ -97,7 +96,7 @@ class RedeemForm(FlaskForm):
     code = StringField(
         _l("Overdrachtscode"),
         description=_l("De code uit de e-mail, bijvoorbeeld ABCD-EFGH-…; streepjes mogen."),
-        validators=[DataRequired(_l("Vul de overdrachtscode in.")), Length(max=100)],
+        validators=[DataRequired(_l("Vul de overdrachtscode in."))],
     )
     voorwaarden = BooleanField(_l("Ik ga akkoord met de voorwaarden"))
     kosten = BooleanField(
@@ -108,9 +107,7 @@ class RedeemForm(FlaskForm):
 
 class OfferedItemsForm(FlaskForm):
     administratie = MultiCheckboxField(_l("Aangeboden administraties"), coerce=int)
-    reden = TextAreaField(
-        _l("Reden van afwijzing (niet verplicht)"), validators=[Length(max=MAX_REASON)]
-    )
+    reden = TextAreaField(_l("Reden van afwijzing (niet verplicht)"))
     volgende = SubmitField(_l("Volgende"))
     afwijzen = SubmitField(_l("Afwijzen"))
 
@@ -130,7 +127,7 @@ class StartForm(FlaskForm):
 
 
 class AccessForm(FlaskForm):
-    toegang = RadioField(_l("Toegang"), validators=[InputRequired()])
+    toegang = RadioField(_l("Toegang"), validators=[InputRequired(_l("Kies Ja of Nee."))])
     submit = SubmitField(_l("Opslaan"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -8,7 +8,7 @@ import requests
 import responses
 from package_api import CLIENT_SECRET, CONNECTION_ID, connection, tokens
 
-from migrationkit.adapters.connectors import InMemoryTokenStore
+from migrationkit.adapters.connectors import InMemoryConnector, InMemoryTokenStore
 from migrationkit.adapters.connectors.exact_online import ExactOnlineConnector
 from migrationkit.adapters.connectors.registry import make_registry
 from migrationkit.adapters.connectors.xero import XeroConnector
@@ -105,3 +105,11 @@ def test_the_registry_uses_the_given_session() -> None:
             == []
         )
         assert api.calls[0].request.headers["User-Agent"] == "Platform/1.0 migrationkit"
+
+
+def test_a_backends_own_connector_takes_the_place_of_the_librarys() -> None:
+    own = InMemoryConnector(AccountingPackage.EXACT_ONLINE_NL)
+    registry = make_registry(connector_settings(ENVIRON), InMemoryTokenStore(), connectors=[own])
+
+    assert registry.connector_for(connection(AccountingPackage.EXACT_ONLINE_NL)) is own
+    assert isinstance(registry.connector_for(connection(AccountingPackage.XERO)), XeroConnector)

@@ -34,8 +34,9 @@ CONNECTOR_CLASSES: Final[
 
 
 class PackageConnectorRegistry:
-    """A ``ConnectorRegistry`` over the given connectors, one per package. A connection of
-    a package without one gets ``PackageError("package_not_configured")``."""
+    """A ``ConnectorRegistry`` over the given connectors, one per package (a later one
+    replaces an earlier one of its package). A connection of a package without one gets
+    ``PackageError("package_not_configured")``."""
 
     def __init__(self, connectors: Iterable[AccountingConnector]) -> None:
         self._connectors = {connector.package: connector for connector in connectors}
@@ -55,9 +56,11 @@ def make_registry(
     clock: Clock | None = None,
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    connectors: Iterable[AccountingConnector] = (),
 ) -> PackageConnectorRegistry:
     """The library's connectors for every package ``settings`` has credentials for, sharing
-    one HTTP session and the token store."""
+    one HTTP session and the token store; ``connectors`` of the embedding backend take the
+    place of the library's for their packages."""
     wiring = Wiring(
         tokens=tokens,
         session=session or requests.Session(),
@@ -66,7 +69,8 @@ def make_registry(
         retry=retry or RetryPolicy(),
         sleep=sleep,
     )
-    return PackageConnectorRegistry(
+    library = [
         CONNECTOR_CLASSES[package](credentials, wiring)
         for package, credentials in settings.packages.items()
-    )
+    ]
+    return PackageConnectorRegistry([*library, *connectors])

@@ -6,9 +6,9 @@ import errno
 import hashlib
 import io
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -43,36 +43,33 @@ class LocalArchiveStore(ArchiveStore):
     def __init__(self, name: str, root: Path) -> None:
         self.name = name
         self.root = root
+        self._root = os.fspath(root)
 
     def __repr__(self) -> str:
-        return f"LocalArchiveStore({self.name!r}, {str(self.root)!r})"
+        return f"LocalArchiveStore({self.name!r}, {self._root!r})"
 
     def path(self, key: str) -> Path:
         """Where the blob at ``key`` lives; ``FileNotFoundError`` for what is not a key."""
-        if not is_blob_key(key):
-            raise FileNotFoundError(f"archive {self.name} has no blob {key!r}")
-        return self.root / key
+        return Path(self._file(key))
 
     def write(self, stream: BinaryIO) -> StoredBlob:
         with self._unavailable(), self._temporary() as temporary:
-            sha256, size = copy_hashing(stream, temporary)
-            self._publish(temporary, blob_key(sha256))
-        return StoredBlob(key=blob_key(sha256), sha256=sha256, size=size)
+            sha256, _ = copy_hashing(stream, temporary)
+            return self._publish(temporary, sha256)
 
     def open(self, key: str) -> BinaryIO:
         """The blob's bytes; ``FileNotFoundError`` when there is no blob at ``key``."""
         with self._unavailable():
-            return self.path(key).open("rb")
+            return open(self._file(key), "rb")
 
     def exists(self, key: str) -> bool:
         with self._unavailable():
-            return is_blob_key(key) and self.path(key).is_file()
+            return is_blob_key(key) and os.path.isfile(self._file(key))
 
     def delete(self, key: str) -> None:
         """Deleting what is not there is no error."""
-        if is_blob_key(key):
-            with self._unavailable():
-                self.path(key).unlink(missing_ok=True)
+        with self._unavailable(), suppress(FileNotFoundError):
+            os.unlink(self._file(key))
 
     def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
         """A hard link from a local store on the same filesystem; a copy inside the kernel
@@ -80,74 +77,64 @@ class LocalArchiveStore(ArchiveStore):
         from any other store. Each way hashes the bytes now at the new key."""
         with self._unavailable():
             if isinstance(source, LocalArchiveStore):
-                source_path = source.path(key)
-                linked = self._link(source_path, key, sha256)
-                if linked is not None:
-                    return linked
-                with source_path.open("rb") as stream, self._temporary() as temporary:
-                    _copy_in_kernel(stream, temporary, os.fstat(stream.fileno()).st_size)
-                    temporary.seek(0)
-                    actual = hashlib.file_digest(temporary, "sha256").hexdigest()
-                    return self._publish_verified(temporary, key, sha256, actual)
+                return self._copy_file(source._file(key), key, sha256)
             with source.open(key) as stream, self._temporary() as temporary:
                 actual, _ = copy_hashing(stream, temporary)
-                return self._publish_verified(temporary, key, sha256, actual)
+                if actual != sha256:
+                    raise checksum_mismatch(key)
+                return self._publish(temporary, sha256)
 
-    def _link(self, source_path: Path, key: str, sha256: str) -> StoredBlob | None:
-        """Links the source blob into place and verifies it; ``None`` when the filesystem
-        cannot link it here (another filesystem, say)."""
-        target = self.root / blob_key(sha256)
-        target.parent.mkdir(parents=True, exist_ok=True)
+    def _copy_file(self, source: str, key: str, sha256: str) -> StoredBlob:
+        """Links the source's file into place, or copies it in the kernel when the two are
+        on different filesystems; either way the bytes at the new key are hashed."""
+        target = self._file(blob_key(sha256))
         try:
-            os.link(source_path, target)
-            made = True
-        except FileExistsError:
-            made = False
+            made = _link(source, target)
         except OSError as error:
-            if error.errno in _CANNOT_HERE:
-                return None
-            raise
-        with target.open("rb") as blob:
-            if hashlib.file_digest(blob, "sha256").hexdigest() != sha256:
-                if made:
-                    target.unlink()
+            if error.errno not in _CANNOT_HERE:
+                raise
+        else:
+            with open(target, "rb") as blob:
+                if hashlib.file_digest(blob, "sha256").hexdigest() != sha256:
+                    if made:
+                        os.unlink(target)
+                    raise checksum_mismatch(key)
+                return StoredBlob(key=blob_key(sha256), sha256=sha256, size=blob.tell())
+        with open(source, "rb") as stream, self._temporary() as temporary:
+            _copy_in_kernel(stream, temporary, os.fstat(stream.fileno()).st_size)
+            temporary.seek(0)
+            if hashlib.file_digest(temporary, "sha256").hexdigest() != sha256:
                 raise checksum_mismatch(key)
-            size = os.fstat(blob.fileno()).st_size
+            return self._publish(temporary, sha256)
+
+    def _publish(self, temporary: io.BufferedRandom, sha256: str) -> StoredBlob:
+        """Makes the complete temporary file the blob ``sha256``: to disk first, then linked
+        under its name in one step, keeping a blob that is there already."""
+        temporary.flush()
+        size = os.fstat(temporary.fileno()).st_size
+        target = self._file(blob_key(sha256))
+        if not os.path.exists(target):
+            os.fsync(temporary.fileno())
+            _link(temporary.name, target)
         return StoredBlob(key=blob_key(sha256), sha256=sha256, size=size)
 
-    def _publish_verified(
-        self, temporary: io.BufferedRandom, key: str, sha256: str, actual: str
-    ) -> StoredBlob:
-        """Puts a copied temporary file in place when its bytes hashed to ``sha256``."""
-        if actual != sha256:
-            raise checksum_mismatch(key)
-        self._publish(temporary, blob_key(sha256))
-        return StoredBlob(key=blob_key(sha256), sha256=sha256, size=temporary.tell())
-
-    def _publish(self, temporary: io.BufferedRandom, key: str) -> None:
-        """Makes the complete temporary file the blob at ``key``: to disk first, then linked
-        under its name in one step, keeping a blob that is there already."""
-        target = self.root / key
-        if target.exists():
-            return
-        temporary.flush()
-        os.fsync(temporary.fileno())
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(temporary.name, target)
-        except FileExistsError:
-            return
+    def _file(self, key: str) -> str:
+        if not is_blob_key(key):
+            raise FileNotFoundError(f"archive {self.name} has no blob {key!r}")
+        return f"{self._root}/{key}"
 
     @contextmanager
     def _temporary(self) -> Iterator[io.BufferedRandom]:
         """A new temporary file in this store's root, open for writing and reading; gone on
         leaving (its bytes stay only where ``_publish`` linked them)."""
-        folder = self.root / ".tmp"
-        folder.mkdir(parents=True, exist_ok=True)
-        descriptor, name = tempfile.mkstemp(dir=folder, prefix="blob-")
-        os.close(descriptor)
+        name = f"{self._root}/.tmp/{secrets.token_hex(8)}"
         try:
-            with open(name, "w+b") as temporary:
+            temporary = open(name, "x+b")  # noqa: SIM115 (closed below, before the unlink)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(name), exist_ok=True)
+            temporary = open(name, "x+b")  # noqa: SIM115
+        try:
+            with temporary:
                 yield temporary
         finally:
             os.unlink(name)
@@ -162,6 +149,20 @@ class LocalArchiveStore(ArchiveStore):
             raise
         except OSError as error:
             raise ArchiveError("archive_unavailable", store=self.name) from error
+
+
+def _link(existing: str, target: str) -> bool:
+    """Links ``existing`` under the name ``target``, making its folders when they are
+    missing; false when a blob is there already (blobs never change: the same bytes)."""
+    try:
+        try:
+            os.link(existing, target)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.link(existing, target)
+    except FileExistsError:
+        return False
+    return True
 
 
 def _copy_in_kernel(source: BinaryIO, target: BinaryIO, size: int) -> None:

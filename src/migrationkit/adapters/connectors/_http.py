@@ -151,18 +151,17 @@ class PackageHttp:
             ):
                 self._wait(self._backoff(attempt), method, path, f"status {status}")
                 continue
-            raise self.failure(response, hidden)
+            logger.warning("%s %s %s: refused with %s", self.package.label, method, path, status)
+            raise self._failure(response, hidden)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def failure(self, response: requests.Response, secrets: Iterable[str] = ()) -> PackageError:
-        """The ``PackageError`` that a failed answer stands for."""
+    def _failure(self, response: requests.Response, secrets: Iterable[str]) -> PackageError:
+        """The ``PackageError`` that a failed answer (not a 429) stands for."""
         status = response.status_code
         if self.dialect.is_auth_failure(response):
             return self.error("package_auth_expired")
         if status == 404:
             return self.error("package_not_found")
-        if status == 429:
-            return self.error("package_rate_limited")
         if status >= 500:
             return self.error("package_unavailable")
         try:
@@ -170,13 +169,6 @@ class PackageHttp:
         except ValueError:
             message = None
         detail = clean_detail(message or f"{status} {response.reason or ''}".strip(), secrets)
-        logger.warning(
-            "%s refused %s %s: %s",
-            self.package.label,
-            response.request.method if response.request else "?",
-            urlsplit(response.url or "").path,
-            status,
-        )
         return self.error("package_rejected", detail=detail)
 
     def read_json(self, response: requests.Response) -> Any:

@@ -19,6 +19,12 @@ def blobs_in(root: Path) -> list[Path]:
     return sorted(path for path in root.rglob("*") if path.is_file()) if root.exists() else []
 
 
+def corrupt(blob: Path, data: bytes = b"changed behind the key") -> None:
+    """Changes a stored blob's bytes in place, behind its key (a store writes it read-only)."""
+    blob.chmod(0o644)
+    blob.write_bytes(data)
+
+
 class Zeros(io.RawIOBase):
     """A stream of ``size`` zero bytes that holds none of them."""
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from archive_fixtures import SIZES, Zeros, blobs_in, payload
+from archive_fixtures import SIZES, Zeros, blobs_in, corrupt, payload
 
 from migrationkit.adapters.archive import (
     ConfiguredArchiveStores,
@@ -60,6 +60,7 @@ def test_write_then_open_gives_the_same_bytes_under_their_sha256(
     with store.open(blob.key) as stored:
         assert stored.read() == data
     assert blobs_in(store.root) == [store.root / blob.key]
+    assert store.path(blob.key).stat().st_mode & 0o777 == 0o444
 
 
 def test_the_same_bytes_twice_are_one_blob(store: LocalArchiveStore) -> None:
@@ -112,7 +113,7 @@ def test_a_corrupted_blob_is_refused_and_nothing_is_left_in_the_target(
     store: LocalArchiveStore, target: LocalArchiveStore
 ) -> None:
     blob = store.write(io.BytesIO(b"the original bytes"))
-    store.path(blob.key).write_bytes(b"changed behind the key")
+    corrupt(store.path(blob.key))
 
     with pytest.raises(ArchiveError) as refused:
         target.copy_from(store, blob.key, sha256=blob.sha256)
@@ -140,7 +141,7 @@ def test_a_corrupted_blob_copied_to_another_filesystem_leaves_nothing(
     store: LocalArchiveStore, elsewhere: LocalArchiveStore
 ) -> None:
     blob = store.write(io.BytesIO(b"the original bytes"))
-    store.path(blob.key).write_bytes(b"changed behind the key")
+    corrupt(store.path(blob.key))
 
     with pytest.raises(ArchiveError, match="controlegetal"):
         elsewhere.copy_from(store, blob.key, sha256=blob.sha256)

@@ -18,7 +18,7 @@ from typing import Any
 import _s3server
 import boto3
 import pytest
-from archive_fixtures import SIZES, Zeros, blobs_in, payload
+from archive_fixtures import SIZES, Zeros, blobs_in, corrupt, payload
 from botocore.config import Config
 
 from migrationkit.adapters.archive import LocalArchiveStore, archive_stores
@@ -165,7 +165,7 @@ def test_a_corrupted_local_blob_is_not_uploaded(
     store: S3ArchiveStore, local: LocalArchiveStore, client: Any
 ) -> None:
     blob = local.write(io.BytesIO(b"the original bytes"))
-    local.path(blob.key).write_bytes(b"changed behind the key")
+    corrupt(local.path(blob.key))
 
     with pytest.raises(ArchiveError) as refused:
         store.copy_from(local, blob.key, sha256=blob.sha256)

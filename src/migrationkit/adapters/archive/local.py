@@ -34,10 +34,11 @@ class LocalArchiveStore(ArchiveStore):
     and its bytes never change, so a copy on the same filesystem is a hard link.
 
     A new blob is written to a temporary file in ``root/.tmp`` (the same filesystem), hashed
-    as it streams, flushed to disk with ``fsync`` and only then linked into place, so a key
-    never shows a half-written file; a blob already at its key is kept (the same bytes). A
-    crash may leave a temporary file in ``.tmp``, never a wrong blob. Errors of the disk
-    (full, read-only, gone) raise ``ArchiveError("archive_unavailable")``.
+    as it streams, flushed to disk with ``fsync`` and only then linked into place, read-only
+    (a hard link shares it with other stores), so a key never shows a half-written file; a
+    blob already at its key is kept (the same bytes). A crash may leave a temporary file in
+    ``.tmp``, never a wrong blob. Errors of the disk (full, read-only, gone) raise
+    ``ArchiveError("archive_unavailable")``.
     """
 
     def __init__(self, name: str, root: Path) -> None:
@@ -114,6 +115,7 @@ class LocalArchiveStore(ArchiveStore):
         size = os.fstat(temporary.fileno()).st_size
         target = self._file(blob_key(sha256))
         if not os.path.exists(target):
+            os.fchmod(temporary.fileno(), 0o444)
             os.fsync(temporary.fileno())
             _link(temporary.name, target)
         return StoredBlob(key=blob_key(sha256), sha256=sha256, size=size)

@@ -103,13 +103,18 @@ def _queue(settings: Settings) -> JobQueue:
     if settings.redis_url is None:
         return InProcessQueue()
     from redis import Redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     from migrationkit.adapters.rq import RQJobQueue
 
+    # One quick retry (a pooled connection gone stale), no backing off: with Redis down a
+    # start must not keep the user waiting, since the sweeper wakes the worker later.
     connection = Redis.from_url(
         settings.redis_url,
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
         socket_timeout=REDIS_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 1),
     )
     return RQJobQueue(connection, settings.queue_name, job_timeout=settings.job_timeout_seconds)
 

@@ -21,6 +21,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 
 from migrationkit import services
+from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.adapters.sqlalchemy import make_engine, metadata
 from migrationkit.bootstrap import Runtime
 from migrationkit.domain.model import (
@@ -59,6 +60,7 @@ def make_app(home: Path, **config: Any) -> Flask:
             "TESTING": True,
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": "portal.test",
+            "START_WORKER": False,
             "MIGRATIONKIT_ENVIRON": environ(home),
             **config,
         }
@@ -69,17 +71,14 @@ def make_app(home: Path, **config: Any) -> Flask:
 def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home with the demo seeded, copied by each test."""
     home = tmp_path_factory.mktemp("seeded")
-    app = make_app(home)
-    app.extensions[RUNTIME_KEY].deps  # noqa: B018 - built, seeded
-    _close(app)
+    _close(make_app(home))
     return home
 
 
 def _close(app: Flask) -> None:
     runtime: Runtime = app.extensions[RUNTIME_KEY]
-    close = getattr(runtime, "close", None)
-    if close is not None:
-        close()
+    if isinstance(runtime.queue, InProcessQueue):
+        runtime.queue.stop(timeout=5)
 
 
 def _link_or_copy(source: str, target: str) -> None:
@@ -253,3 +252,13 @@ class Scene:
 @pytest.fixture
 def scene(deps: Dependencies) -> Scene:
     return Scene(deps)
+
+
+@pytest.fixture
+def run_jobs(app: Flask) -> Callable[[], None]:
+    """Runs the embedded queue's waiting jobs in this thread, until none waits: the moves
+    the test started, by the engine itself."""
+    runtime: Runtime = app.extensions[RUNTIME_KEY]
+    queue = runtime.queue
+    assert isinstance(queue, InProcessQueue)
+    return lambda: queue.work(runtime.deps, runtime.archives, sweep_every=None, burst=True)

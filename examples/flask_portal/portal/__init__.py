@@ -49,6 +49,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=50 * 1024 * 1024,
         INBOX_DOMAIN="inbox.example.nl",
         MIGRATIONKIT_ENVIRON=None,
+        # Embedded mode runs the moves in a worker thread of this process; tests run the
+        # queue themselves instead.
+        START_WORKER=True,
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
@@ -63,6 +66,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions[RUNTIME_KEY] = runtime
     if app.config["DEMO"]:
         demo_mode.prepare(runtime)
+    if app.config["START_WORKER"]:
+        runtime.start_worker()
 
     csrf.init_app(app)
     i18n.init_app(app)

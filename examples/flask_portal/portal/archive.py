@@ -3,7 +3,7 @@ document address (from before a move to another store) redirects to the new one.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, send_file, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -11,20 +11,29 @@ from migrationkit.domain.errors import MigrationError
 from migrationkit.services import archive as archive_service
 from portal.administrations import own_row
 from portal.auth import login_required
-from portal.errors import status_of
+from portal.errors import CONFLICT, status_of
 from portal.forms import UploadForm, field_error
 from portal.i18n import refusal
 from portal.runtime import deps, runtime
 
 bp = Blueprint("archive", __name__)
 
+#: Documents on one page of the archive (the use case's default page).
+PAGE = 100
+
 
 @bp.route("/administraties/<int:administration_id>/archief", methods=["GET", "POST"])
 @login_required
 def index(administration_id: int) -> str | Response:
+    """A page of the archive (``na``: the last document id of the page before), and the
+    upload form."""
+    after = request.args.get("na", 0, type=int)
+    documents = archive_service.list_documents(
+        deps(), actor_id=g.user.id, administration_id=administration_id, after_id=after, limit=PAGE
+    )
     row = own_row(administration_id)
     form = UploadForm()
-    if g.user.is_super_user and form.validate_on_submit():
+    if form.validate_on_submit():
         upload = form.bestand.data
         try:
             document = archive_service.add_document(
@@ -37,7 +46,7 @@ def index(administration_id: int) -> str | Response:
                 stream=upload.stream,
             )
         except MigrationError as error:
-            if status_of(error) != 409:
+            if status_of(error) != CONFLICT:
                 raise
             field_error(form, form.bestand, refusal(error))
         else:
@@ -46,10 +55,13 @@ def index(administration_id: int) -> str | Response:
                 "success",
             )
             return redirect(url_for("archive.index", administration_id=administration_id))
-    documents = archive_service.list_documents(
-        deps(), actor_id=g.user.id, administration_id=administration_id
+    return render_template(
+        "archive/index.html",
+        row=row,
+        documents=documents,
+        form=form,
+        next_page=documents[-1].id if len(documents) == PAGE else None,
     )
-    return render_template("archive/index.html", row=row, documents=documents, form=form)
 
 
 @bp.get("/documenten/<path:address>")

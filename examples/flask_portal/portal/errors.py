@@ -14,6 +14,8 @@ from portal.i18n import refusal
 #: Refusals of the user's own role (403); every other ``NotAllowed`` and ``NotFound`` is
 #: about an object of another environment, which the portal answers like a missing one (404).
 FORBIDDEN = frozenset({"not_super_user", "no_access"})
+#: Any other refusal: shown on the page where it happened.
+CONFLICT = 409
 
 
 def status_of(error: MigrationError) -> int:
@@ -22,7 +24,7 @@ def status_of(error: MigrationError) -> int:
         return 403
     if isinstance(error, NotAllowed | NotFound):
         return 404
-    return 409
+    return CONFLICT
 
 
 def init_app(app: Flask) -> None:

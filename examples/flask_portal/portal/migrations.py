@@ -17,7 +17,7 @@ from migrationkit.domain.errors import InvalidInput, MigrationError
 from migrationkit.domain.model import ItemStatus, OfferItem
 from portal.administrations import connection_choices, own_connections
 from portal.auth import super_user_required
-from portal.errors import status_of
+from portal.errors import CONFLICT, status_of
 from portal.forms import (
     ActionForm,
     ConnectionForm,
@@ -417,7 +417,7 @@ def retry(migration_id: int) -> Response:
 def _ends_request(error: MigrationError) -> bool:
     """Refusals about another environment's object or the user's role end the request
     (404/403) instead of being shown on the page."""
-    return status_of(error) != 409
+    return status_of(error) != CONFLICT
 
 
 def _int(value: object) -> int:

@@ -1,0 +1,122 @@
+"""Each migration's status: a progress bar that its JSON route moves, "Aan het verwerken",
+the green "Voltooid", "Mislukt" with its reason and a retry button; and after the move,
+the administration in the new environment with its archive and Toegang."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from flask.testing import FlaskClient
+
+from conftest import Scene
+from migrationkit import services
+from migrationkit.domain.model import Migration
+
+
+def progressed(scene: Scene, migration: Migration, done: int) -> None:
+    """The worker claimed the migration and reports ``done`` documents of its total."""
+    assert services.claim_migration(scene.deps, migration.id) is not None
+    services.record_progress(
+        scene.deps,
+        migration.id,
+        documents_total=12,
+        documents_done=done,
+        bytes_total=12_000,
+        bytes_done=done * 1000,
+    )
+
+
+def test_a_queued_migration_shows_in_de_wachtrij_and_a_bar_that_polls(
+    zuid: FlaskClient, scene: Scene
+) -> None:
+    (migration,) = scene.start(scene.offer("1002"))
+
+    page = zuid.get(f"/migraties/{migration.id}").text
+
+    assert "In de wachtrij" in page
+    assert '<progress id="voortgang" max="100" value="0">' in page
+    assert f'data-status-url="/migraties/{migration.id}/status.json"' in page
+    assert "progress.js" in page
+
+
+def test_the_status_route_tells_the_documents_done_of_the_total(
+    zuid: FlaskClient, scene: Scene
+) -> None:
+    (migration,) = scene.start(scene.offer("1002"))
+    progressed(scene, migration, 3)
+
+    status = zuid.get(f"/migraties/{migration.id}/status.json").json
+
+    assert status == {
+        "status": "PROCESSING",
+        "label": "Aan het verwerken",
+        "documents_done": 3,
+        "documents_total": 12,
+        "percent": 25,
+        "text": "3 van 12 documenten",
+        "finished": False,
+    }
+    page = zuid.get(f"/migraties/{migration.id}").text
+    assert "Aan het verwerken" in page
+    assert "3 van 12 documenten" in page
+
+
+def test_the_sender_follows_the_progress_too(noord: FlaskClient, scene: Scene) -> None:
+    (migration,) = scene.start(scene.offer("1002"))
+
+    assert noord.get(f"/migraties/{migration.id}/status.json").json["status"] == "QUEUED"
+
+
+def test_a_finished_move_is_green_voltooid_and_the_archive_is_in_the_new_environment(
+    zuid: FlaskClient, scene: Scene, run_jobs: Callable[[], None]
+) -> None:
+    (migration,) = scene.start(scene.offer("1002"))
+
+    run_jobs()
+
+    page = zuid.get(f"/migraties/{migration.id}").text
+    assert '<span class="status status-completed">Voltooid</span>' in page
+    assert zuid.get(f"/migraties/{migration.id}/status.json").json["finished"] is True
+    archive = zuid.get(f"/administraties/{migration.administration_id}/archief").text
+    assert "Archief van 7002 Fietsenmakerij Van Dijk" in archive
+    assert archive.count("factuur-") == 12
+    listing = zuid.get("/administraties").text
+    assert "Fietsenmakerij Van Dijk" in listing
+
+
+def test_a_failed_move_shows_mislukt_with_its_reason_and_a_retry(
+    zuid: FlaskClient,
+    noord: FlaskClient,
+    scene: Scene,
+    run_jobs: Callable[[], None],
+    home: Path,
+) -> None:
+    administration = scene.administration("1002")
+    with scene.deps.uow() as uow:
+        missing = uow.documents.list_for_administration(administration.id)[0]
+    for blob in (home / "archive" / "noord").rglob(missing.blob_key):
+        os.unlink(blob)
+    (migration,) = scene.start(scene.offer("1002"))
+    run_jobs()
+
+    page = zuid.get(f"/migraties/{migration.id}").text
+
+    assert '<span class="status status-failed">Mislukt</span>' in page
+    assert f"Document {missing.filename} ontbreekt in het archief" in page
+    assert "Opnieuw proberen" in page
+    assert "Opnieuw proberen" not in noord.get(f"/migraties/{migration.id}").text
+    retried = zuid.post(f"/migraties/{migration.id}/opnieuw", follow_redirects=True)
+    assert "De migratie wordt opnieuw gestart." in retried.text
+    assert "In de wachtrij" in retried.text
+
+
+def test_retry_of_a_migration_that_did_not_fail_is_refused_on_its_page(
+    zuid: FlaskClient, scene: Scene
+) -> None:
+    (migration,) = scene.start(scene.offer("1002"))
+
+    response = zuid.post(f"/migraties/{migration.id}/opnieuw", follow_redirects=True)
+
+    assert "Alleen een mislukte migratie kan opnieuw worden gestart." in response.text

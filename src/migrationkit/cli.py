@@ -1,23 +1,37 @@
-"""Operator commands: ``migrationkit demo`` and ``migrationkit db upgrade``."""
+"""Operator commands: ``migrationkit worker``, ``sweep``, ``dispatch-mail``, ``follow``,
+``db upgrade`` and ``demo``. Every setting comes from the ``MIGRATIONKIT_*`` environment
+variables (``migrationkit.config``), so every machine runs them with the same environment."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from migrationkit import services
 from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
 from migrationkit.adapters.inprocess import InProcessQueue
-from migrationkit.adapters.sqlalchemy import make_engine, unit_of_work_factory, upgrade
-from migrationkit.bootstrap import bootstrap
+from migrationkit.adapters.sqlalchemy import upgrade
+from migrationkit.bootstrap import build_runtime
 from migrationkit.config import ConfigError, Settings
 from migrationkit.demo import seed
 from migrationkit.domain.dates import show_date
-from migrationkit.domain.errors import MigrationError
-from migrationkit.domain.model import AccountingPackage
+from migrationkit.domain.errors import MigrationError, NotFound
+from migrationkit.domain.model import AccountingPackage, ItemStatus, Migration
+from migrationkit.ports import ArchiveStores
+from migrationkit.services.dependencies import Dependencies
+from migrationkit.services.outbox import dispatch_outbox
+from migrationkit.services.sweeping import sweep
+
+#: What ``follow`` waits for.
+FINAL_STATUSES = (ItemStatus.COMPLETED, ItemStatus.FAILED)
+BAR_WIDTH = 30
 
 
 def _say(title: str, *lines: str) -> None:
@@ -39,15 +53,15 @@ def _refused(what: str, action: Callable[[], object]) -> None:
 def run_demo(home: Path) -> None:
     """Offers, redeems and starts a migration of the demo data, printing each step."""
     settings = Settings.from_environ({"MIGRATIONKIT_HOME": str(home)})
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    upgrade(settings.database_url)
     connectors = InMemoryConnectorRegistry()
-    queue = InProcessQueue()
-    deps = bootstrap(settings, connectors=connectors, queue=queue, uow=unit_of_work_factory(engine))
+    runtime = build_runtime(settings, connectors=connectors)
+    deps, queue = runtime.deps, runtime.queue
+    assert isinstance(queue, InProcessQueue)  # the demo's settings name no Redis
     with deps.uow() as uow:
         if uow.environments.list():  # the demo's fixed users would clash with the old ones
             raise SystemExit(f"demo: {home} holds demo data already; choose a new --home")
-        data = seed(uow, connectors)
+        data = seed(uow, connectors, runtime.archives)
     noord, zuid, west = (data.users[f"{n}@example.nl"] for n in ("noord", "zuid", "west"))
     exact = AccountingPackage.EXACT_ONLINE_NL
     noord_exact = data.connections[("Kantoor Noord", exact)]
@@ -155,26 +169,217 @@ def run_demo(home: Path) -> None:
     )
 
 
+def _worker(args: argparse.Namespace) -> int:
+    settings = Settings.from_environ()
+    runtime = build_runtime(settings)  # refuses bad settings before any job is taken
+    if isinstance(runtime.queue, InProcessQueue):
+        print("no MIGRATIONKIT_REDIS_URL: jobs run in this process (embedded mode)", flush=True)
+        runtime.queue.work(runtime.deps, runtime.archives, burst=args.burst)
+        return 0
+    from redis import Redis
+
+    from migrationkit.adapters.rq import jobs, run_worker
+
+    assert settings.redis_url is not None
+    jobs.install(_wiring_from_environ)
+    run_worker(Redis.from_url(settings.redis_url), settings.queue_name, burst=args.burst)
+    return 0
+
+
+def _wiring_from_environ() -> tuple[Dependencies, ArchiveStores]:
+    """What a job needs, built anew in each work-horse from the environment."""
+    runtime = build_runtime(Settings.from_environ())
+    return runtime.deps, runtime.archives
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    deps = build_runtime().deps
+
+    def once() -> tuple[bool, str]:
+        report = sweep(deps)
+        requeued = ", ".join(map(str, report.requeued)) or "none"
+        return True, (
+            f"expired items: {report.expired_items}, reminders: {report.reminded_offers},"
+            f" migrations woken again: {requeued}"
+        )
+
+    return _repeat("sweep", once, args.every)
+
+
+def _dispatch_mail(args: argparse.Namespace) -> int:
+    runtime = build_runtime()
+    mailer = runtime.mailer
+    if mailer is None:
+        raise ConfigError("MIGRATIONKIT_SMTP_URL is not set: e-mail waits in the outbox")
+
+    def once() -> tuple[bool, str]:
+        sent = 0
+        while True:  # the whole backlog, a limit at a time, unless a send fails
+            report = dispatch_outbox(runtime.deps, mailer, limit=args.limit)
+            sent += report.sent
+            if report.failed or report.sent < args.limit:
+                break
+        if report.failed:
+            return False, f"e-mails sent: {sent}; not sent, kept for the next run: {report.failed}"
+        return True, f"e-mails sent: {sent}"
+
+    return _repeat("dispatch-mail", once, args.every)
+
+
+def _repeat(name: str, once: Callable[[], tuple[bool, str]], every: float | None) -> int:
+    """Runs ``once``, or runs it every ``every`` seconds until interrupted. Each run prints
+    its line, to stderr when it failed; when repeating, the next run tries again. Exits 1
+    when the (last) run failed."""
+    while True:
+        moment = datetime.now(UTC).isoformat(timespec="seconds")
+        try:
+            ok, line = once()
+        except Exception as error:  # an operator reads it; the next run tries again
+            ok, line = False, f"migrationkit {name}: {_describe(error)}"
+        print(f"{moment} {line}", file=sys.stdout if ok else sys.stderr, flush=True)
+        if every is None:
+            return 0 if ok else 1
+        time.sleep(every)
+
+
+def _follow(args: argparse.Namespace) -> int:
+    return follow(build_runtime().deps, args.migration_id, out=sys.stdout, interval=args.interval)
+
+
+def follow(
+    deps: Dependencies,
+    migration_id: int,
+    *,
+    out: TextIO,
+    interval: float = 1.0,
+    sleep: Callable[[float], object] = time.sleep,
+) -> int:
+    """Shows a migration's progress until it is Voltooid (0) or Mislukt (1, with the
+    reason): a bar redrawn in place on a terminal, a line per change otherwise."""
+    redraw = out.isatty()
+    shown = ""
+    while True:
+        with deps.uow() as uow:
+            migration = uow.migrations.get(migration_id)
+            item = uow.items.get(migration.item_id) if migration else None
+        if migration is None or item is None:
+            raise NotFound("unknown_migration")
+        line = progress_line(migration, item.status)
+        if redraw:
+            out.write("\r" + line.ljust(len(shown)))
+        elif line != shown:
+            out.write(line + "\n")
+        shown = line
+        if item.status in FINAL_STATUSES:
+            if redraw:
+                out.write("\n")
+            if item.status is ItemStatus.FAILED:
+                out.write(f"reason: {migration.failure_reason}\n")
+            out.flush()
+            return 0 if item.status is ItemStatus.COMPLETED else 1
+        out.flush()
+        sleep(interval)
+
+
+def progress_line(migration: Migration, status: ItemStatus) -> str:
+    """``[#####-----]  50%  1000/2000 documents  1.2/2.4 MB  Aan het verwerken``"""
+    total, done = migration.documents_total, migration.documents_done
+    if status is ItemStatus.COMPLETED:
+        percent = 100
+    else:
+        percent = min(100, done * 100 // total) if total else 0
+    filled = BAR_WIDTH * percent // 100
+    return (
+        f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {percent:3d}%"
+        f"  {done}/{total} documents"
+        f"  {_size(migration.bytes_done)}/{_size(migration.bytes_total)}"
+        f"  {status.label_nl}"
+    )
+
+
+def _size(count: int) -> str:
+    """Bytes in the decimal units a person reads: 999 B, 1.2 kB, 3.4 MB, 5.6 GB."""
+    if count < 1000:
+        return f"{count} B"
+    size, unit = count / 1000, "kB"
+    for bigger in ("MB", "GB"):
+        if size < 1000:
+            break
+        size, unit = size / 1000, bigger
+    return f"{size:.1f} {unit}"
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, MigrationError):
+        return error.message("en")
+    return f"{type(error).__name__}: {error}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="migrationkit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    worker = commands.add_parser(
+        "worker", help="run jobs: an RQ worker with MIGRATIONKIT_REDIS_URL, else in this process"
+    )
+    worker.add_argument("--burst", action="store_true", help="stop when no job waits")
+    sweeper = commands.add_parser(
+        "sweep", help="expire offers, send reminders, wake workers for what should run"
+    )
+    sweeper.add_argument("--every", type=_seconds, metavar="SECONDS", help="repeat forever")
+    mail = commands.add_parser("dispatch-mail", help="send the outbox's e-mail over SMTP")
+    mail.add_argument("--every", type=_seconds, metavar="SECONDS", help="repeat forever")
+    mail.add_argument("--limit", type=int, default=100, help="e-mails per round (100)")
+    follower = commands.add_parser("follow", help="show a migration's progress until it ends")
+    follower.add_argument("migration_id", type=int, metavar="MIGRATION_ID")
+    follower.add_argument("--interval", type=_seconds, default=1.0, help="seconds (1)")
+    db = commands.add_parser("db", help="database commands")
+    db.add_argument("action", choices=["upgrade"], help="bring the schema to the newest version")
     demo = commands.add_parser("demo", help="offer, redeem and start a migration of demo data")
     demo.add_argument(
         "--home", type=Path, help="folder for the demo database (default: a new temporary one)"
     )
-    db = commands.add_parser("db", help="database commands")
-    db.add_argument("action", choices=["upgrade"], help="bring the schema to the newest version")
     args = parser.parse_args(argv)
+    if args.command in ("worker", "sweep", "dispatch-mail"):
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        if args.command == "demo":
-            run_demo(args.home or Path(tempfile.mkdtemp(prefix="migrationkit-demo-")))
-        else:
-            upgrade(Settings.from_environ().database_url)
-            print("database schema is up to date")
+        return _COMMANDS[args.command](args)
     except ConfigError as error:
         print(f"migrationkit: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # a database or Redis away, a refusal: said plainly
+        logging.getLogger(__name__).debug("migrationkit %s failed", args.command, exc_info=True)
+        print(f"migrationkit {args.command}: {_describe(error)}", file=sys.stderr)
+        return 1
+
+
+def _seconds(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {raw}")
+    return value
+
+
+def _demo(args: argparse.Namespace) -> int:
+    run_demo(args.home or Path(tempfile.mkdtemp(prefix="migrationkit-demo-")))
     return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    upgrade(Settings.from_environ().database_url)
+    print("database schema is up to date")
+    return 0
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "worker": _worker,
+    "sweep": _sweep,
+    "dispatch-mail": _dispatch_mail,
+    "follow": _follow,
+    "db": _db,
+    "demo": _demo,
+}
 
 
 if __name__ == "__main__":

@@ -4,13 +4,23 @@ of a migration of the demo data, ``db upgrade`` makes the schema, bad settings a
 from __future__ import annotations
 
 import contextlib
+import email
+import email.policy
 import io
 import os
 import re
+import socket
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from sqlalchemy import inspect
+from aiosmtpd.controller import Controller
+from redis import Redis
+from rq import Queue
+from sqlalchemy import inspect, text
 
 from migrationkit.adapters.sqlalchemy import make_engine
 from migrationkit.adapters.sqlalchemy.database import VERSION_TABLE
@@ -187,3 +197,168 @@ def test_without_a_command_the_usage_is_shown(capsys: pytest.CaptureFixture[str]
 
     assert stopped.value.code == 2
     assert capsys.readouterr().err.startswith("usage: migrationkit")
+
+
+# --- the runtime's commands: worker, follow, sweep, dispatch-mail -------------------------------
+
+
+class Inbox:
+    """A local SMTP server's handler: the Message-ID of each e-mail received."""
+
+    def __init__(self) -> None:
+        self.message_ids: list[str] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.message_ids.append(str(message["Message-ID"]))
+        return "250 OK"
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    """``migrationkit ARGV`` in this process: its exit code, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def in_demo_home(demo_home: Path, demo_output: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The demo's home as this process's MIGRATIONKIT_HOME: its two migrations started."""
+    monkeypatch.setenv("MIGRATIONKIT_HOME", str(demo_home))
+    return demo_home
+
+
+@pytest.fixture
+def worked(in_demo_home: Path) -> str:
+    """``migrationkit worker --burst`` has run the demo's migrations in embedded mode."""
+    code, out, err = run("worker", "--burst")
+    assert (code, err) == (0, "")
+    return out
+
+
+def test_the_embedded_worker_runs_the_started_migrations_and_follow_shows_them_done(
+    worked: str,
+) -> None:
+    assert worked == "no MIGRATIONKIT_REDIS_URL: jobs run in this process (embedded mode)\n"
+
+    code, out, _ = run("follow", "2")
+
+    assert code == 0
+    assert out == (f"[{'#' * 30}] 100%  12/12 documents  12.1 kB/12.1 kB  Voltooid\n")
+
+
+def test_a_sweep_reports_what_it_did(worked: str) -> None:
+    code, out, err = run("sweep")
+
+    assert (code, err) == (0, "")
+    assert out.endswith(" expired items: 0, reminders: 0, migrations woken again: none\n")
+
+
+def test_following_an_unknown_migration_says_so_and_exits_1(in_demo_home: Path) -> None:
+    assert run("follow", "99") == (1, "", "migrationkit follow: Unknown migration.\n")
+
+
+def test_dispatch_mail_needs_an_smtp_server(in_demo_home: Path) -> None:
+    code, out, err = run("dispatch-mail")
+
+    assert (code, out) == (2, "")
+    assert err == "migrationkit: MIGRATIONKIT_SMTP_URL is not set: e-mail waits in the outbox\n"
+
+
+def test_dispatch_mail_sends_the_outbox_once_and_keeps_it_while_the_server_is_down(
+    in_demo_home: Path, worked: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    monkeypatch.setenv("MIGRATIONKIT_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    code, _, err = run("dispatch-mail")
+    assert code == 1
+    assert err.endswith(" e-mails sent: 0; not sent, kept for the next run: 3\n")
+
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        first = run("dispatch-mail")
+        second = run("dispatch-mail")
+    finally:
+        server.stop()
+
+    engine = make_engine(f"sqlite:///{in_demo_home / 'migrationkit.sqlite3'}")
+    try:
+        with engine.connect() as connection:
+            outbox_size = connection.execute(text("SELECT count(*) FROM outbox")).scalar_one()
+    finally:
+        engine.dispose()
+    assert first[0] == 0
+    assert first[1].endswith(f" e-mails sent: {outbox_size}\n")
+    assert second[1].endswith(" e-mails sent: 0\n")
+    assert inbox.message_ids == [f"<outbox-{n}@localhost>" for n in range(1, outbox_size + 1)]
+
+
+@pytest.mark.redis
+def test_with_redis_a_sweep_wakes_rq_workers_for_the_waiting_migrations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
+    home = tmp_path / "demo"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["demo", "--home", str(home)]) == 0
+    url = urlunsplit(urlsplit(redis_url)._replace(path="/7"))
+    redis = Redis.from_url(url)
+    redis.flushdb()
+    monkeypatch.setenv("MIGRATIONKIT_HOME", str(home))
+    monkeypatch.setenv("MIGRATIONKIT_REDIS_URL", url)
+    try:
+        code, out, _ = run("sweep")
+        queued = Queue("migrationkit", connection=redis).job_ids
+    finally:
+        redis.flushdb()
+        redis.close()
+
+    assert code == 0
+    assert out.endswith(" migrations woken again: 1, 2\n")
+    assert queued == ["migration-1", "migration-2"]
+
+
+def test_sweep_every_repeats_until_stopped(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATIONKIT_")}
+    environment["MIGRATIONKIT_HOME"] = str(tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "migrationkit.cli", "db", "upgrade"], env=environment, check=True
+    )
+    sweeper = subprocess.Popen(
+        [sys.executable, "-m", "migrationkit.cli", "sweep", "--every", "0.1"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert sweeper.stdout is not None
+        lines = [sweeper.stdout.readline() for _ in range(2)]
+    finally:
+        sweeper.terminate()
+        sweeper.wait(10)
+
+    assert all(line.endswith("migrations woken again: none\n") for line in lines)
+
+
+def test_an_unreachable_database_is_said_plainly_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MIGRATIONKIT_HOME", str(tmp_path))
+    monkeypatch.setenv(
+        "MIGRATIONKIT_DATABASE_URL", "postgresql+psycopg://app:geheim@127.0.0.1:1/migrationkit"
+    )
+
+    code, out, err = run("follow", "1")
+
+    assert (code, out) == (1, "")
+    assert err.startswith("migrationkit follow: OperationalError: ")
+    assert "geheim" not in err

@@ -28,6 +28,7 @@ from migrationkit.domain.model import (
     AccountingPackage,
     Administration,
     Connection,
+    Document,
     Environment,
     Migration,
 )
@@ -205,6 +206,12 @@ class Scene:
                     if administration.code == code:
                         return administration
         raise LookupError(code)
+
+    def documents(self, code: str) -> list[Document]:
+        """The archive of the administration with this code, in order of id."""
+        administration = self.administration(code)
+        with self.deps.uow() as uow:
+            return list(uow.documents.list_for_administration(administration.id))
 
     def offer(self, *codes: str, to: str = "zuid@example.nl") -> OfferReceipt:
         """Noord offers its administrations (of one connection) to ``to``."""

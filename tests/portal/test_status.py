@@ -93,9 +93,7 @@ def test_a_failed_move_shows_mislukt_with_its_reason_and_a_retry(
     run_jobs: Callable[[], None],
     home: Path,
 ) -> None:
-    administration = scene.administration("1002")
-    with scene.deps.uow() as uow:
-        missing = uow.documents.list_for_administration(administration.id)[0]
+    missing = scene.documents("1002")[0]
     for blob in (home / "archive" / "noord").rglob(missing.blob_key):
         os.unlink(blob)
     (migration,) = scene.start(scene.offer("1002"))

@@ -11,7 +11,7 @@ a race cannot slip past a rule that was checked a moment earlier.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import BinaryIO, Protocol, Self
@@ -179,9 +179,10 @@ class DocumentRepository(Protocol):
         key) in one statement, for the finish of a move across stores; how many moved."""
         ...
 
-    def is_referenced(self, archive_store: str, blob_key: str) -> bool:
-        """Whether any document still keeps its bytes at this key of this store (blobs are
-        content-addressed, so documents can share one)."""
+    def referenced_keys(self, archive_store: str, blob_keys: Collection[str]) -> set[str]:
+        """Those of ``blob_keys`` at which a document still keeps its bytes in this store
+        (blobs are content-addressed, so documents can share one), in one query: what is
+        not among them may be deleted."""
         ...
 
 

@@ -398,17 +398,18 @@ def _let_go(deps: Dependencies, archives: ArchiveStores, copies: Sequence[Docume
     """Deletes the source blobs of these copies that no document keeps its bytes in any
     more (blobs are content-addressed, so another document may share one). Best effort and
     idempotent: a blob that cannot be deleted now stays, and harms nothing."""
-    sources = {
-        (copy.source_store, copy.source_key)
-        for copy in copies
-        if (copy.source_store, copy.source_key) != (copy.archive_store, copy.blob_key)
-    }
+    sources: dict[str, set[str]] = {}
+    for copy in copies:
+        if (copy.source_store, copy.source_key) != (copy.archive_store, copy.blob_key):
+            sources.setdefault(copy.source_store, set()).add(copy.source_key)
     with deps.uow() as uow:
-        unreferenced = sorted(
-            (store, key) for store, key in sources if not uow.documents.is_referenced(store, key)
-        )
-    for store, key in unreferenced:
-        try:
-            archives.store(store).delete(key)
-        except (ArchiveError, OSError):
-            log.warning("could not delete blob %s of store %s; it stays", key, store)
+        unreferenced = {
+            store: keys - uow.documents.referenced_keys(store, keys)
+            for store, keys in sources.items()
+        }
+    for store, keys in unreferenced.items():
+        for key in sorted(keys):
+            try:
+                archives.store(store).delete(key)
+            except (ArchiveError, OSError):
+                log.warning("could not delete blob %s of store %s; it stays", key, store)

@@ -3,7 +3,7 @@ database rules included."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -407,11 +407,13 @@ class InMemoryDocumentRepository(_Repository, ports.DocumentRepository):
                 moved += 1
         return moved
 
-    def is_referenced(self, archive_store: str, blob_key: str) -> bool:
-        return any(
-            (d.archive_store, d.blob_key) == (archive_store, blob_key)
+    def referenced_keys(self, archive_store: str, blob_keys: Collection[str]) -> set[str]:
+        wanted = set(blob_keys)
+        return {
+            d.blob_key
             for d in DOCUMENTS.rows(self._tx)
-        )
+            if d.archive_store == archive_store and d.blob_key in wanted
+        }
 
 
 def _totals(rows: Sequence[Document] | Sequence[DocumentCopy]) -> ArchiveTotals:

@@ -8,9 +8,9 @@ the database's refusal becomes the domain's ``RuleViolation``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -91,6 +91,8 @@ from migrationkit.ports import (
     StatusChange,
 )
 from migrationkit.serialization import from_json, to_json
+
+T = TypeVar("T")
 
 # --- rows to domain values -------------------------------------------------------------------
 
@@ -626,32 +628,30 @@ class SqlAlchemyDocumentRepository(_Repository):
     def list_uncopied(
         self, administration_id: int, migration_id: int, *, after_id: int = 0, limit: int = 1000
     ) -> Sequence[Document]:
-        copied = exists().where(
-            document_copies.c.migration_id == migration_id,
-            document_copies.c.document_id == documents.c.id,
-        )
-        return self._page(administration_id, after_id, limit, ~copied)
+        uncopied = _copy_of_document(migration_id, document_copies.c.document_id).is_(None)
+        return self._page(administration_id, after_id, limit, uncopied)
 
     def point_at_copies(self, administration_id: int, migration_id: int) -> int:
         result = self._connection.execute(
             update(documents)
             .where(
                 documents.c.administration_id == administration_id,
-                document_copies.c.migration_id == migration_id,
-                document_copies.c.document_id == documents.c.id,
+                _copy_of_document(migration_id, document_copies.c.document_id).is_not(None),
             )
             .values(
-                archive_store=document_copies.c.archive_store,
-                blob_key=document_copies.c.blob_key,
+                archive_store=_copy_of_document(migration_id, document_copies.c.archive_store),
+                blob_key=_copy_of_document(migration_id, document_copies.c.blob_key),
             )
         )
         return result.rowcount
 
-    def is_referenced(self, archive_store: str, blob_key: str) -> bool:
-        kept = exists().where(
-            documents.c.archive_store == archive_store, documents.c.blob_key == blob_key
+    def referenced_keys(self, archive_store: str, blob_keys: Collection[str]) -> set[str]:
+        statement = (
+            select(documents.c.blob_key)
+            .where(documents.c.archive_store == archive_store, documents.c.blob_key.in_(blob_keys))
+            .distinct()
         )
-        return bool(self._connection.execute(select(kept)).scalar_one())
+        return set(self._connection.execute(statement).scalars())
 
     def _page(
         self, administration_id: int, after_id: int, limit: int, *where: ColumnElement[bool]
@@ -667,6 +667,27 @@ class SqlAlchemyDocumentRepository(_Repository):
             .limit(limit)
         )
         return [document_from_row(row) for row in self._all(statement)]
+
+
+def _copy_of_document(
+    migration_id: int, column: ColumnElement[T], *where: ColumnElement[bool]
+) -> ScalarSelect[T]:
+    """``column`` of the current document's copy in the migration, or NULL.
+
+    The engine's queries pair documents with their copies this way, never with a join: a
+    correlated scalar subquery is run per document as one probe of the copies' primary key,
+    so its cost grows with the archive whatever the planner believes of the tables. (A join
+    planned on the statistics of a table just filled, before PostgreSQL analysed it, can
+    compare every document with every copy.)"""
+    return (
+        select(column)
+        .where(
+            document_copies.c.migration_id == migration_id,
+            document_copies.c.document_id == documents.c.id,
+            *where,
+        )
+        .scalar_subquery()
+    )
 
 
 def _totals(connection: Connection, table: Table, where: ColumnElement[bool]) -> ArchiveTotals:
@@ -731,20 +752,15 @@ class SqlAlchemyDocumentCopyRepository(_Repository):
 
     def list_mismatched(self, migration_id: int, administration_id: int) -> Sequence[int]:
         copy = document_copies.c
+        matching = _copy_of_document(
+            migration_id,
+            copy.document_id,
+            copy.size == documents.c.size,
+            copy.sha256 == documents.c.sha256,
+        )
         statement = (
             select(documents.c.id)
-            .outerjoin(
-                document_copies,
-                (copy.migration_id == migration_id) & (copy.document_id == documents.c.id),
-            )
-            .where(
-                documents.c.administration_id == administration_id,
-                or_(
-                    copy.document_id.is_(None),
-                    copy.size != documents.c.size,
-                    copy.sha256 != documents.c.sha256,
-                ),
-            )
+            .where(documents.c.administration_id == administration_id, matching.is_(None))
             .order_by(documents.c.id)
         )
         return list(self._connection.execute(statement).scalars())
@@ -757,21 +773,17 @@ MAX_REDIRECTS = 100
 
 class SqlAlchemyDocumentRedirectRepository(_Repository):
     def add_for_migration(self, migration_id: int, administration_id: int, at: datetime) -> int:
-        copy = document_copies.c
-        moved = (
-            select(
-                _address(documents.c.archive_store, documents.c.id).label("old_address"),
-                _address(copy.archive_store, documents.c.id).label("new_address"),
-                documents.c.id.label("document_id"),
-                literal(migration_id).label("migration_id"),
-                literal(at, document_redirects.c.created_at.type).label("created_at"),
-            )
-            .join(document_copies, copy.document_id == documents.c.id)
-            .where(
-                copy.migration_id == migration_id,
-                documents.c.administration_id == administration_id,
-                copy.archive_store != documents.c.archive_store,
-            )
+        copy_store = _copy_of_document(migration_id, document_copies.c.archive_store)
+        moved = select(
+            _address(documents.c.archive_store, documents.c.id).label("old_address"),
+            _address(copy_store, documents.c.id).label("new_address"),
+            documents.c.id.label("document_id"),
+            literal(migration_id).label("migration_id"),
+            literal(at, document_redirects.c.created_at.type).label("created_at"),
+        ).where(
+            documents.c.administration_id == administration_id,
+            copy_store.is_not(None),
+            copy_store != documents.c.archive_store,
         )
         # A document that comes back to a store it once left lives at its old address again.
         live_again = select(moved.subquery().c.new_address)

@@ -38,7 +38,8 @@ csrf = CSRFProtect()
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """The portal. ``test_config`` overrides Flask settings; its ``MIGRATIONKIT_ENVIRON``
-    replaces ``os.environ`` as the source of the ``MIGRATIONKIT_*`` variables."""
+    replaces ``os.environ`` as the source of the ``MIGRATIONKIT_*`` variables, and its
+    ``CLOCK`` the system clock of the use cases (a test lets time pass with it)."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
@@ -62,7 +63,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _session_key(config.code_secret())
     app.config["DEMO"] = environ.get("MIGRATIONKIT_DEMO") == "1"
-    runtime = build_runtime(config)
+    runtime = build_runtime(config, clock=app.config.get("CLOCK"))
     app.extensions[RUNTIME_KEY] = runtime
     if app.config["DEMO"]:
         demo_mode.prepare(runtime)

@@ -22,7 +22,7 @@ PO = PORTAL / "portal" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 TEMPLATES = PORTAL / "portal" / "templates"
 
 #: What a template may show without translating it: the product's name and punctuation.
-UNTRANSLATED = re.compile(r"^(migrationkit|[\s%:·…›/()-])*$")
+UNTRANSLATED = re.compile(r"^(migrationkit|[\s%:·…/()-])*$")
 
 
 def extracted_msgids() -> set[str]:

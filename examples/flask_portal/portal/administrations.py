@@ -10,8 +10,8 @@ from migrationkit import services
 from migrationkit.domain.errors import MigrationError, NotFound
 from migrationkit.domain.model import Connection
 from portal.auth import login_required, super_user_required
+from portal.errors import on_page, show_refusal
 from portal.forms import AddAdministrationsForm, RelinkForm, field_error
-from portal.i18n import refusal
 from portal.runtime import deps
 
 bp = Blueprint("administrations", __name__, url_prefix="/administraties")
@@ -61,7 +61,7 @@ def add() -> str | Response:
                 )
             )
         except MigrationError as error:
-            field_error(form, form.koppeling, refusal(error))
+            field_error(form, form.koppeling, on_page(error))
     form.administratie.choices = [(pa.package_admin_id, f"{pa.code} {pa.name}") for pa in available]
     if form.submit.data and form.validate_on_submit() and not form.koppeling.errors:
         try:
@@ -73,7 +73,7 @@ def add() -> str | Response:
                 inbox_domain=current_app.config["INBOX_DOMAIN"],
             )
         except MigrationError as error:
-            field_error(form, getattr(form, ADD_FIELDS.get(error.code, ""), None), refusal(error))
+            show_refusal(form, ADD_FIELDS, error)
         else:
             flash(_("%(count)d administratie(s) toegevoegd.", count=len(added)), "success")
             return redirect(url_for("administrations.index"))
@@ -100,7 +100,7 @@ def relink(administration_id: int) -> str | Response:
             )
         )
     except MigrationError as error:
-        field_error(form, form.koppeling, refusal(error))
+        field_error(form, form.koppeling, on_page(error))
     form.administratie.choices = [(pa.package_admin_id, f"{pa.code} {pa.name}") for pa in available]
     if form.submit.data and form.validate_on_submit():
         try:
@@ -112,9 +112,7 @@ def relink(administration_id: int) -> str | Response:
                 package_admin_id=form.administratie.data or "",
             )
         except MigrationError as error:
-            field_error(
-                form, getattr(form, RELINK_FIELDS.get(error.code, ""), None), refusal(error)
-            )
+            show_refusal(form, RELINK_FIELDS, error)
         else:
             flash(
                 _(

@@ -11,9 +11,8 @@ from migrationkit.domain.errors import MigrationError
 from migrationkit.services import archive as archive_service
 from portal.administrations import own_row
 from portal.auth import login_required
-from portal.errors import CONFLICT, status_of
+from portal.errors import on_page
 from portal.forms import UploadForm, field_error
-from portal.i18n import refusal
 from portal.runtime import deps, runtime
 
 bp = Blueprint("archive", __name__)
@@ -46,9 +45,7 @@ def index(administration_id: int) -> str | Response:
                 stream=upload.stream,
             )
         except MigrationError as error:
-            if status_of(error) != CONFLICT:
-                raise
-            field_error(form, form.bestand, refusal(error))
+            field_error(form, form.bestand, on_page(error))
         else:
             flash(
                 _("%(filename)s is toegevoegd aan het archief.", filename=document.filename),

@@ -3,12 +3,16 @@ a form without a valid CSRF token. Each is a page in the user's language."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from wtforms import Field, Form
 
 from migrationkit.domain.errors import MigrationError, NotAllowed, NotFound
+from portal.forms import field_error
 from portal.i18n import refusal
 
 #: Refusals of the user's own role (403); every other ``NotAllowed`` and ``NotFound`` is
@@ -25,6 +29,22 @@ def status_of(error: MigrationError) -> int:
     if isinstance(error, NotAllowed | NotFound):
         return 404
     return CONFLICT
+
+
+def on_page(error: MigrationError) -> str:
+    """The message of a refusal to show on the page where it happened. A refusal about
+    another environment's object or the user's role is raised again: it ends the request
+    (404 or 403) and shows nothing of the page."""
+    if status_of(error) != CONFLICT:
+        raise error
+    return refusal(error)
+
+
+def show_refusal(form: Form, fields: Mapping[str, str], error: MigrationError) -> None:
+    """Puts a refusal on the form: at the field its code is about (``fields``: code ->
+    field name), else at the top of the form."""
+    field: Field | None = getattr(form, fields.get(error.code, ""), None)
+    field_error(form, field, on_page(error))
 
 
 def init_app(app: Flask) -> None:

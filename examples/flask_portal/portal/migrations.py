@@ -4,20 +4,17 @@ migration's status with its self-updating progress bar."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import Field
 
 from migrationkit import services
 from migrationkit.domain.errors import InvalidInput, MigrationError
 from migrationkit.domain.model import ItemStatus, OfferItem
 from portal.administrations import connection_choices, own_connections
 from portal.auth import super_user_required
-from portal.errors import CONFLICT, status_of
+from portal.errors import on_page, show_refusal
 from portal.forms import (
     ActionForm,
     ConnectionForm,
@@ -53,12 +50,6 @@ REDEEM_FIELDS = {
 REJECT_FIELDS = {"reason_too_long": "reden", "no_administrations": "administratie"}
 
 
-def show_refusal(form: FlaskForm, fields: Mapping[str, str], error: MigrationError) -> None:
-    """Puts a refusal on the form: at the field it is about, else at the top."""
-    field: Field | None = getattr(form, fields.get(error.code, ""), None)
-    field_error(form, field, refusal(error))
-
-
 # --- Migratie overzicht ----------------------------------------------------------------------
 
 
@@ -73,13 +64,13 @@ def overview() -> str:
             deps(), actor_id=g.user.id, search=form.aangeboden.data
         )
     except MigrationError as error:
-        field_error(form, form.aangeboden, refusal(error))
+        field_error(form, form.aangeboden, on_page(error))
     try:
         incoming = services.incoming_overview(
             deps(), actor_id=g.user.id, search=form.ontvangen.data
         )
     except MigrationError as error:
-        field_error(form, form.ontvangen, refusal(error))
+        field_error(form, form.ontvangen, on_page(error))
     return render_template(
         "migrations/overview.html", form=form, outgoing=outgoing, incoming=incoming
     )
@@ -191,9 +182,7 @@ def withdraw(item_id: int) -> Response:
     try:
         item = services.withdraw_item(deps(), actor_id=g.user.id, item_id=item_id)
     except MigrationError as error:
-        if _ends_request(error):
-            raise
-        flash(refusal(error), "error")
+        flash(on_page(error), "error")
     else:
         flash(_("%(code)s %(name)s is ingetrokken.", code=item.code, name=item.name), "success")
     return redirect(url_for("migrations.overview"))
@@ -206,9 +195,7 @@ def resend(offer_id: int) -> str | Response:
     try:
         receipt = services.resend_code(deps(), actor_id=g.user.id, offer_id=offer_id)
     except MigrationError as error:
-        if _ends_request(error):
-            raise
-        flash(refusal(error), "error")
+        flash(on_page(error), "error")
         return redirect(url_for("migrations.overview"))
     return render_template("migrations/outgoing_sent.html", receipt=receipt, resent=True)
 
@@ -262,8 +249,6 @@ def offered(offer_id: int) -> str | Response:
                     reason=form.reden.data,
                 )
             except MigrationError as error:
-                if _ends_request(error):
-                    raise
                 show_refusal(form, REJECT_FIELDS, error)
             else:
                 flash(
@@ -325,9 +310,7 @@ def targets(offer_id: int) -> str | Response:
                     ],
                 )
             except MigrationError as error:
-                if _ends_request(error):
-                    raise
-                field_error(form, None, refusal(error))
+                field_error(form, None, on_page(error))
             else:
                 flash(_("De migratie is gestart en wordt op de achtergrond uitgevoerd."), "success")
                 return redirect(url_for("migrations.overview"))
@@ -350,9 +333,7 @@ def _prepare_target(target: TargetForm, item: OfferItem, choices: list[tuple[int
             deps(), actor_id=g.user.id, connection_id=target.koppeling.data
         )
     except MigrationError as error:
-        if _ends_request(error):
-            raise
-        field_error(target, target.koppeling, refusal(error))
+        field_error(target, target.koppeling, on_page(error))
         return
     target.administratie.choices = [
         ("", _("Kies een administratie")),
@@ -403,21 +384,13 @@ def retry(migration_id: int) -> Response:
     try:
         services.retry_migration(deps(), actor_id=g.user.id, migration_id=migration_id)
     except MigrationError as error:
-        if _ends_request(error):
-            raise
-        flash(refusal(error), "error")
+        flash(on_page(error), "error")
     else:
         flash(_("De migratie wordt opnieuw gestart."), "success")
     return redirect(url_for("migrations.status", migration_id=migration_id))
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _ends_request(error: MigrationError) -> bool:
-    """Refusals about another environment's object or the user's role end the request
-    (404/403) instead of being shown on the page."""
-    return status_of(error) != CONFLICT
 
 
 def _int(value: object) -> int:

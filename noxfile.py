@@ -1,8 +1,11 @@
-"""Developer and CI sessions: `nox` runs tests, lint and typecheck; `nox -s demo` shows it."""
+"""Developer and CI sessions: `nox` runs tests, lint and typecheck; `nox -s demo` serves the
+portal with the demo data."""
 
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import nox
 
@@ -14,6 +17,8 @@ nox.options.reuse_venv = "yes"
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 EXTRAS = "postgres,worker,connectors,objectstore,portal"
 TEST_ENV_VARS = ("MIGRATIONKIT_TEST_POSTGRES_URL", "MIGRATIONKIT_TEST_REDIS_URL", "CI")
+PREFIX = "MIGRATIONKIT_"
+DEMO_HOST, DEMO_PORT = "127.0.0.1", 5000
 
 
 def install_group(session: nox.Session, group: str) -> None:
@@ -48,6 +53,30 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Install the package and run its command-line demo."""
-    session.install(".")
-    session.run("migrationkit", "demo", *session.posargs)
+    """Serve the reference portal with the demo data on http://127.0.0.1:5000: a fresh
+    SQLite file, the archive on local disk, the in-process worker, e-mail on the Mailbox page.
+    Every MIGRATIONKIT_* variable of the calling shell is left out, so it is always this."""
+    session.install(".[portal]")
+    home = Path(session.create_tmp()).resolve() / "demo-home"
+    shutil.rmtree(home, ignore_errors=True)
+    env: dict[str, str | None] = {name: None for name in os.environ if name.startswith(PREFIX)}
+    env |= {
+        f"{PREFIX}HOME": str(home),
+        f"{PREFIX}DEMO": "1",
+        f"{PREFIX}PORTAL_URL": f"http://{DEMO_HOST}:{DEMO_PORT}",
+    }
+    session.log(f"Demo home: {home}. Sign in on http://{DEMO_HOST}:{DEMO_PORT} as:")
+    session.run("python", "-m", "migrationkit.demo", env=env)
+    session.chdir("examples/flask_portal")
+    session.run(
+        "flask",
+        "--app",
+        "portal",
+        "run",
+        "--host",
+        DEMO_HOST,
+        "--port",
+        str(DEMO_PORT),
+        "--no-reload",
+        env=env,
+    )

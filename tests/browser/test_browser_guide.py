@@ -1,0 +1,368 @@
+"""The guide followed in a real browser: Kantoor Noord moves administrations out, Kantoor
+Zuid takes them in, to a green Voltooid and the archive in Zuid; and what the portal refuses
+on the way, in the user's language."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+import attrs
+from playwright.sync_api import Locator, Page, expect
+
+from migrationkit.domain import codes
+from migrationkit.testing import FakeClock
+
+#: A transfer code in full, as the e-mail and the confirmation page show it.
+FULL_CODE = re.compile(
+    rf"[{codes.ALPHABET}]{{{codes.GROUP}}}(?:-[{codes.ALPHABET}]{{{codes.GROUP}}})+"
+)
+EXACT = "Exact Online (NL)"
+TWINFIELD = "Twinfield"
+OFFERED = "Administraties die al ter migratie zijn aangeboden"
+INCOMING = "Administraties die klaar staan om gemigreerd te worden"
+#: The longest a move of the demo's largest archive may take in the browser, in ms.
+MOVE_TIMEOUT_MS = 30_000
+
+
+def connection(package: str, office: str) -> str:
+    """How the portal lists a demo office's boekhoudsysteemkoppeling to a package."""
+    return f"{package} {office} ({package})"
+
+
+# --- the steps of the guide ------------------------------------------------------------------
+
+
+def offer(page: Page, account: str, administrations: list[str], recipient: str) -> str:
+    """Noord's side, from the Administraties tab to the confirmation; the code shown once."""
+    page.goto("/")
+    page.get_by_role("link", name="+ Migreer administratie(s)").click()
+    page.get_by_role("link", name="Start een nieuwe migratie").click()
+    page.get_by_label("Verplaats één of meerdere administratie(s) naar een andere omgeving").check()
+    page.get_by_role("button", name="Volgende").click()
+    expect(page.get_by_text("Autorisatoren worden, net als de andere gebruikers")).to_be_visible()
+    page.get_by_role("link", name="Volgende").click()
+    page.get_by_label("Boekhoudsysteemkoppeling").select_option(label=account)
+    page.get_by_role("button", name="Toon administraties").click()
+    for administration in administrations:
+        page.get_by_label(administration).check()
+    page.get_by_role("button", name="Volgende").click()
+    addresses = page.get_by_label("E-mailadressen")
+    own = addresses.input_value()
+    assert own.startswith("noord@example.nl")
+    addresses.fill(f"{own}{recipient}")  # after the address filled in already, as the guide says
+    page.get_by_label("Ik ga akkoord met de Algemene voorwaarden").check()
+    page.get_by_role("button", name="Verzenden").click()
+    expect(page.get_by_role("heading", name="Migratieverzoek verzonden")).to_be_visible()
+    return page.locator("#overdrachtscode").inner_text().strip()
+
+
+def code_from_mailbox(page: Page) -> str:
+    """The newest transfer code in the signed-in user's demo Mailbox."""
+    page.get_by_role("link", name="Mailbox").click()
+    found = FULL_CODE.search(page.locator(".mail-body").first.inner_text())
+    assert found is not None
+    return found.group()
+
+
+def redeem(page: Page, code: str) -> None:
+    """Zuid's side, from Migratie acties to the code with both acceptances."""
+    page.get_by_role("link", name="Migraties").click()
+    page.get_by_role("link", name="Start een nieuwe migratie").click()
+    page.get_by_label("Haal één of meerdere administratie(s) op uit een andere omgeving").check()
+    page.get_by_role("button", name="Volgende").click()
+    page.get_by_role("link", name="Volgende").click()
+    page.get_by_label("Overdrachtscode").fill(code)
+    page.get_by_label("Ik ga akkoord met de voorwaarden").check()
+    page.get_by_label("Ik ga akkoord met de kosten van de migratie").check()
+    page.get_by_role("button", name="Volgende").click()
+
+
+def choose_target(page: Page, name: str, account: str, package_administration: str) -> None:
+    """On the targets page: the boekhoudkoppeling for ``name``, then its administration."""
+    page.get_by_label(f"Boekhoudkoppeling voor {name}").select_option(label=account)
+    page.get_by_role("button", name="Toon beschikbare administraties").click()
+    page.get_by_label(f"Administratie uit het boekhoudpakket voor {name}").select_option(
+        label=package_administration
+    )
+
+
+@attrs.frozen
+class Archive:
+    """What an archive page lists, and the SHA-256 of its first document as opened."""
+
+    listing: list[str]
+    first_sha256: str
+
+
+def archive_listing(page: Page) -> list[str]:
+    return page.get_by_role("table").get_by_role("link").all_inner_texts()
+
+
+def open_first_document(page: Page) -> bytes:
+    """The bytes of the archive page's first document, fetched as the browser opens it."""
+    address = page.get_by_role("table").get_by_role("link").first.get_attribute("href")
+    opened = page.request.get(address or "")
+    assert opened.ok
+    assert opened.headers["content-type"] == "application/pdf"
+    return opened.body()
+
+
+def archive_of(page: Page, name: str) -> Archive:
+    """The archive of administration ``name``, opened from the Administraties tab."""
+    page.goto("/")
+    page.get_by_role("row").filter(has_text=name).get_by_role("link", name="Archief").click()
+    body = open_first_document(page)
+    assert body.startswith(b"%PDF-1.4")
+    return Archive(archive_listing(page), hashlib.sha256(body).hexdigest())
+
+
+def overview_row(page: Page, section: str, administration: str) -> Locator:
+    """An administration's row in one table of the Migratie overzicht (the page shown)."""
+    return (
+        page.get_by_role("region", name=section).get_by_role("row").filter(has_text=administration)
+    )
+
+
+def offered_row(page: Page, administration: str) -> Locator:
+    return overview_row(page, OFFERED, administration)
+
+
+def status_in_overview(page: Page, section: str, administration: str) -> str:
+    """The status shown for an administration in one table of the Migratie overzicht."""
+    page.goto("/migraties")
+    return overview_row(page, section, administration).locator(".status").inner_text()
+
+
+def is_green(page: Page, selector: str) -> bool:
+    red, green, blue = map(
+        int,
+        re.findall(
+            r"\d+", page.locator(selector).evaluate("e => getComputedStyle(e).backgroundColor")
+        )[:3],
+    )
+    return green > 90 and green > red + 40 and green > blue + 40
+
+
+# --- the tests -------------------------------------------------------------------------------
+
+
+def test_the_whole_guide_from_migreer_to_a_green_voltooid_with_the_archive_in_zuid(
+    person: Callable[[str], Page],
+) -> None:
+    noord, zuid = person("noord@example.nl"), person("zuid@example.nl")
+    shown_code = offer(
+        noord,
+        connection(EXACT, "Noord"),
+        ["1001 Bakkerij De Korenschoof", "1002 Fietsenmakerij Van Dijk"],
+        "zuid@example.nl",
+    )
+    assert FULL_CODE.fullmatch(shown_code)
+    assert (
+        status_in_overview(
+            noord, "Administraties die al ter migratie zijn aangeboden", "Bakkerij De Korenschoof"
+        )
+        == "Aangeboden"
+    )
+    noord_archive = archive_of(noord, "Bakkerij De Korenschoof")
+
+    code = code_from_mailbox(zuid)
+    assert code == shown_code
+    redeem(zuid, code)
+    zuid.get_by_label("1001 Bakkerij De Korenschoof").check()
+    zuid.get_by_label("1002 Fietsenmakerij Van Dijk").check()
+    zuid.get_by_role("button", name="Volgende").click()
+    choose_target(
+        zuid, "Bakkerij De Korenschoof", connection(EXACT, "Zuid"), "1001 Bakkerij De Korenschoof"
+    )
+    choose_target(
+        zuid, "Fietsenmakerij Van Dijk", connection(EXACT, "Zuid"), "7002 Fietsenmakerij Van Dijk"
+    )
+    zuid.get_by_role("button", name="Start migratie").click()
+    expect(zuid.get_by_text("De migratie is gestart")).to_be_visible()
+
+    incoming = zuid.get_by_role(
+        "region", name="Administraties die klaar staan om gemigreerd te worden"
+    )
+    incoming.get_by_role("row").filter(has_text="Bakkerij De Korenschoof").get_by_role(
+        "link", name="Voortgang"
+    ).click()
+    expect(zuid.locator("#voortgang")).to_be_visible()
+    badge = zuid.locator("#status-label .status")
+    expect(badge).to_have_text("Voltooid", timeout=MOVE_TIMEOUT_MS)
+    assert is_green(zuid, "#status-label .status")
+    expect(zuid.locator("#voortgang-tekst")).to_have_text("250 van 250 documenten")
+
+    zuid.get_by_role("link", name="Archief bekijken").click()
+    expect(
+        zuid.get_by_role("heading", name="Archief van 1001 Bakkerij De Korenschoof")
+    ).to_be_visible()
+    assert archive_listing(zuid) == noord_archive.listing
+    assert hashlib.sha256(open_first_document(zuid)).hexdigest() == noord_archive.first_sha256
+
+    changed = status_in_overview(
+        zuid, "Administraties die klaar staan om gemigreerd te worden", "Fietsenmakerij Van Dijk"
+    )
+    assert changed in ("Voltooid", "Aan het verwerken", "In de wachtrij")
+    noord.goto("/")
+    expect(noord.get_by_role("row").filter(has_text="Bakkerij De Korenschoof")).to_have_count(0)
+
+
+def test_noord_withdraws_an_offered_administration_and_its_code_stops_working(
+    person: Callable[[str], Page],
+) -> None:
+    noord = person("noord@example.nl")
+    code = offer(
+        noord, connection(TWINFIELD, "Noord"), ["2001 Installatiebedrijf Vos"], "zuid@example.nl"
+    )
+    noord.get_by_role("link", name="Naar het Migratie overzicht").click()
+    offered_row(noord, "Installatiebedrijf Vos").get_by_role("button", name="Intrekken").click()
+
+    expect(noord.locator(".flash-success")).to_have_text(
+        "2001 Installatiebedrijf Vos is ingetrokken."
+    )
+    assert status_in_overview(noord, OFFERED, "Installatiebedrijf Vos") == "Ingetrokken"
+    zuid = person("zuid@example.nl")
+    redeem(zuid, code)
+    expect(
+        zuid.get_by_text("Dit migratieverzoek is ingetrokken door de aanbieder.")
+    ).to_be_visible()
+
+
+def test_zuid_rejects_one_administration_with_a_reason_and_noord_sees_afgewezen(
+    person: Callable[[str], Page],
+) -> None:
+    noord, zuid = person("noord@example.nl"), person("zuid@example.nl")
+    offer(
+        noord,
+        connection(TWINFIELD, "Noord"),
+        ["2001 Installatiebedrijf Vos", "2002 Kapsalon Knip"],
+        "zuid@example.nl",
+    )
+    redeem(zuid, code_from_mailbox(zuid))
+    zuid.get_by_label("2002 Kapsalon Knip").check()
+    zuid.get_by_label("Reden van afwijzing").fill("Deze klant komt niet naar ons.")
+    zuid.get_by_role("button", name="Afwijzen").click()
+
+    expect(zuid.locator(".flash-success")).to_have_text(
+        "Afgewezen: 2002 Kapsalon Knip. De aanbieder krijgt een e-mail."
+    )
+    expect(zuid.get_by_label("2001 Installatiebedrijf Vos")).to_be_visible()
+    expect(zuid.get_by_label("2002 Kapsalon Knip")).to_have_count(0)
+    assert status_in_overview(noord, OFFERED, "Kapsalon Knip") == "Afgewezen"
+    expect(offered_row(noord, "Kapsalon Knip")).to_contain_text(
+        "Reden: Deze klant komt niet naar ons."
+    )
+    assert status_in_overview(noord, OFFERED, "Installatiebedrijf Vos") == "Aangeboden"
+    noord.get_by_role("link", name="Mailbox").click()
+    expect(noord.locator(".mail-body").first).to_contain_text("Kapsalon Knip")
+
+
+def test_a_code_typed_after_its_expiry_is_refused_and_kept_in_the_field(
+    person: Callable[[str], Page], clock: FakeClock
+) -> None:
+    noord, zuid = person("noord@example.nl"), person("zuid@example.nl")
+    code = offer(
+        noord, connection(TWINFIELD, "Noord"), ["2001 Installatiebedrijf Vos"], "zuid@example.nl"
+    )
+    clock.advance(timedelta(days=16))
+
+    redeem(zuid, code)
+
+    expect(zuid.locator("#code-error")).to_contain_text("Deze overdrachtscode is verlopen op")
+    expect(zuid.get_by_label("Overdrachtscode")).to_have_value(code)
+    assert status_in_overview(noord, OFFERED, "Installatiebedrijf Vos") == "Verlopen"
+
+
+def test_a_target_connection_of_another_package_is_refused_and_nothing_starts(
+    person: Callable[[str], Page],
+) -> None:
+    noord, zuid = person("noord@example.nl"), person("zuid@example.nl")
+    offer(noord, connection(EXACT, "Noord"), ["1001 Bakkerij De Korenschoof"], "zuid@example.nl")
+    redeem(zuid, code_from_mailbox(zuid))
+    zuid.get_by_label("1001 Bakkerij De Korenschoof").check()
+    zuid.get_by_role("button", name="Volgende").click()
+    choose_target(
+        zuid,
+        "Bakkerij De Korenschoof",
+        connection(TWINFIELD, "Zuid"),
+        "2001 Installatiebedrijf Vos",
+    )
+    zuid.get_by_role("button", name="Start migratie").click()
+
+    expect(zuid.locator("#form-errors")).to_contain_text(
+        "Een administratie van Exact Online (NL) kan alleen naar een koppeling met"
+    )
+    expect(zuid.get_by_label("Boekhoudkoppeling voor Bakkerij De Korenschoof")).to_have_value(
+        zuid.get_by_label("Boekhoudkoppeling voor Bakkerij De Korenschoof")
+        .locator("option", has_text="Twinfield Zuid")
+        .get_attribute("value")
+        or ""
+    )
+    assert status_in_overview(zuid, INCOMING, "Bakkerij De Korenschoof") == "Aangeboden"
+
+
+def test_a_plain_user_sees_no_migration_and_is_refused_at_its_address(
+    person: Callable[[str], Page],
+) -> None:
+    employee = person("medewerker@example.nl")
+
+    expect(employee.get_by_role("heading", name="Administraties")).to_be_visible()
+    expect(employee.get_by_role("row").filter(has_text="Bakkerij De Korenschoof")).to_be_visible()
+    expect(employee.get_by_role("link", name="+ Migreer administratie(s)")).to_have_count(0)
+    expect(employee.get_by_role("link", name="Migraties")).to_have_count(0)
+    for address in ("/migraties", "/migraties/acties", "/migraties/uitgaand/checklist"):
+        response = employee.goto(address)
+        assert response is not None
+        assert response.status == 403
+        expect(employee.locator(".refusal")).to_have_text(
+            "Alleen een supergebruiker van deze omgeving mag dit doen."
+        )
+
+
+def test_a_form_sent_without_its_csrf_token_is_refused_and_changes_nothing(
+    person: Callable[[str], Page],
+) -> None:
+    noord = person("noord@example.nl")
+    noord.goto("/migraties/uitgaand/administraties")
+    noord.get_by_label("Boekhoudsysteemkoppeling").select_option(label=connection(EXACT, "Noord"))
+    noord.get_by_role("button", name="Toon administraties").click()
+    noord.get_by_label("1001 Bakkerij De Korenschoof").check()
+    noord.get_by_role("button", name="Volgende").click()
+    noord.get_by_label("E-mailadressen").fill("noord@example.nl, zuid@example.nl")
+    noord.get_by_label("Ik ga akkoord met de Algemene voorwaarden").check()
+    noord.locator("input[name=csrf_token]").evaluate_all(
+        "inputs => inputs.forEach(i => i.remove())"
+    )
+
+    with noord.expect_response(lambda r: r.request.method == "POST") as sent:
+        noord.get_by_role("button", name="Verzenden").click()
+
+    assert sent.value.status == 400
+    expect(noord.locator(".refusal")).to_have_text(
+        "Het formulier is verlopen of ongeldig. Ga terug en probeer het opnieuw."
+    )
+    noord.goto("/migraties")
+    expect(noord.get_by_text("Geen aangeboden administraties gevonden.")).to_be_visible()
+
+
+def test_the_portal_speaks_dutch_first_and_english_when_chosen(
+    person: Callable[[str], Page],
+) -> None:
+    noord = person("noord@example.nl")
+    assert noord.locator("html").get_attribute("lang") == "nl"
+    expect(noord.get_by_role("heading", level=1)).to_have_text("Administraties")
+
+    noord.get_by_role("button", name="English").click()
+
+    assert noord.locator("html").get_attribute("lang") == "en"
+    expect(noord.get_by_role("heading", level=1)).to_have_text("Administrations")
+    noord.get_by_role("link", name="Migrations").click()
+    expect(noord.get_by_role("heading", name="Start a new migration")).to_be_visible()
+    response = person("medewerker@example.nl").goto("/migraties")
+    assert response is not None
+    noord.get_by_role("button", name="Nederlands").click()
+    assert noord.locator("html").get_attribute("lang") == "nl"
+    expect(noord.get_by_role("heading", name="Start een nieuwe migratie")).to_be_visible()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import attrs
+from sqlalchemy import Engine
 
 from migrationkit.adapters.archive import archive_stores
 from migrationkit.adapters.clock import SystemClock
@@ -80,28 +81,44 @@ def build_runtime(
     clock: Clock | None = None,
 ) -> Runtime:
     """The runtime from ``settings`` (read from the environment when not given): the
-    database, the archive stores, RQ or the in-process queue, and an SMTP mailer when one is
-    configured. ``connectors`` defaults to the in-memory registry that the demo fills.
-    Opens no connection: Redis, SMTP and the database are reached when first used."""
+    database, the archive stores, RQ or the in-process queue, the connectors, and an SMTP
+    mailer when one is configured. Unless ``connectors`` is given, the library's connectors
+    serve the packages with credentials in the settings, their tokens sealed in the
+    database; with none, the in-memory registry that the demo fills. Opens no connection:
+    Redis, SMTP, the packages and the database are reached when first used."""
     settings = settings or Settings.from_environ()
     try:
         archives = archive_stores(settings.archive_locations, default_root=settings.archive_root)
     except ValueError as error:
         raise ConfigError(f"MIGRATIONKIT_ARCHIVE_STORES: {error}") from None
+    engine = make_engine(settings.database_url)
+    clock = clock or SystemClock()
     queue = _queue(settings)
     deps = bootstrap(
         settings,
-        connectors=connectors or InMemoryConnectorRegistry(),
+        connectors=connectors or _connectors(settings, engine, clock),
         queue=queue,
-        uow=uow,
+        uow=uow or unit_of_work_factory(engine),
         clock=clock,
     )
     return Runtime(settings, deps, archives, queue, _mailer(settings))
 
 
+def _connectors(settings: Settings, engine: Engine, clock: Clock) -> ConnectorRegistry:
+    if not settings.connectors.packages:
+        return InMemoryConnectorRegistry()
+    # Imported here: they need the ``connectors`` extra (requests, cryptography).
+    from migrationkit.adapters.connectors.registry import make_registry
+    from migrationkit.adapters.connectors.tokens import SqlTokenStore
+
+    tokens = SqlTokenStore(engine, settings.code_secret(), clock=clock)
+    return make_registry(settings.connectors, tokens, clock=clock)
+
+
 def _queue(settings: Settings) -> JobQueue:
     if settings.redis_url is None:
         return InProcessQueue()
+    # Imported here: embedded mode runs without the ``worker`` extra (rq, redis).
     from redis import Redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry

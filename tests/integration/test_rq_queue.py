@@ -92,7 +92,7 @@ def test_a_job_is_json_naming_its_function_by_its_path_with_plain_ints(
     queue.enqueue_batches(7, [DocumentBatch(7, 1, 500)])
 
     stored = connection.hget("rq:job:migration-7-batch-1-500", "data")
-    assert stored is not None
+    assert isinstance(stored, bytes)
     assert json.loads(zlib.decompress(stored)) == [
         "migrationkit.adapters.rq.jobs.copy_batch",
         None,

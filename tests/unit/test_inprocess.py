@@ -63,10 +63,12 @@ def test_without_a_worker_each_job_waits_once_in_order() -> None:
     queue.enqueue_batches(3, batches)
     queue.enqueue_batches(3, batches)
 
-    assert queue.pending == (2, 1, 3)
+    waiting = queue.pending
     handed: list[int] = []
-    assert queue.drain(handed.append) == 2
-    assert handed == [2, 1]
+    ran = queue.drain(handed.append)
+
+    assert waiting == (2, 1, 3)
+    assert (ran, handed) == (2, [2, 1])
     assert queue.pending == (3,)
 
 

@@ -147,6 +147,7 @@ def test_sending_shows_the_code_once_and_the_overview_masks_it(
     response = send(noord, scene, "1001", "1002")
 
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
     code = CODE.search(response.text)
     assert code is not None
     overview = noord.get("/migraties").text

@@ -4,7 +4,8 @@ unsent, its body still holds the code; R5 forgets it once sent)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, render_template
+from flask import Blueprint, abort, current_app, g, make_response, render_template
+from werkzeug.wrappers import Response
 
 from portal.auth import login_required
 from portal.runtime import deps
@@ -17,7 +18,7 @@ RECENT = 200
 
 @bp.get("/mailbox")
 @login_required
-def index() -> str:
+def index() -> Response:
     if not current_app.config["DEMO"]:
         abort(404)
     own = g.user.email.casefold()
@@ -27,4 +28,6 @@ def index() -> str:
             for message in uow.outbox.list_recent(RECENT)
             if own in (address.casefold() for address in (*message.email.to, *message.email.cc))
         ]
-    return render_template("mailbox/index.html", messages=messages)
+    response = make_response(render_template("mailbox/index.html", messages=messages))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -171,7 +181,7 @@ def outgoing_summary() -> str | Response:
         except MigrationError as error:
             show_refusal(form, OFFER_FIELDS, error)
         else:
-            return render_template("migrations/outgoing_sent.html", receipt=receipt)
+            return _code_once(receipt, resent=False)
     return render_template("migrations/outgoing_summary.html", form=form, preflight=preflight)
 
 
@@ -197,7 +207,17 @@ def resend(offer_id: int) -> str | Response:
     except MigrationError as error:
         flash(on_page(error), "error")
         return redirect(url_for("migrations.overview"))
-    return render_template("migrations/outgoing_sent.html", receipt=receipt, resent=True)
+    return _code_once(receipt, resent=True)
+
+
+def _code_once(receipt: services.OfferReceipt, *, resent: bool) -> Response:
+    """The confirmation with the code in full, the one time it is shown: never kept in a
+    cache, so the back button cannot show it again."""
+    response = make_response(
+        render_template("migrations/outgoing_sent.html", receipt=receipt, resent=resent)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- Haal één of meerdere administratie(s) op ----------------------------------------------------

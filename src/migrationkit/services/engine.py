@@ -303,39 +303,38 @@ def _copy_leftovers(
 def _complete(deps: Dependencies, move: _Move) -> _Finish:
     """The finish in one transaction, holding the administration so that no upload slips
     in between the last look for uncopied documents and the commit. On one store nothing
-    per document is written; across stores the copies are checked, the old addresses
-    redirect to the new ones and the documents point at their copies."""
+    per document is written. Across stores the integrity check comes first: Voltooid only
+    when every document has a copy of its size and SHA-256 and the counts and bytes agree,
+    source against target; then the old addresses redirect to the new ones and the
+    documents point at their copies."""
     with deps.uow() as uow:
         now = deps.clock.now()
         if not uow.migrations.heartbeat(move.id, lease_expires_at=now + deps.policy.lease_for):
             return _Finish.LOST
         uow.administrations.lock(move.administration_id)
+        documents = uow.documents.totals(move.administration_id)
         if not move.same_store:
-            if uow.documents.list_uncopied(move.administration_id, move.id, limit=1):
+            copied = uow.copies.totals(move.id)
+            # Every copy is of one of its documents, which stay with it while it moves.
+            if copied.documents < documents.documents:
                 return _Finish.LEFTOVERS
-            _check_integrity(uow, move)
+            mismatched = uow.copies.list_mismatched(move.id, move.administration_id)
+            if mismatched or copied != documents:
+                raise ArchiveError(
+                    "integrity_failed", missing=len(mismatched), total=documents.documents
+                )
             uow.redirects.add_for_migration(move.id, move.administration_id, now)
             uow.documents.point_at_copies(move.administration_id, move.id)
-        totals = uow.documents.totals(move.administration_id)
         uow.migrations.record_progress(
             move.id,
-            documents_total=totals.documents,
-            documents_done=totals.documents,
-            bytes_total=totals.bytes,
-            bytes_done=totals.bytes,
+            documents_total=documents.documents,
+            documents_done=documents.documents,
+            bytes_total=documents.bytes,
+            bytes_done=documents.bytes,
         )
         complete_within(uow, move.id, now)
         uow.commit()
     return _Finish.COMPLETED
-
-
-def _check_integrity(uow: UnitOfWork, move: _Move) -> None:
-    """Voltooid only when every document has a copy of the same size and SHA-256, and the
-    counts and bytes agree: the integrity report, source against target."""
-    mismatched = uow.copies.list_mismatched(move.id, move.administration_id)
-    documents = uow.documents.totals(move.administration_id)
-    if mismatched or uow.copies.totals(move.id) != documents:
-        raise ArchiveError("integrity_failed", missing=len(mismatched), total=documents.documents)
 
 
 # --- after the finish ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import attrs
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import APIResponse, Locator, Page, expect
 
 from migrationkit.domain import codes
 from migrationkit.testing import FakeClock
@@ -94,6 +94,7 @@ class Archive:
     """What an archive page lists, and the SHA-256 of its first document as opened."""
 
     listing: list[str]
+    first_address: str
     first_sha256: str
 
 
@@ -101,22 +102,31 @@ def archive_listing(page: Page) -> list[str]:
     return page.get_by_role("table").get_by_role("link").all_inner_texts()
 
 
-def open_first_document(page: Page) -> bytes:
-    """The bytes of the archive page's first document, fetched as the browser opens it."""
-    address = page.get_by_role("table").get_by_role("link").first.get_attribute("href")
-    opened = page.request.get(address or "")
+def first_address(page: Page) -> str:
+    """Where the archive page's first document link leads."""
+    return page.get_by_role("table").get_by_role("link").first.get_attribute("href") or ""
+
+
+def open_document(page: Page, address: str) -> APIResponse:
+    """A document opened with the browser's session, following redirects; a PDF."""
+    opened = page.request.get(address)
     assert opened.ok
     assert opened.headers["content-type"] == "application/pdf"
-    return opened.body()
+    return opened
+
+
+def sha256_of(opened: APIResponse) -> str:
+    return hashlib.sha256(opened.body()).hexdigest()
 
 
 def archive_of(page: Page, name: str) -> Archive:
     """The archive of administration ``name``, opened from the Administraties tab."""
     page.goto("/")
     page.get_by_role("row").filter(has_text=name).get_by_role("link", name="Archief").click()
-    body = open_first_document(page)
+    address = first_address(page)
+    body = open_document(page, address).body()
     assert body.startswith(b"%PDF-1.4")
-    return Archive(archive_listing(page), hashlib.sha256(body).hexdigest())
+    return Archive(archive_listing(page), address, hashlib.sha256(body).hexdigest())
 
 
 def overview_row(page: Page, section: str, administration: str) -> Locator:
@@ -194,7 +204,12 @@ def test_the_whole_guide_from_migreer_to_a_green_voltooid_with_the_archive_in_zu
         zuid.get_by_role("heading", name="Archief van 1001 Bakkerij De Korenschoof")
     ).to_be_visible()
     assert archive_listing(zuid) == noord_archive.listing
-    assert hashlib.sha256(open_first_document(zuid)).hexdigest() == noord_archive.first_sha256
+    new_address = first_address(zuid)
+    assert new_address != noord_archive.first_address  # Noord and Zuid use different stores
+    assert sha256_of(open_document(zuid, new_address)) == noord_archive.first_sha256
+    old_link = open_document(zuid, noord_archive.first_address)  # as a link in the package
+    assert old_link.url.endswith(new_address)
+    assert sha256_of(old_link) == noord_archive.first_sha256
 
     zuid.goto("/migraties")
     follow_to_voltooid(zuid, "Fietsenmakerij Van Dijk")

@@ -168,10 +168,17 @@ class DocumentRepository(Protocol):
         ...
 
     def list_uncopied(
-        self, administration_id: int, migration_id: int, *, after_id: int = 0, limit: int = 1000
+        self,
+        administration_id: int,
+        migration_id: int,
+        *,
+        after_id: int = 0,
+        up_to_id: int | None = None,
+        limit: int = 1000,
     ) -> Sequence[Document]:
-        """Documents of the administration, ordered by id and above ``after_id``, that have
-        no copy recorded for the migration yet (left by a crash, or uploaded during it)."""
+        """Documents of the administration, ordered by id, above ``after_id`` and not above
+        ``up_to_id`` (when given), that have no copy recorded for the migration yet (left by
+        a crash, or uploaded during it)."""
         ...
 
     def point_at_copies(self, administration_id: int, migration_id: int) -> int:

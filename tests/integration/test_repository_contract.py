@@ -1033,6 +1033,9 @@ def test_uncopied_documents_are_those_without_a_copy_in_this_migration(
         documents[3],
     ]
     assert uncopied(moving.administration.id, moving.migration_id, limit=1) == [documents[0]]
+    assert uncopied(
+        moving.administration.id, moving.migration_id, after_id=0, up_to_id=documents[2].id
+    ) == [documents[0], documents[2]]
     assert uncopied(moving.administration.id, moving.migration_id + 1000) == documents
 
 

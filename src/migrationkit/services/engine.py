@@ -99,7 +99,7 @@ def copy_batch(
     target = archives.store(move.target_store)
     with _failing(deps, move):
         after = first_id - 1
-        while documents := [d for d in _uncopied(deps, move, after_id=after) if d.id <= last_id]:
+        while documents := _uncopied(deps, move, after_id=after, up_to_id=last_id):
             if not _copy_documents(deps, archives, move, target, documents):
                 return
             after = documents[-1].id
@@ -145,13 +145,19 @@ def _failing(deps: Dependencies, move: _Move) -> Iterator[None]:
 
 
 def _uncopied(
-    deps: Dependencies, move: _Move, *, after_id: int = 0, limit: int | None = None
+    deps: Dependencies,
+    move: _Move,
+    *,
+    after_id: int = 0,
+    up_to_id: int | None = None,
+    limit: int | None = None,
 ) -> Sequence[Document]:
     with deps.uow() as uow:
         return uow.documents.list_uncopied(
             move.administration_id,
             move.id,
             after_id=after_id,
+            up_to_id=up_to_id,
             limit=deps.policy.batch_size if limit is None else limit,
         )
 

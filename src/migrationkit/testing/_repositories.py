@@ -382,13 +382,21 @@ class InMemoryDocumentRepository(_Repository, ports.DocumentRepository):
         return _totals(self.list_for_administration(administration_id))
 
     def list_uncopied(
-        self, administration_id: int, migration_id: int, *, after_id: int = 0, limit: int = 1000
+        self,
+        administration_id: int,
+        migration_id: int,
+        *,
+        after_id: int = 0,
+        up_to_id: int | None = None,
+        limit: int = 1000,
     ) -> Sequence[Document]:
         tx = self._tx
         return [
             d
             for d in self.list_for_administration(administration_id)
-            if d.id > after_id and COPIES.get(tx, (migration_id, d.id)) is None
+            if d.id > after_id
+            and (up_to_id is None or d.id <= up_to_id)
+            and COPIES.get(tx, (migration_id, d.id)) is None
         ][:limit]
 
     def point_at_copies(self, administration_id: int, migration_id: int) -> int:

@@ -626,12 +626,21 @@ class SqlAlchemyDocumentRepository(_Repository):
         )
 
     def list_uncopied(
-        self, administration_id: int, migration_id: int, *, after_id: int = 0, limit: int = 1000
+        self,
+        administration_id: int,
+        migration_id: int,
+        *,
+        after_id: int = 0,
+        up_to_id: int | None = None,
+        limit: int = 1000,
     ) -> Sequence[Document]:
         # A page of the archive, then its recorded copies by a range of the copies' key: two
         # plain range scans, whatever the planner believes of tables filled a moment ago.
+        up_to = () if up_to_id is None else (documents.c.id <= up_to_id,)
         uncopied: list[Document] = []
-        while len(uncopied) < limit and (page := self._page(administration_id, after_id, limit)):
+        while len(uncopied) < limit and (
+            page := self._page(administration_id, after_id, limit, *up_to)
+        ):
             copied = set(
                 self._connection.execute(
                     select(document_copies.c.document_id).where(
@@ -666,10 +675,16 @@ class SqlAlchemyDocumentRepository(_Repository):
         )
         return set(self._connection.execute(statement).scalars())
 
-    def _page(self, administration_id: int, after_id: int, limit: int) -> Sequence[Document]:
+    def _page(
+        self, administration_id: int, after_id: int, limit: int, *where: ColumnElement[bool]
+    ) -> Sequence[Document]:
         statement = (
             select(documents)
-            .where(documents.c.administration_id == administration_id, documents.c.id > after_id)
+            .where(
+                documents.c.administration_id == administration_id,
+                documents.c.id > after_id,
+                *where,
+            )
             .order_by(documents.c.id)
             .limit(limit)
         )

@@ -6,6 +6,7 @@ job, JSON payloads, and a start that Redis missed made good by the sweeper."""
 from __future__ import annotations
 
 import json
+import signal
 import zlib
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -65,7 +66,14 @@ def world(queue: RQJobQueue) -> FakeWorld:
 
 
 def work(connection: Redis) -> None:
-    run_worker(connection, QUEUE, burst=True, fork=False)
+    """Runs what waits, in this process; RQ's signal handlers are undone afterwards, so
+    Ctrl-C still stops the test run."""
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        run_worker(connection, QUEUE, burst=True, fork=False)
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
 
 
 def moved(world: FakeWorld, documents: int) -> Move:

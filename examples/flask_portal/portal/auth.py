@@ -60,7 +60,7 @@ def load_signed_in_user() -> Response | None:
     """Puts the signed-in user in ``g.user``; ends a session that sat idle too long."""
     g.user = None
     user_id = session.get("user_id")
-    if user_id is None:
+    if user_id is None or request.endpoint == "static":
         return None
     now = time.time()
     idle = current_app.config["IDLE_TIMEOUT"].total_seconds()

@@ -91,7 +91,7 @@ def choose_target(page: Page, name: str, account: str, package_administration: s
 
 @attrs.frozen
 class Archive:
-    """What an archive page lists, and the SHA-256 of its first document as opened."""
+    """What an archive page lists, and the address and SHA-256 of its first document."""
 
     listing: list[str]
     first_address: str
@@ -124,9 +124,9 @@ def archive_of(page: Page, name: str) -> Archive:
     page.goto("/")
     page.get_by_role("row").filter(has_text=name).get_by_role("link", name="Archief").click()
     address = first_address(page)
-    body = open_document(page, address).body()
-    assert body.startswith(b"%PDF-1.4")
-    return Archive(archive_listing(page), address, hashlib.sha256(body).hexdigest())
+    opened = open_document(page, address)
+    assert opened.body().startswith(b"%PDF-1.4")
+    return Archive(archive_listing(page), address, sha256_of(opened))
 
 
 def overview_row(page: Page, section: str, administration: str) -> Locator:

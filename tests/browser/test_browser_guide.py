@@ -29,7 +29,7 @@ MOVE_TIMEOUT_MS = 30_000
 
 def connection(package: str, office: str) -> str:
     """How the portal lists a demo office's boekhoudsysteemkoppeling to a package."""
-    return f"{package} {office} ({package})"
+    return f"{package} {office}"
 
 
 # --- the steps of the guide ------------------------------------------------------------------

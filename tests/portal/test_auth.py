@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import Scene, make_app
+from conftest import Scene, environ, make_app
 
 
 def test_the_login_page_has_labelled_fields(client: FlaskClient) -> None:
@@ -97,6 +97,21 @@ def test_the_session_cookie_is_permanent_http_only_and_same_site(client: FlaskCl
     assert "Expires=" in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie
+
+
+def test_a_portal_served_over_https_marks_its_session_cookie_secure(home: Path) -> None:
+    app = make_app(
+        home,
+        MIGRATIONKIT_ENVIRON=environ(home)
+        | {"MIGRATIONKIT_PORTAL_URL": "https://portal.example.nl"},
+    )
+
+    response = app.test_client().post(
+        "/inloggen", data={"email": "noord@example.nl", "password": "demo"}
+    )
+
+    assert "; Secure" in response.headers["Set-Cookie"]
 
 
 def test_a_plain_user_is_refused_the_migration_pages_in_their_language(

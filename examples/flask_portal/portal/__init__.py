@@ -63,6 +63,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _session_key(config.code_secret())
     app.config["DEMO"] = environ.get("MIGRATIONKIT_DEMO") == "1"
+    # A portal served over HTTPS never sends its session cookie over plain HTTP.
+    if "SESSION_COOKIE_SECURE" not in (test_config or {}):
+        app.config["SESSION_COOKIE_SECURE"] = config.portal_url.startswith("https://")
     runtime = build_runtime(config, clock=app.config.get("CLOCK"))
     app.extensions[RUNTIME_KEY] = runtime
     if app.config["DEMO"]:

@@ -29,7 +29,11 @@ RELINK_FIELDS = {
 
 
 def connection_choices(connections: list[Connection]) -> list[tuple[int, str]]:
-    return [(c.id, f"{c.name} ({c.package.label})") for c in connections]
+    """Each connection by its name, with its package added when the name does not say it."""
+    return [
+        (c.id, c.name if c.package.label in c.name else f"{c.name} ({c.package.label})")
+        for c in connections
+    ]
 
 
 def own_connections() -> list[Connection]:

@@ -43,6 +43,7 @@ from migrationkit.services.offering import (
     resend_code,
     withdraw_item,
 )
+from migrationkit.services.outbox import DispatchReport, dispatch_outbox
 from migrationkit.services.receiving import (
     IncomingRow,
     RedeemedOffer,
@@ -55,12 +56,14 @@ from migrationkit.services.receiving import (
     retry_migration,
     start_migrations,
 )
+from migrationkit.services.sweeping import SweeperReport, sweep
 
 __all__ = [
     "AdministrationChecks",
     "AdministrationRow",
     "Check",
     "Dependencies",
+    "DispatchReport",
     "IncomingRow",
     "OfferPreflight",
     "OfferReceipt",
@@ -69,6 +72,7 @@ __all__ = [
     "Progress",
     "RedeemedOffer",
     "SweepReport",
+    "SweeperReport",
     "TargetChoice",
     "UserAccess",
     "add_administrations",
@@ -77,6 +81,7 @@ __all__ = [
     "claim_migration",
     "complete_migration",
     "copy_batch",
+    "dispatch_outbox",
     "fail_migration",
     "finish_migration",
     "has_access",
@@ -102,6 +107,7 @@ __all__ = [
     "run_migration",
     "set_access",
     "start_migrations",
+    "sweep",
     "sweep_offers",
     "withdraw_item",
 ]

@@ -18,6 +18,7 @@
 | MIGRATIONKIT_MAIL_FROM            | migrationkit@localhost                    |
 | MIGRATIONKIT_BATCH_SIZE           | 500 (documents per batch of a move across stores) |
 | MIGRATIONKIT_JOB_TIMEOUT_SECONDS  | 3600 (the longest one RQ job may run)     |
+| MIGRATIONKIT_RELEASE_SOURCE_SECONDS | 3600 (source blobs kept after a move across stores) |
 | MIGRATIONKIT_<PACKAGE>_...        | the packages' credentials: see ``connector_settings`` |
 
 MIGRATIONKIT_ARCHIVE_STORES names a location per store: ``name=location,name=location``, a
@@ -110,6 +111,7 @@ class Settings:
     mail_from: str = "migrationkit@localhost"
     batch_size: int = 500
     job_timeout_seconds: int = 3600
+    release_source_seconds: int = 3600
     #: The accounting packages' credentials (``connector_settings`` below); none set up
     #: means the in-memory packages of the demo and the tests.
     connectors: ConnectorSettings = attrs.field(factory=lambda: ConnectorSettings())
@@ -143,6 +145,7 @@ class Settings:
             mail_from=_mail_from(env.get(f"{PREFIX}MAIL_FROM") or "migrationkit@localhost"),
             batch_size=_positive(env, "BATCH_SIZE", 500),
             job_timeout_seconds=_positive(env, "JOB_TIMEOUT_SECONDS", 3600),
+            release_source_seconds=_positive(env, "RELEASE_SOURCE_SECONDS", 3600),
             connectors=connector_settings(env),
         )
 
@@ -172,6 +175,7 @@ class Settings:
             lease_for=timedelta(seconds=self.lease_seconds),
             batch_size=self.batch_size,
             portal_url=self.portal_url,
+            release_source_after=timedelta(seconds=self.release_source_seconds),
         )
 
 

@@ -393,10 +393,38 @@ class MigrationRepository(Protocol):
         bytes_done: int,
     ) -> None: ...
 
-    def record_failure(self, migration_id: int, reason: str) -> None: ...
+    def record_failure(
+        self,
+        migration_id: int,
+        reason: str,
+        *,
+        code: str | None = None,
+        params: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """Mislukt's reason: the Dutch text, and the code and params of the error it came
+        from (none for a reason given as text), so that it can be read in any language."""
+        ...
 
     def record_finish(self, migration_id: int, at: datetime) -> None:
         """Finished: releases the reservation of its target."""
+        ...
+
+    def start_links_attempt(self, migration_id: int, *, attempts_seen: int) -> bool:
+        """Compare-and-set of one more try at the package's links: true when the links were
+        not rewritten yet and ``attempts_seen`` tries were made, so of two workers that try
+        at once only one holds each try."""
+        ...
+
+    def record_links_rewritten(self, migration_id: int, at: datetime) -> None: ...
+
+    def record_source_released(self, migration_id: int, at: datetime) -> None: ...
+
+    def list_after_finish(
+        self, *, link_attempts: int, released_before: datetime
+    ) -> Sequence[Migration]:
+        """Finished migrations with a step after the finish still due, ordered by id: links
+        not rewritten in fewer than ``link_attempts`` tries, or source blobs not released
+        of a migration finished before ``released_before``."""
         ...
 
     def heartbeat(self, migration_id: int, *, lease_expires_at: datetime) -> bool:
@@ -439,6 +467,8 @@ class OutboxMessage:
     email: Email
     created_at: datetime
     sent_at: datetime | None = None
+    #: Until when a dispatcher holds it (``claim_pending``).
+    claimed_until: datetime | None = None
 
 
 class OutboxRepository(Protocol):
@@ -449,6 +479,21 @@ class OutboxRepository(Protocol):
 
     def list_pending(self, limit: int = 100) -> Sequence[OutboxMessage]:
         """Unsent messages, oldest first."""
+        ...
+
+    def claim_pending(
+        self, limit: int, *, now: datetime, until: datetime
+    ) -> Sequence[OutboxMessage]:
+        """Up to ``limit`` unsent messages, oldest first, that no dispatcher holds at
+        ``now``, each held from now ``until`` then; committed, the claim outlives the
+        transaction, and a crashed dispatcher's claim runs out. Of dispatchers that claim at
+        once, each gets other messages (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite: its
+        one writer at a time)."""
+        ...
+
+    def release(self, message_ids: Collection[int], *, until: datetime) -> None:
+        """Gives up the claims made ``until`` that moment on these messages, if still
+        unsent and not claimed again by another dispatcher: the next may take them at once."""
         ...
 
     def list_recent(self, limit: int = 100) -> Sequence[OutboxMessage]:

@@ -7,6 +7,7 @@ import io
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import attrs
 import pytest
@@ -24,6 +25,7 @@ from migrationkit.domain.model import (
 )
 from migrationkit.ports import UnitOfWork
 from migrationkit.services import Dependencies, TargetChoice, engine
+from migrationkit.services.sweeping import sweep
 from migrationkit.testing import (
     FakeArchiveStores,
     FakeClock,
@@ -173,7 +175,7 @@ def test_a_move_across_stores_fans_out_and_carries_every_document_over(
     assert [d.id for d in after] == [d.id for d in move.documents]
     assert all(d.archive_store == "zuid" for d in after)
     assert [zuid.blobs[d.blob_key] for d in after] == [content(n) for n in range(DOCUMENTS)]
-    assert noord.blobs == {}
+    assert len(noord.blobs) == DOCUMENTS  # kept for the grace period
     with move.uow() as uow:
         redirects = uow.redirects.list_for_migration(move.migration.id)
         assert [(r.old_address, r.new_address) for r in redirects] == [
@@ -191,6 +193,14 @@ def test_a_move_across_stores_fans_out_and_carries_every_document_over(
     assert migration is not None
     assert migration.documents_done == migration.documents_total == DOCUMENTS
     assert migration.bytes_done == migration.bytes_total == sum(d.size for d in move.documents)
+
+    assert isinstance(move.deps.clock, FakeClock)
+    move.deps.clock.advance(move.deps.policy.release_source_after + timedelta(seconds=1))
+    assert sweep(move.deps).after_finish == (move.migration.id,)
+    for woken in move.queue.take():
+        engine.run_migration(move.deps, move.archives, woken)
+    assert noord.blobs == {}
+    assert sweep(move.deps).after_finish == ()
 
 
 @pytest.mark.parametrize("uow_factory", ["postgres"], indirect=True)

@@ -26,6 +26,7 @@ from migrationkit.domain.model import (
 )
 from migrationkit.ports import ArchiveStore, StoredBlob
 from migrationkit.services import TargetChoice, engine
+from migrationkit.services.sweeping import sweep
 from migrationkit.testing import (
     FakeArchiveStore,
     InMemoryDocumentCopyRepository,
@@ -172,6 +173,21 @@ def watch_zuid(scene: Scene, before: Callable[[str], object] = lambda key: None)
     return store
 
 
+def sweep_and_run(scene: Scene) -> list[int]:
+    """A sweep, and the worker running each migration it woke for a step after the finish;
+    those ids."""
+    woken = list(sweep(scene.deps).after_finish)
+    for migration_id in woken:
+        run(scene, migration_id)
+    return woken
+
+
+def after_grace(scene: Scene) -> list[int]:
+    """The grace period of the source's blobs passes; then ``sweep_and_run``."""
+    scene.world.clock.advance(scene.deps.policy.release_source_after + timedelta(seconds=1))
+    return sweep_and_run(scene)
+
+
 @pytest.fixture
 def small_batches(scene: Scene) -> Scene:
     """The scene with batches of three documents."""
@@ -267,7 +283,9 @@ def test_every_old_address_redirects_to_the_new_one(scene: Scene) -> None:
         assert document.address == f"zuid/{old.id}"
 
 
-def test_the_source_lets_go_of_blobs_that_nothing_else_keeps(scene: Scene) -> None:
+def test_the_source_lets_go_of_blobs_that_nothing_else_keeps_after_the_grace_period(
+    scene: Scene,
+) -> None:
     administration = scene.administration()
     moved = fill(scene, administration, 3)
     stays = scene.administration("0043", "Slagerij Vos")
@@ -288,7 +306,12 @@ def test_the_source_lets_go_of_blobs_that_nothing_else_keeps(scene: Scene) -> No
 
     run(scene, migration.id)
 
-    assert set(scene.world.archives.store("noord").blobs) == {moved[0].blob_key}
+    noord = scene.world.archives.store("noord")
+    assert set(noord.blobs) == {d.blob_key for d in moved}
+    assert after_grace(scene) == [migration.id]
+    assert set(noord.blobs) == {moved[0].blob_key}
+    assert migration_of(scene, migration.id).source_released_at == scene.world.clock.now()
+    assert after_grace(scene) == []
 
 
 def test_a_connector_that_can_rewrite_links_gets_the_new_addresses(scene: Scene) -> None:
@@ -325,6 +348,8 @@ def test_links_that_cannot_be_rewritten_are_reported_and_the_move_stays_complete
     _, migration = scene.started(administration)
 
     run(scene, migration.id)
+    for _ in range(engine.LINK_ATTEMPTS):
+        sweep_and_run(scene)
 
     assert status(scene, migration) is ItemStatus.COMPLETED
     [email] = scene.emails_of_kind("links_not_rewritten")
@@ -332,6 +357,9 @@ def test_links_that_cannot_be_rewritten_are_reported_and_the_move_stays_complete
     assert "Reden: Exact Online (NL) is nu niet bereikbaar. Probeer het later opnieuw." in (
         email.body
     )
+    done = migration_of(scene, migration.id)
+    assert (done.links_attempts, done.links_rewritten_at) == (engine.LINK_ATTEMPTS, None)
+    after_grace(scene)
     assert scene.world.archives.store("noord").blobs == {}
 
 

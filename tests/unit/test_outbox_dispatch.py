@@ -10,7 +10,13 @@ import attrs
 import pytest
 
 from migrationkit.domain.model import CODE_NOT_KEPT
-from migrationkit.services.outbox import GIVE_UP_AFTER, DispatchReport, dispatch_outbox
+from migrationkit.services.outbox import (
+    CLAIM_FOR,
+    CLAIM_SIZE,
+    GIVE_UP_AFTER,
+    DispatchReport,
+    dispatch_outbox,
+)
 from migrationkit.testing import FakeUnitOfWork
 
 if TYPE_CHECKING:
@@ -99,26 +105,71 @@ def test_the_limit_bounds_one_run(scene: Scene) -> None:
     assert pending(scene) == [3]
 
 
-class DatabaseGoneOnCommit(FakeUnitOfWork):
-    """Reads, but the database goes away before a change is committed."""
-
-    def commit(self) -> None:
-        raise ConnectionError("the database went away")
-
-
 def test_an_email_sent_but_not_marked_is_sent_again_with_the_same_message_id(
     scene: Scene,
 ) -> None:
     receipt = scene.offer()
     mailer = scene.world.mailer
-    database_gone = attrs.evolve(scene.deps, uow=lambda: DatabaseGoneOnCommit(scene.world.database))
+    commits = []
+
+    class DatabaseGoneAfterTheClaim(FakeUnitOfWork):
+        """The claim commits; then the database goes away before the marking commits."""
+
+        def commit(self) -> None:
+            commits.append(self)
+            if len(commits) > 1:
+                raise ConnectionError("the database went away")
+            super().commit()
+
+    database_gone = attrs.evolve(
+        scene.deps, uow=lambda: DatabaseGoneAfterTheClaim(scene.world.database)
+    )
 
     with pytest.raises(ConnectionError):
         dispatch_outbox(database_gone, mailer)
     assert pending(scene) == [1]
 
-    dispatch_outbox(scene.deps, mailer)
+    assert dispatch_outbox(scene.deps, mailer) == DispatchReport(sent=0, failed=0)  # held
+    scene.world.clock.advance(CLAIM_FOR)
+    assert dispatch_outbox(scene.deps, mailer) == DispatchReport(sent=1, failed=0)
 
     assert [message_id for _, message_id in mailer.sent] == ["<outbox-1@localhost>"] * 2
     assert all(receipt.code in email.text() for email, _ in mailer.sent)
+    assert pending(scene) == []
+
+
+def test_a_message_claimed_by_one_dispatcher_is_skipped_by_another_until_its_claim_runs_out(
+    scene: Scene,
+) -> None:
+    scene.offer(scene.administration("0001", "Bakkerij Een"))
+    scene.offer(scene.administration("0002", "Bakkerij Twee"))
+    now = scene.world.clock.now()
+    with scene.world.uow() as uow:
+        [first] = uow.outbox.claim_pending(1, now=now, until=now + CLAIM_FOR)
+        uow.commit()
+
+    assert dispatch_outbox(scene.deps, scene.world.mailer) == DispatchReport(sent=1, failed=0)
+    assert pending(scene) == [first.id]
+
+    scene.world.clock.advance(CLAIM_FOR)
+    assert dispatch_outbox(scene.deps, scene.world.mailer) == DispatchReport(sent=1, failed=0)
+    assert pending(scene) == []
+
+
+def test_a_failed_send_gives_up_its_claim_for_the_next_run(scene: Scene) -> None:
+    scene.offer()
+    scene.world.mailer.fail_next(1)
+
+    assert dispatch_outbox(scene.deps, scene.world.mailer) == DispatchReport(sent=0, failed=1)
+    with scene.world.uow() as uow:
+        [message] = uow.outbox.list_pending()
+    assert message.claimed_until is None
+    assert dispatch_outbox(scene.deps, scene.world.mailer) == DispatchReport(sent=1, failed=0)
+
+
+def test_a_run_claims_a_few_at_a_time_and_sends_them_all_up_to_its_limit(scene: Scene) -> None:
+    for number in range(CLAIM_SIZE + 3):
+        scene.offer(scene.administration(f"{number:04d}", f"Bakkerij {number}"))
+
+    assert dispatch_outbox(scene.deps, scene.world.mailer).sent == CLAIM_SIZE + 3
     assert pending(scene) == []

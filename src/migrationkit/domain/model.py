@@ -11,6 +11,8 @@ from datetime import datetime
 
 import attrs
 
+from migrationkit.domain.errors import MESSAGES, MigrationError
+
 
 class AccountingPackage(enum.Enum):
     """A boekhoudpakket that the platform links to."""
@@ -263,7 +265,12 @@ class Migration:
     administration_id: int
     target_environment_id: int
     target: MigrationTarget
+    #: The reason of Mislukt as the Dutch text that was e-mailed, and the error it came from
+    #: (its code and params as text, see ``failure_message``); no code for a reason that was
+    #: given as text, or stored before codes were kept.
     failure_reason: str | None = None
+    failure_code: str | None = None
+    failure_params: tuple[tuple[str, str], ...] = ()
     attempts: int = 0
     documents_total: int = 0
     documents_done: int = 0
@@ -272,6 +279,19 @@ class Migration:
     lease_expires_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    #: The steps after a finish across stores, each recorded once done: the package's links
+    #: rewritten (or found to need nothing), after ``links_attempts`` tries; the source
+    #: store's blobs released, after a grace period.
+    links_rewritten_at: datetime | None = None
+    links_attempts: int = 0
+    source_released_at: datetime | None = None
+
+    def failure_message(self, language: str = "nl") -> str | None:
+        """The reason of Mislukt in ``language`` ("nl" or "en"), rebuilt from its error; the
+        stored text when there is no code (or one this version does not know)."""
+        if self.failure_code is None or self.failure_code not in MESSAGES:
+            return self.failure_reason
+        return MigrationError(self.failure_code, **dict(self.failure_params)).message(language)
 
 
 @attrs.frozen

@@ -9,9 +9,10 @@ answer tells nothing about other environments.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import BinaryIO
 
-from migrationkit.domain.errors import ArchiveError, NotAllowed, NotFound
+from migrationkit.domain.errors import ArchiveError, MigrationError, NotAllowed, NotFound
 from migrationkit.domain.model import Administration, Document, User
 from migrationkit.ports import ArchiveStore, ArchiveStores, StoredBlob, UnitOfWork
 from migrationkit.services import _load
@@ -37,7 +38,8 @@ def add_document(
     """Uploads a document into an administration's archive: the bytes go to its
     environment's store first, then one transaction holds the administration (the finish of
     a move takes the same lock) and adds the row. An administration that is moving takes
-    uploads too; the move carries them over."""
+    uploads too; the move carries them over. An upload refused there (the move finished
+    first) deletes its blob again, unless a document keeps its bytes in it."""
     with deps.uow() as uow:
         actor = _load.user(uow, actor_id)
         administration = _readable(uow, actor, administration_id, "unknown_administration")
@@ -46,7 +48,13 @@ def add_document(
     with deps.uow() as uow:
         # Held, and checked again: a move that finished meanwhile took it elsewhere.
         uow.administrations.lock(administration_id)
-        administration = _readable(uow, actor, administration_id, "unknown_administration")
+        try:
+            administration = _readable(uow, actor, administration_id, "unknown_administration")
+        except MigrationError:
+            if not uow.documents.referenced_keys(store.name, {blob.key}):
+                with suppress(ArchiveError, OSError):  # the refusal is what the user hears
+                    store.delete(blob.key)
+            raise
         document = uow.documents.add(
             administration.id,
             filename=filename,

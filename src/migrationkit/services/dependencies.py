@@ -36,6 +36,9 @@ class Policy:
     batch_size: int = 500
     #: Where the portal is, for the links in e-mails.
     portal_url: str = "http://localhost:5000"
+    #: How long after a move across stores its source blobs are released: far longer than
+    #: any upload takes between writing its blob and committing its document.
+    release_source_after: timedelta = timedelta(hours=1)
 
 
 @attrs.frozen

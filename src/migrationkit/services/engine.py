@@ -10,8 +10,10 @@ may run twice, late, or after a crash and do no harm.
   checkpoints (``DocumentCopy`` rows) with the progress and a heartbeat in one transaction:
   a crash loses at most the batch in flight, and a redone batch doubles nothing.
 - ``finish_migration`` copies what is left (uploads during the move, batches that died),
-  checks the copies against the documents and finishes in one transaction; then it relinks
-  through the connector and lets go of the source's blobs.
+  checks the copies against the documents and finishes in one transaction.
+- ``after_finish`` then rewrites the package's links and, after a grace period, releases the
+  source's blobs; each step is recorded on the migration once done, so what a crash left
+  undone is woken again by the sweeper (``run_migration`` of a Voltooid migration does it).
 """
 
 from __future__ import annotations
@@ -78,8 +80,10 @@ class _Finish(Enum):
 def run_migration(deps: Dependencies, archives: ArchiveStores, migration_id: int) -> None:
     """Claims the migration and moves its archive; does nothing unless it is In de wachtrij,
     so of two workers handed the same migration one does the work. A migration whose
-    batches were enqueued before (its lease ran out) is planned again from its copies."""
+    batches were enqueued before (its lease ran out) is planned again from its copies. For
+    a Voltooid migration it does the steps after the finish that are due (``after_finish``)."""
     if claim_migration(deps, migration_id) is None:
+        after_finish(deps, archives, migration_id)
         return
     move = _processing(deps, migration_id)
     if move is None:
@@ -131,15 +135,14 @@ def _processing(deps: Dependencies, migration_id: int) -> _Move | None:
 
 @contextmanager
 def _failing(deps: Dependencies, move: _Move) -> Iterator[None]:
-    """Ends the move as Mislukt, with the error's Dutch message as the reason, when the
-    archive, the package or a rule fails it; a retry resumes from the copies recorded."""
+    """Ends the move as Mislukt, with the error as the reason, when the archive, the package
+    or a rule fails it; a retry resumes from the copies recorded."""
     try:
         yield
     except _MOVE_ERRORS as error:
-        reason = error.message("nl")
         log.warning("migration %s failed: %s", move.id, error.message("en"))
         try:
-            fail_migration(deps, move.id, reason)
+            fail_migration(deps, move.id, error)
         except MigrationError:
             log.warning("migration %s changed meanwhile; its failure is not recorded", move.id)
 
@@ -273,13 +276,13 @@ def _copy(archives: ArchiveStores, target: ArchiveStore, document: Document) -> 
 
 
 def _finish(deps: Dependencies, archives: ArchiveStores, move: _Move) -> None:
-    """Copies what is left and finishes; after a finish across stores, relinks and lets go
-    of the source's blobs."""
+    """Copies what is left and finishes; after a finish across stores, tries the steps after
+    the finish at once (the sweeper wakes a worker again for what is left)."""
     completed = False
     with _failing(deps, move):
         completed = _copy_and_complete(deps, archives, move)
     if completed and not move.same_store:
-        _relink_and_let_go(deps, archives, move)
+        after_finish(deps, archives, move.id)
 
 
 def _copy_and_complete(deps: Dependencies, archives: ArchiveStores, move: _Move) -> bool:
@@ -339,45 +342,93 @@ def _complete(deps: Dependencies, move: _Move) -> _Finish:
             bytes_done=documents.bytes,
         )
         complete_within(uow, move.id, now)
+        if move.same_store:  # no address changed, no blob to let go
+            uow.migrations.record_links_rewritten(move.id, now)
+            uow.migrations.record_source_released(move.id, now)
         uow.commit()
     return _Finish.COMPLETED
 
 
 # --- after the finish ----------------------------------------------------------------------
 
+#: How many times the package's links are tried (at the finish, then once per sweep) before
+#: the recipient is told that they were not rewritten.
+LINK_ATTEMPTS = 5
 
-def _relink_and_let_go(deps: Dependencies, archives: ArchiveStores, move: _Move) -> None:
-    """After a finish across stores, a page of copies at a time: points the package's links
-    at the new addresses (when its connector can), then deletes the source's blobs that no
-    document keeps its bytes in any more. Neither undoes Voltooid."""
+
+def after_finish(deps: Dependencies, archives: ArchiveStores, migration_id: int) -> None:
+    """The steps after a finish across stores that are due, each recorded on the migration
+    once done and harmless when done twice: the package's links are rewritten (at most
+    ``LINK_ATTEMPTS`` tries), and once ``Policy.release_source_after`` has passed since the
+    finish, the source's blobs are released. Neither undoes Voltooid. Does nothing for a
+    migration that is not Voltooid, or has nothing due."""
+    with deps.uow() as uow:
+        migration = _load.migration(uow, migration_id)
+    if migration.finished_at is None:
+        return
+    if migration.links_rewritten_at is None and migration.links_attempts < LINK_ATTEMPTS:
+        _relink(deps, migration)
+    released_before = deps.clock.now() - deps.policy.release_source_after
+    if migration.source_released_at is None and migration.finished_at < released_before:
+        _release_source(deps, archives, migration)
+
+
+def _relink(deps: Dependencies, migration: Migration) -> None:
+    """One try at pointing the package's links at the documents' new addresses, when its
+    connector can; the last try that fails tells the recipient. Meanwhile the old links
+    keep working through the redirects."""
+    attempt = migration.links_attempts + 1
     with deps.uow() as uow:
         connection = _load.connection(
-            uow, move.migration.target.connection_id, move.migration.target_environment_id
+            uow, migration.target.connection_id, migration.target_environment_id
         )
+        # Of two workers that try at once, one holds this try.
+        if not uow.migrations.start_links_attempt(
+            migration.id, attempts_seen=migration.links_attempts
+        ):
+            return
+        uow.commit()
     connector = deps.connectors.connector_for(connection)
-    relinking = connector.can_rewrite_links
-    after = 0
-    while copies := _copies_after(deps, move, after):
-        if relinking:
-            links = {
-                _link(deps, copy.source_store, copy.document_id): _link(
-                    deps, copy.archive_store, copy.document_id
-                )
-                for copy in copies
-                if copy.source_store != copy.archive_store
-            }
-            try:
-                connector.rewrite_links(connection, move.migration.target.package_admin_id, links)
-            except PackageError as error:
-                _report_links_not_rewritten(deps, move, error)
-                relinking = False
-        _let_go(deps, archives, copies)
-        after = copies[-1].document_id
-
-
-def _copies_after(deps: Dependencies, move: _Move, after: int) -> Sequence[DocumentCopy]:
+    if connector.can_rewrite_links:
+        try:
+            for copies in _copy_pages(deps, migration.id):
+                links = {
+                    _link(deps, copy.source_store, copy.document_id): _link(
+                        deps, copy.archive_store, copy.document_id
+                    )
+                    for copy in copies
+                    if copy.source_store != copy.archive_store
+                }
+                if links:
+                    connector.rewrite_links(connection, migration.target.package_admin_id, links)
+        except PackageError as error:
+            log.warning(
+                "migration %s: links in the package not rewritten (try %s of %s): %s",
+                migration.id,
+                attempt,
+                LINK_ATTEMPTS,
+                error.message("en"),
+            )
+            if attempt == LINK_ATTEMPTS:
+                _report_links_not_rewritten(deps, migration, error)
+            return
     with deps.uow() as uow:
-        return uow.copies.list_page(move.id, after_document_id=after, limit=deps.policy.batch_size)
+        uow.migrations.record_links_rewritten(migration.id, deps.clock.now())
+        uow.commit()
+
+
+def _copy_pages(deps: Dependencies, migration_id: int) -> Iterator[Sequence[DocumentCopy]]:
+    """The migration's copies, a batch at a time."""
+    after = 0
+    while True:
+        with deps.uow() as uow:
+            copies = uow.copies.list_page(
+                migration_id, after_document_id=after, limit=deps.policy.batch_size
+            )
+        if not copies:
+            return
+        yield copies
+        after = copies[-1].document_id
 
 
 def _link(deps: Dependencies, store: str, document_id: int) -> str:
@@ -386,23 +437,42 @@ def _link(deps: Dependencies, store: str, document_id: int) -> str:
     return f"{portal}{DOCUMENTS_PATH}{document_address(store, document_id)}"
 
 
-def _report_links_not_rewritten(deps: Dependencies, move: _Move, error: PackageError) -> None:
-    """Logs it and tells the recipient; the old links keep working through the redirects."""
-    log.error("migration %s: links in the package not rewritten: %s", move.id, error.message("en"))
+def _report_links_not_rewritten(
+    deps: Dependencies, migration: Migration, error: PackageError
+) -> None:
+    """Tells the recipient; the old links keep working through the redirects."""
+    log.error(
+        "migration %s: links in the package not rewritten, given up: %s",
+        migration.id,
+        error.message("en"),
+    )
     with deps.uow() as uow:
-        item = _load.item(uow, move.migration.item_id)
+        item = _load.item(uow, migration.item_id)
         recipient = _load.redeemer(uow, _load.offer(uow, item.offer_id))
         email = _emails.links_not_rewritten(
-            recipient.email, item, move.migration.target.code, error.message("nl")
+            recipient.email, item, migration.target.code, error.message("nl")
         )
         uow.outbox.add(email, deps.clock.now())
         uow.commit()
 
 
-def _let_go(deps: Dependencies, archives: ArchiveStores, copies: Sequence[DocumentCopy]) -> None:
-    """Deletes the source blobs of these copies that no document keeps its bytes in any
-    more (blobs are content-addressed, so another document may share one). Best effort and
-    idempotent: a blob that cannot be deleted now stays, and harms nothing."""
+def _release_source(deps: Dependencies, archives: ArchiveStores, migration: Migration) -> None:
+    """Deletes the source blobs of the migration's copies that no document keeps its bytes
+    in now, and records the release once every one of them is gone; a blob that cannot be
+    deleted now stays, and a later sweep tries again."""
+    released = True
+    for copies in _copy_pages(deps, migration.id):
+        released = _let_go(deps, archives, copies) and released
+    if released:
+        with deps.uow() as uow:
+            uow.migrations.record_source_released(migration.id, deps.clock.now())
+            uow.commit()
+
+
+def _let_go(deps: Dependencies, archives: ArchiveStores, copies: Sequence[DocumentCopy]) -> bool:
+    """Deletes the source blobs of these copies that no document keeps its bytes in (blobs
+    are content-addressed, so another document may share one), checked right before;
+    whether every such blob is gone."""
     sources: dict[str, set[str]] = {}
     for copy in copies:
         if (copy.source_store, copy.source_key) != (copy.archive_store, copy.blob_key):
@@ -412,9 +482,14 @@ def _let_go(deps: Dependencies, archives: ArchiveStores, copies: Sequence[Docume
             store: keys - uow.documents.referenced_keys(store, keys)
             for store, keys in sources.items()
         }
+    gone = True
     for store, keys in unreferenced.items():
         for key in sorted(keys):
             try:
                 archives.store(store).delete(key)
             except (ArchiveError, OSError):
-                log.warning("could not delete blob %s of store %s; it stays", key, store)
+                log.warning(
+                    "could not delete blob %s of store %s; a later sweep tries again", key, store
+                )
+                gone = False
+    return gone

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import attrs
 
-from migrationkit.domain.errors import NotAllowed
+from migrationkit.domain.errors import MigrationError, NotAllowed
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import ItemStatus, Migration, PackageAdministration
 from migrationkit.domain.rules import charge_for, moved_administration, require_super_user
@@ -132,18 +132,36 @@ def complete_within(uow: UnitOfWork, migration_id: int, at: datetime) -> None:
     uow.outbox.add(_emails.completed_to_recipient(recipient.email, item, target.code), at)
 
 
-def fail_migration(deps: Dependencies, migration_id: int, reason: str) -> Migration:
-    """Aan het verwerken -> Mislukt, with a readable reason e-mailed to the recipient."""
+def fail_migration(
+    deps: Dependencies, migration_id: int, reason: MigrationError | str
+) -> Migration:
+    """Aan het verwerken -> Mislukt, with a readable reason e-mailed to the recipient in
+    Dutch (as every e-mail). An error is kept with its code and params as well, so that the
+    portal shows the reason in the reader's language (``Migration.failure_message``); a
+    reason given as text is shown as it is."""
+    text = reason if isinstance(reason, str) else reason.message("nl")
+    code, params = _kept_error(reason)
     with deps.uow() as uow:
         migration = _load.migration(uow, migration_id)
         item = _load.item(uow, migration.item_id)
         offer = _load.offer(uow, item.offer_id)
         item = change_status(uow, item, Event.FAIL, at=deps.clock.now())
-        uow.migrations.record_failure(migration.id, reason)
+        uow.migrations.record_failure(migration.id, text, code=code, params=params)
         recipient = _load.redeemer(uow, offer)
-        uow.outbox.add(_emails.failed(recipient.email, item, reason), deps.clock.now())
+        uow.outbox.add(_emails.failed(recipient.email, item, text), deps.clock.now())
         uow.commit()
         return _load.migration(uow, migration.id)
+
+
+def _kept_error(reason: MigrationError | str) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """The code and params (as text) to keep of a failure's reason: none for a text, nor
+    for an error with a param whose words depend on the language (a status, an event),
+    which is then kept as its Dutch text only."""
+    if isinstance(reason, str) or not all(
+        isinstance(value, str | int) for value in reason.params.values()
+    ):
+        return None, ()
+    return reason.code, tuple((name, str(value)) for name, value in reason.params.items())
 
 
 def migration_progress(deps: Dependencies, *, actor_id: int, migration_id: int) -> Progress:

@@ -74,6 +74,8 @@ class InMemoryDatabase:
         self._versions: dict[tuple[str, Hashable], int] = {}
         self._commits = 0
         self._sequences: dict[str, int] = {}
+        #: Held by a transaction that claims outbox messages, until it ends.
+        self.claims = threading.Lock()
 
     def next_id(self, table: str) -> int:
         """The next id of ``table``'s sequence; like a real sequence, not rolled back."""
@@ -144,6 +146,7 @@ class Transaction:
         self.checks: dict[str, Check] = {}
         # (table, key) -> version of the committed row when this transaction first wrote it.
         self.based_on: dict[tuple[str, Hashable], int] = {}
+        self._holds_claims = False
 
     def next_id(self, table: str) -> int:
         return self.database.next_id(table)
@@ -167,6 +170,14 @@ class Transaction:
         if check is not None:
             self.checks[table] = check
 
+    def hold_claims(self) -> None:
+        """Takes the database's claim lock until this transaction ends (commit or
+        discard), waiting while another transaction holds it: claims are made one
+        transaction at a time, as by SQLite's one writer."""
+        if not self._holds_claims:
+            self.database.claims.acquire()
+            self._holds_claims = True
+
     def commit(self) -> None:
         self.database.apply(self)
         self.discard()
@@ -175,3 +186,6 @@ class Transaction:
         self.writes.clear()
         self.checks.clear()
         self.based_on.clear()
+        if self._holds_claims:
+            self._holds_claims = False
+            self.database.claims.release()

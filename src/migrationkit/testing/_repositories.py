@@ -733,6 +733,8 @@ class InMemoryMigrationRepository(_Repository, ports.MigrationRepository):
             attempts=migration.attempts + 1,
             lease_expires_at=lease_expires_at,
             failure_reason=None,
+            failure_code=None,
+            failure_params=(),
         )
 
     def record_progress(
@@ -752,11 +754,49 @@ class InMemoryMigrationRepository(_Repository, ports.MigrationRepository):
             bytes_done=bytes_done,
         )
 
-    def record_failure(self, migration_id: int, reason: str) -> None:
-        self._store(self._migration(migration_id), failure_reason=reason)
+    def record_failure(
+        self,
+        migration_id: int,
+        reason: str,
+        *,
+        code: str | None = None,
+        params: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        self._store(
+            self._migration(migration_id),
+            failure_reason=reason,
+            failure_code=code,
+            failure_params=() if code is None else tuple(params),
+        )
 
     def record_finish(self, migration_id: int, at: datetime) -> None:
         self._store(self._migration(migration_id), finished_at=at)
+
+    def start_links_attempt(self, migration_id: int, *, attempts_seen: int) -> bool:
+        migration = self._migration(migration_id)
+        if migration.links_rewritten_at is not None or migration.links_attempts != attempts_seen:
+            return False
+        self._store(migration, links_attempts=attempts_seen + 1)
+        return True
+
+    def record_links_rewritten(self, migration_id: int, at: datetime) -> None:
+        self._store(self._migration(migration_id), links_rewritten_at=at)
+
+    def record_source_released(self, migration_id: int, at: datetime) -> None:
+        self._store(self._migration(migration_id), source_released_at=at)
+
+    def list_after_finish(
+        self, *, link_attempts: int, released_before: datetime
+    ) -> Sequence[Migration]:
+        return [
+            m
+            for m in MIGRATIONS.rows(self._tx)
+            if m.finished_at is not None
+            and (
+                (m.links_rewritten_at is None and m.links_attempts < link_attempts)
+                or (m.source_released_at is None and m.finished_at < released_before)
+            )
+        ]
 
     def heartbeat(self, migration_id: int, *, lease_expires_at: datetime) -> bool:
         tx = self._tx
@@ -839,6 +879,32 @@ class InMemoryOutboxRepository(_Repository, ports.OutboxRepository):
 
     def list_pending(self, limit: int = 100) -> Sequence[OutboxMessage]:
         return [m for m in _oldest_first(OUTBOX.rows(self._tx)) if m.sent_at is None][:limit]
+
+    def claim_pending(
+        self, limit: int, *, now: datetime, until: datetime
+    ) -> Sequence[OutboxMessage]:
+        """Holds the database's claim lock until the transaction ends, as SQLite's one
+        writer would: a dispatcher claiming at the same moment waits, then sees this one's
+        claims."""
+        tx = self._tx
+        tx.hold_claims()
+        claimable = [
+            message
+            for message in _oldest_first(OUTBOX.rows(tx))
+            if message.sent_at is None
+            and (message.claimed_until is None or message.claimed_until <= now)
+        ]
+        claimed = [attrs.evolve(message, claimed_until=until) for message in claimable[:limit]]
+        for message in claimed:
+            OUTBOX.put(tx, message.id, message)
+        return claimed
+
+    def release(self, message_ids: Collection[int], *, until: datetime) -> None:
+        tx = self._tx
+        for message_id in message_ids:
+            message = OUTBOX.get(tx, message_id)
+            if message is not None and message.sent_at is None and message.claimed_until == until:
+                OUTBOX.put(tx, message_id, attrs.evolve(message, claimed_until=None))
 
     def list_recent(self, limit: int = 100) -> Sequence[OutboxMessage]:
         return _oldest_first(OUTBOX.rows(self._tx))[::-1][:limit]

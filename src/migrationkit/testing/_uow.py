@@ -94,6 +94,8 @@ class FakeUnitOfWork(UnitOfWork):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._transaction is not None:
+            self._transaction.discard()
         self._transaction = None
 
     def commit(self) -> None:

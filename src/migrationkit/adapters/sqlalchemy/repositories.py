@@ -232,6 +232,8 @@ def migration_from_row(row: RowMapping) -> Migration:
             name=row["target_name"],
         ),
         failure_reason=row["failure_reason"],
+        failure_code=row["failure_code"],
+        failure_params=_params_from_json(row["failure_params"]),
         attempts=row["attempts"],
         documents_total=row["documents_total"],
         documents_done=row["documents_done"],
@@ -240,7 +242,14 @@ def migration_from_row(row: RowMapping) -> Migration:
         lease_expires_at=row["lease_expires_at"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
+        links_rewritten_at=row["links_rewritten_at"],
+        links_attempts=row["links_attempts"],
+        source_released_at=row["source_released_at"],
     )
+
+
+def _params_from_json(text: str | None) -> tuple[tuple[str, str], ...]:
+    return () if text is None else tuple(from_json(text, dict[str, str]).items())
 
 
 def charge_from_row(row: RowMapping) -> Charge:
@@ -258,6 +267,7 @@ def outbox_message_from_row(row: RowMapping) -> OutboxMessage:
         email=from_json(row["email"], Email),
         created_at=row["created_at"],
         sent_at=row["sent_at"],
+        claimed_until=row["claimed_until"],
     )
 
 
@@ -1072,6 +1082,7 @@ class SqlAlchemyMigrationRepository(_Repository):
                 bytes_total=0,
                 bytes_done=0,
                 started_at=at,
+                links_attempts=0,
             )
             .returning(*migrations.c)
         )
@@ -1102,6 +1113,8 @@ class SqlAlchemyMigrationRepository(_Repository):
             attempts=migrations.c.attempts + 1,
             lease_expires_at=lease_expires_at,
             failure_reason=None,
+            failure_code=None,
+            failure_params=None,
         )
 
     def record_progress(
@@ -1121,11 +1134,58 @@ class SqlAlchemyMigrationRepository(_Repository):
             bytes_done=bytes_done,
         )
 
-    def record_failure(self, migration_id: int, reason: str) -> None:
-        self._update(migration_id, failure_reason=reason)
+    def record_failure(
+        self,
+        migration_id: int,
+        reason: str,
+        *,
+        code: str | None = None,
+        params: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        self._update(
+            migration_id,
+            failure_reason=reason,
+            failure_code=code,
+            failure_params=None if code is None else to_json(dict(params)),
+        )
 
     def record_finish(self, migration_id: int, at: datetime) -> None:
         self._update(migration_id, finished_at=at)
+
+    def start_links_attempt(self, migration_id: int, *, attempts_seen: int) -> bool:
+        result = self._connection.execute(
+            update(migrations)
+            .where(
+                migrations.c.id == migration_id,
+                migrations.c.links_rewritten_at.is_(None),
+                migrations.c.links_attempts == attempts_seen,
+            )
+            .values(links_attempts=attempts_seen + 1)
+        )
+        return result.rowcount == 1
+
+    def record_links_rewritten(self, migration_id: int, at: datetime) -> None:
+        self._update(migration_id, links_rewritten_at=at)
+
+    def record_source_released(self, migration_id: int, at: datetime) -> None:
+        self._update(migration_id, source_released_at=at)
+
+    def list_after_finish(
+        self, *, link_attempts: int, released_before: datetime
+    ) -> Sequence[Migration]:
+        column = migrations.c
+        statement = (
+            select(migrations)
+            .where(
+                column.finished_at.is_not(None),
+                or_(
+                    column.links_rewritten_at.is_(None) & (column.links_attempts < link_attempts),
+                    column.source_released_at.is_(None) & (column.finished_at < released_before),
+                ),
+            )
+            .order_by(column.id)
+        )
+        return [migration_from_row(row) for row in self._all(statement)]
 
     def heartbeat(self, migration_id: int, *, lease_expires_at: datetime) -> bool:
         processing = exists().where(
@@ -1236,6 +1296,44 @@ class SqlAlchemyOutboxRepository(_Repository):
             .limit(limit)
         )
         return [outbox_message_from_row(row) for row in self._all(statement)]
+
+    def claim_pending(
+        self, limit: int, *, now: datetime, until: datetime
+    ) -> Sequence[OutboxMessage]:
+        column = outbox.c
+        # Rows another dispatcher is claiming right now are locked: skipped, not waited for.
+        # (SQLite renders no FOR UPDATE: its units of work take the write lock when they open.)
+        claimable = (
+            select(column.id)
+            .where(
+                column.sent_at.is_(None),
+                column.claimed_until.is_(None) | (column.claimed_until <= now),
+            )
+            .order_by(column.created_at, column.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claimed = self._connection.execute(
+            update(outbox)
+            .where(column.id.in_(claimable.scalar_subquery()))
+            .values(claimed_until=until)
+            .returning(*outbox.c)
+        ).mappings()
+        messages = [outbox_message_from_row(row) for row in claimed]
+        return sorted(messages, key=lambda message: (message.created_at, message.id))
+
+    def release(self, message_ids: Collection[int], *, until: datetime) -> None:
+        if not message_ids:
+            return
+        self._connection.execute(
+            update(outbox)
+            .where(
+                outbox.c.id.in_(message_ids),
+                outbox.c.sent_at.is_(None),
+                outbox.c.claimed_until == until,
+            )
+            .values(claimed_until=None)
+        )
 
     def list_recent(self, limit: int = 100) -> Sequence[OutboxMessage]:
         statement = (

@@ -259,6 +259,9 @@ migrations = Table(
     Column("target_code", String(CODE_NAME), nullable=False),
     Column("target_name", String(CODE_NAME), nullable=False),
     Column("failure_reason", Text),
+    # The error behind the reason: its code, and its params as a JSON object of strings.
+    Column("failure_code", String(CODE_NAME)),
+    Column("failure_params", Text),
     Column("attempts", Integer, nullable=False),
     Column("documents_total", BigInteger, nullable=False),
     Column("documents_done", BigInteger, nullable=False),
@@ -267,6 +270,10 @@ migrations = Table(
     Column("lease_expires_at", UtcDateTime),
     Column("started_at", UtcDateTime),
     Column("finished_at", UtcDateTime),
+    # The steps after the finish, each recorded once done (the sweeper looks for the rest).
+    Column("links_rewritten_at", UtcDateTime),
+    Column("links_attempts", Integer, nullable=False),
+    Column("source_released_at", UtcDateTime),
     migration_item_once,
     migration_code_name,
     migration_package_link,
@@ -302,6 +309,8 @@ outbox = Table(
     Column("email", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("sent_at", UtcDateTime),
+    # Until when a dispatcher holds the message: another one skips it till then.
+    Column("claimed_until", UtcDateTime),
     Index(None, "sent_at"),
 )
 

@@ -25,6 +25,7 @@ from migrationkit.domain.model import (
     Email,
     Environment,
     ItemStatus,
+    Migration,
     MigrationTarget,
     OfferItem,
     Role,
@@ -763,6 +764,84 @@ def test_claims_progress_and_failures_are_recorded(uow: UnitOfWork, started: Sta
     )
 
 
+def test_a_failure_keeps_the_code_and_params_of_its_error_until_the_next_claim(
+    uow: UnitOfWork, started: Started
+) -> None:
+    migration = uow.migrations.add(
+        started.first,
+        target_environment_id=started.zuid.environment.id,
+        target=target_of(started.zuid, "1001", "Bakkerij", "div-1"),
+        at=T0,
+    )
+    reason = "Document é.pdf ontbreekt in het archief noord."
+
+    uow.migrations.record_failure(
+        migration.id,
+        reason,
+        code="document_missing",
+        params=(("filename", "é.pdf"), ("store", "noord")),
+    )
+    failed = present(uow.migrations.get(migration.id))
+    uow.migrations.record_claim(migration.id, lease_expires_at=T0 + MINUTE)
+    claimed = present(uow.migrations.get(migration.id))
+
+    assert (failed.failure_reason, failed.failure_code, failed.failure_params) == (
+        reason,
+        "document_missing",
+        (("filename", "é.pdf"), ("store", "noord")),
+    )
+    assert failed.failure_message("en") == "Document é.pdf is missing from the archive noord."
+    assert (claimed.failure_reason, claimed.failure_code, claimed.failure_params) == (
+        None,
+        None,
+        (),
+    )
+
+
+def test_the_steps_after_a_finish_are_listed_until_each_is_recorded(
+    uow: UnitOfWork, started: Started
+) -> None:
+    def add(item: OfferItem, code: str) -> Migration:
+        return uow.migrations.add(
+            item,
+            target_environment_id=started.zuid.environment.id,
+            target=target_of(started.zuid, code, code, f"div-{code}"),
+            at=T0,
+        )
+
+    unfinished, finished = add(started.first, "1"), add(started.second, "2")
+    uow.migrations.record_finish(finished.id, T0)
+    migrations = uow.migrations
+
+    def due(at: datetime, link_attempts: int = 2) -> list[int]:
+        listed = migrations.list_after_finish(link_attempts=link_attempts, released_before=at)
+        return [m.id for m in listed]
+
+    assert due(T0) == [finished.id]  # its links; its release is not due before T0
+    assert due(T0, link_attempts=0) == []
+    assert due(T0 + MINUTE, link_attempts=0) == [finished.id]  # its release
+    assert unfinished.id not in due(T0 + DAY)
+
+    assert migrations.start_links_attempt(finished.id, attempts_seen=0)
+    assert not migrations.start_links_attempt(finished.id, attempts_seen=0)  # held by another
+    assert migrations.start_links_attempt(finished.id, attempts_seen=1)
+    assert due(T0) == []  # two tries made, none left
+    assert due(T0, link_attempts=3) == [finished.id]
+    migrations.record_links_rewritten(finished.id, T0 + MINUTE)
+    assert not migrations.start_links_attempt(finished.id, attempts_seen=2)
+    assert due(T0, link_attempts=3) == []
+    assert due(T0 + DAY) == [finished.id]
+    migrations.record_source_released(finished.id, T0 + DAY)
+    assert due(T0 + DAY) == []
+
+    done = present(migrations.get(finished.id))
+    assert (done.links_attempts, done.links_rewritten_at, done.source_released_at) == (
+        2,
+        T0 + MINUTE,
+        T0 + DAY,
+    )
+
+
 # --- access, redeem failures, outbox, charges ------------------------------------------------
 
 
@@ -834,6 +913,48 @@ def test_outbox_keeps_pending_messages_oldest_first_until_sent(uow: UnitOfWork) 
         attrs.evolve(earlier, sent_at=T0 + 3 * MINUTE),
     ]
     assert uow.outbox.list_recent(limit=2) == [third, later]
+
+
+def test_a_claim_holds_pending_messages_oldest_first_until_it_runs_out_or_is_released(
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    with uow_factory() as uow:
+        later = uow.outbox.add(email("offer_code"), T0 + MINUTE)
+        earlier = uow.outbox.add(email("offer_rejected"), T0)
+        third = uow.outbox.add(email("migration_started"), T0 + 2 * MINUTE)
+        sent = uow.outbox.add(email("migration_completed"), T0)
+        uow.outbox.mark_sent(sent.id, T0)
+        uow.commit()
+
+    def claim(limit: int, now: datetime, until: datetime) -> list[int]:
+        with uow_factory() as uow:
+            claimed = uow.outbox.claim_pending(limit, now=now, until=until)
+            uow.commit()
+        assert all(message.claimed_until == until for message in claimed)
+        return [message.id for message in claimed]
+
+    assert claim(2, T0, T0 + 5 * MINUTE) == [earlier.id, later.id]
+    assert claim(5, T0 + MINUTE, T0 + 6 * MINUTE) == [third.id]  # the rest
+    assert claim(5, T0 + 2 * MINUTE, T0 + 7 * MINUTE) == []
+    with uow_factory() as uow:  # an old claim's release gives up nothing of a newer one
+        uow.outbox.release([earlier.id, third.id], until=T0 + 5 * MINUTE)
+        uow.outbox.release([third.id], until=T0 + 99 * MINUTE)
+        uow.commit()
+    assert claim(5, T0 + 2 * MINUTE, T0 + 8 * MINUTE) == [earlier.id]
+    assert claim(5, T0 + 6 * MINUTE, T0 + 9 * MINUTE) == [later.id, third.id]  # ran out
+    with uow_factory() as uow:
+        assert [m.id for m in uow.outbox.list_pending()] == [earlier.id, later.id, third.id]
+
+
+def test_a_claim_rolled_back_holds_nothing(uow_factory: Callable[[], UnitOfWork]) -> None:
+    with uow_factory() as uow:
+        message = uow.outbox.add(email("offer_code"), T0)
+        uow.commit()
+    with uow_factory() as uow:
+        assert [m.id for m in uow.outbox.claim_pending(5, now=T0, until=T0 + DAY)] == [message.id]
+    with uow_factory() as uow:
+        [again] = uow.outbox.claim_pending(5, now=T0, until=T0 + DAY)
+    assert again.id == message.id
 
 
 def test_a_sent_message_forgets_its_secret(uow_factory: Callable[[], UnitOfWork]) -> None:

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -29,7 +29,13 @@ from migrationkit.adapters.sqlalchemy import (
 )
 from migrationkit.adapters.sqlalchemy.database import VERSION_TABLE, alembic_config
 from migrationkit.domain.machine import Event
-from migrationkit.domain.model import AccountingPackage, ItemStatus, OfferItem, Role
+from migrationkit.domain.model import (
+    AccountingPackage,
+    ItemStatus,
+    MigrationTarget,
+    OfferItem,
+    Role,
+)
 from migrationkit.ports import UnitOfWork
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -220,3 +226,39 @@ def test_of_two_units_of_work_racing_on_one_item_exactly_one_wins(engine: Engine
         (None, ItemStatus.OFFERED),
         (ItemStatus.OFFERED, winner),
     ]
+
+
+def test_the_upgrade_to_0004_records_the_steps_after_earlier_finishes_as_done(
+    tmp_path: Path,
+) -> None:
+    """Before 0004 the steps after a finish ran right after it: an upgraded database must
+    not have them done again."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'earlier.sqlite3'}")
+    try:
+        upgrade(engine)
+        with SqlAlchemyUnitOfWork(engine) as uow:
+            item = offered_item(uow)
+            target = uow.environments.add("Zuid", has_subscription=True, archive_store="b")
+            exact = uow.connections.add(target.id, AccountingPackage.EXACT_ONLINE_NL, "E")
+            migration = uow.migrations.add(
+                item,
+                target_environment_id=target.id,
+                target=MigrationTarget(exact.id, "div-1", "0001", "Bakkerij"),
+                at=T0,
+            )
+            uow.migrations.record_finish(migration.id, T0)
+            uow.commit()
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0003")
+        upgrade(engine)
+
+        with SqlAlchemyUnitOfWork(engine) as uow:
+            upgraded = present(uow.migrations.get(migration.id))
+            due = uow.migrations.list_after_finish(
+                link_attempts=5, released_before=T0 + timedelta(days=1)
+            )
+        assert (upgraded.links_rewritten_at, upgraded.source_released_at) == (T0, T0)
+        assert (upgraded.links_attempts, upgraded.failure_code) == (0, None)
+        assert due == []
+    finally:
+        engine.dispose()

@@ -104,6 +104,11 @@ def test_a_failed_move_shows_mislukt_with_its_reason_and_a_retry(
     assert '<span class="status status-failed">Mislukt</span>' in page
     assert f"Document {missing.filename} ontbreekt in het archief" in page
     assert "Opnieuw proberen" in page
+    zuid.post("/taal", data={"language": "en"})
+    english = zuid.get(f"/migraties/{migration.id}").text
+    assert f"Document {missing.filename} is missing from the archive" in english
+    assert "ontbreekt" not in english
+    zuid.post("/taal", data={"language": "nl"})
     assert "Opnieuw proberen" not in noord.get(f"/migraties/{migration.id}").text
     retried = zuid.post(f"/migraties/{migration.id}/opnieuw", follow_redirects=True)
     assert "De migratie wordt opnieuw gestart." in retried.text

@@ -6,13 +6,13 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import attrs
 import pytest
 
 from migrationkit import services
-from migrationkit.domain.errors import PackageError
+from migrationkit.domain.errors import NotFound, PackageError
 from migrationkit.domain.model import (
     AccountingPackage,
     Administration,
@@ -529,6 +529,9 @@ def test_a_checksum_mismatch_fails_the_move_and_a_retry_resumes_from_its_copies(
     assert status(scene, migration) is ItemStatus.FAILED
     reason = "Document factuur-4.pdf kwam niet byte voor byte gelijk over (controlegetal wijkt af)."
     assert migration_of(scene, migration.id).failure_reason == reason
+    assert migration_of(scene, migration.id).failure_message("en") == (
+        "Document factuur-4.pdf did not come over byte for byte (its checksum differs)."
+    )
     [email] = scene.emails_of_kind("migration_failed")
     assert email.to == ("baas@zuid.nl",)
     assert f"Reden: {reason}" in email.body
@@ -720,3 +723,150 @@ def test_a_fanned_out_move_taken_back_by_the_sweeper_is_planned_again_and_finish
     run_batches(scene)
     assert status(scene, migration) is ItemStatus.COMPLETED
     assert zuid.copied == {d.blob_key: 1 for d in documents}
+
+
+# --- after the finish ------------------------------------------------------------------------
+
+
+def test_a_move_on_one_store_leaves_nothing_to_do_after_its_finish(scene: Scene) -> None:
+    administration = scene.administration()
+    fill(scene, administration, 2)
+    migration = started_to(scene, administration, neighbour(scene))
+
+    run(scene, migration.id)
+
+    done = migration_of(scene, migration.id)
+    assert done.links_rewritten_at == done.source_released_at == done.finished_at
+    assert after_grace(scene) == []
+
+
+def test_a_worker_killed_right_after_the_finish_leaves_the_links_and_the_release_to_the_sweeper(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connector = scene.world.connectors.connector(EXACT)
+    connector.can_rewrite_links = True
+    administration = scene.administration()
+    documents = fill(scene, administration, 2)
+    _, migration = scene.started(administration)
+    monkeypatch.setattr(engine, "after_finish", lambda *args: None)  # killed there
+    run(scene, migration.id)
+    monkeypatch.undo()
+    assert status(scene, migration) is ItemStatus.COMPLETED
+
+    assert sweep_and_run(scene) == [migration.id]
+
+    assert len(connector.rewrites) == 1
+    noord = scene.world.archives.store("noord")
+    assert set(noord.blobs) == {d.blob_key for d in documents}  # not before the grace period
+    assert sweep_and_run(scene) == []
+    assert after_grace(scene) == [migration.id]
+    assert noord.blobs == {}
+    assert len(connector.rewrites) == 1
+    assert charges(scene) == 1
+
+
+def test_links_that_fail_at_first_are_rewritten_by_a_later_sweep_without_an_email(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connector = scene.world.connectors.connector(EXACT)
+    connector.can_rewrite_links = True
+    rewrite_links = connector.rewrite_links
+    failures = [PackageError("package_rate_limited", package=EXACT.label)] * 2
+
+    def busy_at_first(*args: Any) -> int:
+        if failures:
+            raise failures.pop()
+        return rewrite_links(*args)
+
+    monkeypatch.setattr(connector, "rewrite_links", busy_at_first)
+    administration = scene.administration()
+    fill(scene, administration, 2)
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)
+    assert sweep_and_run(scene) == [migration.id]
+    assert sweep_and_run(scene) == [migration.id]
+    assert sweep_and_run(scene) == []
+
+    assert len(connector.rewrites) == 1
+    done = migration_of(scene, migration.id)
+    assert (done.links_attempts, done.links_rewritten_at) == (3, scene.world.clock.now())
+    assert scene.emails_of_kind("links_not_rewritten") == []
+
+
+def test_a_blob_uploaded_again_during_the_grace_period_is_kept(scene: Scene) -> None:
+    administration = scene.administration()
+    documents = fill(scene, administration, 3)
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+    again = upload(scene, scene.administration("0043", "Slagerij Vos"), content(administration, 1))
+
+    after_grace(scene)
+
+    assert again.blob_key == documents[1].blob_key
+    assert set(scene.world.archives.store("noord").blobs) == {again.blob_key}
+
+
+class StubbornStore(FakeArchiveStore):
+    """A store whose deletes fail until it is told to take them."""
+
+    deletes_fail = True
+
+    def delete(self, key: str) -> None:
+        if self.deletes_fail:
+            raise OSError("read-only file system")
+        super().delete(key)
+
+
+def test_blobs_that_cannot_be_deleted_are_released_by_a_later_sweep(scene: Scene) -> None:
+    noord = StubbornStore("noord")
+    scene.world.archives.stores["noord"] = noord
+    administration = scene.administration()
+    fill(scene, administration, 2)
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+
+    assert after_grace(scene) == [migration.id]
+    assert len(noord.blobs) == 2
+    assert migration_of(scene, migration.id).source_released_at is None
+
+    noord.deletes_fail = False
+    assert sweep_and_run(scene) == [migration.id]
+    assert noord.blobs == {}
+    assert sweep_and_run(scene) == []
+
+
+class FinishingStore(FakeArchiveStore):
+    """A source store that runs ``during_write`` once, after its next write: the finish of
+    a move that slips in between an upload's blob and its row."""
+
+    during_write: Callable[[], object] | None = None
+
+    def write(self, stream: BinaryIO) -> StoredBlob:
+        blob = super().write(stream)
+        if self.during_write is not None:
+            during_write, self.during_write = self.during_write, None
+            during_write()
+        return blob
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["alone", "shared"])
+def test_an_upload_refused_because_the_move_finished_first_keeps_only_shared_bytes(
+    scene: Scene, shared: bool
+) -> None:
+    noord = FinishingStore("noord")
+    scene.world.archives.stores["noord"] = noord
+    administration = scene.administration()
+    fill(scene, administration, 1)
+    if shared:  # Slagerij Vos keeps a document with the very bytes of the upload
+        upload(scene, scene.administration("0043", "Slagerij Vos"), content(administration, 7))
+    _, migration = scene.started(administration)
+    noord.during_write = lambda: run(scene, migration.id)
+    before = set(noord.blobs)
+
+    with pytest.raises(NotFound):
+        upload(scene, administration, content(administration, 7))
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert set(noord.blobs) == before  # the moved document's blob waits for the grace period
+    assert len(archive_of(scene, administration)) == 1

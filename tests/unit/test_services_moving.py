@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import attrs
+
 from migrationkit import services
-from migrationkit.domain.errors import NotAllowed, NotFound, RuleViolation
+from migrationkit.domain.errors import ArchiveError, Conflict, NotAllowed, NotFound, RuleViolation
 from migrationkit.domain.model import ItemStatus, Migration
 from migrationkit.services import OfferReceipt
 
@@ -245,6 +247,57 @@ def test_a_failure_is_recorded_and_its_reason_e_mailed_to_the_recipient(scene: S
     assert "Reden: Archief van Noord onbereikbaar" in email.body
     [row] = services.incoming_overview(scene.deps, actor_id=scene.zuid.super_user.id)
     assert row.can_retry
+
+
+def test_a_failure_from_an_error_is_e_mailed_in_dutch_and_readable_in_english(
+    scene: Scene,
+) -> None:
+    _, migration = scene.processing()
+    error = ArchiveError("integrity_failed", missing=2, total=10)
+
+    failed = services.fail_migration(scene.deps, migration.id, error)
+
+    dutch = (
+        "De controle na het verplaatsen vond 2 van de 10 documenten niet terug in de nieuwe "
+        "omgeving."
+    )
+    assert failed.failure_reason == dutch
+    assert (failed.failure_code, failed.failure_params) == (
+        "integrity_failed",
+        (("missing", "2"), ("total", "10")),
+    )
+    assert failed.failure_message("nl") == dutch
+    assert failed.failure_message("en") == (
+        "The check after the move did not find 2 of the 10 documents in the new environment."
+    )
+    [email] = scene.emails_of_kind("migration_failed")
+    assert f"Reden: {dutch}" in email.body
+
+
+def test_a_failure_given_as_text_or_stored_without_a_code_reads_as_it_was_stored(
+    scene: Scene,
+) -> None:
+    _, migration = scene.processing()
+
+    failed = services.fail_migration(scene.deps, migration.id, "Archief van Noord onbereikbaar")
+    older = attrs.evolve(failed, failure_code=None, failure_params=())
+    unknown = attrs.evolve(failed, failure_code="code_of_a_later_version")
+
+    assert failed.failure_code is None
+    for migration_now in (failed, older, unknown):
+        assert migration_now.failure_message("en") == "Archief van Noord onbereikbaar"
+
+
+def test_a_failure_whose_error_names_a_status_is_kept_in_dutch_only(scene: Scene) -> None:
+    _, migration = scene.processing()
+    error = Conflict("item_started", code="0042", name="Bakkerij", status=ItemStatus.QUEUED)
+
+    failed = services.fail_migration(scene.deps, migration.id, error)
+
+    assert failed.failure_code is None
+    assert failed.failure_message("en") == (
+        "De migratie van 0042 Bakkerij is al gestart (In de wachtrij)."
+    )
 
 
 def test_a_completed_migration_cannot_fail(scene: Scene) -> None:

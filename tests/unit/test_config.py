@@ -94,6 +94,7 @@ def test_every_variable_is_read_and_reaches_the_policy(tmp_path: Path) -> None:
             "MIGRATIONKIT_LOCKOUT_MINUTES": "60",
             "MIGRATIONKIT_LEASE_SECONDS": "45",
             "MIGRATIONKIT_PORTAL_URL": "https://migratie.example.nl",
+            "MIGRATIONKIT_RELEASE_SOURCE_SECONDS": "7200",
         }
     )
     policy = settings.policy()
@@ -107,6 +108,7 @@ def test_every_variable_is_read_and_reaches_the_policy(tmp_path: Path) -> None:
     assert policy.lockout.window == timedelta(minutes=60)
     assert policy.lease_for == timedelta(seconds=45)
     assert policy.portal_url == "https://migratie.example.nl"
+    assert policy.release_source_after == timedelta(hours=2)
     # A key that is given is used as it is: no file is made for it.
     assert not (tmp_path / "secret.key").exists()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import BinaryIO, Protocol, Self
+from typing import BinaryIO, Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -576,6 +576,31 @@ class AccountingConnector(Protocol):
     ) -> int:
         """Points the package's links from old document addresses to new ones; the number
         rewritten. Only called when ``can_rewrite_links``."""
+        ...
+
+
+@runtime_checkable
+class ConnectsByOAuth(Protocol):
+    """What a connector may add when the package asks the user's consent (OAuth2) before
+    it answers: Instellingen > Boekhoudsysteemkoppelingen uses it to (re)connect. A
+    connector without it needs no consent and counts as connected."""
+
+    #: Whether the package asks the user's consent at all (false: always connected).
+    needs_authorization: bool
+
+    def authorization_url(self, connection: Connection, state: str) -> str:
+        """The package's consent page to send the user to; it sends the user back to the
+        app's registered address with ``state`` and a one-use code."""
+        ...
+
+    def authorize(self, connection: Connection, code: str) -> None:
+        """Trades the code from the consent for the connection's tokens and keeps them.
+        Raises ``PackageError("package_auth_expired")`` when the package refuses the code."""
+        ...
+
+    def is_authorized(self, connection: Connection) -> bool:
+        """Whether the connection holds a consent, without asking the package (one that
+        the package revoked shows at the next call, as ``package_auth_expired``)."""
         ...
 
 

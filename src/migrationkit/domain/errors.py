@@ -238,6 +238,17 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "De koppeling met {package} is niet ingesteld op deze server.",
         "The connection to {package} is not set up on this server.",
     ),
+    "package_consent_refused": (
+        "Koppelen met {package} is niet gelukt: {package} gaf geen toestemming, of de "
+        "toestemming was al gebruikt of verlopen. Er is niets veranderd; probeer opnieuw te "
+        "koppelen.",
+        "Connecting {package} did not succeed: {package} gave no consent, or the consent was "
+        "used or had expired. Nothing was changed; try connecting again.",
+    ),
+    "authorization_not_needed": (
+        "{connection} is altijd gekoppeld: het boekhoudpakket vraagt hier geen toestemming.",
+        "{connection} is always connected: the accounting package asks no consent here.",
+    ),
     "package_links_unsupported": (
         "{package} kan geen links naar documenten bijwerken; de oude links blijven werken "
         "via een doorverwijzing.",

@@ -18,6 +18,12 @@ from migrationkit.services.archive import (
     open_document,
     resolve_address,
 )
+from migrationkit.services.connections import (
+    ConnectionRow,
+    begin_authorization,
+    finish_authorization,
+    list_connections,
+)
 from migrationkit.services.dependencies import Dependencies, Policy
 from migrationkit.services.engine import copy_batch, finish_migration, run_migration
 from migrationkit.services.expiry import SweepReport, sweep_offers
@@ -62,6 +68,7 @@ __all__ = [
     "AdministrationChecks",
     "AdministrationRow",
     "Check",
+    "ConnectionRow",
     "Dependencies",
     "DispatchReport",
     "IncomingRow",
@@ -78,16 +85,19 @@ __all__ = [
     "add_administrations",
     "add_document",
     "available_package_administrations",
+    "begin_authorization",
     "claim_migration",
     "complete_migration",
     "copy_batch",
     "dispatch_outbox",
     "fail_migration",
+    "finish_authorization",
     "finish_migration",
     "has_access",
     "incoming_overview",
     "list_access",
     "list_administrations",
+    "list_connections",
     "list_documents",
     "migration_progress",
     "offer_administrations",

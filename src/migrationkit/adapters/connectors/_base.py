@@ -1,8 +1,10 @@
-"""What the package connectors share: how one is built, calls with the connection's token,
-and the declared 'no' of a package that cannot hold links to outside documents."""
+"""What the package connectors share: how one is built, the user's consent (OAuth2), calls
+with the connection's token, and the declared 'no' of a package that cannot hold links to
+outside documents."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
@@ -18,6 +20,8 @@ from migrationkit.config import PackageCredentials
 from migrationkit.domain.errors import PackageError
 from migrationkit.domain.model import AccountingPackage, Connection
 from migrationkit.ports import Clock, OAuthTokens, TokenStore
+
+logger = logging.getLogger("migrationkit.connectors")
 
 T = TypeVar("T")
 
@@ -44,11 +48,13 @@ class PackageConnector:
     """A connector on one package's web API, with its OAuth2 client and HTTP sender.
 
     A subclass names its package and its OAuth2 endpoints (``app``) and may bring a
-    ``Dialect`` for the package's error format and a ``describe`` for what a new token
-    tells about the account."""
+    ``Dialect`` for the package's error format, a ``describe`` for what a new token tells
+    about the account and a ``consent_extra`` for its consent page."""
 
     package: AccountingPackage
     can_rewrite_links: bool
+    #: Every package here asks the user's consent (OAuth2) before it answers.
+    needs_authorization: bool = True
     dialect: ClassVar[type[Dialect]] = Dialect
 
     def __init__(self, credentials: PackageCredentials, wiring: Wiring) -> None:
@@ -77,6 +83,32 @@ class PackageConnector:
     def describe(self) -> Describe | None:
         """Reads the account's details from a new access token, if the package needs that."""
         return None
+
+    # --- the consent (ports.ConnectsByOAuth) ---------------------------------------------
+
+    def authorization_url(self, connection: Connection, state: str) -> str:
+        """The package's consent page for this server's app; refused while the app has no
+        registered address to come back to (``MIGRATIONKIT_<PACKAGE>_REDIRECT_URL``)."""
+        if not self.oauth.app.redirect_url:
+            logger.warning(
+                "%s has no redirect URL: set MIGRATIONKIT_%s_REDIRECT_URL",
+                self.package.label,
+                self.package.value,
+            )
+            raise self.http.error("package_not_configured")
+        return self.oauth.authorization_url(state, **self.consent_extra())
+
+    def consent_extra(self) -> dict[str, str]:
+        """What the package's consent page needs besides the standard query."""
+        return {}
+
+    def authorize(self, connection: Connection, code: str) -> None:
+        self.oauth.connect(connection, code)
+
+    def is_authorized(self, connection: Connection) -> bool:
+        return self.oauth.is_connected(connection)
+
+    # --- calls ------------------------------------------------------------------------------
 
     def get_json(
         self,

@@ -108,6 +108,10 @@ class OAuthClient:
             old_refresh_token=spent.refresh_token,
         )
 
+    def is_connected(self, connection: Connection) -> bool:
+        """Whether tokens are kept for the connection (the package is not asked)."""
+        return self._tokens.load(connection.id) is not None
+
     def account_value(self, connection: Connection, name: str) -> str | None:
         """One of the values kept with the connection's tokens (``OAuthTokens.account``)."""
         tokens = self._tokens.load(connection.id)

@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from urllib.parse import urlencode
 
+from migrationkit.domain.errors import PackageError
 from migrationkit.domain.model import AccountingPackage, Connection, PackageAdministration
 from migrationkit.ports import OAuthTokens
 
 
 class InMemoryConnector:
-    """One package's administrations per connection, as the package would list them."""
+    """One package's administrations per connection, as the package would list them.
 
-    def __init__(self, package: AccountingPackage, *, can_rewrite_links: bool = False) -> None:
+    It asks no consent unless made with ``needs_authorization=True``; then a connection is
+    connected once a code from ``give_consent`` was traded in, as at a real package."""
+
+    def __init__(
+        self,
+        package: AccountingPackage,
+        *,
+        can_rewrite_links: bool = False,
+        needs_authorization: bool = False,
+    ) -> None:
         self.package = package
         self.can_rewrite_links = can_rewrite_links
+        self.needs_authorization = needs_authorization
         self._administrations: dict[int, dict[str, PackageAdministration]] = {}
         #: (connection id, package administration id, links) for every rewrite asked.
         self.rewrites: list[tuple[int, str, dict[str, str]]] = []
+        #: Consent codes not traded in yet, each with its connection id.
+        self._codes: dict[str, int] = {}
+        self._authorized: set[int] = set()
 
     def add_package_administration(
         self, connection_id: int, administration: PackageAdministration
@@ -41,6 +57,25 @@ class InMemoryConnector:
     ) -> int:
         self.rewrites.append((connection.id, package_admin_id, dict(links)))
         return len(links)
+
+    def authorization_url(self, connection: Connection, state: str) -> str:
+        query = urlencode({"connection": connection.id, "state": state})
+        return f"https://{self.package.value.lower()}.invalid/consent?{query}"
+
+    def give_consent(self, connection_id: int) -> str:
+        """What the user's yes on the package's consent page sends back: a one-use code."""
+        code = secrets.token_urlsafe(16)
+        self._codes[code] = connection_id
+        return code
+
+    def authorize(self, connection: Connection, code: str) -> None:
+        if self._codes.get(code) != connection.id:
+            raise PackageError("package_auth_expired", package=self.package.label)
+        del self._codes[code]
+        self._authorized.add(connection.id)
+
+    def is_authorized(self, connection: Connection) -> bool:
+        return not self.needs_authorization or connection.id in self._authorized
 
 
 class InMemoryConnectorRegistry:

@@ -11,6 +11,7 @@ cannot.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import ClassVar, Final
 from xml.etree import ElementTree
@@ -116,6 +117,10 @@ class TwinfieldConnector(WithoutLinkRewriting):
 
     def describe(self) -> Describe:
         return self._cluster_of
+
+    def consent_extra(self) -> dict[str, str]:
+        # OpenID Connect: a fresh nonce for each consent.
+        return {"nonce": secrets.token_urlsafe(16)}
 
     def list_administrations(self, connection: Connection) -> Sequence[PackageAdministration]:
         answer = self.oauth.call(

@@ -36,6 +36,9 @@ OWN_ENVIRONMENT = {
     "migrations.outgoing_checklist",
     "migrations.incoming_checklist",
     "migrations.redeem",
+    "connections.index",
+    # The package's way back: without the session's state of a consent it changes nothing.
+    "connections.back",
 }
 
 REFUSED = (403, 404)
@@ -71,6 +74,7 @@ class Victim:
     def url_values(self, rule: Rule) -> dict[str, Any]:
         values = {
             "administration_id": self.administration_id,
+            "connection_id": self.connection_id,
             "user_id": self.user_id,
             "offer_id": self.offer_id,
             "item_id": self.item_id,

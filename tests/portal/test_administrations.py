@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask.testing import FlaskClient
+from portal_support import Scene
 
-from conftest import Scene
 from migrationkit import services
 from migrationkit.domain.model import AccountingPackage, PackageAdministration
 

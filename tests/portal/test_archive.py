@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask.testing import FlaskClient
+from portal_support import Scene, make_app
 
-from conftest import Scene, make_app
 from migrationkit import services
 
 

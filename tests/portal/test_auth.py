@@ -8,8 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
-
-from conftest import Scene, environ, make_app
+from portal_support import Scene, environ, make_app
 
 
 def test_the_login_page_has_labelled_fields(client: FlaskClient) -> None:

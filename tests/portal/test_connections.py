@@ -17,8 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from portal.connections import PENDING
 from portal.runtime import RUNTIME_KEY
+from portal_support import Scene, dump, environ, make_app
 
-from conftest import Scene, dump, environ, make_app
 from migrationkit.bootstrap import Runtime
 from migrationkit.domain.model import AccountingPackage
 

@@ -14,8 +14,8 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
+from portal_support import PORTAL, Scene
 
-from conftest import PORTAL, Scene
 from portal import i18n
 
 PO = PORTAL / "portal" / "translations" / "en" / "LC_MESSAGES" / "messages.po"

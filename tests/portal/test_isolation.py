@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from portal_support import Scene
 from werkzeug.routing import Rule
 
-from conftest import Scene
 from migrationkit import services
 
 #: Routes that any signed-in user (or anyone, for the first three) may use: they act on no

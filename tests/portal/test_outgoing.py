@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask.testing import FlaskClient
+from portal_support import Scene
 
-from conftest import Scene
 from migrationkit import services
 from migrationkit.domain.model import ItemStatus
 

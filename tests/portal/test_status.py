@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask.testing import FlaskClient
+from portal_support import Scene
 
-from conftest import Scene
 from migrationkit import services
 from migrationkit.domain.model import Migration
 

@@ -1,0 +1,168 @@
+"""What the portal tests share besides fixtures: the app factory on a demo home, the demo's
+objects by name (``Scene``) and a dump of the database. Kept apart from conftest.py so test
+modules import it by a name no other test folder uses."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from migrationkit import services
+from migrationkit.adapters.sqlalchemy import make_engine, metadata
+from migrationkit.domain.model import (
+    AccountingPackage,
+    Administration,
+    Connection,
+    Document,
+    Environment,
+    Migration,
+)
+from migrationkit.services import Dependencies, OfferReceipt, RedeemedOffer
+
+PORTAL = Path(__file__).resolve().parents[2] / "examples" / "flask_portal"
+if str(PORTAL) not in sys.path:
+    sys.path.insert(0, str(PORTAL))
+
+from portal.runtime import RUNTIME_KEY  # noqa: E402
+
+from portal import create_app  # noqa: E402
+
+__all__ = [
+    "PLAIN_USER",
+    "PORTAL",
+    "RUNTIME_KEY",
+    "SECRET",
+    "SUPER_USERS",
+    "Scene",
+    "dump",
+    "environ",
+    "make_app",
+]
+
+SECRET = "portal-tests-secret-key-of-forty-bytes!!"
+SUPER_USERS = ("noord@example.nl", "zuid@example.nl", "oost@example.nl", "west@example.nl")
+PLAIN_USER = "medewerker@example.nl"
+
+
+def environ(home: Path) -> dict[str, str]:
+    return {
+        "MIGRATIONKIT_HOME": str(home),
+        "MIGRATIONKIT_DEMO": "1",
+        "MIGRATIONKIT_SECRET_KEY": SECRET,
+    }
+
+
+def make_app(home: Path, **config: Any) -> Flask:
+    return create_app(
+        {
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "SERVER_NAME": "portal.test",
+            "START_WORKER": False,
+            "MIGRATIONKIT_ENVIRON": environ(home),
+            **config,
+        }
+    )
+
+
+def dump(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, to show that a refused request changed nothing."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return {
+                table.name: sorted(
+                    (tuple(row) for row in connection.execute(select(table))), key=repr
+                )
+                for table in metadata.sorted_tables
+            }
+    finally:
+        engine.dispose()
+
+
+class Scene:
+    """The demo's objects by their names, and the library's use cases to set a scene."""
+
+    def __init__(self, deps: Dependencies) -> None:
+        self.deps = deps
+
+    def user(self, email: str) -> int:
+        with self.deps.uow() as uow:
+            user = uow.users.get_by_email(email)
+        assert user is not None
+        return user.id
+
+    def environment(self, name: str) -> Environment:
+        with self.deps.uow() as uow:
+            return next(e for e in uow.environments.list() if e.name == f"Kantoor {name}")
+
+    def connection(
+        self, office: str, package: AccountingPackage = AccountingPackage.EXACT_ONLINE_NL
+    ) -> Connection:
+        environment = self.environment(office)
+        with self.deps.uow() as uow:
+            return next(
+                c
+                for c in uow.connections.list_for_environment(environment.id)
+                if c.package is package
+            )
+
+    def administration(self, code: str) -> Administration:
+        with self.deps.uow() as uow:
+            for environment in uow.environments.list():
+                for administration in uow.administrations.list_for_environment(environment.id):
+                    if administration.code == code:
+                        return administration
+        raise LookupError(code)
+
+    def documents(self, code: str) -> list[Document]:
+        """The archive of the administration with this code, in order of id."""
+        administration = self.administration(code)
+        with self.deps.uow() as uow:
+            return list(uow.documents.list_for_administration(administration.id))
+
+    def offer(self, *codes: str, to: str = "zuid@example.nl") -> OfferReceipt:
+        """Noord offers its administrations (of one connection) to ``to``."""
+        chosen = [self.administration(code) for code in codes]
+        return services.offer_administrations(
+            self.deps,
+            actor_id=self.user("noord@example.nl"),
+            connection_id=chosen[0].connection_id,
+            administration_ids=[a.id for a in chosen],
+            recipients=[to],
+            accepted_terms=True,
+        )
+
+    def redeem(self, receipt: OfferReceipt, office: str = "zuid") -> RedeemedOffer:
+        return services.redeem_code(
+            self.deps,
+            actor_id=self.user(f"{office}@example.nl"),
+            code=receipt.code,
+            accepted_terms=True,
+            accepted_costs=True,
+        )
+
+    def start(self, receipt: OfferReceipt, office: str = "zuid") -> tuple[Migration, ...]:
+        """Redeems and starts every item, each on its counterpart in the office's package."""
+        redeemed = self.redeem(receipt, office)
+        actor = self.user(f"{office}@example.nl")
+        connection = self.connection(office.capitalize(), receipt.offer.package)
+        available = {
+            pa.name: pa.package_admin_id
+            for pa in services.available_package_administrations(
+                self.deps, actor_id=actor, connection_id=connection.id
+            )
+        }
+        return services.start_migrations(
+            self.deps,
+            actor_id=actor,
+            offer_id=redeemed.offer.id,
+            choices=[
+                services.TargetChoice(item.id, connection.id, available[item.name])
+                for item in redeemed.items
+            ],
+        )

@@ -1,0 +1,495 @@
+"""Moves of administrations of N documents (small real files) by `migrationkit worker`
+processes on PostgreSQL and Redis, measured in one run; prints a table of the results and
+their ratios against the targets of docs/performance.md.
+
+Usage: python benchmarks/moves.py [--smoke] [--sizes 1000 10000 100000] [--scale-out 10000]
+           [--file-size 10000] [--repeat 3] [--database-url URL] [--redis-url URL]
+           [--redis-db 10] [--workdir DIR]
+
+For each size N it builds, in a new database ``mk_bench_<random>`` on the PostgreSQL server
+(dropped at the end) and in archive stores in folders under ``--workdir`` (one disk):
+- an administration of N documents of about ``--file-size`` bytes each, in a store of its
+  own, moved to another office on another store (the copy path), by one worker;
+- ``--repeat`` administrations of N documents on that same store, each moved to an office
+  on the same store (nothing per document is written);
+and for ``--scale-out`` documents a second copy-path administration, moved by two workers.
+The same files are copied with ``cp -r`` onto the same disk for comparison.
+
+A move's time is from its claim to Voltooid, both read from the status-change log (the
+workers' clocks), so it leaves out the worker's start; the workers wait in the queue before
+the move starts. A worker's peak memory is the high-water mark of its resident set, over
+the RQ worker and every work-horse it forked (``wait4``'s ``ru_maxrss``). ``--smoke`` runs
+tiny sizes in seconds, for CI: its numbers mean nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import functools
+import os
+import platform
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import attrs
+from archive_copy import best_of, fill, time_copy_from, time_cp
+from redis import Redis
+from rq import Queue, Worker
+from sqlalchemy import Engine, insert, text
+from sqlalchemy.engine import make_url
+
+from migrationkit import services
+from migrationkit.adapters.archive import LocalArchiveStore
+from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
+from migrationkit.adapters.sqlalchemy import make_engine, upgrade
+from migrationkit.adapters.sqlalchemy.tables import documents
+from migrationkit.bootstrap import Runtime, build_runtime
+from migrationkit.config import Settings
+from migrationkit.domain.model import AccountingPackage, ItemStatus, PackageAdministration, Role
+from migrationkit.ports import StoredBlob
+
+EXACT = AccountingPackage.EXACT_ONLINE_NL
+SMOKE_SIZES = (20, 200)
+#: How long one move may take before the benchmark gives up on it.
+MOVE_TIMEOUT_SECONDS = 3600
+#: Rows per INSERT statement while building an archive.
+INSERT_ROWS = 5000
+
+
+@attrs.frozen
+class Move:
+    """An offered and redeemed administration, ready to start in the target."""
+
+    label: str
+    documents: int
+    bytes: int
+    recipient_id: int
+    offer_id: int
+    item_id: int
+    connection_id: int
+    package_admin_id: str
+
+
+@attrs.frozen
+class Result:
+    """How one move went: seconds from claim to Voltooid, and each worker's peak memory."""
+
+    seconds: float
+    peak_mb: tuple[float, ...]
+
+
+class Bench:
+    """The benchmark's offices, stores and workers, on one database and Redis database."""
+
+    def __init__(self, database_url: str, redis_url: str, workdir: Path, batch_size: int):
+        self.workdir = workdir
+        self.stores: dict[str, Path] = {}
+        self.environment = {
+            "MIGRATIONKIT_HOME": str(workdir / "home"),
+            "MIGRATIONKIT_DATABASE_URL": database_url,
+            "MIGRATIONKIT_SECRET_KEY": secrets.token_urlsafe(32),
+            "MIGRATIONKIT_REDIS_URL": redis_url,
+            "MIGRATIONKIT_QUEUE": f"mk-bench-{secrets.token_hex(4)}",
+            "MIGRATIONKIT_BATCH_SIZE": str(batch_size),
+        }
+        self.connectors = InMemoryConnectorRegistry()
+        self.engine: Engine = make_engine(database_url)
+        self.runtime: Runtime = self._runtime()
+        self._offices = 0
+
+    def _runtime(self) -> Runtime:
+        self.environment["MIGRATIONKIT_ARCHIVE_STORES"] = ",".join(
+            f"{name}=file://{root}" for name, root in self.stores.items()
+        )
+        return build_runtime(Settings.from_environ(self.environment), connectors=self.connectors)
+
+    def store(self, name: str, *, new: bool = True) -> LocalArchiveStore:
+        """A store in a folder of the work directory; a new one becomes known to every
+        process started after."""
+        if new:
+            self.stores[name] = self.workdir / name
+            self.runtime = self._runtime()
+        store = self.runtime.archives.store(name)
+        assert isinstance(store, LocalArchiveStore)
+        return store
+
+    def office(self, store: str) -> tuple[int, int, int]:
+        """A new office on ``store`` with a subscription: its id, super user, connection."""
+        self._offices += 1
+        number = self._offices
+        with self.runtime.deps.uow() as uow:
+            office = uow.environments.add(
+                f"Kantoor {number}", has_subscription=True, archive_store=store
+            )
+            user = uow.users.add(
+                office.id, f"baas{number}@kantoor.example", f"Baas {number}", Role.SUPER_USER
+            )
+            connection = uow.connections.add(office.id, EXACT, f"Exact {number}")
+            uow.commit()
+        return office.id, user.id, connection.id
+
+    def administration(
+        self, office: tuple[int, int, int], store: str, blobs: Sequence[StoredBlob], code: str
+    ) -> int:
+        """An administration of the office whose archive holds a document per blob."""
+        office_id, _, connection_id = office
+        with self.runtime.deps.uow() as uow:
+            administration = uow.administrations.add(
+                office_id,
+                connection_id,
+                code,
+                f"Administratie {code}",
+                f"{code}@inbox.example",
+                code,
+            )
+            uow.commit()
+        received = datetime.datetime.now(datetime.UTC)
+        with self.engine.begin() as connection:
+            for start in range(0, len(blobs), INSERT_ROWS):
+                connection.execute(
+                    insert(documents),
+                    [
+                        {
+                            "administration_id": administration.id,
+                            "filename": f"document-{start + number}.pdf",
+                            "content_type": "application/pdf",
+                            "size": blob.size,
+                            "sha256": blob.sha256,
+                            "archive_store": store,
+                            "blob_key": blob.key,
+                            "received_at": received,
+                        }
+                        for number, blob in enumerate(blobs[start : start + INSERT_ROWS])
+                    ],
+                )
+        return administration.id
+
+    def offered(
+        self,
+        label: str,
+        source: tuple[int, int, int],
+        administration_id: int,
+        target: tuple[int, int, int],
+        blobs: Sequence[StoredBlob],
+    ) -> Move:
+        """Offers the administration to the target office, which redeems the code."""
+        deps = self.runtime.deps
+        _, sender_id, source_connection = source
+        _, recipient_id, target_connection = target
+        with deps.uow() as uow:
+            administration = uow.administrations.get(administration_id)
+            recipient = uow.users.get(recipient_id)
+        assert administration is not None
+        assert recipient is not None
+        package_admin_id = f"doel-{administration.code}"
+        self.connectors.connector(EXACT).add_package_administration(
+            target_connection,
+            PackageAdministration(package_admin_id, administration.code, administration.name),
+        )
+        receipt = services.offer_administrations(
+            deps,
+            actor_id=sender_id,
+            connection_id=source_connection,
+            administration_ids=[administration_id],
+            recipients=[recipient.email],
+            accepted_terms=True,
+        )
+        services.redeem_code(
+            deps, actor_id=recipient_id, code=receipt.code, accepted_terms=True, accepted_costs=True
+        )
+        return Move(
+            label,
+            len(blobs),
+            sum(blob.size for blob in blobs),
+            recipient_id,
+            receipt.offer.id,
+            receipt.items[0].id,
+            target_connection,
+            package_admin_id,
+        )
+
+    def run(self, move: Move, workers: int = 1) -> Result:
+        """Starts the move with ``workers`` worker processes waiting for it; waits until it
+        is Voltooid, stops the workers (SIGTERM: each ends its job first) and reads their
+        peak memory."""
+        processes = [self._worker() for _ in range(workers)]
+        try:
+            self._wait_until_listening(workers)
+            services.start_migrations(
+                self.runtime.deps,
+                actor_id=move.recipient_id,
+                offer_id=move.offer_id,
+                choices=[
+                    services.TargetChoice(move.item_id, move.connection_id, move.package_admin_id)
+                ],
+            )
+            seconds = self._wait_until_completed(move)
+        finally:
+            peaks = tuple(_stopped(process) for process in processes)
+        return Result(seconds, peaks)
+
+    def _worker(self) -> subprocess.Popen[bytes]:
+        variables = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATIONKIT_")}
+        return subprocess.Popen(
+            [sys.executable, "-m", "migrationkit.cli", "worker"],
+            env=variables | self.environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def _wait_until_listening(self, workers: int) -> None:
+        """Until ``workers`` workers wait on the queue: their start is not the move's time."""
+        with Redis.from_url(self.environment["MIGRATIONKIT_REDIS_URL"]) as connection:
+            queue = Queue(self.environment["MIGRATIONKIT_QUEUE"], connection=connection)
+            while Worker.count(queue=queue) < workers:
+                time.sleep(0.05)
+
+    def _wait_until_completed(self, move: Move) -> float:
+        deadline = time.monotonic() + MOVE_TIMEOUT_SECONDS
+        while True:
+            with self.runtime.deps.uow() as uow:
+                changes = uow.items.status_changes(move.item_id)
+            at = {change.event: change.at for change in changes}
+            if "complete" in at:
+                return (at["complete"] - at["claim"]).total_seconds()
+            if changes[-1].to_status is ItemStatus.FAILED or time.monotonic() > deadline:
+                raise SystemExit(f"benchmark: the move {move.label} did not complete: {at}")
+            time.sleep(0.02)
+
+
+def _stopped(process: subprocess.Popen[bytes]) -> float:
+    """Stops a worker with SIGTERM; its peak resident set in MB, over its work-horses too."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(process.pid, signal.SIGTERM)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_maxrss / 1024  # kilobytes on Linux
+
+
+def written(store: LocalArchiveStore, files: int, size: int) -> list[StoredBlob]:
+    """``files`` new random files in the store, written by a few threads at once (each is
+    synced to disk before it is linked into place)."""
+    shares = [files // 8 + (1 if n < files % 8 else 0) for n in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        return [blob for part in pool.map(lambda n: fill(store, n, size), shares) for blob in part]
+
+
+@contextlib.contextmanager
+def throwaway_database(server_url: str) -> Iterator[str]:
+    name = f"mk_bench_{secrets.token_hex(4)}"
+    server = make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
+    finally:
+        with server.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        server.engine.dispose()
+
+
+@contextlib.contextmanager
+def redis_database(server_url: str, number: int) -> Iterator[str]:
+    """Database ``number`` of the Redis server, emptied before and after."""
+    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{number}"))
+    with Redis.from_url(url) as connection:
+        connection.flushdb()
+    try:
+        yield url
+    finally:
+        with Redis.from_url(url) as connection:
+            connection.flushdb()
+
+
+def machine(bench: Bench, workdir: Path) -> list[str]:
+    with bench.engine.connect() as connection:
+        postgres = connection.execute(text("SHOW server_version")).scalar_one()
+    filesystem = subprocess.run(  # noqa: S603
+        ["df", "--output=source,fstype", str(workdir)],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()[-2:]
+    return [
+        f"date        {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+        f"machine     {os.cpu_count()} cores, {platform.machine()}, {platform.platform()}",
+        f"disk        {' '.join(filesystem)} (the stores and cp -r, in {workdir})",
+        f"python      {platform.python_version()}, PostgreSQL {postgres}",
+    ]
+
+
+def row(name: str, values: Sequence[str], target: str = "", verdict: str = "") -> str:
+    return f"{name:<44}" + "".join(f"{v:>10}" for v in values) + f"  {target:<18}{verdict}"
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help=f"sizes {SMOKE_SIZES}, for CI")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--scale-out", type=int, default=10_000, help="documents moved by 2")
+    parser.add_argument("--file-size", type=int, default=10_000, help="bytes per file, about")
+    parser.add_argument("--repeat", type=int, default=3, help="same-store moves per size")
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--database-url", default=os.environ.get("MIGRATIONKIT_TEST_POSTGRES_URL"))
+    parser.add_argument("--redis-url", default=os.environ.get("MIGRATIONKIT_TEST_REDIS_URL"))
+    parser.add_argument("--redis-db", type=int, default=10)
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
+    arguments = parser.parse_args()
+    if not (arguments.database_url and arguments.redis_url):
+        parser.error("give --database-url and --redis-url (or MIGRATIONKIT_TEST_*_URL)")
+    sizes = sorted(SMOKE_SIZES if arguments.smoke else set(arguments.sizes))
+    scale_out = sizes[-1] if arguments.smoke else arguments.scale_out
+    repeat = 1 if arguments.smoke else arguments.repeat
+    if scale_out not in sizes:
+        parser.error(f"--scale-out must be one of the sizes {sizes}")
+
+    workdir = Path(tempfile.mkdtemp(dir=arguments.workdir, prefix="mk-bench-"))
+    with (
+        throwaway_database(arguments.database_url) as database_url,
+        redis_database(arguments.redis_url, arguments.redis_db) as redis_url,
+    ):
+        try:
+            bench = Bench(database_url, redis_url, workdir, arguments.batch_size)
+            lines = measure(bench, sizes, scale_out, arguments.file_size, repeat)
+            print("\n".join([*machine(bench, workdir), "", *lines]))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure(
+    bench: Bench, sizes: Sequence[int], scale_out: int, file_size: int, repeat: int
+) -> list[str]:
+    """Builds every administration, runs every move and ``cp -r``; the table's lines."""
+    started = time.perf_counter()
+    across: dict[int, Move] = {}
+    alike: dict[int, list[Move]] = {}
+    blobs_of: dict[int, list[StoredBlob]] = {}
+    for size in sizes:
+        source_store, target_store = f"bron-{size}", f"doel-{size}"
+        blobs = blobs_of[size] = written(bench.store(source_store), size, file_size)
+        bench.store(target_store)
+        source = bench.office(source_store)
+        administration = bench.administration(source, source_store, blobs, f"x{size}")
+        across[size] = bench.offered(
+            f"across {size}", source, administration, bench.office(target_store), blobs
+        )
+        alike[size] = []
+        for number in range(repeat):
+            # The same files, kept by other administrations of the office.
+            administration = bench.administration(source, source_store, blobs, f"s{size}-{number}")
+            alike[size].append(
+                bench.offered(
+                    f"same store {size}", source, administration, bench.office(source_store), blobs
+                )
+            )
+    two = f"bron-{scale_out}-2"
+    scale_blobs = written(bench.store(two), scale_out, file_size)
+    bench.store(f"doel-{scale_out}-2")
+    source = bench.office(two)
+    scaled = bench.offered(
+        f"across {scale_out} by 2",
+        source,
+        bench.administration(source, two, scale_blobs, f"x{scale_out}-2"),
+        bench.office(f"doel-{scale_out}-2"),
+        scale_blobs,
+    )
+    built = time.perf_counter() - started
+
+    same_store = {size: [bench.run(move) for move in alike[size]] for size in sizes}
+    cross_store = {size: bench.run(across[size]) for size in sizes}
+    by_two = bench.run(scaled, workers=2)
+    cp, store_copy = {}, {}
+    for size in sizes:
+        source = bench.store(f"bron-{size}", new=False)
+        cp[size] = best_of(1, bench.workdir, functools.partial(time_cp, source))
+        store_copy[size] = best_of(
+            1, bench.workdir, functools.partial(time_copy_from, source, blobs_of[size])
+        )
+    return table(sizes, scale_out, same_store, cross_store, by_two, cp, store_copy, across, built)
+
+
+def table(
+    sizes: Sequence[int],
+    scale_out: int,
+    same_store: dict[int, list[Result]],
+    cross_store: dict[int, Result],
+    by_two: Result,
+    cp: dict[int, float],
+    store_copy: dict[int, float],
+    across: dict[int, Move],
+    built: float,
+) -> list[str]:
+    same = {size: statistics.median(r.seconds for r in same_store[size]) for size in sizes}
+    ratio = same[sizes[-1]] / same[sizes[0]]
+    throughput = {size: cp[size] / cross_store[size].seconds for size in sizes}
+    rows_per_second = {size: size / cross_store[size].seconds for size in sizes}
+    peak = {size: cross_store[size].peak_mb[0] for size in sizes}
+    flat = peak[sizes[-1]] <= 1.1 * peak[sizes[0]]
+    peak_same = {size: max(r.peak_mb[0] for r in same_store[size]) for size in sizes}
+    one, two = cross_store[scale_out].seconds, by_two.seconds
+    file_mb = {size: across[size].bytes / 1e6 for size in sizes}
+    return [
+        row("documents (N)", [f"{size:,}" for size in sizes], "target", "verdict"),
+        row("archive size (MB)", [f"{file_mb[size]:.1f}" for size in sizes]),
+        row("(a) same-store move, median (s)", [f"{same[size]:.3f}" for size in sizes]),
+        row(
+            f"    time(N={sizes[-1]:,}) / time(N={sizes[0]:,})",
+            [f"{ratio:.2f}"],
+            "<= 2",
+            verdict(ratio <= 2),
+        ),
+        row("(b) cross-store move (s)", [f"{cross_store[size].seconds:.2f}" for size in sizes]),
+        row("    cp -r of the same files (s)", [f"{cp[size]:.2f}" for size in sizes]),
+        row(
+            "    throughput against cp -r",
+            [f"{throughput[size]:.2f}" for size in sizes],
+            ">= 0.7",
+            verdict(min(throughput.values()) >= 0.7),
+        ),
+        row(
+            "    the store's copy alone, against cp -r",
+            [f"{cp[size] / store_copy[size]:.2f}" for size in sizes],
+        ),
+        row(
+            "    metadata rows (documents) per second",
+            [f"{rows_per_second[size]:,.0f}" for size in sizes],
+            ">= 10,000",
+            verdict(min(rows_per_second.values()) >= 10_000),
+        ),
+        row(
+            "(c) worker peak RSS, cross-store (MB)",
+            [f"{peak[size]:.0f}" for size in sizes],
+            "< 200, flat",
+            verdict(max(peak.values()) < 200 and flat),
+        ),
+        row("    worker peak RSS, same-store (MB)", [f"{peak_same[size]:.0f}" for size in sizes]),
+        row(f"(d) cross-store move of {scale_out:,}: 1 worker (s)", [f"{one:.2f}"]),
+        row("    2 workers (s)", [f"{two:.2f}"]),
+        row("    speed-up, 1 worker / 2 workers", [f"{one / two:.2f}"]),
+        row("    peak RSS of each of the 2 workers (MB)", [f"{p:.0f}" for p in by_two.peak_mb]),
+        "",
+        f"building the archives and offers took {built:.0f} s",
+    ]
+
+
+if __name__ == "__main__":
+    main()

@@ -259,7 +259,9 @@ def test_a_sweep_reports_what_it_did(worked: str) -> None:
     code, out, err = run("sweep")
 
     assert (code, err) == (0, "")
-    assert out.endswith(" expired items: 0, reminders: 0, migrations woken again: none\n")
+    assert out.endswith(
+        " expired items: 0, reminders: 0, migrations woken again: none, after the finish: none\n"
+    )
 
 
 def test_following_an_unknown_migration_says_so_and_exits_1(in_demo_home: Path) -> None:
@@ -323,7 +325,7 @@ def test_with_redis_a_sweep_wakes_rq_workers_for_the_waiting_migrations(
         redis.close()
 
     assert code == 0
-    assert out.endswith(" migrations woken again: 1, 2\n")
+    assert out.endswith(" migrations woken again: 1, 2, after the finish: none\n")
     assert queued == ["migration-1", "migration-2"]
 
 
@@ -346,7 +348,9 @@ def test_sweep_every_repeats_until_stopped(tmp_path: Path) -> None:
         sweeper.terminate()
         sweeper.wait(10)
 
-    assert all(line.endswith("migrations woken again: none\n") for line in lines)
+    assert all(
+        line.endswith("migrations woken again: none, after the finish: none\n") for line in lines
+    )
 
 
 def test_an_unreachable_database_is_said_plainly_without_its_password(

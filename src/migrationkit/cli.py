@@ -198,9 +198,10 @@ def _sweep(args: argparse.Namespace) -> int:
     def once() -> tuple[bool, str]:
         report = sweep(deps)
         requeued = ", ".join(map(str, report.requeued)) or "none"
+        after_finish = ", ".join(map(str, report.after_finish)) or "none"
         return True, (
             f"expired items: {report.expired_items}, reminders: {report.reminded_offers},"
-            f" migrations woken again: {requeued}"
+            f" migrations woken again: {requeued}, after the finish: {after_finish}"
         )
 
     return _repeat("sweep", once, args.every)
@@ -274,7 +275,7 @@ def follow(
             if redraw:
                 out.write("\n")
             if item.status is ItemStatus.FAILED:
-                out.write(f"reason: {migration.failure_reason}\n")
+                out.write(f"reason: {migration.failure_message()}\n")
             out.flush()
             return 0 if item.status is ItemStatus.COMPLETED else 1
         out.flush()

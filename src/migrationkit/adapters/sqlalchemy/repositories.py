@@ -826,6 +826,8 @@ class SqlAlchemyDocumentRedirectRepository(_Repository):
             ["old_address", "new_address", "document_id", "migration_id", "created_at"], moved
         )
         excluded = statement.excluded
+        # Counted by the database, not by returning a row per redirect: the finish of a big
+        # archive would hold them all in the worker's memory.
         written = self._connection.execute(
             statement.on_conflict_do_update(
                 index_elements=[document_redirects.c.old_address],
@@ -835,9 +837,10 @@ class SqlAlchemyDocumentRedirectRepository(_Repository):
                     "migration_id": excluded.migration_id,
                     "created_at": excluded.created_at,
                 },
-            ).returning(document_redirects.c.old_address)
+            ),
+            execution_options={"preserve_rowcount": True},
         )
-        return len(written.all())
+        return written.rowcount
 
     def resolve(self, old_address: str) -> str | None:
         address = old_address

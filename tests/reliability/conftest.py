@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from migrationkit.adapters.sqlalchemy import make_engine, upgrade
 
 # The runtime tests' arrangement of a started move (``_moves``) lives beside them.
-sys.path.insert(0, str(Path(__file__).parent.parent / "integration"))
+sys.path.append(str(Path(__file__).parent.parent / "integration"))
 
 
 @pytest.fixture

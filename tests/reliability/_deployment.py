@@ -120,11 +120,14 @@ class Deployment:
         )
 
     def stop_all(self) -> None:
-        """Kills the sessions of the processes still running. (One whose process has been
-        reaped is left alone: its number may belong to another process by now.)"""
+        """Kills every process left in the sessions started, also where the leader is gone
+        (a work-horse outlives the worker it killed). Linux gives no new process a number
+        that is still a session's id, so a session's members are always ours."""
         for process in self.processes:
             if process.poll() is None:
                 self.kill(process)
+            else:
+                kill_session(process.pid)
 
 
 def wait_for(

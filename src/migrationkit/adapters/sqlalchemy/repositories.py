@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    bindparam,
     cast,
     delete,
     exists,
@@ -735,33 +736,66 @@ def _address(store: ColumnElement[str], document_id: ColumnElement[int]) -> Colu
     return store + "/" + cast(document_id, String)
 
 
+#: The columns of a ``DocumentCopy`` row that come from the copy itself.
+_COPY_COLUMNS = (
+    "document_id",
+    "archive_store",
+    "blob_key",
+    "sha256",
+    "size",
+    "source_store",
+    "source_key",
+)
+
+
+def _copies_from_arrays(
+    migration_id: int, copies: Sequence[DocumentCopy], at: datetime
+) -> Executable:
+    """PostgreSQL's insert of the copies that are new, from one array per column."""
+    arrays = [
+        bindparam(
+            f"{column}s",
+            [getattr(copy, column) for copy in copies],
+            type_=postgresql.ARRAY(document_copies.c[column].type),
+        )
+        for column in _COPY_COLUMNS
+    ]
+    rows = func.unnest(*arrays).table_valued(*_COPY_COLUMNS).render_derived()
+    values = select(
+        literal(migration_id, document_copies.c.migration_id.type),
+        literal(at, document_copies.c.copied_at.type),
+        *(rows.c[column] for column in _COPY_COLUMNS),
+    )
+    return (
+        postgresql.insert(document_copies)
+        .from_select(["migration_id", "copied_at", *_COPY_COLUMNS], values)
+        .on_conflict_do_nothing(
+            index_elements=[document_copies.c.migration_id, document_copies.c.document_id]
+        )
+    )
+
+
 class SqlAlchemyDocumentCopyRepository(_Repository):
     def add_many(self, migration_id: int, copies: Sequence[DocumentCopy], at: datetime) -> int:
+        """No RETURNING of a row per copy: the count of new rows is the statement's row
+        count. On PostgreSQL one ``INSERT ... SELECT FROM unnest(arrays)``, a parameter per
+        column, not per value (psycopg parses a statement of thousands of parameters in
+        Python); on SQLite one statement run for each copy."""
         if not copies:
             return 0
-        statement = (
-            _dialect_insert(self._connection, document_copies)
-            .on_conflict_do_nothing(
-                index_elements=[document_copies.c.migration_id, document_copies.c.document_id]
-            )
-            .returning(document_copies.c.document_id)
+        counted = {"preserve_rowcount": True}
+        if self._connection.dialect.name == "postgresql":
+            statement = _copies_from_arrays(migration_id, copies, at)
+            return self._connection.execute(statement, execution_options=counted).rowcount
+        statement = _dialect_insert(self._connection, document_copies).on_conflict_do_nothing(
+            index_elements=[document_copies.c.migration_id, document_copies.c.document_id]
         )
         rows = [
-            {
-                "migration_id": migration_id,
-                "document_id": copy.document_id,
-                "archive_store": copy.archive_store,
-                "blob_key": copy.blob_key,
-                "sha256": copy.sha256,
-                "size": copy.size,
-                "source_store": copy.source_store,
-                "source_key": copy.source_key,
-                "copied_at": at,
-            }
+            {"migration_id": migration_id, "copied_at": at}
+            | {column: getattr(copy, column) for column in _COPY_COLUMNS}
             for copy in copies
         ]
-        # Many rows per statement (SQLAlchemy's "insertmanyvalues"); only new ones return.
-        return len(self._connection.execute(statement, rows).all())
+        return self._connection.execute(statement, rows, execution_options=counted).rowcount
 
     def totals(self, migration_id: int) -> ArchiveTotals:
         return _totals(

@@ -8,6 +8,7 @@ import io
 import os
 import shutil
 import tempfile
+import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -230,3 +231,31 @@ def test_a_store_name_that_cannot_name_a_folder_is_refused(tmp_path: Path, name:
         archive_stores({}, default_root=tmp_path).store(name)
     with pytest.raises(ValueError, match="archive store name"):
         archive_stores({name: "file:///srv/archief"}, default_root=tmp_path)
+
+
+def test_the_first_write_in_a_process_deletes_temporary_files_left_by_a_killed_one(
+    store: LocalArchiveStore, target: LocalArchiveStore
+) -> None:
+    temporary = store.root / ".tmp"
+    temporary.mkdir(parents=True)
+    stale, recent, later = temporary / "stale", temporary / "recent", temporary / "later"
+    stale.write_bytes(b"half a copy")
+    recent.write_bytes(b"a copy in progress")
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+
+    blob = store.write(io.BytesIO(b"factuur"))
+
+    assert sorted(temporary.iterdir()) == [recent]
+    # Once per process: what goes stale later waits for the next process.
+    later.write_bytes(b"another half")
+    os.utime(later, (two_hours_ago, two_hours_ago))
+    store.write(io.BytesIO(b"creditnota"))
+    assert sorted(temporary.iterdir()) == [later, recent]
+    # A copy into a store clears its folder too.
+    (target.root / ".tmp").mkdir(parents=True)
+    left = target.root / ".tmp" / "left"
+    left.write_bytes(b"half a copy")
+    os.utime(left, (two_hours_ago, two_hours_ago))
+    target.copy_from(store, blob.key, sha256=blob.sha256)
+    assert list((target.root / ".tmp").iterdir()) == []

@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -29,6 +30,11 @@ _CANNOT_HERE = frozenset(
 )
 
 
+#: A temporary file untouched for this long was left by a process killed half-way through a
+#: copy: one being written is touched at each chunk, and published within seconds after.
+STALE_TEMPORARY_SECONDS = 3600
+
+
 class LocalArchiveStore(ArchiveStore):
     """Blobs as files under ``root``, content-addressed: a blob's key is ``ab/cd/<sha256>``
     and its bytes never change, so a copy on the same filesystem is a hard link.
@@ -37,14 +43,17 @@ class LocalArchiveStore(ArchiveStore):
     as it streams, flushed to disk with ``fsync`` and only then linked into place, read-only
     (a hard link shares it with other stores), so a key never shows a half-written file; a
     blob already at its key is kept (the same bytes). A crash may leave a temporary file in
-    ``.tmp``, never a wrong blob. Errors of the disk (full, read-only, gone) raise
-    ``ArchiveError("archive_unavailable")``.
+    ``.tmp``, never a wrong blob; the first write or copy in each process deletes the
+    temporary files older than ``STALE_TEMPORARY_SECONDS``. Errors of the disk (full,
+    read-only, gone) raise ``ArchiveError("archive_unavailable")``.
     """
 
     def __init__(self, name: str, root: Path) -> None:
         self.name = name
         self.root = root
         self._root = os.fspath(root)
+        #: The process that cleared the stale temporary files (a forked one has not).
+        self._cleared_in: int | None = None
 
     def __repr__(self) -> str:
         return f"LocalArchiveStore({self.name!r}, {self._root!r})"
@@ -54,6 +63,7 @@ class LocalArchiveStore(ArchiveStore):
         return Path(self._file(key))
 
     def write(self, stream: BinaryIO) -> StoredBlob:
+        self._clear_stale_temporaries()
         with self._unavailable(), self._temporary() as temporary:
             sha256, _ = copy_hashing(stream, temporary)
             return self._publish(temporary, sha256)
@@ -76,6 +86,7 @@ class LocalArchiveStore(ArchiveStore):
         """A hard link from a local store on the same filesystem; a copy inside the kernel
         (``copy_file_range``, else ``sendfile``) from one on another filesystem; a stream
         from any other store. Each way hashes the bytes now at the new key."""
+        self._clear_stale_temporaries()
         with self._unavailable():
             if isinstance(source, LocalArchiveStore):
                 return self._copy_file(source._file(key), key, sha256)
@@ -124,6 +135,24 @@ class LocalArchiveStore(ArchiveStore):
         if not is_blob_key(key):
             raise FileNotFoundError(f"archive {self.name} has no blob {key!r}")
         return f"{self._root}/{key}"
+
+    def _clear_stale_temporaries(self) -> None:
+        """Once per process: deletes the temporary files that a process killed half-way
+        through a copy left in ``.tmp``. Two threads doing it at once do no harm."""
+        if self._cleared_in == os.getpid():
+            return
+        self._cleared_in = os.getpid()
+        stale_before = time.time() - STALE_TEMPORARY_SECONDS
+        with self._unavailable():
+            try:
+                entries = os.scandir(f"{self._root}/.tmp")
+            except FileNotFoundError:
+                return
+            with entries:
+                for entry in entries:
+                    with suppress(FileNotFoundError):
+                        if entry.stat().st_mtime < stale_before:
+                            os.unlink(entry.path)
 
     @contextmanager
     def _temporary(self) -> Iterator[io.BufferedRandom]:

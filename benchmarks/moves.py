@@ -3,8 +3,8 @@ processes on PostgreSQL and Redis, measured in one run; prints a table of the re
 their ratios against the targets of docs/performance.md.
 
 Usage: python benchmarks/moves.py [--smoke] [--sizes 1000 10000 100000] [--scale-out 10000]
-           [--file-size 10000] [--repeat 3] [--database-url URL] [--redis-url URL]
-           [--redis-db 10] [--workdir DIR]
+           [--file-size 10000] [--repeat 3] [--batch-size 500] [--batches-per-job N]
+           [--database-url URL] [--redis-url URL] [--redis-db 10] [--workdir DIR]
 
 For each size N it builds, in a new database ``mk_bench_<random>`` on the PostgreSQL server
 (dropped at the end) and in archive stores in folders under ``--workdir`` (one disk):
@@ -99,7 +99,14 @@ class Result:
 class Bench:
     """The benchmark's offices, stores and workers, on one database and Redis database."""
 
-    def __init__(self, database_url: str, redis_url: str, workdir: Path, batch_size: int):
+    def __init__(
+        self,
+        database_url: str,
+        redis_url: str,
+        workdir: Path,
+        batch_size: int,
+        batches_per_job: int | None,
+    ):
         self.workdir = workdir
         self.stores: dict[str, Path] = {}
         self.environment = {
@@ -110,6 +117,8 @@ class Bench:
             "MIGRATIONKIT_QUEUE": f"mk-bench-{secrets.token_hex(4)}",
             "MIGRATIONKIT_BATCH_SIZE": str(batch_size),
         }
+        if batches_per_job is not None:
+            self.environment["MIGRATIONKIT_BATCHES_PER_JOB"] = str(batches_per_job)
         self.connectors = InMemoryConnectorRegistry()
         self.engine: Engine = make_engine(database_url)
         self.runtime: Runtime = self._runtime()
@@ -359,6 +368,9 @@ def main() -> None:
     parser.add_argument("--file-size", type=int, default=10_000, help="bytes per file, about")
     parser.add_argument("--repeat", type=int, default=3, help="same-store moves per size")
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument(
+        "--batches-per-job", type=int, default=None, help="the product's default if not given"
+    )
     parser.add_argument("--database-url", default=os.environ.get("MIGRATIONKIT_TEST_POSTGRES_URL"))
     parser.add_argument("--redis-url", default=os.environ.get("MIGRATIONKIT_TEST_REDIS_URL"))
     parser.add_argument("--redis-db", type=int, default=10)
@@ -378,7 +390,13 @@ def main() -> None:
         redis_database(arguments.redis_url, arguments.redis_db) as redis_url,
     ):
         try:
-            bench = Bench(database_url, redis_url, workdir, arguments.batch_size)
+            bench = Bench(
+                database_url,
+                redis_url,
+                workdir,
+                arguments.batch_size,
+                arguments.batches_per_job,
+            )
             lines = measure(bench, sizes, scale_out, arguments.file_size, repeat)
             print("\n".join([*machine(bench, workdir), "", *lines]))
         finally:

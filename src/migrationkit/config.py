@@ -17,6 +17,7 @@
 | MIGRATIONKIT_SMTP_URL             | none: e-mail waits in the outbox          |
 | MIGRATIONKIT_MAIL_FROM            | migrationkit@localhost                    |
 | MIGRATIONKIT_BATCH_SIZE           | 500 (documents per batch of a move across stores) |
+| MIGRATIONKIT_BATCHES_PER_JOB      | 10 (batches one batch job copies, committing each) |
 | MIGRATIONKIT_JOB_TIMEOUT_SECONDS  | 3600 (the longest one RQ job may run)     |
 | MIGRATIONKIT_RELEASE_SOURCE_SECONDS | 3600 (source blobs kept after a move across stores) |
 | MIGRATIONKIT_<PACKAGE>_...        | the packages' credentials: see ``connector_settings`` |
@@ -110,6 +111,7 @@ class Settings:
     smtp: SmtpSettings | None = None
     mail_from: str = "migrationkit@localhost"
     batch_size: int = 500
+    batches_per_job: int = 10
     job_timeout_seconds: int = 3600
     release_source_seconds: int = 3600
     #: The accounting packages' credentials (``connector_settings`` below); none set up
@@ -144,6 +146,7 @@ class Settings:
             smtp=_smtp(env.get(f"{PREFIX}SMTP_URL") or None),
             mail_from=_mail_from(env.get(f"{PREFIX}MAIL_FROM") or "migrationkit@localhost"),
             batch_size=_positive(env, "BATCH_SIZE", 500),
+            batches_per_job=_positive(env, "BATCHES_PER_JOB", 10),
             job_timeout_seconds=_positive(env, "JOB_TIMEOUT_SECONDS", 3600),
             release_source_seconds=_positive(env, "RELEASE_SOURCE_SECONDS", 3600),
             connectors=connector_settings(env),
@@ -174,6 +177,7 @@ class Settings:
             ),
             lease_for=timedelta(seconds=self.lease_seconds),
             batch_size=self.batch_size,
+            batches_per_job=self.batches_per_job,
             portal_url=self.portal_url,
             release_source_after=timedelta(seconds=self.release_source_seconds),
         )

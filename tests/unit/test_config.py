@@ -22,6 +22,7 @@ NUMBERS = [
     ("MIGRATIONKIT_LOCKOUT_FAILURES", "lockout_failures"),
     ("MIGRATIONKIT_LOCKOUT_MINUTES", "lockout_minutes"),
     ("MIGRATIONKIT_LEASE_SECONDS", "lease_seconds"),
+    ("MIGRATIONKIT_BATCHES_PER_JOB", "batches_per_job"),
 ]
 
 
@@ -95,6 +96,7 @@ def test_every_variable_is_read_and_reaches_the_policy(tmp_path: Path) -> None:
             "MIGRATIONKIT_LEASE_SECONDS": "45",
             "MIGRATIONKIT_PORTAL_URL": "https://migratie.example.nl",
             "MIGRATIONKIT_RELEASE_SOURCE_SECONDS": "7200",
+            "MIGRATIONKIT_BATCHES_PER_JOB": "4",
         }
     )
     policy = settings.policy()
@@ -109,6 +111,7 @@ def test_every_variable_is_read_and_reaches_the_policy(tmp_path: Path) -> None:
     assert policy.lease_for == timedelta(seconds=45)
     assert policy.portal_url == "https://migratie.example.nl"
     assert policy.release_source_after == timedelta(hours=2)
+    assert policy.batches_per_job == 4
     # A key that is given is used as it is: no file is made for it.
     assert not (tmp_path / "secret.key").exists()
 

@@ -4,6 +4,7 @@ crashes and retries, leases and heartbeats, uploads during a move (R13, R14, R15
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -414,6 +415,79 @@ def test_progress_in_documents_and_bytes_is_readable_after_each_batch(
     assert progress.percent == 42
 
 
+def test_a_big_archive_fans_out_in_jobs_of_several_batches_yet_enough_to_share(
+    scene: Scene,
+) -> None:
+    scene.deps = attrs.evolve(
+        scene.deps, policy=attrs.evolve(scene.deps.policy, batch_size=1, batches_per_job=3)
+    )
+    administration = scene.administration()
+    many = fill(scene, administration, 3 * engine.SHARED_JOBS + 2)
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)
+
+    # Jobs of at most three batches of one document each.
+    [(_, batches)] = scene.world.queue.fanned_out
+    ids = [d.id for d in many]
+    assert [(b.first_id, b.last_id) for b in batches] == [
+        (ids[n], ids[min(n + 2, len(ids) - 1)]) for n in range(0, len(ids), 3)
+    ]
+    run_batches(scene)
+    assert status(scene, migration) is ItemStatus.COMPLETED
+
+    # An archive of few batches is still shared: one job per batch, up to SHARED_JOBS.
+    administration = scene.administration("0043", "Slagerij Vos")
+    few = fill(scene, administration, engine.SHARED_JOBS - 1)
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+    [_, (_, batches)] = scene.world.queue.fanned_out
+    assert [(b.first_id, b.last_id) for b in batches] == [(d.id, d.id) for d in few]
+
+
+def test_a_job_of_several_batches_commits_each_so_a_crash_loses_one_batch(
+    small_batches: Scene,
+) -> None:
+    scene = small_batches
+    administration = scene.administration()
+    documents = fill(scene, administration, 8)
+    crashes = [documents[4].blob_key]
+
+    def crash_once(key: str) -> None:
+        if key in crashes:
+            crashes.remove(key)
+            raise RuntimeError("the worker was killed")
+
+    watch_zuid(scene, crash_once)
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+    scene.world.queue.take_batches()
+    first, last = documents[0].id, documents[-1].id
+
+    with pytest.raises(RuntimeError):
+        engine.copy_batch(scene.deps, scene.world.archives, migration.id, first, last)
+
+    assert copies_of(scene, migration) == 3  # the first batch stays committed
+    engine.copy_batch(scene.deps, scene.world.archives, migration.id, first, last)
+    engine.finish_migration(scene.deps, scene.world.archives, migration.id)
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert copies_of(scene, migration) == 8
+
+
+def test_a_batch_s_files_are_copied_by_several_threads_at_once(scene: Scene) -> None:
+    administration = scene.administration()
+    fill(scene, administration, 2 * engine.COPY_THREADS)
+    # Each copy waits until COPY_THREADS copies are under way together.
+    together = threading.Barrier(engine.COPY_THREADS, timeout=10)
+    watch_zuid(scene, lambda key: together.wait())
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert copies_of(scene, migration) == 2 * engine.COPY_THREADS
+
+
 def test_a_batch_redone_after_a_crash_doubles_nothing(small_batches: Scene) -> None:
     scene = small_batches
     administration = scene.administration()
@@ -492,16 +566,16 @@ def test_a_document_that_arrives_just_before_the_finish_is_copied_first(
     administration = scene.administration()
     fill(scene, administration, 2)
     _, migration = scene.started(administration)
-    copy_leftovers = engine._copy_leftovers
+    copy_uncopied = engine._copy_uncopied
     arrivals = [b"net op tijd"]
 
-    def then_an_upload(*args: object) -> bool:
-        copied = copy_leftovers(*args)  # type: ignore[arg-type]
+    def then_an_upload(*args: Any, **kwargs: Any) -> bool:
+        copied = copy_uncopied(*args, **kwargs)
         if arrivals:
             upload(scene, administration, arrivals.pop())
         return copied
 
-    monkeypatch.setattr(engine, "_copy_leftovers", then_an_upload)
+    monkeypatch.setattr(engine, "_copy_uncopied", then_an_upload)
 
     run(scene, migration.id)
 
@@ -620,7 +694,11 @@ def test_a_heartbeat_that_finds_the_migration_taken_back_stops_without_committin
     assert status(scene, migration) is ItemStatus.COMPLETED
 
 
-def test_a_long_batch_keeps_its_lease_with_heartbeats(scene: Scene) -> None:
+def test_a_long_batch_keeps_its_lease_with_heartbeats(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One copy at a time, so that the fake clock's minutes add up as a slow disk's would.
+    monkeypatch.setattr(engine, "COPY_THREADS", 1)
     administration = scene.administration()
     documents = fill(scene, administration, 4)
     leases = []

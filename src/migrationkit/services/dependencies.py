@@ -34,6 +34,9 @@ class Policy:
     #: How many documents a move across stores copies, verifies and commits at a time; an
     #: archive bigger than one batch fans out as batch jobs.
     batch_size: int = 500
+    #: How many batches one batch job copies, committing after each: fewer, longer jobs
+    #: spare a worker the start of each (RQ forks a work-horse per job).
+    batches_per_job: int = 10
     #: Where the portal is, for the links in e-mails.
     portal_url: str = "http://localhost:5000"
     #: How long after a move across stores its source blobs are released: far longer than

@@ -5,10 +5,12 @@ may run twice, late, or after a crash and do no harm.
 
 - ``run_migration`` claims a migration by compare-and-set. On one store nothing per
   document is written: the finish follows at once. Across stores an archive that fits one
-  batch is copied inline; a bigger one fans out as batch jobs and one finishing job.
-- ``copy_batch`` copies the uncopied documents of an id range and commits their
-  checkpoints (``DocumentCopy`` rows) with the progress and a heartbeat in one transaction:
-  a crash loses at most the batch in flight, and a redone batch doubles nothing.
+  batch is copied inline; a bigger one fans out as batch jobs of several batches each
+  (``Policy.batches_per_job``) and one finishing job.
+- ``copy_batch`` copies the uncopied documents of an id range a batch at a time and commits
+  each batch's checkpoints (``DocumentCopy`` rows) with the progress and a heartbeat in one
+  transaction: a crash loses at most the batch in flight, and a redone batch doubles
+  nothing. The files are copied by a few threads, the next batch's while one commits.
 - ``finish_migration`` copies what is left (uploads during the move, batches that died),
   checks the copies against the documents and finishes in one transaction.
 - ``after_finish`` then rewrites the package's links and, after a grace period, releases the
@@ -19,7 +21,10 @@ may run twice, late, or after a crash and do no harm.
 from __future__ import annotations
 
 import logging
+import math
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from enum import Enum
 
@@ -41,6 +46,15 @@ _MOVE_ERRORS = (ArchiveError, PackageError, RuleViolation)
 
 #: Where the portal serves a document; a link in the package is this plus its address.
 DOCUMENTS_PATH = "/documenten/"
+
+#: How many threads copy a worker's files: they copy the next batch while the worker
+#: commits one, and the waits of the disk or the network (the GIL is let go) overlap.
+#: More did not help on a local disk (docs/performance.md).
+COPY_THREADS = 2
+
+#: A fan-out plans at least this many batch jobs when it has as many batches, so that as
+#: many workers share an archive even when ``Policy.batches_per_job`` would make fewer.
+SHARED_JOBS = 8
 
 
 @attrs.frozen
@@ -95,18 +109,13 @@ def run_migration(deps: Dependencies, archives: ArchiveStores, migration_id: int
 def copy_batch(
     deps: Dependencies, archives: ArchiveStores, migration_id: int, first_id: int, last_id: int
 ) -> None:
-    """Copies the uncopied documents with ids from ``first_id`` to ``last_id`` and commits
-    their checkpoints; does nothing unless the migration is Aan het verwerken."""
+    """Copies the uncopied documents with ids from ``first_id`` to ``last_id``, committing
+    the checkpoints of each batch; does nothing unless the migration is Aan het verwerken."""
     move = _processing(deps, migration_id)
     if move is None:
         return
-    target = archives.store(move.target_store)
     with _failing(deps, move):
-        after = first_id - 1
-        while documents := _uncopied(deps, move, after_id=after, up_to_id=last_id):
-            if not _copy_documents(deps, archives, move, target, documents):
-                return
-            after = documents[-1].id
+        _copy_uncopied(deps, archives, move, after_id=first_id - 1, up_to_id=last_id)
 
 
 def finish_migration(deps: Dependencies, archives: ArchiveStores, migration_id: int) -> None:
@@ -177,13 +186,27 @@ def _fanned_out(deps: Dependencies, move: _Move) -> bool:
 
 
 def _plan_batches(deps: Dependencies, move: _Move) -> list[DocumentBatch]:
-    """The uncopied documents in id ranges of a batch each, read a page at a time."""
+    """The uncopied documents in id ranges of ``Policy.batches_per_job`` batches each, read
+    a page at a time; ranges of fewer batches when that makes at least ``SHARED_JOBS``."""
     batches = []
     after = 0
     while documents := _uncopied(deps, move, after_id=after):
-        batches.append(DocumentBatch(move.id, documents[0].id, documents[-1].id))
+        batches.append((documents[0].id, documents[-1].id))
         after = documents[-1].id
-    return batches
+    if not batches:
+        return []
+    jobs = max(
+        math.ceil(len(batches) / deps.policy.batches_per_job), min(len(batches), SHARED_JOBS)
+    )
+    # Spread evenly: the first ``extra`` ranges get one batch more.
+    per_job, extra = divmod(len(batches), jobs)
+    planned = []
+    start = 0
+    for job in range(jobs):
+        end = start + per_job + (1 if job < extra else 0)
+        planned.append(DocumentBatch(move.id, batches[start][0], batches[end - 1][1]))
+        start = end
+    return planned
 
 
 def _record_progress(uow: UnitOfWork, move: _Move) -> None:
@@ -216,25 +239,96 @@ def _heartbeat(deps: Dependencies, move: _Move) -> bool:
     return beating
 
 
-def _copy_documents(
+class _Lease:
+    """The worker's hold on a migration while threads copy its files: whichever thread
+    asks renews the lease (a heartbeat in a transaction of its own) once a third of it has
+    passed. Once a heartbeat finds the migration no longer this worker's, it stays lost."""
+
+    def __init__(self, deps: Dependencies, move: _Move) -> None:
+        self._deps = deps
+        self._move = move
+        self._lock = threading.Lock()
+        self._renewed_at = deps.clock.now()
+        self._held = True
+
+    def held(self) -> bool:
+        with self._lock:
+            now = self._deps.clock.now()
+            if self._held and now - self._renewed_at >= self._deps.policy.lease_for / 3:
+                self._held = _heartbeat(self._deps, self._move)
+                self._renewed_at = now
+            return self._held
+
+    def renewed(self) -> None:
+        """A commit renewed the lease."""
+        with self._lock:
+            self._renewed_at = self._deps.clock.now()
+
+
+def _copy_uncopied(
     deps: Dependencies,
     archives: ArchiveStores,
     move: _Move,
-    target: ArchiveStore,
-    documents: Sequence[Document],
+    *,
+    after_id: int = 0,
+    up_to_id: int | None = None,
 ) -> bool:
-    """Copies the documents, with a heartbeat at least every third of the lease, then
-    commits their checkpoints, the progress and a heartbeat in one transaction. False, with
-    nothing committed, when a heartbeat finds the migration is no longer this worker's."""
-    every = deps.policy.lease_for / 3
-    beaten_at = deps.clock.now()
-    copies = []
-    for document in documents:
-        if deps.clock.now() - beaten_at >= every:
-            if not _heartbeat(deps, move):
+    """Copies the documents without a copy, ids above ``after_id`` (up to ``up_to_id``), a
+    batch at a time: ``COPY_THREADS`` threads copy the files, and a batch's checkpoints are
+    committed once every one of its files is copied and verified, while the threads go on
+    with the next batch. False, with the batch in hand not committed, when the migration is
+    no longer this worker's."""
+    target = archives.store(move.target_store)
+    lease = _Lease(deps, move)
+    pool = ThreadPoolExecutor(COPY_THREADS, thread_name_prefix="migrationkit-copy")
+
+    def started(documents: Sequence[Document]) -> list[Future[DocumentCopy | None]]:
+        return [
+            pool.submit(_copy_held, lease, archives.store(d.archive_store), target, d)
+            for d in documents
+        ]
+
+    try:
+        documents = _uncopied(deps, move, after_id=after_id, up_to_id=up_to_id)
+        copying = started(documents)
+        while documents:
+            copies = _copied(copying)
+            if copies is None:
                 return False
-            beaten_at = deps.clock.now()
-        copies.append(_copy(archives, target, document))
+            following = _uncopied(deps, move, after_id=documents[-1].id, up_to_id=up_to_id)
+            copying = started(following)
+            if not _commit_copies(deps, move, lease, copies):
+                return False
+            documents = following
+        return True
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _copy_held(
+    lease: _Lease, source: ArchiveStore, target: ArchiveStore, document: Document
+) -> DocumentCopy | None:
+    """The document's copy; ``None``, copying nothing, once the lease is lost."""
+    return _copy(source, target, document) if lease.held() else None
+
+
+def _copied(copying: Sequence[Future[DocumentCopy | None]]) -> list[DocumentCopy] | None:
+    """A batch's copies, in order, once each is done; ``None`` when the lease was lost
+    before one of them. A copy that failed raises its error here."""
+    copies = []
+    for future in copying:
+        copy = future.result()
+        if copy is None:
+            return None
+        copies.append(copy)
+    return copies
+
+
+def _commit_copies(
+    deps: Dependencies, move: _Move, lease: _Lease, copies: Sequence[DocumentCopy]
+) -> bool:
+    """Commits a batch's checkpoints, the progress and a heartbeat in one transaction;
+    false, committing nothing, when the migration is no longer this worker's."""
     with deps.uow() as uow:
         now = deps.clock.now()
         # The heartbeat first: on PostgreSQL it locks the migration's row, so batches that
@@ -244,13 +338,13 @@ def _copy_documents(
         uow.copies.add_many(move.id, copies, now)
         _record_progress(uow, move)
         uow.commit()
+    lease.renewed()
     return True
 
 
-def _copy(archives: ArchiveStores, target: ArchiveStore, document: Document) -> DocumentCopy:
+def _copy(source: ArchiveStore, target: ArchiveStore, document: Document) -> DocumentCopy:
     """Copies one document's bytes into the target store, verified by its SHA-256; a
     failure becomes an ``ArchiveError`` that names the document."""
-    source = archives.store(document.archive_store)
     try:
         blob = target.copy_from(source, document.blob_key, sha256=document.sha256)
     except FileNotFoundError as error:
@@ -286,27 +380,13 @@ def _finish(deps: Dependencies, archives: ArchiveStores, move: _Move) -> None:
 
 
 def _copy_and_complete(deps: Dependencies, archives: ArchiveStores, move: _Move) -> bool:
-    """Copies what is left and finishes, again while documents keep arriving; whether the
-    migration is Voltooid."""
-    target = archives.store(move.target_store)
-    while True:
-        if not move.same_store and not _copy_leftovers(deps, archives, move, target):
+    """Finishes, after copying what is left when the counts say documents lack a copy (no
+    scan of the archive when the batches copied everything), again while documents keep
+    arriving; whether the migration is Voltooid."""
+    while (finished := _complete(deps, move)) is _Finish.LEFTOVERS:
+        if not _copy_uncopied(deps, archives, move):
             return False
-        finished = _complete(deps, move)
-        if finished is not _Finish.LEFTOVERS:
-            return finished is _Finish.COMPLETED
-
-
-def _copy_leftovers(
-    deps: Dependencies, archives: ArchiveStores, move: _Move, target: ArchiveStore
-) -> bool:
-    """Copies every document still without a copy, a batch at a time."""
-    after = 0
-    while documents := _uncopied(deps, move, after_id=after):
-        if not _copy_documents(deps, archives, move, target, documents):
-            return False
-        after = documents[-1].id
-    return True
+    return finished is _Finish.COMPLETED
 
 
 def _complete(deps: Dependencies, move: _Move) -> _Finish:

@@ -72,6 +72,9 @@ PEAK_RSS = Path(__file__).with_name("peak_rss.py")
 COPY_ROUNDS = 3
 #: Rows per INSERT statement while building an archive.
 INSERT_ROWS = 5000
+#: How long the database's statistics are given to take in the counts of the sessions
+#: that ended with the workers.
+STATISTICS_SECONDS = 1.0
 
 
 @attrs.frozen
@@ -89,11 +92,30 @@ class Move:
 
 
 @attrs.frozen
+class DatabaseWork:
+    """What the benchmark's database did: the seconds its sessions spent running statements
+    (``active_time``) and the rows they inserted, updated or deleted, from
+    ``pg_stat_database``."""
+
+    seconds: float
+    rows: int
+
+    def __sub__(self, other: DatabaseWork) -> DatabaseWork:
+        return DatabaseWork(self.seconds - other.seconds, self.rows - other.rows)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+@attrs.frozen
 class Result:
-    """How one move went: seconds from claim to Voltooid, and each worker's peak memory."""
+    """How one move went: seconds from claim to Voltooid, each worker's peak memory, and the
+    database's work from the start until the workers stopped."""
 
     seconds: float
     peak_mb: tuple[float, ...]
+    database: DatabaseWork
 
 
 class Bench:
@@ -242,6 +264,7 @@ class Bench:
         processes = [self._worker(f"peak-{n}") for n in range(workers)]
         try:
             self._wait_until_listening(workers)
+            before = self.database_work()
             services.start_migrations(
                 self.runtime.deps,
                 actor_id=move.recipient_id,
@@ -253,7 +276,20 @@ class Bench:
             seconds = self._wait_until_completed(move)
         finally:
             peaks = tuple(_stopped(*process) for process in processes)
-        return Result(seconds, peaks)
+        # A session's counts reach the statistics when it ends: the work-horses' have.
+        time.sleep(STATISTICS_SECONDS)
+        return Result(seconds, peaks, self.database_work() - before)
+
+    def database_work(self) -> DatabaseWork:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT pg_stat_clear_snapshot()"))
+            milliseconds, rows = connection.execute(
+                text(
+                    "SELECT active_time, tup_inserted + tup_updated + tup_deleted"
+                    " FROM pg_stat_database WHERE datname = current_database()"
+                )
+            ).one()
+        return DatabaseWork(milliseconds / 1000, rows)
 
     def _worker(self, name: str) -> tuple[subprocess.Popen[bytes], Path]:
         """A worker process, through ``peak_rss.py``; the file its peak memory goes to."""
@@ -447,10 +483,10 @@ def measure(
     by_two = bench.run(scaled, workers=2)
     cp, store_copy = {}, {}
     for size in sizes:
-        source = bench.store(f"bron-{size}", new=False)
-        cp[size] = best_of(COPY_ROUNDS, bench.workdir, functools.partial(time_cp, source))
+        files = bench.store(f"bron-{size}", new=False)
+        cp[size] = best_of(COPY_ROUNDS, bench.workdir, functools.partial(time_cp, files))
         store_copy[size] = best_of(
-            COPY_ROUNDS, bench.workdir, functools.partial(time_copy_from, source, blobs_of[size])
+            COPY_ROUNDS, bench.workdir, functools.partial(time_copy_from, files, blobs_of[size])
         )
     return table(sizes, scale_out, same_store, cross_store, by_two, cp, store_copy, across, built)
 
@@ -470,6 +506,7 @@ def table(
     ratio = same[sizes[-1]] / same[sizes[0]]
     throughput = {size: cp[size] / cross_store[size].seconds for size in sizes}
     rows_per_second = {size: size / cross_store[size].seconds for size in sizes}
+    database = {size: cross_store[size].database for size in sizes}
     peak = {size: cross_store[size].peak_mb[0] for size in sizes}
     flat = peak[sizes[-1]] <= 1.1 * peak[sizes[0]]
     peak_same = {size: max(r.peak_mb[0] for r in same_store[size]) for size in sizes}
@@ -502,6 +539,17 @@ def table(
             [f"{rows_per_second[size]:,.0f}" for size in sizes],
             ">= 10,000",
             verdict(min(rows_per_second.values()) >= 10_000),
+        ),
+        row("    database: rows written", [f"{database[size].rows:,}" for size in sizes]),
+        row(
+            "    database: time in statements (s)",
+            [f"{database[size].seconds:.2f}" for size in sizes],
+        ),
+        row(
+            "    database: rows written per second of it",
+            [f"{database[size].rows_per_second:,.0f}" for size in sizes],
+            ">= 10,000",
+            verdict(min(d.rows_per_second for d in database.values()) >= 10_000),
         ),
         row(
             "(c) worker peak RSS, cross-store (MB)",

@@ -474,6 +474,39 @@ def test_a_job_of_several_batches_commits_each_so_a_crash_loses_one_batch(
     assert copies_of(scene, migration) == 8
 
 
+def test_a_job_counts_its_progress_at_its_first_and_last_batch_and_every_few_seconds(
+    small_batches: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = small_batches
+    administration = scene.administration()
+    documents = fill(scene, administration, 12)
+
+    def time_passes(key: str) -> None:
+        if key == documents[4].blob_key:  # in the second batch
+            scene.world.clock.advance(engine.PROGRESS_EVERY)
+
+    watch_zuid(scene, time_passes)
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+    scene.world.queue.take_batches()
+    counted = []
+    record_progress = engine._record_progress
+
+    def counting(uow: Any, move: Any) -> None:
+        counted.append(uow.copies.totals(migration.id).documents)
+        record_progress(uow, move)
+
+    monkeypatch.setattr(engine, "_record_progress", counting)
+
+    engine.copy_batch(
+        scene.deps, scene.world.archives, migration.id, documents[0].id, documents[-1].id
+    )
+
+    # The first batch, the second (time enough passed), not the third, and the last.
+    assert counted == [3, 6, 12]
+    assert migration_of(scene, migration.id).documents_done == 12
+
+
 def test_a_batch_s_files_are_copied_by_several_threads_at_once(scene: Scene) -> None:
     administration = scene.administration()
     fill(scene, administration, 2 * engine.COPY_THREADS)

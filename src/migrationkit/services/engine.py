@@ -9,8 +9,9 @@ may run twice, late, or after a crash and do no harm.
   (``Policy.batches_per_job``) and one finishing job.
 - ``copy_batch`` copies the uncopied documents of an id range a batch at a time and commits
   each batch's checkpoints (``DocumentCopy`` rows) with the progress and a heartbeat in one
-  transaction: a crash loses at most the batch in flight, and a redone batch doubles
-  nothing. The files are copied by a few threads, the next batch's while one commits.
+  transaction (the progress every few seconds): a crash loses at most the batch in flight,
+  and a redone batch doubles nothing. The files are copied by a few threads, the next
+  batch's while one commits.
 - ``finish_migration`` copies what is left (uploads during the move, batches that died),
   checks the copies against the documents and finishes in one transaction.
 - ``after_finish`` then rewrites the package's links and, after a grace period, releases the
@@ -26,6 +27,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from enum import Enum
 
 import attrs
@@ -51,6 +53,9 @@ DOCUMENTS_PATH = "/documenten/"
 #: commits one, and the waits of the disk or the network (the GIL is let go) overlap.
 #: More did not help on a local disk (docs/performance.md).
 COPY_THREADS = 2
+
+#: How often a worker that copies counts the progress again (the progress bar's freshness).
+PROGRESS_EVERY = timedelta(seconds=2)
 
 #: A fan-out plans at least this many batch jobs when it has as many batches, so that as
 #: many workers share an archive even when ``Policy.batches_per_job`` would make fewer.
@@ -291,14 +296,20 @@ def _copy_uncopied(
     try:
         documents = _uncopied(deps, move, after_id=after_id, up_to_id=up_to_id)
         copying = started(documents)
+        counted_at: datetime | None = None
         while documents:
             copies = _copied(copying)
             if copies is None:
                 return False
             following = _uncopied(deps, move, after_id=documents[-1].id, up_to_id=up_to_id)
             copying = started(following)
-            if not _commit_copies(deps, move, lease, copies):
+            # Counting the progress reads the whole archive: at the first and the last batch,
+            # and at most every PROGRESS_EVERY in between.
+            now = deps.clock.now()
+            count = counted_at is None or not following or now - counted_at >= PROGRESS_EVERY
+            if not _commit_copies(deps, move, lease, copies, progress=count):
                 return False
+            counted_at = now if count else counted_at
             documents = following
         return True
     finally:
@@ -325,10 +336,15 @@ def _copied(copying: Sequence[Future[DocumentCopy | None]]) -> list[DocumentCopy
 
 
 def _commit_copies(
-    deps: Dependencies, move: _Move, lease: _Lease, copies: Sequence[DocumentCopy]
+    deps: Dependencies,
+    move: _Move,
+    lease: _Lease,
+    copies: Sequence[DocumentCopy],
+    *,
+    progress: bool,
 ) -> bool:
-    """Commits a batch's checkpoints, the progress and a heartbeat in one transaction;
-    false, committing nothing, when the migration is no longer this worker's."""
+    """Commits a batch's checkpoints, with ``progress`` the progress, and a heartbeat in one
+    transaction; false, committing nothing, when the migration is no longer this worker's."""
     with deps.uow() as uow:
         now = deps.clock.now()
         # The heartbeat first: on PostgreSQL it locks the migration's row, so batches that
@@ -336,7 +352,8 @@ def _commit_copies(
         if not uow.migrations.heartbeat(move.id, lease_expires_at=now + deps.policy.lease_for):
             return False
         uow.copies.add_many(move.id, copies, now)
-        _record_progress(uow, move)
+        if progress:
+            _record_progress(uow, move)
         uow.commit()
     lease.renewed()
     return True

@@ -705,8 +705,8 @@ class Billing(Protocol):
 
 @attrs.frozen
 class DocumentBatch:
-    """One batch of a move across stores: the documents with ids from ``first_id`` to
-    ``last_id``, both included."""
+    """One batch job of a move across stores: the documents with ids from ``first_id`` to
+    ``last_id``, both included, copied and committed ``Policy.batch_size`` at a time."""
 
     migration_id: int
     first_id: int
@@ -720,6 +720,6 @@ class JobQueue(Protocol):
     def enqueue_migration(self, migration_id: int) -> None: ...
 
     def enqueue_batches(self, migration_id: int, batches: Sequence[DocumentBatch]) -> None:
-        """Fans a big archive out: one job per batch, which any worker may take, and one
-        finishing job that runs once after all of them."""
+        """Fans a big archive out: one job per ``DocumentBatch``, which any worker may take,
+        and one finishing job that runs once after all of them."""
         ...

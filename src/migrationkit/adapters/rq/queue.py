@@ -64,9 +64,9 @@ class RQJobQueue:
         self._enqueue_once(migration_job_id(migration_id), "run_migration", migration_id)
 
     def enqueue_batches(self, migration_id: int, batches: Sequence[DocumentBatch]) -> None:
-        """One job per batch, which any worker may take, and the finishing job, which RQ
-        holds back until every batch job has ended, whether it succeeded or failed: the
-        finish itself copies what a failed batch left, or fails the migration."""
+        """One job per ``DocumentBatch``, which any worker may take, and the finishing job,
+        which RQ holds back until every batch job has ended, whether it succeeded or failed:
+        the finish itself copies what a failed batch left, or fails the migration."""
         batch_jobs = [
             self._enqueue_once(
                 batch_job_id(batch), "copy_batch", batch.migration_id, batch.first_id, batch.last_id

@@ -18,6 +18,8 @@ from typing import BinaryIO, Protocol, Self, runtime_checkable
 
 import attrs
 
+from migrationkit.domain.api_tokens import ApiToken
+from migrationkit.domain.audit import AuditAction, AuditEvent, AuditOutcome, AuditRecord
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
     AccessGrant,
@@ -513,6 +515,58 @@ class ChargeRepository(Protocol):
     def list_for_environment(self, environment_id: int) -> Sequence[Charge]: ...
 
 
+class ApiTokenRepository(Protocol):
+    def add(
+        self, *, user_id: int, name: str, digest: str, shown: str, at: datetime
+    ) -> ApiToken: ...
+
+    def find_active(self, digest: str) -> ApiToken | None:
+        """The unrevoked token stored under this keyed digest."""
+        ...
+
+    def list_for_user(self, user_id: int) -> Sequence[ApiToken]:
+        """The user's tokens, revoked ones too, newest first."""
+        ...
+
+    def revoke(self, token_id: int, at: datetime) -> bool:
+        """False when the token was revoked already."""
+        ...
+
+    def mark_used(self, token_id: int, at: datetime) -> None:
+        """Records the last use; writes at most once a minute per token."""
+        ...
+
+
+@attrs.frozen
+class AuditSearchWord:
+    """One word of an audit search: it matches an event when it occurs in one of the
+    event's texts, or when the event's action or outcome is among those whose label holds
+    the word."""
+
+    text: str
+    actions: frozenset[AuditAction] = frozenset()
+    outcomes: frozenset[AuditOutcome] = frozenset()
+
+
+class AuditRepository(Protocol):
+    """The audit trail: append and read, nothing else (the database refuses updates and
+    deletes of its rows as well)."""
+
+    def append(self, record: AuditRecord, at: datetime) -> AuditEvent: ...
+
+    def search(
+        self,
+        environment_id: int,
+        words: Sequence[AuditSearchWord],
+        *,
+        limit: int,
+        before_id: int | None = None,
+    ) -> Sequence[AuditEvent]:
+        """The environment's events matching every word, newest first, at most ``limit``,
+        only those older than ``before_id`` when it is given."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository. Leaving the ``with`` block without
     ``commit()`` rolls back."""
@@ -532,6 +586,8 @@ class UnitOfWork(Protocol):
     charges: ChargeRepository
     copies: DocumentCopyRepository
     redirects: DocumentRedirectRepository
+    api_tokens: ApiTokenRepository
+    audit: AuditRepository
 
     def __enter__(self) -> Self: ...
 

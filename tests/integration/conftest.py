@@ -9,13 +9,14 @@ tables.
 
 from __future__ import annotations
 
+import importlib
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, text
 from sqlalchemy.engine import make_url
 
 from migrationkit.adapters.sqlalchemy import (
@@ -77,10 +78,26 @@ def postgres_engine(throwaway_postgres_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+#: The revision that makes the audit trail append-only: its triggers are set aside while a
+#: test empties the tables, as only the database's owner could.
+_AUDIT_REVISION = importlib.import_module(
+    "migrationkit.adapters.sqlalchemy.migrations.versions.0005_api_tokens_and_audit"
+)
+
+
 def empty_tables(engine: Engine) -> None:
+    dialect = engine.dialect.name
     with engine.begin() as connection:
+        if dialect == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            for statement in _AUDIT_REVISION._DROP[dialect]:
+                connection.execute(text(statement))
         for table in reversed(metadata.sorted_tables):
             connection.execute(delete(table))
+        if dialect != "postgresql":
+            for statement in _AUDIT_REVISION._APPEND_ONLY[dialect]:
+                connection.execute(text(statement))
 
 
 @pytest.fixture(params=SQL_BACKENDS)

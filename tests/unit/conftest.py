@@ -12,6 +12,7 @@ import attrs
 import pytest
 
 from migrationkit import services
+from migrationkit.domain.audit import AuditOutcome
 from migrationkit.domain.errors import MigrationError
 from migrationkit.domain.model import (
     AccountingPackage,
@@ -381,8 +382,17 @@ class Scene:
         after = self.snapshot()
         failures_before = before.pop("redeem_failures", {})
         failures_after = after.pop("redeem_failures", {})
+        trail_before = before.pop("audit_events", {})
+        trail_after = after.pop("audit_events", {})
         assert after == before
         assert len(failures_after) == len(failures_before) + (1 if wrong_code_recorded else 0)
+        # The trail keeps the refusal (at most one event, by its code), and nothing else.
+        added = [event for key, event in trail_after.items() if key not in trail_before]
+        assert len(added) <= 1
+        assert all(
+            event.record.outcome is AuditOutcome.REFUSED and event.record.error_code == code
+            for event in added
+        )
 
 
 class _RacingClock:

@@ -100,6 +100,10 @@ class UseCases(RuleBasedStateMachine):
         failures = len(after.pop("redeem_failures", {})) - len(before.pop("redeem_failures", {}))
         wrong_code = counts_wrong_codes and refusal.code in ("code_unknown", "code_malformed")
         assert failures == (1 if wrong_code else 0), refusal
+        trail_before = before.pop("audit_events", {})
+        added = [e for k, e in after.pop("audit_events", {}).items() if k not in trail_before]
+        # A user's refusal is in the trail, and nothing else (the worker's are its own).
+        assert [e.record.error_code for e in added] in ([], [refusal.code]), refusal
         assert after == before, refusal
         return None
 

@@ -27,7 +27,9 @@ from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
-from migrationkit.domain.errors import NotAllowed
+from migrationkit import services
+from migrationkit.domain.audit import AuditAction
+from migrationkit.domain.errors import MigrationError, NotAllowed
 from migrationkit.domain.model import User
 from portal.forms import LoginForm
 from portal.i18n import same_site
@@ -46,13 +48,16 @@ def _decoy_hash() -> str:
 
 
 def _authenticate(email: str, password: str) -> User | None:
-    with deps().uow() as uow:
-        user = uow.users.get_by_email(email.strip())
-        stored = uow.users.password_hash(user.id) if user is not None else None
-    if user is None or not stored:
-        check_password_hash(_decoy_hash(), password)
+    """The user, when the password matches; an unknown address is checked against a decoy
+    hash so that it takes as long. The library records each attempt in the audit trail."""
+
+    def matches(stored: str | None) -> bool:
+        return check_password_hash(stored or _decoy_hash(), password) and stored is not None
+
+    try:
+        return services.sign_in(deps(), email=email, password_matches=matches)
+    except MigrationError:
         return None
-    return user if check_password_hash(stored, password) else None
 
 
 @bp.before_app_request
@@ -100,7 +105,11 @@ def super_user_required(view: Callable[P, R]) -> Callable[P, R | Response]:
         if g.user is None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if not g.user.is_super_user:
-            raise NotAllowed("not_super_user")
+            refused = NotAllowed("not_super_user")
+            services.record_refusal(
+                deps(), action=AuditAction.OPEN, error=refused, actor_id=g.user.id
+            )
+            raise refused
         return view(*args, **kwargs)
 
     return wrapped

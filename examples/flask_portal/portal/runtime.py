@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app
+import attrs
+from flask import current_app, g, request
 
 from migrationkit.bootstrap import Runtime
+from migrationkit.domain.audit import Origin
 from migrationkit.services import Dependencies
 
 RUNTIME_KEY = "migrationkit"
@@ -17,5 +19,11 @@ def runtime() -> Runtime:
 
 
 def deps() -> Dependencies:
-    """The use cases' dependencies."""
-    return runtime().deps
+    """The use cases' dependencies, with this request's origin for the audit trail: the
+    channel ("api" under /api/, else "portal") and the client's address."""
+    found: Dependencies | None = g.get("deps")
+    if found is None:
+        channel = "api" if request.path.startswith("/api/") else "portal"
+        found = attrs.evolve(runtime().deps, origin=Origin(channel, request.remote_addr))
+        g.deps = found
+    return found

@@ -279,6 +279,29 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Je hebt geen toegang tot deze administratie.",
         "You have no access to this administration.",
     ),
+    # Signing in and API tokens
+    "sign_in_failed": (
+        "Onbekend e-mailadres of onjuist wachtwoord.",
+        "Unknown e-mail address or wrong password.",
+    ),
+    "api_token_invalid": (
+        "Dit API-token is onbekend of ingetrokken. Maak in het portaal een nieuw token aan.",
+        "This API token is unknown or revoked. Create a new token in the portal.",
+    ),
+    "api_token_name_missing": ("Geef het API-token een naam.", "Give the API token a name."),
+    "api_token_name_too_long": (
+        "De naam van een API-token mag hoogstens {limit} tekens hebben.",
+        "The name of an API token may have at most {limit} characters.",
+    ),
+    "too_many_api_tokens": (
+        "Je hebt al {limit} API-tokens. Trek er eerst één in.",
+        "You already have {limit} API tokens. Revoke one first.",
+    ),
+    "unknown_api_token": ("Onbekend API-token.", "Unknown API token."),
+    "page_size_invalid": (
+        "Een pagina heeft 1 tot {limit} regels.",
+        "A page has 1 to {limit} rows.",
+    ),
 }
 
 

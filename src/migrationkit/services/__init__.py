@@ -2,6 +2,7 @@
 its own unit of work, and either does all it says or changes nothing and raises a
 ``MigrationError`` with a stable code."""
 
+from migrationkit.services.accounts import sign_in
 from migrationkit.services.administrations import (
     AdministrationRow,
     UserAccess,
@@ -12,12 +13,20 @@ from migrationkit.services.administrations import (
     relink_administration,
     set_access,
 )
+from migrationkit.services.api_tokens import (
+    IssuedApiToken,
+    authenticate_api_token,
+    create_api_token,
+    list_api_tokens,
+    revoke_api_token,
+)
 from migrationkit.services.archive import (
     add_document,
     list_documents,
     open_document,
     resolve_address,
 )
+from migrationkit.services.audit import AuditPage, audit_trail, record_refusal
 from migrationkit.services.connections import (
     ConnectionRow,
     begin_authorization,
@@ -67,11 +76,13 @@ from migrationkit.services.sweeping import SweeperReport, sweep
 __all__ = [
     "AdministrationChecks",
     "AdministrationRow",
+    "AuditPage",
     "Check",
     "ConnectionRow",
     "Dependencies",
     "DispatchReport",
     "IncomingRow",
+    "IssuedApiToken",
     "OfferPreflight",
     "OfferReceipt",
     "OutgoingRow",
@@ -84,11 +95,14 @@ __all__ = [
     "UserAccess",
     "add_administrations",
     "add_document",
+    "audit_trail",
+    "authenticate_api_token",
     "available_package_administrations",
     "begin_authorization",
     "claim_migration",
     "complete_migration",
     "copy_batch",
+    "create_api_token",
     "dispatch_outbox",
     "fail_migration",
     "finish_authorization",
@@ -97,6 +111,7 @@ __all__ = [
     "incoming_overview",
     "list_access",
     "list_administrations",
+    "list_api_tokens",
     "list_connections",
     "list_documents",
     "migration_progress",
@@ -106,6 +121,7 @@ __all__ = [
     "outgoing_overview",
     "preflight_offer",
     "record_progress",
+    "record_refusal",
     "redeem_code",
     "redeemed_offer",
     "reject_items",
@@ -114,8 +130,10 @@ __all__ = [
     "resend_code",
     "resolve_address",
     "retry_migration",
+    "revoke_api_token",
     "run_migration",
     "set_access",
+    "sign_in",
     "start_migrations",
     "sweep",
     "sweep_offers",

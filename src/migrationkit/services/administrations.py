@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.errors import InvalidInput, NotAllowed, RuleViolation
 from migrationkit.domain.model import (
     AccessGrant,
@@ -24,6 +25,7 @@ from migrationkit.domain.rules import (
 )
 from migrationkit.ports import UnitOfWork
 from migrationkit.services import _load
+from migrationkit.services.audit import audited, record
 from migrationkit.services.dependencies import Dependencies
 
 #: While it moves its users can no longer change it (DESIGN, step 5).
@@ -52,6 +54,7 @@ class UserAccess:
     granted: bool
 
 
+@audited(AuditAction.OPEN)
 def list_administrations(deps: Dependencies, *, actor_id: int) -> tuple[AdministrationRow, ...]:
     """The actor's environment's administrations, ordered by code and name: all of them for
     a super user, those with Toegang Ja for anyone else."""
@@ -73,6 +76,7 @@ def list_administrations(deps: Dependencies, *, actor_id: int) -> tuple[Administ
     return tuple(rows)
 
 
+@audited(AuditAction.ADD_ADMINISTRATIONS)
 def add_administrations(
     deps: Dependencies,
     *,
@@ -124,6 +128,14 @@ def add_administrations(
                     chosen.package_admin_id,
                 )
             )
+        for administration in added:
+            record(
+                uow,
+                deps,
+                actor,
+                AuditAction.ADD_ADMINISTRATIONS,
+                ("administration", administration.id),
+            )
         uow.commit()
     return tuple(added)
 
@@ -135,6 +147,7 @@ def _inbox_address(package_administration: PackageAdministration, domain: str) -
     return f"{slug}-{code}@{domain}" if code else f"{slug}@{domain}"
 
 
+@audited(AuditAction.RELINK)
 def relink_administration(
     deps: Dependencies,
     *,
@@ -190,10 +203,12 @@ def relink_administration(
                 package_admin_id=package_administration.package_admin_id,
             )
         )
+        record(uow, deps, actor, AuditAction.RELINK, ("administration", relinked.id))
         uow.commit()
     return relinked
 
 
+@audited(AuditAction.OPEN)
 def list_access(
     deps: Dependencies, *, actor_id: int, administration_id: int
 ) -> tuple[UserAccess, ...]:
@@ -210,6 +225,7 @@ def list_access(
         )
 
 
+@audited(AuditAction.SET_ACCESS)
 def set_access(
     deps: Dependencies, *, actor_id: int, administration_id: int, user_id: int, granted: bool
 ) -> AccessGrant:
@@ -221,6 +237,7 @@ def set_access(
         if user.environment_id != actor.environment_id:
             raise NotAllowed("user_not_in_environment", email=user.email)
         uow.access.set(administration.id, user.id, granted=granted)
+        record(uow, deps, actor, AuditAction.SET_ACCESS, ("administration", administration.id))
         uow.commit()
     return AccessGrant(administration.id, user.id, granted)
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import BinaryIO
 
+from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.errors import ArchiveError, MigrationError, NotAllowed, NotFound
 from migrationkit.domain.model import Administration, Document, User
 from migrationkit.ports import ArchiveStore, ArchiveStores, StoredBlob, UnitOfWork
 from migrationkit.services import _load
+from migrationkit.services.audit import audited, record
 from migrationkit.services.dependencies import Dependencies
 
 #: The most documents one page of ``list_documents`` holds.
@@ -25,6 +27,7 @@ MAX_PAGE = 1000
 _MAX_ID = 2**31 - 1
 
 
+@audited(AuditAction.UPLOAD_DOCUMENT)
 def add_document(
     deps: Dependencies,
     archives: ArchiveStores,
@@ -65,10 +68,12 @@ def add_document(
             blob_key=blob.key,
             received_at=deps.clock.now(),
         )
+        record(uow, deps, actor, AuditAction.UPLOAD_DOCUMENT, ("document", document.id))
         uow.commit()
     return document
 
 
+@audited(AuditAction.OPEN)
 def list_documents(
     deps: Dependencies,
     *,
@@ -88,6 +93,7 @@ def list_documents(
     return tuple(page)
 
 
+@audited(AuditAction.OPEN)
 def open_document(
     deps: Dependencies, archives: ArchiveStores, *, actor_id: int, address: str
 ) -> tuple[Document, BinaryIO]:
@@ -104,6 +110,7 @@ def open_document(
         ) from error
 
 
+@audited(AuditAction.OPEN)
 def resolve_address(deps: Dependencies, *, actor_id: int, address: str) -> str:
     """The current address of the document at ``address``: itself, or where the redirects
     of its moves lead."""

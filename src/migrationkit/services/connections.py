@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import attrs
 
+from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.errors import PackageError, RuleViolation
 from migrationkit.domain.model import Connection
 from migrationkit.ports import AccountingConnector, ConnectsByOAuth
 from migrationkit.services import _load
+from migrationkit.services.audit import audited, record
 from migrationkit.services.dependencies import Dependencies
 
 
@@ -38,6 +40,7 @@ class ConnectionRow:
         return self.connection.package.label
 
 
+@audited(AuditAction.OPEN)
 def list_connections(deps: Dependencies, *, actor_id: int) -> tuple[ConnectionRow, ...]:
     """The connections of the super user's environment, in the repository's order. Asks no
     package anything: whether a connection is connected is what this server holds."""
@@ -47,6 +50,7 @@ def list_connections(deps: Dependencies, *, actor_id: int) -> tuple[ConnectionRo
     return tuple(_row(deps, connection) for connection in connections)
 
 
+@audited(AuditAction.CONNECT_PACKAGE)
 def begin_authorization(
     deps: Dependencies, *, actor_id: int, connection_id: int, state: str
 ) -> str:
@@ -57,6 +61,7 @@ def begin_authorization(
     return oauth.authorization_url(connection, state)
 
 
+@audited(AuditAction.CONNECT_PACKAGE)
 def finish_authorization(
     deps: Dependencies, *, actor_id: int, connection_id: int, code: str
 ) -> ConnectionRow:
@@ -72,6 +77,10 @@ def finish_authorization(
         if error.code != "package_auth_expired":
             raise
         raise PackageError("package_consent_refused", package=connection.package.label) from None
+    with deps.uow() as uow:
+        actor = _load.user(uow, actor_id)
+        record(uow, deps, actor, AuditAction.CONNECT_PACKAGE, ("connection", connection.id))
+        uow.commit()
     return _row(deps, connection)
 
 

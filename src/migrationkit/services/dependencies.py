@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import attrs
 
+from migrationkit.domain.audit import Origin
 from migrationkit.domain.rules import LockoutPolicy
 from migrationkit.ports import Clock, ConnectorRegistry, JobQueue, UnitOfWorkFactory
 
@@ -53,3 +54,6 @@ class Dependencies:
     queue: JobQueue
     clock: Clock
     policy: Policy
+    #: Where the request being served came from, for the audit trail. An entrypoint gives
+    #: each request its own: ``attrs.evolve(deps, origin=Origin("api", address))``.
+    origin: Origin = attrs.field(factory=Origin)

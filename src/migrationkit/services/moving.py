@@ -11,6 +11,7 @@ from datetime import datetime
 
 import attrs
 
+from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.errors import MigrationError, NotAllowed
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import ItemStatus, Migration, PackageAdministration
@@ -18,6 +19,7 @@ from migrationkit.domain.rules import charge_for, moved_administration, require_
 from migrationkit.ports import UnitOfWork
 from migrationkit.services import _emails, _load
 from migrationkit.services._transitions import change_status
+from migrationkit.services.audit import audited
 from migrationkit.services.dependencies import Dependencies
 
 
@@ -164,6 +166,7 @@ def _kept_error(reason: MigrationError | str) -> tuple[str | None, tuple[tuple[s
     return reason.code, tuple((name, str(value)) for name, value in reason.params.items())
 
 
+@audited(AuditAction.OPEN)
 def migration_progress(deps: Dependencies, *, actor_id: int, migration_id: int) -> Progress:
     """The progress of a migration, for a super user of the sending or receiving side."""
     with deps.uow() as uow:

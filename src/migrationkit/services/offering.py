@@ -9,6 +9,7 @@ from functools import partial
 import attrs
 
 from migrationkit.domain import codes
+from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.dates import show_date
 from migrationkit.domain.errors import InvalidInput, MigrationError, RuleViolation
 from migrationkit.domain.machine import Event
@@ -33,6 +34,7 @@ from migrationkit.ports import UnitOfWork
 from migrationkit.services import _emails, _load
 from migrationkit.services._search import matches
 from migrationkit.services._transitions import change_status
+from migrationkit.services.audit import audited, record
 from migrationkit.services.dependencies import Dependencies
 
 
@@ -155,6 +157,7 @@ def _administrations(
     return [_load.administration(uow, i, environment_id) for i in administration_ids]
 
 
+@audited(AuditAction.OPEN)
 def preflight_offer(
     deps: Dependencies, *, actor_id: int, connection_id: int, administration_ids: Sequence[int]
 ) -> OfferPreflight:
@@ -166,6 +169,7 @@ def preflight_offer(
         return _preflight(uow, connection, administrations)
 
 
+@audited(AuditAction.OPEN)
 def offerable_administrations(
     deps: Dependencies, *, actor_id: int, connection_id: int
 ) -> tuple[Administration, ...]:
@@ -180,6 +184,7 @@ def offerable_administrations(
         )
 
 
+@audited(AuditAction.OFFER)
 def offer_administrations(
     deps: Dependencies,
     *,
@@ -223,10 +228,12 @@ def offer_administrations(
         )
         items = tuple(uow.items.add(offer.id, a, now) for a in administrations)
         uow.outbox.add(_emails.offer_code(offer, items, issued.code, deps.policy.portal_url), now)
+        record(uow, deps, actor, AuditAction.OFFER, ("offer", offer.id))
         uow.commit()
     return OfferReceipt(offer, items, issued.code)
 
 
+@audited(AuditAction.WITHDRAW)
 def withdraw_item(deps: Dependencies, *, actor_id: int, item_id: int) -> OfferItem:
     """Intrekken: the sender takes an item back while it is Aangeboden (R12)."""
     with deps.uow() as uow:
@@ -237,10 +244,12 @@ def withdraw_item(deps: Dependencies, *, actor_id: int, item_id: int) -> OfferIt
         now = deps.clock.now()
         item = change_status(uow, item, Event.WITHDRAW, at=now, offer=offer, actor_user_id=actor.id)
         uow.outbox.add(_emails.withdrawn(offer, item), now)
+        record(uow, deps, actor, AuditAction.WITHDRAW, ("offer_item", item.id))
         uow.commit()
     return item
 
 
+@audited(AuditAction.RESEND)
 def resend_code(deps: Dependencies, *, actor_id: int, offer_id: int) -> OfferReceipt:
     """A new code for an offer while any of its items is Aangeboden; the old one dies (R5).
 
@@ -267,10 +276,12 @@ def resend_code(deps: Dependencies, *, actor_id: int, offer_id: int) -> OfferRec
         )
         offer = _load.offer(uow, offer.id)
         uow.outbox.add(_emails.offer_code(offer, offered, issued.code, deps.policy.portal_url), now)
+        record(uow, deps, actor, AuditAction.RESEND, ("offer", offer.id))
         uow.commit()
     return OfferReceipt(offer, offered, issued.code)
 
 
+@audited(AuditAction.OPEN)
 def outgoing_overview(
     deps: Dependencies, *, actor_id: int, search: str | None = None
 ) -> tuple[OutgoingRow, ...]:

@@ -9,6 +9,7 @@ from datetime import datetime
 import attrs
 
 from migrationkit.domain import codes
+from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.dates import show_date
 from migrationkit.domain.errors import InvalidInput, RuleViolation
 from migrationkit.domain.machine import Event
@@ -38,6 +39,7 @@ from migrationkit.ports import UnitOfWork
 from migrationkit.services import _emails, _load
 from migrationkit.services._search import matches
 from migrationkit.services._transitions import change_status
+from migrationkit.services.audit import audited, record
 from migrationkit.services.dependencies import Dependencies
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,7 @@ def _as_shown(uow: UnitOfWork, offer: TransferOffer, now: datetime) -> tuple[Off
     )
 
 
+@audited(AuditAction.REDEEM)
 def redeem_code(
     deps: Dependencies,
     *,
@@ -144,10 +147,12 @@ def redeem_code(
         source = _load.environment(uow, offer.source_environment_id)
         offer = _load.offer(uow, offer.id)
         items = _as_shown(uow, offer, now)
+        record(uow, deps, actor, AuditAction.REDEEM, ("offer", offer.id))
         uow.commit()
     return RedeemedOffer(offer, items, source.name)
 
 
+@audited(AuditAction.OPEN)
 def redeemed_offer(deps: Dependencies, *, actor_id: int, offer_id: int) -> RedeemedOffer:
     """An offer the actor's environment redeemed earlier, as ``redeem_code`` showed it."""
     with deps.uow() as uow:
@@ -174,6 +179,7 @@ def _chosen_items(
     return chosen
 
 
+@audited(AuditAction.REJECT)
 def reject_items(
     deps: Dependencies,
     *,
@@ -215,10 +221,12 @@ def reject_items(
             for item in chosen
         )
         uow.outbox.add(_emails.rejected(offer, rejected, why), now)
+        record(uow, deps, actor, AuditAction.REJECT, ("offer", offer.id))
         uow.commit()
     return rejected
 
 
+@audited(AuditAction.OPEN)
 def available_package_administrations(
     deps: Dependencies, *, actor_id: int, connection_id: int
 ) -> tuple[PackageAdministration, ...]:
@@ -272,6 +280,7 @@ def _plan(
     ]
 
 
+@audited(AuditAction.START)
 def start_migrations(
     deps: Dependencies, *, actor_id: int, offer_id: int, choices: Sequence[TargetChoice]
 ) -> tuple[Migration, ...]:
@@ -327,6 +336,8 @@ def start_migrations(
                 )
             )
         uow.outbox.add(_emails.started(offer, started), now)
+        for migration in migrations:
+            record(uow, deps, actor, AuditAction.START, ("migration", migration.id))
         uow.commit()
     for migration in migrations:
         _wake(deps, migration.id)
@@ -341,6 +352,7 @@ def _wake(deps: Dependencies, migration_id: int) -> None:
         log.warning("could not enqueue migration %s; the sweeper will", migration_id, exc_info=True)
 
 
+@audited(AuditAction.RETRY)
 def retry_migration(deps: Dependencies, *, actor_id: int, migration_id: int) -> Migration:
     """Mislukt -> In de wachtrij: the recipient tries again; the move resumes where it
     stopped (R13)."""
@@ -350,11 +362,13 @@ def retry_migration(deps: Dependencies, *, actor_id: int, migration_id: int) -> 
         item = _load.item(uow, migration.item_id)
         require_recipient(_load.offer(uow, item.offer_id), actor)
         change_status(uow, item, Event.RETRY, at=deps.clock.now(), actor_user_id=actor.id)
+        record(uow, deps, actor, AuditAction.RETRY, ("migration", migration.id))
         uow.commit()
     _wake(deps, migration.id)
     return migration
 
 
+@audited(AuditAction.OPEN)
 def incoming_overview(
     deps: Dependencies, *, actor_id: int, search: str | None = None
 ) -> tuple[IncomingRow, ...]:

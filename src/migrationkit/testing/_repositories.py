@@ -4,12 +4,14 @@ database rules included."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
 from migrationkit import ports
+from migrationkit.domain.api_tokens import ApiToken
+from migrationkit.domain.audit import AuditEvent, AuditRecord
 from migrationkit.domain.errors import Conflict, NotFound, RuleViolation
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
@@ -33,6 +35,7 @@ from migrationkit.domain.model import (
 )
 from migrationkit.ports import (
     ArchiveTotals,
+    AuditSearchWord,
     DocumentCopy,
     DocumentRedirect,
     OutboxMessage,
@@ -134,6 +137,10 @@ CHARGES: Table[int, Charge] = Table("charges")
 COPIES: Table[tuple[int, int], DocumentCopy] = Table("document_copies")
 #: Keyed by the old address.
 REDIRECTS: Table[str, DocumentRedirect] = Table("document_redirects")
+#: API tokens by id, with their keyed digests by id beside them.
+API_TOKENS: Table[int, ApiToken] = Table("api_tokens")
+API_TOKEN_DIGESTS: Table[int, str] = Table("api_token_digests")
+AUDIT_EVENTS: Table[int, AuditEvent] = Table("audit_events")
 
 
 # --- repositories ----------------------------------------------------------------------------
@@ -930,3 +937,93 @@ class InMemoryChargeRepository(_Repository, ports.ChargeRepository):
     def list_for_environment(self, environment_id: int) -> Sequence[Charge]:
         """Ordered by migration id."""
         return [c for c in CHARGES.rows(self._tx) if c.environment_id == environment_id]
+
+
+class InMemoryApiTokenRepository(_Repository, ports.ApiTokenRepository):
+    def add(self, *, user_id: int, name: str, digest: str, shown: str, at: datetime) -> ApiToken:
+        tx = self._tx
+        _existing(tx, USERS, user_id, "unknown_user")
+        if digest in API_TOKEN_DIGESTS.rows(tx):
+            raise ValueError("an API token with this digest exists already")
+        token = ApiToken(
+            id=tx.next_id(API_TOKENS.name), user_id=user_id, name=name, shown=shown, created_at=at
+        )
+        API_TOKENS.put(tx, token.id, token)
+        API_TOKEN_DIGESTS.put(tx, token.id, digest)
+        return token
+
+    def find_active(self, digest: str) -> ApiToken | None:
+        tx = self._tx
+        for token in API_TOKENS.rows(tx):
+            if API_TOKEN_DIGESTS.get(tx, token.id) == digest and token.active:
+                return token
+        return None
+
+    def list_for_user(self, user_id: int) -> Sequence[ApiToken]:
+        tokens = [t for t in API_TOKENS.rows(self._tx) if t.user_id == user_id]
+        return sorted(tokens, key=lambda t: (t.created_at, t.id), reverse=True)
+
+    def revoke(self, token_id: int, at: datetime) -> bool:
+        tx = self._tx
+        token = API_TOKENS.get(tx, token_id)
+        if token is None or not token.active:
+            return False
+        API_TOKENS.put(tx, token_id, attrs.evolve(token, revoked_at=at))
+        return True
+
+    def mark_used(self, token_id: int, at: datetime) -> None:
+        tx = self._tx
+        token = API_TOKENS.get(tx, token_id)
+        if token is None:
+            return
+        if token.last_used_at is None or token.last_used_at <= at - timedelta(minutes=1):
+            API_TOKENS.put(tx, token_id, attrs.evolve(token, last_used_at=at))
+
+
+def _matches_word(event: AuditEvent, word: AuditSearchWord) -> bool:
+    """As the database's search: the word in any of the event's texts, ignoring case, or
+    the event's action or outcome among those the word names."""
+    record = event.record
+    texts = (
+        record.actor_email,
+        record.origin.address,
+        record.origin.channel,
+        record.subject_type,
+        None if record.subject_id is None else str(record.subject_id),
+        record.error_code,
+        record.message_nl,
+        record.message_en,
+    )
+    needle = word.text.lower()
+    return (
+        any(text is not None and needle in text.lower() for text in texts)
+        or record.action in word.actions
+        or record.outcome in word.outcomes
+    )
+
+
+class InMemoryAuditRepository(_Repository, ports.AuditRepository):
+    """Append-only: it has no way to change or remove an event."""
+
+    def append(self, record: AuditRecord, at: datetime) -> AuditEvent:
+        tx = self._tx
+        event = AuditEvent(id=tx.next_id(AUDIT_EVENTS.name), at=at, record=record)
+        AUDIT_EVENTS.put(tx, event.id, event)
+        return event
+
+    def search(
+        self,
+        environment_id: int,
+        words: Sequence[AuditSearchWord],
+        *,
+        limit: int,
+        before_id: int | None = None,
+    ) -> Sequence[AuditEvent]:
+        found = [
+            event
+            for event in AUDIT_EVENTS.rows(self._tx)
+            if event.record.environment_id == environment_id
+            and (before_id is None or event.id < before_id)
+            and all(_matches_word(event, word) for word in words)
+        ]
+        return sorted(found, key=lambda event: event.id, reverse=True)[:limit]

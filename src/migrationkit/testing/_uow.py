@@ -9,6 +9,8 @@ from typing import Self
 from migrationkit.ports import (
     AccessRepository,
     AdministrationRepository,
+    ApiTokenRepository,
+    AuditRepository,
     AuthorizationFlowRepository,
     ChargeRepository,
     ConnectionRepository,
@@ -28,6 +30,8 @@ from migrationkit.testing._database import InMemoryDatabase, Transaction
 from migrationkit.testing._repositories import (
     InMemoryAccessRepository,
     InMemoryAdministrationRepository,
+    InMemoryApiTokenRepository,
+    InMemoryAuditRepository,
     InMemoryAuthorizationFlowRepository,
     InMemoryChargeRepository,
     InMemoryConnectionRepository,
@@ -81,6 +85,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.charges: ChargeRepository = InMemoryChargeRepository(current)
         self.copies: DocumentCopyRepository = InMemoryDocumentCopyRepository(current)
         self.redirects: DocumentRedirectRepository = InMemoryDocumentRedirectRepository(current)
+        self.api_tokens: ApiTokenRepository = InMemoryApiTokenRepository(current)
+        self.audit: AuditRepository = InMemoryAuditRepository(current)
 
     def __enter__(self) -> Self:
         if self._transaction is not None:

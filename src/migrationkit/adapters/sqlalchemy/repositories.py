@@ -9,7 +9,7 @@ the database's refusal becomes the domain's ``RuleViolation``.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -42,6 +42,8 @@ from migrationkit.adapters.sqlalchemy.tables import (
     administration_code_name,
     administration_package_link,
     administrations,
+    api_tokens,
+    audit_events,
     authorization_flow_authorizers,
     authorization_flows,
     charges,
@@ -61,6 +63,8 @@ from migrationkit.adapters.sqlalchemy.tables import (
     transfer_offers,
     users,
 )
+from migrationkit.domain.api_tokens import ApiToken
+from migrationkit.domain.audit import AuditAction, AuditEvent, AuditOutcome, AuditRecord, Origin
 from migrationkit.domain.errors import Conflict, NotFound, RuleViolation
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
@@ -86,6 +90,7 @@ from migrationkit.domain.model import (
 )
 from migrationkit.ports import (
     ArchiveTotals,
+    AuditSearchWord,
     DocumentCopy,
     DocumentRedirect,
     OutboxMessage,
@@ -269,6 +274,38 @@ def outbox_message_from_row(row: RowMapping) -> OutboxMessage:
         created_at=row["created_at"],
         sent_at=row["sent_at"],
         claimed_until=row["claimed_until"],
+    )
+
+
+def api_token_from_row(row: RowMapping) -> ApiToken:
+    return ApiToken(
+        id=row["id"],
+        user_id=row["user_id"],
+        name=row["name"],
+        shown=row["shown"],
+        created_at=row["created_at"],
+        last_used_at=row["last_used_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+def audit_event_from_row(row: RowMapping) -> AuditEvent:
+    return AuditEvent(
+        id=row["id"],
+        at=row["at"],
+        record=AuditRecord(
+            action=AuditAction(row["action"]),
+            outcome=AuditOutcome(row["outcome"]),
+            origin=Origin(channel=row["channel"], address=row["address"]),
+            actor_user_id=row["actor_user_id"],
+            actor_email=row["actor_email"],
+            environment_id=row["environment_id"],
+            subject_type=row["subject_type"],
+            subject_id=row["subject_id"],
+            error_code=row["error_code"],
+            message_nl=row["message_nl"],
+            message_en=row["message_en"],
+        ),
     )
 
 
@@ -1415,3 +1452,114 @@ class SqlAlchemyChargeRepository(_Repository):
             .order_by(charges.c.migration_id)
         )
         return [charge_from_row(row) for row in self._all(statement)]
+
+
+class SqlAlchemyApiTokenRepository(_Repository):
+    #: A token's last use is written at most this often, so reading through the API does
+    #: not write on every request.
+    USE_RECORDED_EVERY = timedelta(minutes=1)
+
+    def add(self, *, user_id: int, name: str, digest: str, shown: str, at: datetime) -> ApiToken:
+        return api_token_from_row(
+            self._insert(
+                api_tokens, user_id=user_id, name=name, digest=digest, shown=shown, created_at=at
+            )
+        )
+
+    def find_active(self, digest: str) -> ApiToken | None:
+        row = self._one(
+            select(api_tokens).where(
+                api_tokens.c.digest == digest, api_tokens.c.revoked_at.is_(None)
+            )
+        )
+        return None if row is None else api_token_from_row(row)
+
+    def list_for_user(self, user_id: int) -> Sequence[ApiToken]:
+        statement = (
+            select(api_tokens)
+            .where(api_tokens.c.user_id == user_id)
+            .order_by(api_tokens.c.created_at.desc(), api_tokens.c.id.desc())
+        )
+        return [api_token_from_row(row) for row in self._all(statement)]
+
+    def revoke(self, token_id: int, at: datetime) -> bool:
+        result = self._connection.execute(
+            update(api_tokens)
+            .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return result.rowcount == 1
+
+    def mark_used(self, token_id: int, at: datetime) -> None:
+        column = api_tokens.c
+        self._connection.execute(
+            update(api_tokens)
+            .where(
+                column.id == token_id,
+                column.last_used_at.is_(None)
+                | (column.last_used_at <= at - self.USE_RECORDED_EVERY),
+            )
+            .values(last_used_at=at)
+        )
+
+
+class SqlAlchemyAuditRepository(_Repository):
+    def append(self, record: AuditRecord, at: datetime) -> AuditEvent:
+        return audit_event_from_row(
+            self._insert(
+                audit_events,
+                at=at,
+                action=record.action.value,
+                outcome=record.outcome.value,
+                channel=record.origin.channel,
+                address=record.origin.address,
+                actor_user_id=record.actor_user_id,
+                actor_email=record.actor_email,
+                environment_id=record.environment_id,
+                subject_type=record.subject_type,
+                subject_id=record.subject_id,
+                error_code=record.error_code,
+                message_nl=record.message_nl,
+                message_en=record.message_en,
+            )
+        )
+
+    def search(
+        self,
+        environment_id: int,
+        words: Sequence[AuditSearchWord],
+        *,
+        limit: int,
+        before_id: int | None = None,
+    ) -> Sequence[AuditEvent]:
+        column = audit_events.c
+        statement = select(audit_events).where(column.environment_id == environment_id)
+        if before_id is not None:
+            statement = statement.where(column.id < before_id)
+        texts = (
+            column.actor_email,
+            column.address,
+            column.channel,
+            column.subject_type,
+            cast(column.subject_id, String),
+            column.error_code,
+            column.message_nl,
+            column.message_en,
+        )
+        for word in words:
+            pattern = "%" + _escape_like(word.text.lower()) + "%"
+            alternatives: list[ColumnElement[bool]] = [
+                func.lower(text_column).like(pattern, escape="\\") for text_column in texts
+            ]
+            if word.actions:
+                alternatives.append(column.action.in_([a.value for a in word.actions]))
+            if word.outcomes:
+                alternatives.append(column.outcome.in_([o.value for o in word.outcomes]))
+            statement = statement.where(or_(*alternatives))
+        statement = statement.order_by(column.id.desc()).limit(limit)
+        return [audit_event_from_row(row) for row in self._all(statement)]
+
+
+def _escape_like(text: str) -> str:
+    """``text`` with LIKE's wildcards taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

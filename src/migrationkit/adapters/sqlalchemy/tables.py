@@ -366,3 +366,42 @@ connector_tokens = Table(
     Column("version", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+#: Personal API tokens, kept only as a keyed digest (HMAC-SHA256 with the server's secret).
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    _reference("user_id", "users.id"),
+    Column("name", String(CODE_NAME), nullable=False),
+    Column("digest", String(64), nullable=False, unique=True),
+    # The token's first characters, so its owner can tell tokens apart.
+    Column("shown", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+    Index(None, "user_id"),
+)
+
+#: The audit trail: appended, never changed (triggers refuse UPDATE and DELETE). It keeps
+#: the actor's address and e-mail as they were, and no foreign keys, so it outlives what it
+#: names.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    _id(),
+    Column("at", UtcDateTime, nullable=False),
+    Column("action", String(STATUS), nullable=False),
+    Column("outcome", String(STATUS), nullable=False),
+    Column("channel", String(STATUS), nullable=False),
+    Column("address", String(64)),
+    Column("actor_user_id", Integer),
+    Column("actor_email", String(EMAIL)),
+    Column("environment_id", Integer),
+    Column("subject_type", String(STATUS)),
+    Column("subject_id", Integer),
+    Column("error_code", String(CODE_NAME)),
+    Column("message_nl", Text),
+    Column("message_en", Text),
+    Index(None, "environment_id", "id"),
+)

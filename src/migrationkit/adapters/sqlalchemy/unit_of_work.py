@@ -10,6 +10,8 @@ from sqlalchemy import Connection, Engine
 from migrationkit.adapters.sqlalchemy.repositories import (
     SqlAlchemyAccessRepository,
     SqlAlchemyAdministrationRepository,
+    SqlAlchemyApiTokenRepository,
+    SqlAlchemyAuditRepository,
     SqlAlchemyAuthorizationFlowRepository,
     SqlAlchemyChargeRepository,
     SqlAlchemyConnectionRepository,
@@ -27,6 +29,8 @@ from migrationkit.adapters.sqlalchemy.repositories import (
 from migrationkit.ports import (
     AccessRepository,
     AdministrationRepository,
+    ApiTokenRepository,
+    AuditRepository,
     AuthorizationFlowRepository,
     ChargeRepository,
     ConnectionRepository,
@@ -64,6 +68,8 @@ class SqlAlchemyUnitOfWork:
     charges: ChargeRepository
     copies: DocumentCopyRepository
     redirects: DocumentRedirectRepository
+    api_tokens: ApiTokenRepository
+    audit: AuditRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -94,6 +100,8 @@ class SqlAlchemyUnitOfWork:
         self.charges = SqlAlchemyChargeRepository(connection)
         self.copies = SqlAlchemyDocumentCopyRepository(connection)
         self.redirects = SqlAlchemyDocumentRedirectRepository(connection)
+        self.api_tokens = SqlAlchemyApiTokenRepository(connection)
+        self.audit = SqlAlchemyAuditRepository(connection)
         return self
 
     def __exit__(

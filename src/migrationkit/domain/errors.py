@@ -129,6 +129,12 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Administration {code} {name} is already linked in this environment (added "
         "straight from the accounting package?). Choose another administration.",
     ),
+    "target_not_chosen": (
+        "Kies voor {code} {name} een boekhoudkoppeling en een administratie uit het "
+        "boekhoudpakket.",
+        "Choose an accounting system connection and an administration from the accounting "
+        "package for {code} {name}.",
+    ),
     # R10
     "authorizers_in_flow": (
         "Administratie {code} {name} heeft autorisatoren in de autorisatieflow {flows}. "
@@ -301,6 +307,31 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "page_size_invalid": (
         "Een pagina heeft 1 tot {limit} regels.",
         "A page has 1 to {limit} rows.",
+    ),
+    # The JSON API: a request it cannot read. ``reason`` has a label in each language.
+    "request_invalid": (
+        "Het verzoek is ongeldig: {field} {reason}.",
+        "The request is invalid: {field} {reason}.",
+    ),
+    "request_not_json": (
+        "Stuur de gegevens als JSON (Content-Type: application/json).",
+        "Send the data as JSON (Content-Type: application/json).",
+    ),
+    "request_too_large": (
+        "Het verzoek is te groot (hoogstens {limit} bytes).",
+        "The request is too large (at most {limit} bytes).",
+    ),
+    "path_unknown": (
+        "Dit adres bestaat niet in de API.",
+        "This address does not exist in the API.",
+    ),
+    "method_not_allowed": (
+        "Dit adres kan {method} niet; wel: {allowed}.",
+        "This address does not take {method}; it takes: {allowed}.",
+    ),
+    "server_error": (
+        "Er ging iets mis op de server. Probeer het later opnieuw.",
+        "Something went wrong on the server. Try again later.",
     ),
 }
 

@@ -23,6 +23,7 @@ from migrationkit.config import Settings
 from portal import (
     administrations,
     archive,
+    audit,
     auth,
     connections,
     demo_mode,
@@ -31,6 +32,7 @@ from portal import (
     mailbox,
     migrations,
     settings,
+    tokens,
 )
 from portal.runtime import RUNTIME_KEY
 
@@ -85,6 +87,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         migrations.bp,
         archive.bp,
         mailbox.bp,
+        tokens.bp,
+        audit.bp,
         i18n.bp,
     ):
         app.register_blueprint(blueprint)

@@ -24,7 +24,9 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from migrationkit.domain.api_tokens import NAME_MAX as API_TOKEN_NAME_MAX
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -163,3 +165,24 @@ def field_error(form: Form, field: Field | None, message: str) -> None:
         form.form_errors.append(message)
     else:
         field.errors = [*field.errors, message]
+
+
+class ApiTokenForm(FlaskForm):
+    """Instellingen > API-tokens: a new token's name (the library refuses an empty one)."""
+
+    naam = StringField(
+        _l("Naam"),
+        description=_l("Waarvoor gebruik je het token? Bijvoorbeeld: koppeling met ons CRM."),
+        filters=[lambda typed: typed.strip() if isinstance(typed, str) else typed],
+        validators=[
+            Length(
+                max=API_TOKEN_NAME_MAX,
+                message=_l("De naam van een API-token mag hoogstens %(max)d tekens hebben."),
+            )
+        ],
+    )
+    submit = SubmitField(_l("API-token aanmaken"))
+
+
+class AuditSearchForm(ReadForm):
+    zoeken = StringField(_l("Zoeken in het logboek"))

@@ -40,7 +40,7 @@ def bootstrap(
     connectors and job queue, and the system clock unless another is passed."""
     settings = settings or Settings.from_environ()
     return Dependencies(
-        uow=uow or unit_of_work_factory(make_engine(settings.database_url)),
+        uow=uow or unit_of_work_factory(make_engine(settings.database_url), settings.code_secret()),
         connectors=connectors,
         queue=queue,
         clock=clock or SystemClock(),
@@ -98,7 +98,7 @@ def build_runtime(
         settings,
         connectors=connectors or _connectors(settings, engine, clock),
         queue=queue,
-        uow=uow or unit_of_work_factory(engine),
+        uow=uow or unit_of_work_factory(engine, settings.code_secret()),
         clock=clock,
     )
     return Runtime(settings, deps, archives, queue, _mailer(settings))
@@ -107,7 +107,7 @@ def build_runtime(
 def _connectors(settings: Settings, engine: Engine, clock: Clock) -> ConnectorRegistry:
     if not settings.connectors.packages:
         return InMemoryConnectorRegistry()
-    # Imported here: they need the ``connectors`` extra (requests, cryptography).
+    # Imported here: they need the ``connectors`` extra (requests).
     from migrationkit.adapters.connectors.registry import make_registry
     from migrationkit.adapters.connectors.tokens import SqlTokenStore
 

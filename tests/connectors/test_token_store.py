@@ -61,7 +61,7 @@ def engine(request: pytest.FixtureRequest) -> Engine:
 @pytest.fixture
 def connection_id(engine: Engine) -> int:
     """A new connection row (the tokens' foreign key)."""
-    with unit_of_work_factory(engine)() as uow:
+    with unit_of_work_factory(engine, SECRET)() as uow:
         environment = uow.environments.add(
             f"Kantoor {secrets.token_hex(3)}", has_subscription=True, archive_store="noord"
         )
@@ -97,7 +97,7 @@ def test_keeps_tokens_sealed_and_gives_them_back(engine: Engine, connection_id: 
 def test_the_sqlite_file_holds_no_token_in_plain_text(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'plain.sqlite3'}")
     upgrade(engine)
-    with unit_of_work_factory(engine)() as uow:
+    with unit_of_work_factory(engine, SECRET)() as uow:
         environment = uow.environments.add("Noord", has_subscription=True, archive_store="noord")
         found = uow.connections.add(environment.id, AccountingPackage.XERO, "Xero")
         uow.commit()

@@ -29,6 +29,8 @@ from migrationkit.ports import UnitOfWork
 from migrationkit.testing import fake_uow_factory
 
 SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+#: The server's secret of the units of work here (the outbox seals its codes with it).
+SECRET = b"integration-tests-server-secret-0123456789"
 
 
 @contextmanager
@@ -116,5 +118,5 @@ def uow_factory(request: pytest.FixtureRequest) -> Iterator[Callable[[], UnitOfW
         yield fake_uow_factory()
         return
     engine: Engine = request.getfixturevalue(f"{request.param}_engine")
-    yield unit_of_work_factory(engine)
+    yield unit_of_work_factory(engine, SECRET)
     empty_tables(engine)

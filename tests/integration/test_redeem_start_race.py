@@ -78,7 +78,7 @@ def dependencies(
 ) -> Dependencies:
     """The use cases' ports for one process."""
     return Dependencies(
-        uow=unit_of_work_factory(engine),
+        uow=unit_of_work_factory(engine, SECRET),
         connectors=connectors,
         queue=jobs,
         clock=SystemClock(),
@@ -139,7 +139,7 @@ class Race:
 def seed_race(engine: Engine, *, one_environment: bool) -> Race:
     """Environment A offers one administration; twenty super users stand ready to take it
     in: each in an environment of their own, or all in the same one."""
-    with unit_of_work_factory(engine)() as uow:
+    with unit_of_work_factory(engine, SECRET)() as uow:
         source_environment = uow.environments.add(
             "Kantoor A", has_subscription=True, archive_store="a"
         )
@@ -221,7 +221,7 @@ def test_of_twenty_processes_redeeming_and_starting_one_item_exactly_one_wins(
     assert {(o.lost_at, o.code, o.message) for o in losers} == {loss}
     assert [o.enqueued for o in outcomes if o.enqueued] == [winner.enqueued]
     (migration_id,) = winner.enqueued
-    with SqlAlchemyUnitOfWork(engine) as uow:
+    with SqlAlchemyUnitOfWork(engine, SECRET) as uow:
         assert uow.connection.execute(select(func.count()).select_from(migrations)).scalar() == 1
         migration = uow.migrations.get(migration_id)
         item = uow.items.get(race.item_id)

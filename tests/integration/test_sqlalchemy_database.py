@@ -39,6 +39,7 @@ from migrationkit.domain.model import (
 from migrationkit.ports import UnitOfWork
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+SECRET = b"integration-tests-server-secret-0123456789"
 T = TypeVar("T")
 
 
@@ -117,7 +118,7 @@ def test_a_plain_postgresql_url_gets_psycopg_3() -> None:
 
 
 def test_foreign_keys_are_enforced(engine: Engine) -> None:
-    with unit_of_work_factory(engine)() as uow, pytest.raises(IntegrityError):
+    with unit_of_work_factory(engine, SECRET)() as uow, pytest.raises(IntegrityError):
         uow.connections.add(404, AccountingPackage.XERO, "Xero - nergens")
 
 
@@ -125,7 +126,7 @@ def test_moments_come_back_as_aware_utc_whatever_zone_they_were_given_in(
     engine: Engine,
 ) -> None:
     amsterdam = T0.astimezone(ZoneInfo("Europe/Amsterdam"))
-    with unit_of_work_factory(engine)() as uow:
+    with unit_of_work_factory(engine, SECRET)() as uow:
         item = offered_item(uow)
         offer = present(uow.offers.get(item.offer_id))
         uow.redeem_attempts.add_failure(
@@ -139,7 +140,7 @@ def test_moments_come_back_as_aware_utc_whatever_zone_they_were_given_in(
         )
         uow.commit()
 
-    with unit_of_work_factory(engine)() as uow:
+    with unit_of_work_factory(engine, SECRET)() as uow:
         (failed_at,) = uow.redeem_attempts.failures_for_user(offer.sender_user_id, since=amsterdam)
         redeemed_at = present(uow.offers.get(offer.id)).redeemed_at
 
@@ -149,7 +150,7 @@ def test_moments_come_back_as_aware_utc_whatever_zone_they_were_given_in(
 
 
 def test_a_naive_moment_is_refused(engine: Engine) -> None:
-    with unit_of_work_factory(engine)() as uow:
+    with unit_of_work_factory(engine, SECRET)() as uow:
         environment = uow.environments.add("Noord", has_subscription=True, archive_store="a")
         user = uow.users.add(environment.id, "a@noord.nl", "A", Role.USER)
         with pytest.raises(StatementError, match="naive"):
@@ -159,7 +160,7 @@ def test_a_naive_moment_is_refused(engine: Engine) -> None:
 
 
 def test_password_hash_is_kept_for_signing_in(engine: Engine) -> None:
-    with SqlAlchemyUnitOfWork(engine) as uow:
+    with SqlAlchemyUnitOfWork(engine, SECRET) as uow:
         environment = uow.environments.add("Noord", has_subscription=True, archive_store="a")
         user = uow.users.add(environment.id, "a@noord.nl", "A", Role.USER, "scrypt$abc")
         uow.commit()
@@ -197,7 +198,7 @@ def offered_item(uow: UnitOfWork) -> OfferItem:
 def test_of_two_units_of_work_racing_on_one_item_exactly_one_wins(engine: Engine) -> None:
     """Start at 23:59:59 against the expiry sweep: both read the item as Aangeboden, both
     try their compare-and-set at once; the database lets one through."""
-    factory: Callable[[], UnitOfWork] = unit_of_work_factory(engine)
+    factory: Callable[[], UnitOfWork] = unit_of_work_factory(engine, SECRET)
     with factory() as uow:
         item = offered_item(uow)
         uow.commit()
@@ -236,7 +237,7 @@ def test_the_upgrade_to_0004_records_the_steps_after_earlier_finishes_as_done(
     engine = make_engine(f"sqlite:///{tmp_path / 'earlier.sqlite3'}")
     try:
         upgrade(engine)
-        with SqlAlchemyUnitOfWork(engine) as uow:
+        with SqlAlchemyUnitOfWork(engine, SECRET) as uow:
             item = offered_item(uow)
             target = uow.environments.add("Zuid", has_subscription=True, archive_store="b")
             exact = uow.connections.add(target.id, AccountingPackage.EXACT_ONLINE_NL, "E")
@@ -252,7 +253,7 @@ def test_the_upgrade_to_0004_records_the_steps_after_earlier_finishes_as_done(
             command.downgrade(alembic_config(connection), "0003")
         upgrade(engine)
 
-        with SqlAlchemyUnitOfWork(engine) as uow:
+        with SqlAlchemyUnitOfWork(engine, SECRET) as uow:
             upgraded = present(uow.migrations.get(migration.id))
             due = uow.migrations.list_after_finish(
                 link_attempts=5, released_before=T0 + timedelta(days=1)

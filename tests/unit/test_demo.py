@@ -35,7 +35,7 @@ def uow_factory(home: Path) -> UnitOfWorkFactory:
     """A SQLite database with the schema, seeded once for the module."""
     engine = make_engine(f"sqlite:///{home / 'demo.sqlite3'}")
     upgrade(engine)
-    return unit_of_work_factory(engine)
+    return unit_of_work_factory(engine, b"demo-tests-server-secret-0123456789")
 
 
 @attrs.frozen

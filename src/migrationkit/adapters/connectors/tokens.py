@@ -1,8 +1,8 @@
 """The connections' OAuth2 tokens in the SQL database, sealed, rotated under a row lock.
 
-Each row of ``connector_tokens`` holds one connection's tokens as a Fernet token (AES-128-CBC
-with HMAC-SHA256, from the ``cryptography`` package) whose key is derived with HKDF-SHA256
-from the server's secret under its own label; a database dump shows no token. ``rotate``
+Each row of ``connector_tokens`` holds one connection's tokens sealed (Fernet, see
+``migrationkit.adapters.sealing``) under a key of their own label; a database dump shows no
+token. ``rotate``
 holds the row (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the write lock that
 ``make_engine`` takes with ``BEGIN IMMEDIATE``) for the whole refresh call, so two workers
 never spend one refresh token.
@@ -10,20 +10,18 @@ never spend one refresh token.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Final
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.fernet import InvalidToken
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from migrationkit.adapters.clock import SystemClock
+from migrationkit.adapters.sealing import sealing_key
 from migrationkit.adapters.sqlalchemy.tables import connector_tokens
 from migrationkit.ports import Clock, OAuthTokens
 
@@ -31,12 +29,6 @@ logger = logging.getLogger("migrationkit.connectors")
 
 #: The HKDF label of the tokens' key: no other use of the server's secret derives it.
 KEY_LABEL: Final = b"migrationkit connector tokens v1"
-
-
-def sealing_key(secret: bytes) -> Fernet:
-    """The tokens' Fernet key, derived from the server's secret."""
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=KEY_LABEL).derive(secret)
-    return Fernet(base64.urlsafe_b64encode(derived))
 
 
 class SqlTokenStore:
@@ -47,7 +39,7 @@ class SqlTokenStore:
 
     def __init__(self, engine: Engine, secret: bytes, *, clock: Clock | None = None) -> None:
         self._engine = engine
-        self._fernet = sealing_key(secret)
+        self._fernet = sealing_key(secret, KEY_LABEL)
         self._clock = clock or SystemClock()
 
     def __repr__(self) -> str:

@@ -4,7 +4,7 @@ SQLite for one machine, PostgreSQL (psycopg 3) to scale out::
 
     engine = make_engine("sqlite:///migrationkit.db")
     upgrade(engine)
-    uow = unit_of_work_factory(engine)
+    uow = unit_of_work_factory(engine, settings.code_secret())
 """
 
 from migrationkit.adapters.sqlalchemy.database import make_engine, upgrade

@@ -8,10 +8,13 @@ the database's refusal becomes the domain's ``RuleViolation``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import attrs
+from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -99,6 +102,8 @@ from migrationkit.ports import (
 from migrationkit.serialization import from_json, to_json
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 # --- rows to domain values -------------------------------------------------------------------
 
@@ -264,16 +269,6 @@ def charge_from_row(row: RowMapping) -> Charge:
         environment_id=row["environment_id"],
         administration_id=row["administration_id"],
         charged_at=row["charged_at"],
-    )
-
-
-def outbox_message_from_row(row: RowMapping) -> OutboxMessage:
-    return OutboxMessage(
-        id=row["id"],
-        email=from_json(row["email"], Email),
-        created_at=row["created_at"],
-        sent_at=row["sent_at"],
-        claimed_until=row["claimed_until"],
     )
 
 
@@ -1181,6 +1176,17 @@ class SqlAlchemyMigrationRepository(_Repository):
     def get_for_item(self, item_id: int) -> Migration | None:
         return self._first(migrations.c.item_id == item_id)
 
+    def list_unfinished_into(self, environment_id: int) -> Sequence[Migration]:
+        statement = (
+            select(migrations)
+            .where(
+                migrations.c.target_environment_id == environment_id,
+                migrations.c.finished_at.is_(None),
+            )
+            .order_by(migrations.c.id)
+        )
+        return [migration_from_row(row) for row in self._all(statement)]
+
     def record_claim(self, migration_id: int, *, lease_expires_at: datetime) -> None:
         self._update(
             migration_id,
@@ -1358,9 +1364,28 @@ class SqlAlchemyRedeemAttemptRepository(_Repository):
         return list(self._connection.execute(statement).scalars())
 
 
+#: The HKDF label of the key that seals the outbox's secrets (``adapters.sealing``).
+OUTBOX_KEY_LABEL = b"migrationkit outbox secrets v1"
+
+
 class SqlAlchemyOutboxRepository(_Repository):
+    """The outbox; an e-mail's secret (a transfer code) is sealed at rest with ``sealer``
+    (the key of ``OUTBOX_KEY_LABEL``), so a dump of the database shows no code even before
+    the e-mail is sent, and it is forgotten once sent (R5)."""
+
+    def __init__(self, connection: Connection, sealer: Fernet) -> None:
+        super().__init__(connection)
+        self._sealer = sealer
+
     def add(self, email: Email, at: datetime) -> OutboxMessage:
-        return outbox_message_from_row(self._insert(outbox, email=to_json(email), created_at=at))
+        sealed = None if email.secret is None else self._sealer.encrypt(email.secret.encode())
+        row = self._insert(
+            outbox,
+            email=to_json(email.without_secret()),
+            sealed_secret=None if sealed is None else sealed.decode(),
+            created_at=at,
+        )
+        return self._message(row)
 
     def list_pending(self, limit: int = 100) -> Sequence[OutboxMessage]:
         statement = (
@@ -1369,7 +1394,7 @@ class SqlAlchemyOutboxRepository(_Repository):
             .order_by(outbox.c.created_at, outbox.c.id)
             .limit(limit)
         )
-        return [outbox_message_from_row(row) for row in self._all(statement)]
+        return [self._message(row) for row in self._all(statement)]
 
     def claim_pending(
         self, limit: int, *, now: datetime, until: datetime
@@ -1393,7 +1418,7 @@ class SqlAlchemyOutboxRepository(_Repository):
             .values(claimed_until=until)
             .returning(*outbox.c)
         ).mappings()
-        messages = [outbox_message_from_row(row) for row in claimed]
+        messages = [self._message(row) for row in claimed]
         return sorted(messages, key=lambda message: (message.created_at, message.id))
 
     def release(self, message_ids: Collection[int], *, until: datetime) -> None:
@@ -1413,7 +1438,7 @@ class SqlAlchemyOutboxRepository(_Repository):
         statement = (
             select(outbox).order_by(outbox.c.created_at.desc(), outbox.c.id.desc()).limit(limit)
         )
-        return [outbox_message_from_row(row) for row in self._all(statement)]
+        return [self._message(row) for row in self._all(statement)]
 
     def mark_sent(self, message_id: int, at: datetime) -> None:
         stored = self._connection.execute(
@@ -1421,12 +1446,36 @@ class SqlAlchemyOutboxRepository(_Repository):
         ).scalar_one_or_none()
         if stored is None:
             return
+        # A row from before the secret was sealed holds it in the JSON: dropped there too.
         forgotten = from_json(stored, Email).without_secret()
         self._connection.execute(
             update(outbox)
             .where(outbox.c.id == message_id)
-            .values(sent_at=at, email=to_json(forgotten))
+            .values(sent_at=at, email=to_json(forgotten), sealed_secret=None)
         )
+
+    def _message(self, row: RowMapping) -> OutboxMessage:
+        email = from_json(row["email"], Email)
+        if row["sealed_secret"] is not None:
+            email = attrs.evolve(email, secret=self._unseal(row["id"], row["sealed_secret"]))
+        return OutboxMessage(
+            id=row["id"],
+            email=email,
+            created_at=row["created_at"],
+            sent_at=row["sent_at"],
+            claimed_until=row["claimed_until"],
+        )
+
+    def _unseal(self, message_id: int, sealed: str) -> str | None:
+        try:
+            return self._sealer.decrypt(sealed.encode()).decode()
+        except InvalidToken:
+            # Sealed under another secret: the e-mail goes out saying the code is not kept.
+            log.warning(
+                "the secret of outbox message %s cannot be opened with this server's secret",
+                message_id,
+            )
+            return None
 
 
 class SqlAlchemyChargeRepository(_Repository):

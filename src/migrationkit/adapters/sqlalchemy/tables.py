@@ -307,6 +307,8 @@ outbox = Table(
     _id(),
     # The e-mail as JSON: to, cc, subject, body, kind.
     Column("email", Text, nullable=False),
+    # Its secret (a transfer code) sealed until it is sent, then forgotten (R5).
+    Column("sealed_secret", Text),
     Column("created_at", UtcDateTime, nullable=False),
     Column("sent_at", UtcDateTime),
     # Until when a dispatcher holds the message: another one skips it till then.

@@ -7,7 +7,9 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from migrationkit.adapters.sealing import sealing_key
 from migrationkit.adapters.sqlalchemy.repositories import (
+    OUTBOX_KEY_LABEL,
     SqlAlchemyAccessRepository,
     SqlAlchemyAdministrationRepository,
     SqlAlchemyApiTokenRepository,
@@ -51,7 +53,10 @@ from migrationkit.ports import (
 class SqlAlchemyUnitOfWork:
     """``with uow: ...; uow.commit()``. The repositories exist inside the ``with`` block;
     leaving it without ``commit()`` rolls back. After a commit the same unit of work may
-    go on: the next statement begins a new transaction."""
+    go on: the next statement begins a new transaction.
+
+    ``secret`` is the server's secret: the outbox seals its e-mails' secrets (transfer
+    codes) with a key derived from it, so none is kept in plain text (R5)."""
 
     environments: EnvironmentRepository
     users: UserRepository
@@ -71,8 +76,9 @@ class SqlAlchemyUnitOfWork:
     api_tokens: ApiTokenRepository
     audit: AuditRepository
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, secret: bytes) -> None:
         self._engine = engine
+        self._outbox_key = sealing_key(secret, OUTBOX_KEY_LABEL)
         self._connection: Connection | None = None
 
     def __enter__(self) -> Self:
@@ -96,7 +102,7 @@ class SqlAlchemyUnitOfWork:
         self.migrations = SqlAlchemyMigrationRepository(connection)
         self.access = SqlAlchemyAccessRepository(connection)
         self.redeem_attempts = SqlAlchemyRedeemAttemptRepository(connection)
-        self.outbox = SqlAlchemyOutboxRepository(connection)
+        self.outbox = SqlAlchemyOutboxRepository(connection, self._outbox_key)
         self.charges = SqlAlchemyChargeRepository(connection)
         self.copies = SqlAlchemyDocumentCopyRepository(connection)
         self.redirects = SqlAlchemyDocumentRedirectRepository(connection)
@@ -133,10 +139,11 @@ class SqlAlchemyUnitOfWork:
         return self._connection
 
 
-def unit_of_work_factory(engine: Engine) -> UnitOfWorkFactory:
-    """What ``Dependencies.uow`` wants: a fresh unit of work on ``engine`` per call."""
+def unit_of_work_factory(engine: Engine, secret: bytes) -> UnitOfWorkFactory:
+    """What ``Dependencies.uow`` wants: a fresh unit of work on ``engine`` per call;
+    ``secret`` is the server's secret (``Settings.code_secret()``)."""
 
     def make() -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(engine)
+        return SqlAlchemyUnitOfWork(engine, secret)
 
     return make

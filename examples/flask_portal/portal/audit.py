@@ -47,6 +47,7 @@ def presenting() -> dict[str, Any]:
         "subject_kind": subject_kind,
         "subject_link": subject_link,
         "channel_label": channel_label,
+        "refused": refused,
     }
 
 
@@ -68,7 +69,7 @@ def refusal_message(event: AuditEvent) -> str:
 
 def subject_kind(kind: str) -> str:
     """The kind of an object in the user's language; an unknown kind as it was stored."""
-    kinds = {
+    kinds: dict[str, str] = {
         "migration": _("migratie"),
         "offer": _("migratieverzoek"),
         "offer_item": _("aangeboden administratie"),
@@ -94,16 +95,20 @@ def subject_link(event: AuditEvent) -> str | None:
         return url_for("archive.index", administration_id=subject_id)
     if kind == "connection":
         return url_for("connections.index")
-    if kind == "api_token" and record.actor_user_id == g.user.id:
+    if kind == "api_token" and record.actor_user_id == g.user.id and not refused(event):
         return url_for("tokens.index")
     if kind == "offer" and record.action in (AuditAction.REDEEM, AuditAction.REJECT):
         return url_for("migrations.offered", offer_id=subject_id)
     return None
 
 
+def refused(event: AuditEvent) -> bool:
+    return event.record.outcome is AuditOutcome.REFUSED
+
+
 def channel_label(channel: str) -> str:
     """Where the event came from: portaal, API, ..."""
-    channels = {
+    channels: dict[str, str] = {
         "portal": _("portaal"),
         "api": _("API"),
         "worker": _("achtergrondverwerking"),

@@ -99,12 +99,9 @@ def test_the_session_cookie_is_permanent_http_only_and_same_site(client: FlaskCl
     assert "Secure" not in cookie
 
 
-def test_a_portal_served_over_https_marks_its_session_cookie_secure(home: Path) -> None:
-    app = make_app(
-        home,
-        MIGRATIONKIT_ENVIRON=environ(home)
-        | {"MIGRATIONKIT_PORTAL_URL": "https://portal.example.nl"},
-    )
+def test_a_portal_outside_demo_mode_marks_its_session_cookie_secure(home: Path) -> None:
+    production = {k: v for k, v in environ(home).items() if k != "MIGRATIONKIT_DEMO"}
+    app = make_app(home, MIGRATIONKIT_ENVIRON=production)
 
     response = app.test_client().post(
         "/inloggen", data={"email": "noord@example.nl", "password": "demo"}

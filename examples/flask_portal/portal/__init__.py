@@ -22,6 +22,7 @@ from migrationkit.bootstrap import build_runtime
 from migrationkit.config import Settings
 from portal import (
     administrations,
+    api,
     archive,
     audit,
     auth,
@@ -31,6 +32,7 @@ from portal import (
     i18n,
     mailbox,
     migrations,
+    security,
     settings,
     tokens,
 )
@@ -66,9 +68,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _session_key(config.code_secret())
     app.config["DEMO"] = environ.get("MIGRATIONKIT_DEMO") == "1"
-    # A portal served over HTTPS never sends its session cookie over plain HTTP.
+    # The session cookie never goes over plain HTTP, except in demo mode (http://127.0.0.1).
     if "SESSION_COOKIE_SECURE" not in (test_config or {}):
-        app.config["SESSION_COOKIE_SECURE"] = config.portal_url.startswith("https://")
+        app.config["SESSION_COOKIE_SECURE"] = not app.config["DEMO"]
     runtime = build_runtime(config, clock=app.config.get("CLOCK"))
     app.extensions[RUNTIME_KEY] = runtime
     if app.config["DEMO"]:
@@ -77,6 +79,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         runtime.start_worker()
 
     csrf.init_app(app)
+    security.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     for blueprint in (
@@ -90,8 +93,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         tokens.bp,
         audit.bp,
         i18n.bp,
+        api.bp,
     ):
         app.register_blueprint(blueprint)
+    # The API takes no cookie, only a token, so no other site can forge its calls.
+    csrf.exempt(api.bp)
 
     @app.get("/")
     def index() -> Response:

@@ -381,6 +381,11 @@ class MigrationRepository(Protocol):
 
     def get_for_item(self, item_id: int) -> Migration | None: ...
 
+    def list_unfinished_into(self, environment_id: int) -> Sequence[Migration]:
+        """The unfinished migrations into an environment: each reserves its target's (code,
+        name) and package administration there (R8, R9), as ``add`` holds."""
+        ...
+
     def record_claim(self, migration_id: int, *, lease_expires_at: datetime) -> None:
         """A worker took it: one more attempt, a lease, the failure reason cleared."""
         ...

@@ -709,6 +709,29 @@ def test_r9_an_unfinished_migration_reserves_its_package_administration_until_it
     assert uow.migrations.get(second.id) == second
 
 
+def test_the_unfinished_migrations_into_an_environment_are_what_reserves_its_targets(
+    uow: UnitOfWork, started: Started, noord: Office
+) -> None:
+    environment_id = started.zuid.environment.id
+    first = uow.migrations.add(
+        started.first,
+        target_environment_id=environment_id,
+        target=target_of(started.zuid, "7001", "Bakkerij", "div-1"),
+        at=T0,
+    )
+    second = uow.migrations.add(
+        started.second,
+        target_environment_id=environment_id,
+        target=target_of(started.zuid, "7002", "Slagerij", "div-2"),
+        at=T0,
+    )
+
+    assert uow.migrations.list_unfinished_into(environment_id) == [first, second]
+    assert uow.migrations.list_unfinished_into(noord.environment.id) == []
+    uow.migrations.record_finish(first.id, T0 + DAY)
+    assert [m.id for m in uow.migrations.list_unfinished_into(environment_id)] == [second.id]
+
+
 def test_a_finished_migration_records_when_it_finished(
     uow: UnitOfWork, noord: Office, started: Started
 ) -> None:

@@ -1,4 +1,4 @@
-"""The sender's side: pre-flight, offer, withdraw, resend and the outgoing overview."""
+"""The sender's side: offer, withdraw, resend and the outgoing overview."""
 
 from __future__ import annotations
 
@@ -243,56 +243,7 @@ def test_an_offer_of_an_unknown_administration_is_refused(scene: Scene) -> None:
         offer_by(scene, scene.noord.super_user.id, [999])
 
 
-# --- pre-flight --------------------------------------------------------------------------------
-
-
-def test_the_preflight_report_lists_every_check_as_passed(scene: Scene) -> None:
-    administration = scene.administration()
-
-    report = services.preflight_offer(
-        scene.deps,
-        actor_id=scene.noord.super_user.id,
-        connection_id=scene.noord.connection.id,
-        administration_ids=[administration.id],
-    )
-
-    assert report.passed
-    assert report.first_error() is None
-    [entry] = report.administrations
-    assert entry.administration == administration
-    assert [(c.rule, c.passed) for c in entry.checks] == [("R4", True), ("R10", True)]
-    assert entry.checks[1].title_nl == "Geen autorisatoren in een autorisatieflow"
-
-
-def test_the_preflight_report_gives_each_failing_check_its_refusal_and_sends_nothing(
-    scene: Scene,
-) -> None:
-    offered = scene.administration("0042", "Bakkerij de Korenschoof")
-    scene.offer(offered)
-    guarded = scene.administration("0043", "Slagerij Vos")
-    scene.flow(guarded, "Verkoop", scene.noord.user)
-    before = scene.snapshot()
-
-    report = services.preflight_offer(
-        scene.deps,
-        actor_id=scene.noord.super_user.id,
-        connection_id=scene.noord.connection.id,
-        administration_ids=[offered.id, guarded.id],
-    )
-
-    assert not report.passed
-    verdicts = [
-        [(c.rule, None if c.error is None else c.error.code) for c in entry.checks]
-        for entry in report.administrations
-    ]
-    assert verdicts == [
-        [("R4", "already_offered"), ("R10", None)],
-        [("R4", None), ("R10", "authorizers_in_flow")],
-    ]
-    first = report.first_error()
-    assert first is not None
-    assert first.code == "already_offered"
-    assert scene.snapshot() == before
+# --- offerable administrations (the dry run is in test_services_preflight.py) -------------
 
 
 def test_only_administrations_outside_an_open_offer_are_offerable(scene: Scene) -> None:

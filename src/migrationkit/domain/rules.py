@@ -122,12 +122,18 @@ def require_may_take_in(
     the terms and the costs. Checked before the code is looked at, so these refusals cost no
     attempt against the lockout."""
     require_super_user(user, environment.id)
-    if not environment.has_subscription:
-        raise RuleViolation("no_subscription", environment=environment.name)
+    require_subscription(environment)
     if not accepted_terms:
         raise InvalidInput("terms_not_accepted")
     if not accepted_costs:
         raise InvalidInput("costs_not_accepted")
+
+
+def require_subscription(environment: Environment) -> None:
+    """R7: only an environment with a subscription takes administrations in (at redeeming,
+    and again at the start, since it pays for each one: R15)."""
+    if not environment.has_subscription:
+        raise RuleViolation("no_subscription", environment=environment.name)
 
 
 def require_redeemable(

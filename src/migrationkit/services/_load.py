@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from migrationkit.domain.errors import NotAllowed, NotFound
+from collections.abc import Sequence
+
+from migrationkit.domain.errors import InvalidInput, NotAllowed, NotFound, RuleViolation
 from migrationkit.domain.model import (
     Administration,
     Connection,
@@ -76,6 +78,20 @@ def item(uow: UnitOfWork, item_id: int) -> OfferItem:
     if found is None:
         raise NotFound("unknown_item")
     return found
+
+
+def chosen_items(uow: UnitOfWork, offer: TransferOffer, item_ids: Sequence[int]) -> list[OfferItem]:
+    """The chosen items of an offer, in the order chosen; another offer's item or an item
+    chosen twice is refused."""
+    chosen: list[OfferItem] = []
+    for item_id in item_ids:
+        found = item(uow, item_id)
+        if found.offer_id != offer.id:
+            raise RuleViolation("unknown_item")
+        if found in chosen:
+            raise InvalidInput("duplicate_administration", code=found.code, name=found.name)
+        chosen.append(found)
+    return chosen
 
 
 def migration(uow: UnitOfWork, migration_id: int) -> Migration:

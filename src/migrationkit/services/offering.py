@@ -1,21 +1,20 @@
-"""The sender's side: check, offer, withdraw, resend, and the outgoing overview."""
+"""The sender's side: offer, withdraw, resend, and the outgoing overview (the dry run is in
+``preflight``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 
 import attrs
 
 from migrationkit.domain import codes
 from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.dates import show_date
-from migrationkit.domain.errors import InvalidInput, MigrationError, RuleViolation
+from migrationkit.domain.errors import InvalidInput, RuleViolation
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
     Administration,
-    Connection,
     ItemStatus,
     OfferItem,
     TransferOffer,
@@ -24,9 +23,6 @@ from migrationkit.domain.rules import (
     clean_search,
     displayed_status,
     expiry_of,
-    require_no_authorizers_in_flow,
-    require_not_in_open_offer,
-    require_one_source,
     require_sender,
     require_valid_recipients,
 )
@@ -36,49 +32,7 @@ from migrationkit.services._search import matches
 from migrationkit.services._transitions import change_status
 from migrationkit.services.audit import audited, record
 from migrationkit.services.dependencies import Dependencies
-
-
-@attrs.frozen
-class Check:
-    """One line of a pre-flight report: which rule, and the refusal if it does not pass."""
-
-    rule: str
-    title_nl: str
-    title_en: str
-    error: MigrationError | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.error is None
-
-
-@attrs.frozen
-class AdministrationChecks:
-    administration: Administration
-    checks: tuple[Check, ...]
-
-    @property
-    def passed(self) -> bool:
-        return all(check.passed for check in self.checks)
-
-
-@attrs.frozen
-class OfferPreflight:
-    """The checklist's verdicts for each administration, before anything is sent."""
-
-    connection: Connection
-    administrations: tuple[AdministrationChecks, ...]
-
-    @property
-    def passed(self) -> bool:
-        return all(entry.passed for entry in self.administrations)
-
-    def first_error(self) -> MigrationError | None:
-        for entry in self.administrations:
-            for check in entry.checks:
-                if check.error is not None:
-                    return check.error
-        return None
+from migrationkit.services.preflight import offer_report
 
 
 @attrs.frozen
@@ -112,61 +66,10 @@ class OutgoingRow:
         return self.status is ItemStatus.OFFERED
 
 
-def _check(rule: str, title_nl: str, title_en: str, run: Callable[[], None]) -> Check:
-    """Runs a rule and keeps its refusal as the verdict."""
-    try:
-        run()
-    except MigrationError as error:
-        return Check(rule, title_nl, title_en, error)
-    return Check(rule, title_nl, title_en)
-
-
-def _preflight(
-    uow: UnitOfWork, connection: Connection, administrations: Sequence[Administration]
-) -> OfferPreflight:
-    require_one_source(connection, administrations)
-    entries = []
-    for administration in administrations:
-        open_items = uow.items.list_open_for_administration(administration.id)
-        flows = uow.flows.list_for_administration(administration.id)
-        entries.append(
-            AdministrationChecks(
-                administration,
-                (
-                    _check(
-                        "R4",
-                        "Staat niet al in een openstaand migratieverzoek",
-                        "Not already in an open migration request",
-                        partial(require_not_in_open_offer, administration, open_items),
-                    ),
-                    _check(
-                        "R10",
-                        "Geen autorisatoren in een autorisatieflow",
-                        "No authorizers in an authorization flow",
-                        partial(require_no_authorizers_in_flow, administration, flows),
-                    ),
-                ),
-            )
-        )
-    return OfferPreflight(connection, tuple(entries))
-
-
 def _administrations(
     uow: UnitOfWork, administration_ids: Sequence[int], environment_id: int
 ) -> list[Administration]:
     return [_load.administration(uow, i, environment_id) for i in administration_ids]
-
-
-@audited(AuditAction.OPEN)
-def preflight_offer(
-    deps: Dependencies, *, actor_id: int, connection_id: int, administration_ids: Sequence[int]
-) -> OfferPreflight:
-    """The checklist for an offer, as a report: every check and its verdict (R1-R4, R10)."""
-    with deps.uow() as uow:
-        actor = _load.super_user(uow, actor_id)
-        connection = _load.connection(uow, connection_id, actor.environment_id)
-        administrations = _administrations(uow, administration_ids, actor.environment_id)
-        return _preflight(uow, connection, administrations)
 
 
 @audited(AuditAction.OPEN)
@@ -194,7 +97,8 @@ def offer_administrations(
     recipients: Sequence[str],
     accepted_terms: bool,
 ) -> OfferReceipt:
-    """Offers administrations of one connection to another environment (R1-R5, R10).
+    """Offers administrations of one connection to another environment (R1-R5, R10):
+    refused with the first refusal of the dry run's report (``preflight_offer``).
 
     The code goes to the recipients, with a copy to the sender, through the outbox; the
     receipt holds the full code, which is never stored and never shown again.
@@ -206,14 +110,17 @@ def offer_administrations(
         actor = _load.super_user(uow, actor_id)
         connection = _load.connection(uow, connection_id, actor.environment_id)
         administrations = _administrations(uow, administration_ids, actor.environment_id)
-        error = _preflight(uow, connection, administrations).first_error()
+        now = deps.clock.now()
+        report = offer_report(
+            uow, connection, administrations, now=now, valid_for=deps.policy.offer_valid_for
+        )
+        error = report.first_error()
         if error is not None:
             raise error
         # The sender's own address is pre-filled in the form; the sender gets the copy.
         to = tuple(a for a in addresses if a.lower() != actor.email.lower())
         require_valid_recipients(to)
         issued = codes.issue_code(deps.policy.code_secret)
-        now = deps.clock.now()
         offer = uow.offers.add(
             source_environment_id=actor.environment_id,
             source_connection_id=connection.id,

@@ -15,7 +15,6 @@ from migrationkit.domain.errors import InvalidInput, RuleViolation
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
     AccountingPackage,
-    Connection,
     ItemStatus,
     Migration,
     MigrationTarget,
@@ -32,7 +31,6 @@ from migrationkit.domain.rules import (
     require_package_administration_available,
     require_recipient,
     require_redeemable,
-    require_same_package,
     require_unique_code_name,
 )
 from migrationkit.ports import UnitOfWork
@@ -41,6 +39,7 @@ from migrationkit.services._search import matches
 from migrationkit.services._transitions import change_status
 from migrationkit.services.audit import audited, record
 from migrationkit.services.dependencies import Dependencies
+from migrationkit.services.preflight import TargetChoice, start_report
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +76,6 @@ class IncomingRow:
     @property
     def can_retry(self) -> bool:
         return self.status is ItemStatus.FAILED
-
-
-@attrs.frozen
-class TargetChoice:
-    """The recipient's choice for one item: which connection, which package administration."""
-
-    item_id: int
-    connection_id: int
-    package_admin_id: str
 
 
 def _failures_locked(deps: Dependencies, uow: UnitOfWork, user: User, now: datetime) -> None:
@@ -165,20 +155,6 @@ def redeemed_offer(deps: Dependencies, *, actor_id: int, offer_id: int) -> Redee
     return RedeemedOffer(offer, items, source.name)
 
 
-def _chosen_items(
-    uow: UnitOfWork, offer: TransferOffer, item_ids: Sequence[int]
-) -> list[OfferItem]:
-    chosen = []
-    for item_id in item_ids:
-        item = _load.item(uow, item_id)
-        if item.offer_id != offer.id:
-            raise RuleViolation("unknown_item")
-        if item in chosen:
-            raise InvalidInput("duplicate_administration", code=item.code, name=item.name)
-        chosen.append(item)
-    return chosen
-
-
 @audited(AuditAction.REJECT)
 def reject_items(
     deps: Dependencies,
@@ -205,7 +181,7 @@ def reject_items(
             if not chosen:
                 raise RuleViolation("no_open_items")
         else:
-            chosen = _chosen_items(uow, offer, item_ids)
+            chosen = _load.chosen_items(uow, offer, item_ids)
             if not chosen:
                 raise InvalidInput("no_administrations")
         rejected = tuple(
@@ -242,55 +218,22 @@ def available_package_administrations(
     return tuple(pa for pa in listed if pa.package_admin_id not in linked)
 
 
-@attrs.frozen
-class _Planned:
-    item: OfferItem
-    connection: Connection
-    package_administration: PackageAdministration | None
-    choice: TargetChoice
-
-
-def _plan(
-    deps: Dependencies, actor_id: int, offer_id: int, choices: Sequence[TargetChoice]
-) -> list[_Planned]:
-    """Checks what the database can tell, then asks the package (outside any transaction)
-    whether each chosen administration exists (R2, R9)."""
-    if not choices:
-        raise InvalidInput("no_administrations")
-    with deps.uow() as uow:
-        actor = _load.user(uow, actor_id)
-        offer = _load.offer(uow, offer_id)
-        require_recipient(offer, actor)
-        items = _chosen_items(uow, offer, [choice.item_id for choice in choices])
-        pairs = []
-        for item, choice in zip(items, choices, strict=True):
-            connection = _load.connection(uow, choice.connection_id, actor.environment_id)
-            require_same_package(offer.package, connection)
-            pairs.append((item, connection, choice))
-    return [
-        _Planned(
-            item,
-            connection,
-            deps.connectors.connector_for(connection).find_administration(
-                connection, choice.package_admin_id
-            ),
-            choice,
-        )
-        for item, connection, choice in pairs
-    ]
-
-
 @audited(AuditAction.START)
 def start_migrations(
     deps: Dependencies, *, actor_id: int, offer_id: int, choices: Sequence[TargetChoice]
 ) -> tuple[Migration, ...]:
     """Start migratie: each chosen item goes to In de wachtrij with its target, and one job
-    per migration is enqueued after the commit (R2, R8, R9, R13). All or nothing.
+    per migration is enqueued after the commit (R2, R6-R9, R13). All or nothing.
 
-    If the queue is unreachable the start still stands: the database holds it, and the
-    sweeper enqueues whatever should run and is not.
+    Refused with the first refusal of the dry run's report (``preflight_start``); inside the
+    transaction the compare-and-set and R8/R9 are checked again, as someone may have acted
+    since. If the queue is unreachable the start still stands: the database holds it, and
+    the sweeper enqueues whatever should run and is not.
     """
-    planned = _plan(deps, actor_id, offer_id, choices)
+    report = start_report(deps, actor_id, offer_id, choices)
+    error = report.first_error()
+    if error is not None:
+        raise error
     with deps.uow() as uow:
         actor = _load.user(uow, actor_id)
         offer = _load.offer(uow, offer_id)
@@ -299,14 +242,13 @@ def start_migrations(
         now = deps.clock.now()
         migrations = []
         started = []
-        for plan in planned:
-            linked = uow.administrations.find_linked(
-                plan.connection.id, plan.choice.package_admin_id
-            )
+        for entry in report.items:
+            connection, chosen = entry.target()
+            linked = uow.administrations.find_linked(connection.id, chosen.package_admin_id)
             found = require_package_administration_available(
-                plan.connection,
-                plan.choice.package_admin_id,
-                plan.package_administration,
+                connection,
+                chosen.package_admin_id,
+                chosen,
                 [linked] if linked is not None else [],
             )
             existing = uow.administrations.find_by_code_name(environment.id, found.code, found.name)
@@ -315,7 +257,7 @@ def start_migrations(
             )
             item = change_status(
                 uow,
-                _load.item(uow, plan.item.id),
+                _load.item(uow, entry.item.id),
                 Event.START,
                 at=now,
                 offer=offer,
@@ -327,7 +269,7 @@ def start_migrations(
                     item,
                     target_environment_id=environment.id,
                     target=MigrationTarget(
-                        connection_id=plan.connection.id,
+                        connection_id=connection.id,
                         package_admin_id=found.package_admin_id,
                         code=found.code,
                         name=found.name,

@@ -733,6 +733,13 @@ class InMemoryMigrationRepository(_Repository, ports.MigrationRepository):
     def get_for_item(self, item_id: int) -> Migration | None:
         return next((m for m in MIGRATIONS.rows(self._tx) if m.item_id == item_id), None)
 
+    def list_unfinished_into(self, environment_id: int) -> Sequence[Migration]:
+        return [
+            m
+            for m in MIGRATIONS.rows(self._tx)
+            if m.target_environment_id == environment_id and m.finished_at is None
+        ]
+
     def record_claim(self, migration_id: int, *, lease_expires_at: datetime) -> None:
         migration = self._migration(migration_id)
         self._store(

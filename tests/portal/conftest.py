@@ -9,6 +9,7 @@ only the portal tests use may stay here.
 
 from __future__ import annotations
 
+from api_support import api_as, unchanged_dump  # noqa: F401 - fixtures of the API tests
 from portal_fixtures import (  # noqa: F401 - fixtures, found by pytest by their names
     app,
     client,

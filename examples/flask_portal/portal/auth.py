@@ -62,10 +62,11 @@ def _authenticate(email: str, password: str) -> User | None:
 
 @bp.before_app_request
 def load_signed_in_user() -> Response | None:
-    """Puts the signed-in user in ``g.user``; ends a session that sat idle too long."""
+    """Puts the signed-in user in ``g.user``; ends a session that sat idle too long. The
+    API ignores the session: its token alone says who calls."""
     g.user = None
     user_id = session.get("user_id")
-    if user_id is None or request.endpoint == "static":
+    if user_id is None or request.endpoint == "static" or request.path.startswith("/api/"):
         return None
     now = time.time()
     idle = current_app.config["IDLE_TIMEOUT"].total_seconds()

@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -67,12 +68,19 @@ def test_a_new_token_is_shown_once_on_a_page_no_cache_keeps(noord: FlaskClient) 
     assert noord.get(PAGE).text.count(token[:8]) == listed.text.count(token[:8])
 
 
-def test_a_new_token_acts_as_its_user_until_intrekken(
-    noord: FlaskClient, scene: Scene, deps: Dependencies
+def me(client: FlaskClient, token: str) -> Any:
+    """GET /api/v1/me with the token, as a program sends it."""
+    return client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_new_token_opens_the_api_as_its_user_until_intrekken(
+    noord: FlaskClient, client: FlaskClient, scene: Scene, deps: Dependencies
 ) -> None:
     token = create(noord)
-    user = services.authenticate_api_token(deps, token=token)
-    assert user.email == "noord@example.nl"
+    answer = me(client, token)
+    assert answer.status_code == 200
+    assert answer.json is not None
+    assert answer.json["email"] == "noord@example.nl"
 
     response = noord.post(f"{PAGE}/{token_id(deps, scene, 'noord@example.nl')}/intrekken")
 
@@ -81,9 +89,13 @@ def test_a_new_token_acts_as_its_user_until_intrekken(
     assert "Het API-token Koppeling met ons CRM is ingetrokken." in page
     assert "Ingetrokken" in page
     assert "/intrekken" not in page
-    with pytest.raises(NotAllowed) as refused:
+    refused = me(client, token)
+    assert refused.status_code == 401
+    assert refused.json is not None
+    assert refused.json["code"] == "api_token_invalid"
+    with pytest.raises(NotAllowed) as caught:
         services.authenticate_api_token(deps, token=token)
-    assert refused.value.code == "api_token_invalid"
+    assert caught.value.code == "api_token_invalid"
 
 
 def test_the_list_shows_when_a_token_was_last_used(noord: FlaskClient, deps: Dependencies) -> None:
@@ -144,7 +156,11 @@ def test_the_twenty_first_token_is_refused_at_the_field(
 
 
 def test_another_users_token_cannot_be_revoked(
-    noord: FlaskClient, scene: Scene, deps: Dependencies, database_dump: Dump
+    noord: FlaskClient,
+    client: FlaskClient,
+    scene: Scene,
+    deps: Dependencies,
+    database_dump: Dump,
 ) -> None:
     issued = services.create_api_token(
         deps, actor_id=scene.user("zuid@example.nl"), name="Zuid's script"
@@ -156,7 +172,8 @@ def test_another_users_token_cannot_be_revoked(
     assert response.status_code == 404
     assert "Zuid&#39;s script" not in response.text
     assert database_dump() == before
-    assert services.authenticate_api_token(deps, token=issued.secret).email == "zuid@example.nl"
+    assert me(noord, issued.secret).json == me(client, issued.secret).json
+    assert me(client, issued.secret).json["email"] == "zuid@example.nl"
 
 
 def test_each_user_lists_only_their_own_tokens(noord: FlaskClient, medewerker: FlaskClient) -> None:

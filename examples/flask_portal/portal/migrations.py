@@ -185,6 +185,24 @@ def outgoing_summary() -> str | Response:
     return render_template("migrations/outgoing_summary.html", form=form, preflight=preflight)
 
 
+@bp.get("/uitgaand/koppelingen/<int:connection_id>/controle")
+@super_user_required
+def outgoing_preflight(connection_id: int) -> str | Response:
+    """Controle vooraf: the offer's dry run as a page to print or keep, every check of R1-R10
+    and the checklist per administration; it sends nothing."""
+    administration_ids = request.args.getlist("administratie", type=int)
+    if not administration_ids:
+        flash(refusal(InvalidInput("no_administrations")), "error")
+        return redirect(url_for("migrations.outgoing_choose"))
+    report = services.preflight_offer(
+        deps(),
+        actor_id=g.user.id,
+        connection_id=connection_id,
+        administration_ids=administration_ids,
+    )
+    return render_template("migrations/outgoing_preflight.html", report=report)
+
+
 @bp.post("/aangeboden/<int:item_id>/intrekken")
 @super_user_required
 def withdraw(item_id: int) -> Response:
@@ -335,6 +353,42 @@ def targets(offer_id: int) -> str | Response:
                 flash(_("De migratie is gestart en wordt op de achtergrond uitgevoerd."), "success")
                 return redirect(url_for("migrations.overview"))
     return render_template("migrations/targets.html", form=form, entries=entries, redeemed=redeemed)
+
+
+@bp.post("/inkomend/<int:offer_id>/controle")
+@super_user_required
+def start_preflight(offer_id: int) -> str | Response:
+    """Controle vooraf: the dry run of Start migratie for the targets chosen so far, every
+    check of R1-R10 per administration; it starts nothing. A target not chosen yet is
+    refused in the report itself."""
+    redeemed = services.redeemed_offer(deps(), actor_id=g.user.id, offer_id=offer_id)
+    form = StartForm()
+    if not form.validate_on_submit() or not form.doelen.entries:
+        flash(_("Selecteer de administraties die je wilt overzetten."), "error")
+        return redirect(url_for("migrations.offered", offer_id=offer_id))
+    try:
+        report = services.preflight_start(
+            deps(),
+            actor_id=g.user.id,
+            offer_id=offer_id,
+            choices=[
+                services.TargetChoice(
+                    item_id=_int(entry.form.item.data),
+                    connection_id=entry.form.koppeling.data or 0,
+                    package_admin_id=entry.form.administratie.data or "",
+                )
+                for entry in form.doelen
+            ],
+        )
+    except MigrationError as error:
+        flash(on_page(error), "error")
+        return redirect(url_for("migrations.offered", offer_id=offer_id))
+    return render_template(
+        "migrations/start_preflight.html",
+        form=form,
+        report=report,
+        redeemed=redeemed,
+    )
 
 
 def _prepare_target(target: TargetForm, item: OfferItem, choices: list[tuple[int, str]]) -> None:

@@ -220,6 +220,8 @@ class OfferPreflight:
     #: Until when a code sent now would be valid (R6).
     valid_until: datetime
     administrations: tuple[AdministrationChecks, ...]
+    #: When the report was made: what it says holds for that moment.
+    checked_at: datetime
 
     @property
     def passed(self) -> bool:
@@ -311,7 +313,7 @@ def offer_report(
             ),
         )
         entries.append(AdministrationChecks(administration, checks))
-    return OfferPreflight(connection, valid_until, tuple(entries))
+    return OfferPreflight(connection, valid_until, tuple(entries), now)
 
 
 @audited(AuditAction.OPEN)
@@ -358,6 +360,12 @@ CODE_NAME_FREE_HERE: Text = (
 IN_PACKAGE_HERE: Text = (
     "Administratie bestaat in het boekhoudpakket en is hier nog niet gekoppeld",
     "The administration exists in the accounting package and is not linked here yet",
+)
+NO_ACCESS_YET: Text = (
+    "Na de migratie heeft niemand in jouw omgeving toegang tot je die geeft (Instellingen > "
+    "Administraties > Gebruikers > Toegang: Ja).",
+    "After the migration nobody in your environment has access until you grant it "
+    "(Settings > Administrations > Users > Access: Yes).",
 )
 ONCE_CHOSEN: Text = (
     "Wordt gecontroleerd zodra een boekhoudkoppeling en een administratie uit het "
@@ -407,6 +415,8 @@ class StartPreflight:
     offer: TransferOffer
     environment: Environment
     items: tuple[ItemChecks, ...]
+    #: When the report was made: what it says holds for that moment.
+    checked_at: datetime
 
     @property
     def passed(self) -> bool:
@@ -595,7 +605,7 @@ def _start_checks(
         _judge("R7", HAS_SUBSCRIPTION, partial(require_subscription, environment)),
         code_name,
         in_package,
-        _passed("R10", USERS_STAY, USERS_STAY_NOTE),
+        _passed("R10", USERS_STAY, NO_ACCESS_YET),
     )
     return ItemChecks(item, choice, connection, found, checks)
 
@@ -630,7 +640,7 @@ def start_report(
             entries.append(
                 _start_checks(uow, offer, environment, each, answer, now, reserved, entries)
             )
-    return StartPreflight(offer, environment, tuple(entries))
+    return StartPreflight(offer, environment, tuple(entries), now)
 
 
 @audited(AuditAction.OPEN)

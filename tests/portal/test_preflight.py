@@ -1,0 +1,243 @@
+"""Controle vooraf (the dry run) in the portal: the offer's checks on the summary and as a
+page to print, and the start's checks from the targets page, each verdict in words in Dutch
+and English, with nothing changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask.testing import FlaskClient
+from portal_support import Scene
+
+from migrationkit import services
+from migrationkit.domain.model import AccountingPackage, OfferItem
+
+Dump = Callable[[], object]
+
+
+def in_english(client: FlaskClient) -> FlaskClient:
+    with client.session_transaction() as session:
+        session["language"] = "en"
+    return client
+
+
+def offer_report_url(scene: Scene, *codes: str) -> str:
+    ids = "".join(f"&administratie={scene.administration(code).id}" for code in codes)
+    connection = scene.connection("Noord").id
+    return f"/migraties/uitgaand/koppelingen/{connection}/controle?{ids[1:]}"
+
+
+def targets(items: Any, connection_id: int, **chosen: str) -> dict[str, str]:
+    data: dict[str, str] = {}
+    for index, item in enumerate(items):
+        data[f"doelen-{index}-item"] = str(item.id)
+        data[f"doelen-{index}-koppeling"] = str(connection_id)
+        data[f"doelen-{index}-administratie"] = chosen.get(item.code, "")
+    return data
+
+
+def redeemed(scene: Scene, *codes: str) -> tuple[int, tuple[OfferItem, ...]]:
+    receipt = scene.offer(*codes)
+    return receipt.offer.id, scene.redeem(receipt).items
+
+
+def check(client: FlaskClient, offer_id: int, data: dict[str, str]) -> Any:
+    return client.post(f"/migraties/inkomend/{offer_id}/controle", data=data)
+
+
+# --- the offer -------------------------------------------------------------------------------
+
+
+def test_the_summary_shows_every_verdict_in_words(noord: FlaskClient, scene: Scene) -> None:
+    connection = scene.connection("Noord").id
+    ids = [scene.administration(code).id for code in ("1001", "1003")]
+
+    page = noord.get(
+        f"/migraties/uitgaand/samenvatting?koppeling={connection}"
+        f"&administratie={ids[0]}&administratie={ids[1]}"
+    ).text
+
+    assert 'class="verdict verdict-passed">In orde</span>' in page
+    assert 'class="verdict verdict-later">Later gecontroleerd</span>' in page
+    assert 'class="verdict verdict-refused">Geweigerd</span>' in page
+    assert "Wordt gecontroleerd bij de start in de nieuwe omgeving." in page
+    assert "heeft autorisatoren in de autorisatieflow Inkoopfacturen" in page
+    assert (
+        f'href="/migraties/uitgaand/koppelingen/{connection}/controle'
+        f'?administratie={ids[0]}&amp;administratie={ids[1]}"'
+    ) in page
+
+
+def test_the_printable_offer_report_lists_r1_to_r10_and_changes_nothing(
+    noord: FlaskClient, scene: Scene, database_dump: Dump
+) -> None:
+    before = database_dump()
+
+    response = noord.get(offer_report_url(scene, "1001", "1003"))
+
+    assert response.status_code == 200
+    page = response.text
+    assert database_dump() == before
+    assert "<h1>Controle vooraf</h1>" in page
+    assert "<caption>1001 Bakkerij De Korenschoof" in page
+    assert "<caption>1003 Hoveniersbedrijf Groen" in page
+    for rule in [f"R{n}" for n in range(1, 11)]:
+        assert f"<td>{rule}</td>" in page
+    assert "<td>Checklist</td>" in page
+    assert page.count('class="verdict verdict-refused">Geweigerd</span>') == 1
+    assert "Niet alles is in orde." in page
+    assert "Geldig tot " in page
+    assert "Deze controle verstuurt niets en wijzigt niets." in page
+
+
+def test_the_printable_offer_report_in_english(noord: FlaskClient, scene: Scene) -> None:
+    page = in_english(noord).get(offer_report_url(scene, "1001")).text
+
+    assert "<h1>Pre-flight check</h1>" in page
+    assert 'class="verdict verdict-passed">Passed</span>' in page
+    assert 'class="verdict verdict-later">Checked later</span>' in page
+    assert "No authorizers in an authorization flow" in page
+    assert "Checked at the start in the new environment." in page
+    assert "No objection found." in page
+    assert '<th scope="col">Verdict</th>' in page
+
+
+def test_an_offer_refused_in_the_report_says_why_in_english(
+    noord: FlaskClient, scene: Scene
+) -> None:
+    page = in_english(noord).get(offer_report_url(scene, "1003")).text
+
+    assert 'class="verdict verdict-refused">Refused</span>' in page
+    assert "Administration 1003 Hoveniersbedrijf Groen has authorizers" in page
+
+
+def test_the_offer_report_is_for_super_users_of_its_own_environment(
+    zuid: FlaskClient, medewerker: FlaskClient, scene: Scene
+) -> None:
+    url = offer_report_url(scene, "1001")
+
+    assert zuid.get(url).status_code == 404
+    assert medewerker.get(url).status_code == 403
+
+
+# --- the start -------------------------------------------------------------------------------
+
+
+def test_the_targets_page_has_controleer_next_to_start_migratie(
+    zuid: FlaskClient, scene: Scene
+) -> None:
+    offer_id, items = redeemed(scene, "1001")
+
+    page = zuid.get(f"/migraties/inkomend/{offer_id}/koppelen?item={items[0].id}").text
+
+    assert (
+        f'<button type="submit" class="secondary" '
+        f'formaction="/migraties/inkomend/{offer_id}/controle">Controleer</button>'
+    ) in page
+    assert 'value="Start migratie"' in page
+
+
+def test_controleer_shows_the_checks_of_the_chosen_targets_and_starts_nothing(
+    zuid: FlaskClient, scene: Scene, database_dump: Dump
+) -> None:
+    offer_id, items = redeemed(scene, "1001", "1002")
+    data = targets(items, scene.connection("Zuid").id, **{"1001": "zuid-1001", "1002": "zuid-1002"})
+    before = database_dump()
+
+    response = check(zuid, offer_id, data)
+
+    assert response.status_code == 200
+    assert database_dump() == before
+    page = response.text
+    assert "<h2>Controle vooraf</h2>" in page
+    assert "Geen bezwaar gevonden." in page
+    assert "Er is nog niets gestart en niets gewijzigd." in page
+    assert "<caption>1001 Bakkerij De Korenschoof" in page
+    assert "administratie 7002 Fietsenmakerij Van Dijk" in page
+    assert page.count('class="verdict verdict-passed">In orde</span>') == 20
+    assert "Geweigerd</span>" not in page
+    # The choices go with the form: back to the choice, or start as checked.
+    assert f'action="/migraties/inkomend/{offer_id}/koppelen"' in page
+    assert 'name="doelen-1-administratie" value="zuid-1002"' in page
+    assert 'value="Start migratie"' in page
+
+    started = zuid.post(f"/migraties/inkomend/{offer_id}/koppelen", data={**data, "start": "S"})
+    assert started.location == "/migraties"
+
+
+def test_controleer_refuses_a_target_not_chosen_and_offers_no_start(
+    zuid: FlaskClient, scene: Scene, database_dump: Dump
+) -> None:
+    offer_id, items = redeemed(scene, "1001")
+    before = database_dump()
+
+    page = check(zuid, offer_id, targets(items, 0)).text
+
+    assert database_dump() == before
+    assert "Niet alles is in orde." in page
+    assert 'class="verdict verdict-refused">Geweigerd</span>' in page
+    assert (
+        "Kies voor 1001 Bakkerij De Korenschoof een boekhoudkoppeling en een administratie "
+        "uit het boekhoudpakket."
+    ) in page
+    assert "Nog geen boekhoudkoppeling gekozen" in page
+    assert "Later gecontroleerd</span>" in page
+    assert 'value="Start migratie"' not in page
+    assert "Terug naar de keuze" in page
+
+
+def test_controleer_names_each_refusal_in_english(zuid: FlaskClient, scene: Scene) -> None:
+    offer_id, items = redeemed(scene, "1001")
+    twinfield = scene.connection("Zuid", AccountingPackage.TWINFIELD)
+
+    page = check(in_english(zuid), offer_id, targets(items, twinfield.id)).text
+
+    assert "<h2>Pre-flight check</h2>" in page
+    assert 'class="verdict verdict-refused">Refused</span>' in page
+    assert (
+        "An administration of Exact Online (NL) can only go to a connection of "
+        "Exact Online (NL), not to Twinfield."
+    ) in page
+    assert 'class="verdict verdict-later">Checked later</span>' in page
+    assert "Not everything is in order." in page
+
+
+def test_controleer_after_a_withdrawal_says_so(
+    zuid: FlaskClient, scene: Scene, database_dump: Dump
+) -> None:
+    offer_id, items = redeemed(scene, "1001")
+    services.withdraw_item(scene.deps, actor_id=scene.user("noord@example.nl"), item_id=items[0].id)
+    data = targets(items, scene.connection("Zuid").id, **{"1001": "zuid-1001"})
+    before = database_dump()
+
+    page = check(zuid, offer_id, data).text
+
+    assert database_dump() == before
+    assert "Administratie 1001 Bakkerij De Korenschoof is ingetrokken door de aanbieder." in page
+
+
+def test_controleer_on_another_environments_offer_is_not_found(
+    noord: FlaskClient, signed_in: Callable[[str], FlaskClient], scene: Scene, database_dump: Dump
+) -> None:
+    offer_id, items = redeemed(scene, "1001")
+    data = targets(items, scene.connection("Zuid").id, **{"1001": "zuid-1001"})
+    before = database_dump()
+
+    assert check(noord, offer_id, data).status_code == 404
+    assert check(signed_in("oost@example.nl"), offer_id, data).status_code == 404
+    assert check(noord, 9999, data).status_code == 404
+    assert database_dump() == before
+
+
+def test_controleer_needs_the_csrf_token(
+    app: Any, signed_in: Callable[[str], FlaskClient], scene: Scene
+) -> None:
+    offer_id, items = redeemed(scene, "1001")
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = signed_in("zuid@example.nl")
+
+    response = check(client, offer_id, targets(items, scene.connection("Zuid").id))
+
+    assert response.status_code == 400
+    assert "Het formulier is verlopen of ongeldig" in response.text

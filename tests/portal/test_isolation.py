@@ -27,6 +27,8 @@ from migrationkit import services
 OPEN = {"static", "auth.login", "i18n.switch", "auth.logout", "index", "administrations.index"}
 #: The demo's Mailbox shows each user only the mail addressed to them.
 OWN_MAIL = {"mailbox.index"}
+#: Instellingen > API-tokens lists and creates only the signed-in user's own tokens.
+OWN_TOKENS = {"tokens.index", "tokens.create"}
 #: Forms that take Noord's ids only when posted; their GET shows the empty form.
 POSTED_IDS = {"administrations.add"}
 #: Pages for super users that show only their own environment's data.
@@ -37,6 +39,7 @@ OWN_ENVIRONMENT = {
     "migrations.incoming_checklist",
     "migrations.redeem",
     "connections.index",
+    "audit.index",
     # The package's way back: without the session's state of a consent it changes nothing.
     "connections.back",
 }
@@ -67,9 +70,12 @@ class Victim:
             user_id=self.user_id,
             granted=False,
         )
+        self.token_id = services.create_api_token(
+            scene.deps, actor_id=scene.user("noord@example.nl"), name="Script van Noord"
+        ).token.id
         #: What nobody but Noord's super users may see: 1001 (the plain user has no access
-        #: to it) and the transfer code.
-        self.names = ("Bakkerij De Korenschoof", receipt.code)
+        #: to it), the transfer code and a token's name.
+        self.names = ("Bakkerij De Korenschoof", receipt.code, "Script van Noord")
 
     def url_values(self, rule: Rule) -> dict[str, Any]:
         values = {
@@ -79,6 +85,7 @@ class Victim:
             "offer_id": self.offer_id,
             "item_id": self.item_id,
             "migration_id": self.migration_id,
+            "token_id": self.token_id,
             "address": self.address,
             "filename": "portal.css",
         }
@@ -169,9 +176,9 @@ def test_every_route_is_classified_or_takes_an_object(app: Flask) -> None:
         if not rule.arguments and rule.endpoint not in ("static",)
     }
 
-    assert endpoints >= OPEN | OWN_MAIL | OWN_ENVIRONMENT
+    assert endpoints >= OPEN | OWN_MAIL | OWN_TOKENS | OWN_ENVIRONMENT
     # The routes that take Noord's ids only in the query or the form.
-    assert without_objects - OPEN - OWN_MAIL - OWN_ENVIRONMENT == {
+    assert without_objects - OPEN - OWN_MAIL - OWN_TOKENS - OWN_ENVIRONMENT == {
         "administrations.add",
         "migrations.outgoing_choose",
         "migrations.outgoing_summary",
@@ -190,7 +197,7 @@ def test_a_super_user_of_another_environment_is_refused_everywhere(
         victim,
         database_dump,
         allowed=lambda endpoint, method: (
-            endpoint in OPEN | OWN_MAIL | OWN_ENVIRONMENT
+            endpoint in OPEN | OWN_MAIL | OWN_TOKENS | OWN_ENVIRONMENT
             or (endpoint in POSTED_IDS and method == "GET")
         ),
         refused=lambda response: response.status_code == 404,
@@ -210,7 +217,7 @@ def test_the_plain_user_is_refused_everywhere(
         lambda: signed_in("medewerker@example.nl"),
         victim,
         database_dump,
-        allowed=lambda endpoint, _method: endpoint in OPEN | OWN_MAIL,
+        allowed=lambda endpoint, _method: endpoint in OPEN | OWN_MAIL | OWN_TOKENS,
         refused=lambda response: response.status_code in REFUSED,
     )
 

@@ -730,7 +730,14 @@ def document() -> Json:
                 }
             },
             "parameters": {
-                name: {"name": name, "in": "path", "required": True, "schema": ID} for name in ids
+                name: {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": ID,
+                    "examples": {f"id {n}": {"value": n} for n in (1, 2, 3)},
+                }
+                for name in ids
             },
             "responses": {status: _problem_answer(status) for status in TITLES if status >= "4"},
             "schemas": schemas(),

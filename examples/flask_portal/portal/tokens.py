@@ -22,6 +22,7 @@ TOKEN_FIELDS = {
     "api_token_name_missing": "naam",
     "api_token_name_too_long": "naam",
     "too_many_api_tokens": "naam",
+    "invisible_characters": "naam",
 }
 
 

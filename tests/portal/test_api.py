@@ -573,7 +573,9 @@ def test_with_a_cookie_and_a_token_the_token_says_who_calls(
     me = as_zuid.get("me").get_json()
 
     assert (me["email"], me["role"]) == ("zuid@example.nl", "SUPER_USER")
-    assert "Set-Cookie" not in as_zuid.get("me").headers
+    answer = as_zuid.get("me")
+    assert "Set-Cookie" not in answer.headers
+    assert "Cookie" not in answer.headers.get("Vary", "")
 
 
 def test_a_token_acts_with_its_plain_user_s_rights(

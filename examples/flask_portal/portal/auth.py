@@ -65,8 +65,10 @@ def load_signed_in_user() -> Response | None:
     """Puts the signed-in user in ``g.user``; ends a session that sat idle too long. The
     API ignores the session: its token alone says who calls."""
     g.user = None
+    if request.path.startswith("/api/"):
+        return None
     user_id = session.get("user_id")
-    if user_id is None or request.endpoint == "static" or request.path.startswith("/api/"):
+    if user_id is None or request.endpoint == "static":
         return None
     now = time.time()
     idle = current_app.config["IDLE_TIMEOUT"].total_seconds()

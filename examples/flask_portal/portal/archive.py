@@ -12,7 +12,7 @@ from migrationkit.services import archive as archive_service
 from portal.administrations import own_row
 from portal.auth import login_required
 from portal.errors import on_page
-from portal.forms import UploadForm, field_error
+from portal.forms import UploadForm, field_error, id_number
 from portal.runtime import deps, runtime
 
 bp = Blueprint("archive", __name__)
@@ -26,7 +26,7 @@ PAGE = 100
 def index(administration_id: int) -> str | Response:
     """A page of the archive (``na``: the last document id of the page before), and the
     upload form."""
-    after = request.args.get("na", 0, type=int)
+    after = request.args.get("na", 0, type=id_number)
     documents = archive_service.list_documents(
         deps(), actor_id=g.user.id, administration_id=administration_id, after_id=after, limit=PAGE
     )

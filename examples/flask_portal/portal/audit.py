@@ -13,7 +13,7 @@ from migrationkit.domain.audit import AuditAction, AuditEvent, AuditOutcome
 from migrationkit.domain.errors import MigrationError
 from portal.auth import super_user_required
 from portal.errors import on_page
-from portal.forms import AuditSearchForm, field_error
+from portal.forms import AuditSearchForm, field_error, id_number
 from portal.i18n import current_language
 from portal.runtime import deps
 
@@ -31,7 +31,7 @@ def index() -> str:
             deps(),
             actor_id=g.user.id,
             search=form.zoeken.data,
-            before_id=request.args.get("before", type=int),
+            before_id=request.args.get("before", type=id_number),
         )
     except MigrationError as error:
         field_error(form, form.zoeken, on_page(error))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -66,7 +66,9 @@ def init_app(app: Flask) -> None:
             403: _("Je mag deze pagina niet openen."),
             404: _("Deze pagina bestaat niet."),
             405: _("Deze actie kan niet zo worden uitgevoerd."),
-            413: _("Het bestand is te groot."),
+            413: _("Het bestand is te groot.")
+            if request.mimetype == "multipart/form-data"
+            else _("Wat je verstuurde is te groot."),
         }
         message = messages.get(status, _("Er ging iets mis. Probeer het opnieuw."))
         return render_template("error.html", status=status, message=message), status

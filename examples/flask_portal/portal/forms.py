@@ -28,6 +28,18 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from migrationkit.domain.api_tokens import NAME_MAX as API_TOKEN_NAME_MAX
 
+#: The largest id the database holds (a 32-bit integer): a bigger number names nothing.
+MAX_ID = 2**31 - 1
+
+
+def id_number(value: object) -> int:
+    """An id (or 0, "none chosen") as typed in a form or a URL; ``ValueError`` for
+    anything else, which WTForms and ``request.args.get(type=...)`` take as no choice."""
+    number = int(str(value))
+    if not 0 <= number <= MAX_ID:
+        raise ValueError(value)
+    return number
+
 
 class MultiCheckboxField(SelectMultipleField):
     """A list of checkboxes, one per choice."""
@@ -70,19 +82,21 @@ class ActionForm(FlaskForm):
 
 
 class ConnectionForm(ReadForm):
-    koppeling = SelectField(_l("Boekhoudsysteemkoppeling"), coerce=int, validate_choice=False)
+    koppeling = SelectField(_l("Boekhoudsysteemkoppeling"), coerce=id_number, validate_choice=False)
     submit = SubmitField(_l("Toon administraties"))
 
 
 class OutgoingChoiceForm(ReadForm):
     koppeling = HiddenField()
-    administratie = MultiCheckboxField(_l("Administraties"), coerce=int, validate_choice=False)
+    administratie = MultiCheckboxField(
+        _l("Administraties"), coerce=id_number, validate_choice=False
+    )
     submit = SubmitField(_l("Volgende"))
 
 
 class OfferForm(FlaskForm):
     koppeling = HiddenField()
-    administratie = SelectMultipleField(coerce=int, validate_choice=False)
+    administratie = SelectMultipleField(coerce=id_number, validate_choice=False)
     ontvangers = StringField(
         _l("E-mailadressen"),
         description=_l(
@@ -108,7 +122,7 @@ class RedeemForm(FlaskForm):
 
 
 class OfferedItemsForm(FlaskForm):
-    administratie = MultiCheckboxField(_l("Aangeboden administraties"), coerce=int)
+    administratie = MultiCheckboxField(_l("Aangeboden administraties"), coerce=id_number)
     reden = TextAreaField(_l("Reden van afwijzing (niet verplicht)"))
     volgende = SubmitField(_l("Volgende"))
     afwijzen = SubmitField(_l("Afwijzen"))
@@ -118,7 +132,7 @@ class TargetForm(Form):
     """One selected item's target: a connection, then a package administration in it."""
 
     item = HiddenField()
-    koppeling = SelectField(_l("Boekhoudkoppeling"), coerce=int, validate_choice=False)
+    koppeling = SelectField(_l("Boekhoudkoppeling"), coerce=id_number, validate_choice=False)
     administratie = SelectField(_l("Administratie uit het boekhoudpakket"), validate_choice=False)
 
 
@@ -138,14 +152,14 @@ class AccessForm(FlaskForm):
 
 
 class RelinkForm(FlaskForm):
-    koppeling = SelectField(_l("Boekhoudsysteemkoppeling"), coerce=int, validate_choice=False)
+    koppeling = SelectField(_l("Boekhoudsysteemkoppeling"), coerce=id_number, validate_choice=False)
     administratie = SelectField(_l("Administratie uit het boekhoudpakket"), validate_choice=False)
     toon = SubmitField(_l("Toon administraties"))
     submit = SubmitField(_l("Interne migratie uitvoeren"))
 
 
 class AddAdministrationsForm(FlaskForm):
-    koppeling = SelectField(_l("Boekhoudsysteemkoppeling"), coerce=int, validate_choice=False)
+    koppeling = SelectField(_l("Boekhoudsysteemkoppeling"), coerce=id_number, validate_choice=False)
     administratie = MultiCheckboxField(
         _l("Administraties uit het boekhoudpakket"), validate_choice=False
     )

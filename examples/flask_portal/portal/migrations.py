@@ -36,6 +36,7 @@ from portal.forms import (
     StartForm,
     TargetForm,
     field_error,
+    id_number,
 )
 from portal.i18n import refusal, status_label
 from portal.runtime import deps
@@ -45,6 +46,7 @@ bp = Blueprint("migrations", __name__, url_prefix="/migraties")
 OFFER_FIELDS = {
     "no_recipients": "ontvangers",
     "email_invalid": "ontvangers",
+    "invisible_characters": "ontvangers",
     "terms_not_accepted": "voorwaarden",
 }
 REDEEM_FIELDS = {
@@ -57,7 +59,11 @@ REDEEM_FIELDS = {
     "terms_not_accepted": "voorwaarden",
     "costs_not_accepted": "kosten",
 }
-REJECT_FIELDS = {"reason_too_long": "reden", "no_administrations": "administratie"}
+REJECT_FIELDS = {
+    "reason_too_long": "reden",
+    "invisible_characters": "reden",
+    "no_administrations": "administratie",
+}
 
 
 # --- Migratie overzicht ----------------------------------------------------------------------
@@ -155,7 +161,7 @@ def outgoing_summary() -> str | Response:
     else:
         form = OfferForm(formdata=None)
         form.koppeling.data = request.args.get("koppeling", "")
-        form.administratie.data = request.args.getlist("administratie", type=int)
+        form.administratie.data = request.args.getlist("administratie", type=id_number)
         form.ontvangers.data = f"{g.user.email}, "
     connection_id = _int(form.koppeling.data)
     administration_ids = list(form.administratie.data or [])
@@ -190,7 +196,7 @@ def outgoing_summary() -> str | Response:
 def outgoing_preflight(connection_id: int) -> str | Response:
     """Controle vooraf: the offer's dry run as a page to print or keep, every check of R1-R10
     and the checklist per administration; it sends nothing."""
-    administration_ids = request.args.getlist("administratie", type=int)
+    administration_ids = request.args.getlist("administratie", type=id_number)
     if not administration_ids:
         flash(refusal(InvalidInput("no_administrations")), "error")
         return redirect(url_for("migrations.outgoing_choose"))
@@ -315,7 +321,7 @@ def targets(offer_id: int) -> str | Response:
         form = StartForm()
     else:
         form = StartForm(formdata=None)
-        for item_id in request.args.getlist("item", type=int):
+        for item_id in request.args.getlist("item", type=id_number):
             form.doelen.append_entry({"item": str(item_id)})
     entries = [(entry, selectable.get(_int(entry.form.item.data))) for entry in form.doelen]
     if not entries or any(item is None for _entry, item in entries):
@@ -468,8 +474,9 @@ def retry(migration_id: int) -> Response:
 
 
 def _int(value: object) -> int:
+    """An id from a hidden field; 0 (no such id) for anything else."""
     try:
-        return int(str(value))
+        return id_number(value)
     except ValueError:
         return 0
 

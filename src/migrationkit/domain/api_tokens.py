@@ -15,6 +15,7 @@ from datetime import datetime
 import attrs
 
 from migrationkit.domain.errors import InvalidInput
+from migrationkit.domain.rules import require_typed_text
 
 PREFIX = "mkt_"
 #: How many characters of a token the list shows, so its owner can tell tokens apart.
@@ -62,4 +63,5 @@ def clean_api_token_name(name: str | None) -> str:
         raise InvalidInput("api_token_name_missing")
     if len(cleaned) > NAME_MAX:
         raise InvalidInput("api_token_name_too_long", limit=NAME_MAX)
+    require_typed_text(cleaned)
     return cleaned

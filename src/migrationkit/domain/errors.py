@@ -200,6 +200,14 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "De zoekterm is te lang (hoogstens {limit} tekens).",
         "The search term is too long (at most {limit} characters).",
     ),
+    "invisible_characters": (
+        "Dit bevat onzichtbare tekens, zoals een NUL-teken. Typ het opnieuw.",
+        "This holds invisible characters, such as a NUL character. Type it again.",
+    ),
+    "filename_too_long": (
+        "De bestandsnaam is te lang (hoogstens {limit} tekens).",
+        "The file name is too long (at most {limit} characters).",
+    ),
     # R16 and access
     "relink_same_target": (
         "Administratie {code} {name} is al aan deze administratie gekoppeld.",

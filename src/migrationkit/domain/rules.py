@@ -7,6 +7,7 @@ names its rule, as numbered in DESIGN.md.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 
@@ -34,10 +35,12 @@ from migrationkit.domain.model import (
     User,
 )
 
-#: Bounds on what a user types: a rejection's reason, a search term, the recipients.
+#: Bounds on what a user types: a rejection's reason, a search term, the recipients, the
+#: name of an uploaded file.
 MAX_REASON = 1000
 MAX_SEARCH = 200
 MAX_RECIPIENTS = 20
+MAX_FILENAME = 255
 
 # A pragmatic address check: one @, a dot in the domain, no spaces or angle brackets.
 _EMAIL = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"'.]+(\.[^@\s<>,;\"'.]+)+$")
@@ -280,6 +283,19 @@ def require_relink(
         )
 
 
+def has_invisible_characters(text: str) -> bool:
+    """Whether ``text`` holds characters nobody types and a database may refuse: control
+    characters (a NUL byte, an escape; tabs and line breaks are typed) or half of a
+    surrogate pair."""
+    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n\r" for ch in text)
+
+
+def require_typed_text(text: str) -> None:
+    """Refuses text with invisible characters, without repeating it."""
+    if has_invisible_characters(text):
+        raise InvalidInput("invisible_characters")
+
+
 def require_valid_recipients(addresses: Sequence[str]) -> tuple[str, ...]:
     """The e-mail addresses of an offer's recipients, cleaned; refuses a malformed one."""
     cleaned: list[str] = []
@@ -287,6 +303,7 @@ def require_valid_recipients(addresses: Sequence[str]) -> tuple[str, ...]:
         address = raw.strip()
         if not address:
             continue
+        require_typed_text(address)
         if len(address) > 254 or not _EMAIL.match(address):
             raise InvalidInput("email_invalid", email=address[:80])
         if address.lower() not in (a.lower() for a in cleaned):
@@ -304,6 +321,7 @@ def clean_reason(reason: str | None) -> str | None:
         return None
     if len(reason) > MAX_REASON:
         raise InvalidInput("reason_too_long", limit=MAX_REASON)
+    require_typed_text(reason)
     return reason.strip()
 
 
@@ -313,7 +331,17 @@ def clean_search(term: str | None) -> str:
         return ""
     if len(term) > MAX_SEARCH:
         raise InvalidInput("search_too_long", limit=MAX_SEARCH)
+    require_typed_text(term)
     return term.strip()
+
+
+def clean_filename(filename: str) -> str:
+    """The name of an uploaded document, trimmed and bounded."""
+    cleaned = filename.strip()
+    if len(cleaned) > MAX_FILENAME:
+        raise InvalidInput("filename_too_long", limit=MAX_FILENAME)
+    require_typed_text(cleaned)
+    return cleaned or "document"
 
 
 @attrs.frozen

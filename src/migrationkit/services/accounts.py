@@ -8,6 +8,7 @@ from collections.abc import Callable
 from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.errors import NotAllowed
 from migrationkit.domain.model import User
+from migrationkit.domain.rules import has_invisible_characters
 from migrationkit.services.audit import record, record_refusal
 from migrationkit.services.dependencies import Dependencies
 
@@ -20,8 +21,10 @@ def sign_in(
     time on a decoy. An unknown address and a wrong password get one refusal
     (``sign_in_failed``); the trail names the user only when the address is known, and
     never keeps what was typed."""
+    typed = email.strip()
     with deps.uow() as uow:
-        user = uow.users.get_by_email(email.strip())
+        # An address with invisible characters is nobody's, and not one to query for.
+        user = None if has_invisible_characters(typed) else uow.users.get_by_email(typed)
         stored = None if user is None else uow.users.password_hash(user.id)
     if not password_matches(stored) or user is None or not stored:
         error = NotAllowed("sign_in_failed")

@@ -15,6 +15,7 @@ from typing import BinaryIO
 from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.errors import ArchiveError, MigrationError, NotAllowed, NotFound
 from migrationkit.domain.model import Administration, Document, User
+from migrationkit.domain.rules import clean_filename
 from migrationkit.ports import ArchiveStore, ArchiveStores, StoredBlob, UnitOfWork
 from migrationkit.services import _load
 from migrationkit.services.audit import audited, record
@@ -43,6 +44,7 @@ def add_document(
     a move takes the same lock) and adds the row. An administration that is moving takes
     uploads too; the move carries them over. An upload refused there (the move finished
     first) deletes its blob again, unless a document keeps its bytes in it."""
+    name = clean_filename(filename)
     with deps.uow() as uow:
         actor = _load.user(uow, actor_id)
         administration = _readable(uow, actor, administration_id, "unknown_administration")
@@ -60,7 +62,7 @@ def add_document(
             raise
         document = uow.documents.add(
             administration.id,
-            filename=filename,
+            filename=name,
             content_type=content_type,
             size=blob.size,
             sha256=blob.sha256,

@@ -559,6 +559,10 @@ class AuditRepository(Protocol):
 
     def append(self, record: AuditRecord, at: datetime) -> AuditEvent: ...
 
+    def refused_since(self, action: AuditAction, actor_user_id: int, since: datetime) -> int:
+        """How many of the user's attempts at ``action`` were refused since ``since``."""
+        ...
+
     def search(
         self,
         environment_id: int,

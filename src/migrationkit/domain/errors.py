@@ -298,6 +298,10 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Onbekend e-mailadres of onjuist wachtwoord.",
         "Unknown e-mail address or wrong password.",
     ),
+    "sign_in_locked": (
+        "Te veel mislukte inlogpogingen voor deze gebruiker: inloggen is een kwartier geblokkeerd.",
+        "Too many failed sign-ins for this user: signing in is blocked for fifteen minutes.",
+    ),
     "api_token_invalid": (
         "Dit API-token is onbekend of ingetrokken. Maak in het portaal een nieuw token aan.",
         "This API token is unknown or revoked. Create a new token in the portal.",

@@ -10,6 +10,9 @@ from migrationkit.domain.audit import Origin
 from migrationkit.domain.rules import LockoutPolicy
 from migrationkit.ports import Clock, ConnectorRegistry, JobQueue, UnitOfWorkFactory
 
+#: Ten refused sign-ins of one user in a quarter of an hour lock the account till they age.
+SIGN_IN_LOCKOUT = LockoutPolicy(max_failures=10)
+
 #: The shortest server secret accepted for the transfer codes' keyed digests.
 MIN_SECRET_BYTES = 32
 
@@ -30,6 +33,8 @@ class Policy:
     reminder_before: timedelta = timedelta(days=3)
     #: R7: wrong codes that lock redeeming, and for how long.
     lockout: LockoutPolicy = attrs.field(factory=LockoutPolicy)
+    #: Refused sign-ins of one user that lock their account for the rest of the window.
+    sign_in_lockout: LockoutPolicy = SIGN_IN_LOCKOUT
     #: How long a worker's claim on a migration lasts without a heartbeat.
     lease_for: timedelta = timedelta(minutes=2)
     #: How many documents a move across stores copies, verifies and commits at a time; an

@@ -11,7 +11,7 @@ import attrs
 
 from migrationkit import ports
 from migrationkit.domain.api_tokens import ApiToken
-from migrationkit.domain.audit import AuditEvent, AuditRecord
+from migrationkit.domain.audit import AuditAction, AuditEvent, AuditOutcome, AuditRecord
 from migrationkit.domain.errors import Conflict, NotFound, RuleViolation
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
@@ -1017,6 +1017,16 @@ class InMemoryAuditRepository(_Repository, ports.AuditRepository):
         event = AuditEvent(id=tx.next_id(AUDIT_EVENTS.name), at=at, record=record)
         AUDIT_EVENTS.put(tx, event.id, event)
         return event
+
+    def refused_since(self, action: AuditAction, actor_user_id: int, since: datetime) -> int:
+        return sum(
+            1
+            for event in AUDIT_EVENTS.rows(self._tx)
+            if event.record.actor_user_id == actor_user_id
+            and event.record.action is action
+            and event.record.outcome is AuditOutcome.REFUSED
+            and event.at >= since
+        )
 
     def search(
         self,

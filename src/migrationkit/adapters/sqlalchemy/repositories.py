@@ -1573,6 +1573,20 @@ class SqlAlchemyAuditRepository(_Repository):
             )
         )
 
+    def refused_since(self, action: AuditAction, actor_user_id: int, since: datetime) -> int:
+        column = audit_events.c
+        counted = self._connection.execute(
+            select(func.count())
+            .select_from(audit_events)
+            .where(
+                column.actor_user_id == actor_user_id,
+                column.action == action.value,
+                column.outcome == AuditOutcome.REFUSED.value,
+                column.at >= since,
+            )
+        ).scalar_one()
+        return int(counted)
+
     def search(
         self,
         environment_id: int,

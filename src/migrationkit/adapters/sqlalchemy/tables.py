@@ -406,4 +406,6 @@ audit_events = Table(
     Column("message_nl", Text),
     Column("message_en", Text),
     Index(None, "environment_id", "id"),
+    # Counting a user's refused sign-ins for the lockout.
+    Index(None, "actor_user_id", "action", "at"),
 )

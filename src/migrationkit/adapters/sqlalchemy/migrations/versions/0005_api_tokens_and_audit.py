@@ -93,6 +93,11 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_audit_events_environment_id_id"), "audit_events", ["environment_id", "id"]
     )
+    op.create_index(
+        op.f("ix_audit_events_actor_user_id_action_at"),
+        "audit_events",
+        ["actor_user_id", "action", "at"],
+    )
     for statement in _APPEND_ONLY.get(op.get_bind().dialect.name, []):
         op.execute(statement)
 
@@ -100,6 +105,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for statement in _DROP.get(op.get_bind().dialect.name, []):
         op.execute(statement)
+    op.drop_index(op.f("ix_audit_events_actor_user_id_action_at"), table_name="audit_events")
     op.drop_index(op.f("ix_audit_events_environment_id_id"), table_name="audit_events")
     op.drop_table("audit_events")
     op.drop_index(op.f("ix_api_tokens_user_id"), table_name="api_tokens")

@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-from flask import Flask, url_for
+from flask import Flask
 from flask.testing import FlaskClient
 from portal_support import PORTAL, environ, make_app
-from werkzeug.routing import Rule
+from security_support import get_paths
 from werkzeug.test import TestResponse
 
 EXPECTED = {
@@ -40,22 +40,6 @@ def assert_secure_headers(response: TestResponse, *, hsts: bool = False) -> None
     for name, value in EXPECTED.items():
         assert response.headers.get(name) == value, (response.request.path, name)
     assert ("Strict-Transport-Security" in response.headers) is hsts, response.request.path
-
-
-def get_paths(app: Flask) -> list[str]:
-    """A path for every GET route of the app, its arguments filled with 1 (an id of the
-    demo, or a name of nothing)."""
-    paths = []
-    rule: Rule
-    with app.test_request_context():
-        for rule in app.url_map.iter_rules():
-            if "GET" not in (rule.methods or set()):
-                continue
-            values = dict.fromkeys(rule.arguments, 1)
-            if rule.endpoint == "static":
-                values = {"filename": "portal.css"}
-            paths.append(url_for(rule.endpoint, **values))
-    return paths
 
 
 @pytest.mark.parametrize("who", ["noord", "medewerker", "visitor"])

@@ -57,6 +57,8 @@ def add() -> str | Response:
     form = AddAdministrationsForm()
     form.koppeling.choices = connection_choices(own_connections())
     available = []
+    if form.is_submitted() and form.koppeling.data is None:
+        field_error(form, form.koppeling, _("Kies een boekhoudsysteemkoppeling."))
     if form.koppeling.data is not None and form.is_submitted():
         try:
             available = list(

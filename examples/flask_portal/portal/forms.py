@@ -131,6 +131,11 @@ class OfferedItemsForm(FlaskForm):
 class TargetForm(Form):
     """One selected item's target: a connection, then a package administration in it."""
 
+    class Meta(FlaskForm.Meta):
+        # A part of StartForm (whose CSRF token covers it), with WTForms' own messages in
+        # the user's language as a FlaskForm has them.
+        csrf = False
+
     item = HiddenField()
     koppeling = SelectField(_l("Boekhoudkoppeling"), coerce=id_number, validate_choice=False)
     administratie = SelectField(_l("Administratie uit het boekhoudpakket"), validate_choice=False)

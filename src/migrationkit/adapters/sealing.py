@@ -9,13 +9,16 @@ no two uses share a key, and none is the key of the transfer codes' digests (R5)
 from __future__ import annotations
 
 import base64
+import functools
 
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
+@functools.lru_cache(maxsize=32)
 def sealing_key(secret: bytes, label: bytes) -> Fernet:
-    """The Fernet key for the use named by ``label``, derived from the server's secret."""
+    """The Fernet key for the use named by ``label``, derived from the server's secret
+    (once: every unit of work asks for it)."""
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(secret)
     return Fernet(base64.urlsafe_b64encode(derived))

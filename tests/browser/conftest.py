@@ -124,14 +124,22 @@ def clock(portal: Portal) -> FakeClock:
 @pytest.fixture
 def person(browser: Browser, portal: Portal) -> Iterator[Callable[[str], Page]]:
     """Opens the portal in a browser of its own for each demo user, signed in through the
-    login page: ``person("zuid@example.nl")``."""
+    login page: ``person("zuid@example.nl")``. Anything the Content-Security-Policy made
+    the browser refuse on any of their pages fails the test."""
     contexts = []
+    refused: list[str] = []
 
     def signed_in(email: str) -> Page:
         context = browser.new_context(base_url=portal.url)
         context.set_default_timeout(STEP_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
+        page.on(
+            "console",
+            lambda message: (
+                refused.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
         page.goto("/inloggen")
         page.get_by_label("E-mailadres").fill(email)
         page.get_by_label("Wachtwoord").fill(PASSWORD)
@@ -142,3 +150,4 @@ def person(browser: Browser, portal: Portal) -> Iterator[Callable[[str], Page]]:
     yield signed_in
     for context in contexts:
         context.close()
+    assert refused == [], "the Content-Security-Policy refused something"

@@ -14,7 +14,9 @@ from __future__ import annotations
 import inspect
 import io
 import re
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -23,13 +25,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_wtf import FlaskForm
-from portal_support import Scene
+from portal_support import RUNTIME_KEY, Scene, environ, make_app
 from security_support import get_paths
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 from wtforms import BooleanField, Field, FieldList, FormField, HiddenField, SubmitField
 
 from migrationkit import services
+from migrationkit.bootstrap import Runtime
 from migrationkit.domain.model import AccountingPackage
 from migrationkit.services import Dependencies
 from portal import forms
@@ -442,12 +445,16 @@ def shown_refusal(client: FlaskClient, response: TestResponse) -> str:
     return response.text
 
 
-@pytest.fixture
-def stage(deps: Dependencies, scene: Scene) -> Stage:
+def make_stage(deps: Dependencies, scene: Scene) -> Stage:
     receipt = scene.offer("1002")
     redeemed = scene.redeem(receipt)
     token = services.create_api_token(deps, actor_id=scene.user(NOORD), name="Het CRM")
     return Stage(deps, scene, receipt.offer.id, redeemed.items[0].id, token.token.id)
+
+
+@pytest.fixture
+def stage(deps: Dependencies, scene: Scene) -> Stage:
+    return make_stage(deps, scene)
 
 
 @pytest.fixture
@@ -595,3 +602,68 @@ def test_an_upload_named_in_html_is_stored_and_shown_escaped(
     assert response.status_code == 302
     assert HTML not in listing
     assert "&lt;script&gt;alert(&#39;mk&#39;)&lt;/script&gt;.pdf" in listing
+
+
+#: What PostgreSQL itself refuses (a NUL in text, half a surrogate pair, a number beyond a
+#: column) or what is longer than a column: SQLite takes all of it, so the portal must
+#: stop it before it reaches a query.
+FOR_POSTGRES = [bad for bad in BAD_INPUT if bad.name in ("10,000 characters", "a NUL byte", "huge")]
+API_TEXT = [
+    ("GET", "/api/v1/offers/outgoing?search=a%00b", None),
+    ("GET", "/api/v1/offers/incoming?search=a%00b", None),
+    ("GET", "/api/v1/audit?search=a%00b", None),
+    ("GET", f"/api/v1/administrations/{2**31}/documents", None),
+    ("POST", "/api/v1/offers/{offer}/reject", {"reason": "een\u0000reden"}),
+    ("POST", "/api/v1/offers/{offer}/reject", {"reason": "half \ud800 een paar"}),
+    ("POST", "/api/v1/redemptions", {"code": "\u0000", "accept_terms": True, "accept_costs": True}),
+]
+
+
+@pytest.mark.postgres
+def test_hostile_text_and_ids_never_break_the_portal_or_the_api_on_postgresql(
+    tmp_path: Path, throwaway_postgres: str
+) -> None:
+    """The demo seeded into PostgreSQL; every field of ``ROUTES`` given what PostgreSQL
+    refuses, and the API's texts too: refused, never a 5xx."""
+    home = tmp_path / "home"
+    home.mkdir()
+    app = make_app(
+        home,
+        MIGRATIONKIT_ENVIRON=environ(home) | {"MIGRATIONKIT_DATABASE_URL": throwaway_postgres},
+        WTF_CSRF_ENABLED=True,
+        PROPAGATE_EXCEPTIONS=False,
+    )
+    runtime: Runtime = app.extensions[RUNTIME_KEY]
+    try:
+        stage = make_stage(runtime.deps, Scene(runtime.deps))
+        problems: list[str] = []
+        for route in ROUTES.values():
+            client = app.test_client()
+            if route.user is not None:
+                with client.session_transaction() as session:
+                    session["user_id"] = stage.scene.user(route.user)
+                    session["seen"] = time.time()
+            path = route.path(stage)
+            for field in [*field_kinds(app, route, stage), "onbekend"]:
+                for bad in FOR_POSTGRES:
+                    data, raw = spoiled(route.valid(stage), field, bad)
+                    status = send(client, route, path, data, raw).status_code
+                    if status >= 500:
+                        problems.append(f"{route.method} {path} {field}={bad.name}: {status}")
+        token = services.create_api_token(
+            runtime.deps, actor_id=stage.scene.user(ZUID), name="Proef"
+        ).secret
+        api = app.test_client()
+        for method, path, body in API_TEXT:
+            response = api.open(
+                path.format(offer=stage.offer_id),
+                method=method,
+                json=body,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            if response.status_code >= 500:
+                problems.append(f"{method} {path}: {response.status_code}")
+    finally:
+        runtime.queue.stop(timeout=5)  # type: ignore[attr-defined]
+
+    assert not problems, "\n".join(problems)

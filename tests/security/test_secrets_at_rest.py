@@ -8,10 +8,9 @@ the outbox seals it (R5)."""
 from __future__ import annotations
 
 import re
-import secrets
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -304,21 +303,6 @@ def test_a_whole_flow_leaves_no_secret_in_the_sqlite_database(home: Path) -> Non
     database_url = f"sqlite:///{home / 'migrationkit.sqlite3'}"
 
     whole_flow(home, {}, lambda: sqlite_dump(database_url))
-
-
-@pytest.fixture
-def throwaway_postgres(postgres_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database, dropped after the test."""
-    name = f"mk_security_{secrets.token_hex(5)}"
-    server = make_engine(postgres_url).execution_options(isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.dispose()
 
 
 @pytest.mark.postgres

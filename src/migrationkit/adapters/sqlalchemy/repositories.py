@@ -91,6 +91,7 @@ from migrationkit.domain.model import (
 from migrationkit.domain.model import (
     Connection as AccountingConnection,
 )
+from migrationkit.domain.rules import has_invisible_characters
 from migrationkit.ports import (
     ArchiveTotals,
     AuditSearchWord,
@@ -526,6 +527,9 @@ class SqlAlchemyAdministrationRepository(_Repository):
         )
 
     def find_linked(self, connection_id: int, package_admin_id: str) -> Administration | None:
+        if has_invisible_characters(package_admin_id):
+            # Typed, not chosen: no row holds such an id, and PostgreSQL cannot compare it.
+            return None
         return self._first(
             administrations.c.connection_id == connection_id,
             administrations.c.package_admin_id == package_admin_id,

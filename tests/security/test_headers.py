@@ -36,8 +36,18 @@ INLINE = {
 }
 
 
+#: Boekhoudsysteemkoppelingen: its "Koppelen" forms end on the package's consent page.
+CONSENT_PAGE = "/instellingen/koppelingen"
+CONSENT_POLICY = EXPECTED["Content-Security-Policy"].replace(
+    "form-action 'self'", "form-action 'self' https:"
+)
+
+
 def assert_secure_headers(response: TestResponse, *, hsts: bool = False) -> None:
-    for name, value in EXPECTED.items():
+    expected = dict(EXPECTED)
+    if response.request.path == CONSENT_PAGE:
+        expected["Content-Security-Policy"] = CONSENT_POLICY
+    for name, value in expected.items():
         assert response.headers.get(name) == value, (response.request.path, name)
     assert ("Strict-Transport-Security" in response.headers) is hsts, response.request.path
 
@@ -172,3 +182,16 @@ def test_the_pages_as_rendered_hold_no_inline_script_or_style(
             continue
         for what, pattern in INLINE.items():
             assert not pattern.search(response.text), f"{what} in {path}"
+
+
+def test_the_koppelen_page_lets_its_forms_end_on_the_packages_consent_page(
+    noord: FlaskClient,
+) -> None:
+    """ "Koppelen" posts to the portal, which redirects to the package's own (HTTPS) site
+    (tests/portal/test_connections.py); browsers hold a form's redirects to form-action, so
+    this page, and only this one, allows forms to end on an HTTPS site."""
+    page = noord.get(CONSENT_PAGE)
+    other = noord.get("/migraties")
+
+    assert page.headers["Content-Security-Policy"] == CONSENT_POLICY
+    assert other.headers["Content-Security-Policy"] == EXPECTED["Content-Security-Policy"]

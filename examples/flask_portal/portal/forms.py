@@ -27,9 +27,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from migrationkit.domain.api_tokens import NAME_MAX as API_TOKEN_NAME_MAX
-
-#: The largest id the database holds (a 32-bit integer): a bigger number names nothing.
-MAX_ID = 2**31 - 1
+from migrationkit.domain.model import MAX_ID
 
 
 def id_number(value: object) -> int:

@@ -15,22 +15,29 @@ from flask import Flask, Request, request
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from portal.forms import MAX_ID
+from migrationkit.domain.model import MAX_ID
 from portal.runtime import RUNTIME_KEY
 
 #: Scripts, styles and images only from the portal itself (no inline ones), no plugins,
 #: forms posted only to the portal, never shown in a frame.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
+DIRECTIVES = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+)
+CONTENT_SECURITY_POLICY = "; ".join(DIRECTIVES)
+#: The pages whose forms lead to an accounting package's consent page: "Koppelen" posts to
+#: the portal, which redirects to the package's own site, and browsers hold a form's
+#: redirects to form-action too. These pages allow forms to end on an HTTPS site.
+LEADS_TO_PACKAGES = frozenset({"connections.index"})
+PACKAGE_CONSENT_POLICY = "; ".join(
+    "form-action 'self' https:" if directive == "form-action 'self'" else directive
+    for directive in DIRECTIVES
 )
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -90,6 +97,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def secure_headers(response: Response) -> Response:
+        if request.endpoint in LEADS_TO_PACKAGES:
+            response.headers.setdefault("Content-Security-Policy", PACKAGE_CONSENT_POLICY)
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
         if https_portal or request.is_secure:

@@ -13,6 +13,10 @@ import attrs
 
 from migrationkit.domain.errors import MESSAGES, MigrationError
 
+#: The largest id anything has: ids are 32-bit integers in the database, so a bigger number
+#: names nothing (and is refused before any query).
+MAX_ID = 2**31 - 1
+
 
 class AccountingPackage(enum.Enum):
     """A boekhoudpakket that the platform links to."""

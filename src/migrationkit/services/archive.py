@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.errors import ArchiveError, MigrationError, NotAllowed, NotFound
-from migrationkit.domain.model import Administration, Document, User
+from migrationkit.domain.model import MAX_ID, Administration, Document, User
 from migrationkit.domain.rules import clean_filename
 from migrationkit.ports import ArchiveStore, ArchiveStores, StoredBlob, UnitOfWork
 from migrationkit.services import _load
@@ -25,7 +25,6 @@ from migrationkit.services.dependencies import Dependencies
 MAX_PAGE = 1000
 
 #: Document ids are 32-bit integers in the database; a larger number is no document.
-_MAX_ID = 2**31 - 1
 
 
 @audited(AuditAction.UPLOAD_DOCUMENT)
@@ -147,7 +146,7 @@ def _current(uow: UnitOfWork, actor: User, address: str) -> Document:
 def _at(uow: UnitOfWork, address: str) -> Document | None:
     """The document whose address is ``address`` (``<store>/<id>``), if any."""
     store, _, number = address.rpartition("/")
-    if not (store and number.isascii() and number.isdigit() and 0 < int(number) <= _MAX_ID):
+    if not (store and number.isascii() and number.isdigit() and 0 < int(number) <= MAX_ID):
         return None
     document = uow.documents.get(int(number))
     if document is None or document.archive_store != store:

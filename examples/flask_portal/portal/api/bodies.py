@@ -26,14 +26,13 @@ from flask_babel import lazy_gettext as _l
 
 from migrationkit import serialization
 from migrationkit.domain.errors import InvalidInput
+from migrationkit.domain.model import MAX_ID
 from portal.api.problems import WHOLE, ApiRefusal, Reason
 
 T = TypeVar("T")
 
 #: The largest JSON body the API reads; its bodies are a few ids and addresses.
 MAX_BODY = 64 * 1024
-#: Ids are 32-bit integers in the database.
-MAX_ID = 2**31 - 1
 #: The longest string a body may hold (the library bounds each field more tightly).
 MAX_TEXT = 2000
 

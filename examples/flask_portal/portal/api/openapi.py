@@ -11,11 +11,11 @@ import functools
 from typing import Any
 
 from migrationkit.domain.audit import AuditAction, AuditOutcome
-from migrationkit.domain.model import AccountingPackage, ItemStatus, Role
+from migrationkit.domain.model import MAX_ID, AccountingPackage, ItemStatus, Role
 from migrationkit.services.archive import MAX_PAGE as MAX_DOCUMENTS
 from migrationkit.services.audit import PAGE_SIZE as MAX_EVENTS
 from migrationkit.services.preflight import Verdict
-from portal.api.bodies import MAX_ID, MAX_TEXT
+from portal.api.bodies import MAX_TEXT
 
 Json = dict[str, Any]
 PREFIX = "/api/v1"

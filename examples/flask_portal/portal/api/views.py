@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from migrationkit import services
 from migrationkit.domain.errors import MigrationError, NotAllowed
+from migrationkit.domain.model import MAX_ID
 from migrationkit.services.archive import MAX_PAGE as MAX_DOCUMENTS
 from migrationkit.services.audit import PAGE_SIZE as MAX_EVENTS
 from portal.api import bodies, shapes
@@ -124,7 +125,7 @@ def administrations() -> Response:
 
 @bp.get(f"/administrations/<{ID}:administration_id>/documents")
 def documents(administration_id: int) -> Response:
-    after = bodies.query_number("after", low=0, high=bodies.MAX_ID) or 0
+    after = bodies.query_number("after", low=0, high=MAX_ID) or 0
     limit = bodies.query_number("limit", low=1, high=MAX_DOCUMENTS) or 100
     page = services.list_documents(
         deps(), actor_id=g.user.id, administration_id=administration_id, after_id=after, limit=limit
@@ -331,7 +332,7 @@ def audit() -> Response:
         deps(),
         actor_id=g.user.id,
         search=bodies.query_text("search"),
-        before_id=bodies.query_number("before", low=1, high=bodies.MAX_ID),
+        before_id=bodies.query_number("before", low=1, high=MAX_ID),
         limit=bodies.query_number("limit", low=1, high=MAX_EVENTS) or MAX_EVENTS,
     )
     return answer(shapes.audit_page(page, language()))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from portal_support import PLAIN_USER, RUNTIME_KEY, Scene, dump, make_app
+from portal_support import PLAIN_USER, RUNTIME_KEY, Scene, dump, make_app, signed_in_client
 
 from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.bootstrap import Runtime
@@ -86,11 +85,7 @@ def signed_in(app: Flask, scene: Scene) -> Callable[[str], FlaskClient]:
     login page sets it; the login itself is tested in test_auth.py)."""
 
     def sign_in(email: str) -> FlaskClient:
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session["user_id"] = scene.user(email)
-            session["seen"] = time.time()
-        return client
+        return signed_in_client(app, scene.user(email))
 
     return sign_in
 

@@ -5,10 +5,12 @@ modules import it by a name no other test folder uses."""
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from migrationkit import services
@@ -67,6 +69,16 @@ def make_app(home: Path, **config: Any) -> Flask:
             **config,
         }
     )
+
+
+def signed_in_client(app: Flask, user_id: int) -> FlaskClient:
+    """A test client of ``app`` signed in as the user (its session set as the login page
+    sets it; the login itself is tested in test_auth.py)."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["user_id"] = user_id
+        session["seen"] = time.time()
+    return client
 
 
 #: The table every refusal writes to: the audit trail records it.

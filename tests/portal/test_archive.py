@@ -4,12 +4,11 @@ an old document address that redirects to the new one; and the demo's Mailbox.""
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from flask.testing import FlaskClient
-from portal_support import Scene, make_app
+from portal_support import Scene, make_app, signed_in_client
 
 from migrationkit import services
 
@@ -139,9 +138,6 @@ def test_the_mailbox_holds_no_one_elses_mail(
 def test_there_is_no_mailbox_outside_demo_mode(home: Path, scene: Scene) -> None:
     app = make_app(home)
     app.config["DEMO"] = False
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["user_id"] = scene.user("zuid@example.nl")
-        session["seen"] = time.time()
+    client = signed_in_client(app, scene.user("zuid@example.nl"))
 
     assert client.get("/mailbox").status_code == 404

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
-from portal_support import Scene, environ, make_app
+from portal_support import Scene, environ, make_app, signed_in_client
 
 
 def test_the_login_page_has_labelled_fields(client: FlaskClient) -> None:
@@ -136,9 +136,7 @@ def test_a_post_without_csrf_token_is_refused(home: Path, scene: Scene) -> None:
     assert login.status_code == 400
     assert "Het formulier is verlopen of ongeldig" in login.text
 
-    with client.session_transaction() as session:
-        session["user_id"] = scene.user("noord@example.nl")
-        session["seen"] = time.time()
+    client = signed_in_client(app, scene.user("noord@example.nl"))
     refused = client.post("/migraties/acties", data={"keuze": "uitgaand"})
     assert refused.status_code == 400
 

@@ -5,7 +5,6 @@ state kept in the session, checked and used once; every refusal changes nothing.
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from portal.connections import PENDING
 from portal.runtime import RUNTIME_KEY
-from portal_support import Scene, dump, environ, make_app
+from portal_support import Scene, dump, environ, make_app, signed_in_client
 
 from migrationkit.bootstrap import Runtime
 from migrationkit.domain.model import AccountingPackage
@@ -109,11 +108,7 @@ def xero_scene(xero_app: Flask) -> Scene:
 @pytest.fixture
 def as_user(xero_app: Flask, xero_scene: Scene) -> Callable[[str], FlaskClient]:
     def sign_in(email: str) -> FlaskClient:
-        client = xero_app.test_client()
-        with client.session_transaction() as session:
-            session["user_id"] = xero_scene.user(email)
-            session["seen"] = time.time()
-        return client
+        return signed_in_client(xero_app, xero_scene.user(email))
 
     return sign_in
 

@@ -4,14 +4,13 @@ tokens; a new token is shown once, on a page no cache keeps, and works until Int
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from portal_support import PLAIN_USER, Scene, make_app
+from portal_support import PLAIN_USER, Scene, make_app, signed_in_client
 
 from migrationkit import services
 from migrationkit.domain.errors import NotAllowed
@@ -214,10 +213,7 @@ def test_intrekken_needs_the_forms_csrf_token(home: Path, scene: Scene) -> None:
     app = make_app(home, WTF_CSRF_ENABLED=True)
     deps: Dependencies = app.extensions["migrationkit"].deps
     issued = services.create_api_token(deps, actor_id=scene.user("noord@example.nl"), name="CRM")
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["user_id"] = scene.user("noord@example.nl")
-        session["seen"] = time.time()
+    client = signed_in_client(app, scene.user("noord@example.nl"))
 
     refused = client.post(f"{PAGE}/{issued.token.id}/intrekken")
     assert refused.status_code == 400

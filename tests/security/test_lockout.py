@@ -12,7 +12,6 @@ import re
 import secrets
 import shutil
 import tempfile
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from portal_support import RUNTIME_KEY, Scene, environ, make_app
+from portal_support import RUNTIME_KEY, Scene, environ, make_app, signed_in_client
 from werkzeug.test import TestResponse
 
 from migrationkit import services
@@ -90,11 +89,7 @@ def guarded_scene(guarded: Flask) -> Scene:
 @pytest.fixture
 def as_user(guarded: Flask, guarded_scene: Scene) -> Callable[[str], FlaskClient]:
     def sign_in(email: str) -> FlaskClient:
-        client = guarded.test_client()
-        with client.session_transaction() as session:
-            session["user_id"] = guarded_scene.user(email)
-            session["seen"] = time.time()
-        return client
+        return signed_in_client(guarded, guarded_scene.user(email))
 
     return sign_in
 

@@ -49,7 +49,6 @@ from archive_copy import best_of, fill, time_copy_from, time_cp
 from redis import Redis
 from rq import Queue, Worker
 from sqlalchemy import Engine, insert, text
-from sqlalchemy.engine import make_url
 
 from migrationkit import services
 from migrationkit.adapters.archive import LocalArchiveStore
@@ -60,6 +59,7 @@ from migrationkit.bootstrap import Runtime, build_runtime
 from migrationkit.config import Settings
 from migrationkit.domain.model import AccountingPackage, ItemStatus, PackageAdministration, Role
 from migrationkit.ports import StoredBlob
+from migrationkit.testing import throwaway_database
 
 EXACT = AccountingPackage.EXACT_ONLINE_NL
 SMOKE_SIZES = (20, 200)
@@ -343,19 +343,11 @@ def written(store: LocalArchiveStore, files: int, size: int) -> list[StoredBlob]
 
 
 @contextlib.contextmanager
-def throwaway_database(server_url: str) -> Iterator[str]:
-    name = f"mk_bench_{secrets.token_hex(4)}"
-    server = make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+def migrated_database(server_url: str) -> Iterator[str]:
+    """A throwaway database with the schema."""
+    with throwaway_database(server_url, prefix="mk_bench") as url:
         upgrade(url)
         yield url
-    finally:
-        with server.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.engine.dispose()
 
 
 @contextlib.contextmanager
@@ -422,7 +414,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(dir=arguments.workdir, prefix="mk-bench-"))
     with (
-        throwaway_database(arguments.database_url) as database_url,
+        migrated_database(arguments.database_url) as database_url,
         redis_database(arguments.redis_url, arguments.redis_db) as redis_url,
     ):
         try:

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from package_api import ACCESS_TOKEN, NEW_ACCESS_TOKEN, NEW_REFRESH_TOKEN, REFRESH_TOKEN, tokens
 from sqlalchemy import Engine, select
-from sqlalchemy.engine import make_url
 
 from migrationkit.adapters.connectors.tokens import SqlTokenStore
 from migrationkit.adapters.sqlalchemy import make_engine, unit_of_work_factory, upgrade
 from migrationkit.adapters.sqlalchemy.tables import connector_tokens
 from migrationkit.domain.model import AccountingPackage
 from migrationkit.ports import OAuthTokens
+from migrationkit.testing import throwaway_database
 
 SECRET = b"a-server-secret-of-enough-bytes-for-the-tests-0123456789"
 ACCOUNT = (("cluster_url", "https://accounting2.twinfield.com"), ("company_code", "001"))
@@ -37,19 +37,13 @@ def sqlite_tokens_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E
 @pytest.fixture(scope="module")
 def postgres_tokens_engine(postgres_url: str) -> Iterator[Engine]:
     """A throwaway database of its own on the PostgreSQL server, dropped afterwards."""
-    name = f"mk_tokens_{secrets.token_hex(5)}"
-    server = make_engine(postgres_url).execution_options(isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine = make_engine(make_url(postgres_url).set(database=name))
-    try:
-        upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with server.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.engine.dispose()
+    with throwaway_database(postgres_url, prefix="mk_tokens") as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

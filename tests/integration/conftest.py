@@ -10,14 +10,11 @@ tables.
 from __future__ import annotations
 
 import importlib
-import secrets
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, delete, text
-from sqlalchemy.engine import make_url
 
 from migrationkit.adapters.sqlalchemy import (
     make_engine,
@@ -26,26 +23,11 @@ from migrationkit.adapters.sqlalchemy import (
     upgrade,
 )
 from migrationkit.ports import UnitOfWork
-from migrationkit.testing import fake_uow_factory
+from migrationkit.testing import fake_uow_factory, throwaway_database
 
 SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 #: The server's secret of the units of work here (the outbox seals its codes with it).
 SECRET = b"integration-tests-server-secret-0123456789"
-
-
-@contextmanager
-def throwaway_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server, dropped on leaving; yields its URL."""
-    name = f"mk_{secrets.token_hex(6)}"
-    server = make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.engine.dispose()
 
 
 @pytest.fixture(scope="module")

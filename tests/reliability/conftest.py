@@ -22,9 +22,9 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from _deployment import BATCH_SIZE, LEASE_SECONDS, REDIS_DB, Deployment, MailServer, free_port
 from redis import Redis
-from sqlalchemy.engine import make_url
 
-from migrationkit.adapters.sqlalchemy import make_engine, upgrade
+from migrationkit.adapters.sqlalchemy import upgrade
+from migrationkit.testing import throwaway_database
 
 # The runtime tests' arrangement of a started move (``_moves``) lives beside them.
 sys.path.append(str(Path(__file__).parent.parent / "integration"))
@@ -33,18 +33,9 @@ sys.path.append(str(Path(__file__).parent.parent / "integration"))
 @pytest.fixture
 def database_url(postgres_url: str) -> Iterator[str]:
     """A new PostgreSQL database with the schema, dropped after the test."""
-    name = f"mk_reliability_{secrets.token_hex(4)}"
-    server = make_engine(postgres_url).execution_options(isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    try:
+    with throwaway_database(postgres_url, prefix="mk_reliability") as url:
+        upgrade(url)
         yield url
-    finally:
-        with server.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.engine.dispose()
 
 
 @pytest.fixture

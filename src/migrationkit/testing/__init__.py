@@ -19,6 +19,7 @@ transaction: nothing is seen by other units of work before ``commit()``.
 
 from migrationkit.adapters.connectors.memory import InMemoryConnector
 from migrationkit.testing._database import ConcurrentUpdate, InMemoryDatabase
+from migrationkit.testing._databases import throwaway_database
 from migrationkit.testing._outside import (
     DEFAULT_NOW,
     FakeArchiveStore,
@@ -32,6 +33,8 @@ from migrationkit.testing._outside import (
 from migrationkit.testing._repositories import (
     InMemoryAccessRepository,
     InMemoryAdministrationRepository,
+    InMemoryApiTokenRepository,
+    InMemoryAuditRepository,
     InMemoryAuthorizationFlowRepository,
     InMemoryChargeRepository,
     InMemoryConnectionRepository,
@@ -69,6 +72,8 @@ __all__ = [
     "FakeWorld",
     "InMemoryAccessRepository",
     "InMemoryAdministrationRepository",
+    "InMemoryApiTokenRepository",
+    "InMemoryAuditRepository",
     "InMemoryAuthorizationFlowRepository",
     "InMemoryChargeRepository",
     "InMemoryConnectionRepository",
@@ -87,4 +92,5 @@ __all__ = [
     "fake_uow_factory",
     "make_dependencies",
     "make_world",
+    "throwaway_database",
 ]

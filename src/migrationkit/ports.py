@@ -545,12 +545,14 @@ class ApiTokenRepository(Protocol):
 @attrs.frozen
 class AuditSearchWord:
     """One word of an audit search: it matches an event when it occurs in one of the
-    event's texts, or when the event's action or outcome is among those whose label holds
-    the word."""
+    event's texts, or when the event's action, outcome, object kind or channel is among
+    those whose label holds the word."""
 
     text: str
     actions: frozenset[AuditAction] = frozenset()
     outcomes: frozenset[AuditOutcome] = frozenset()
+    subject_types: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
 
 
 class AuditRepository(Protocol):

@@ -242,6 +242,20 @@ def test_a_word_also_finds_the_actions_and_outcomes_it_names(
     assert offered not in search(uow, people.noord, relink)
 
 
+def test_a_word_also_finds_the_object_kinds_and_channels_it_names(
+    uow: UnitOfWork, people: People
+) -> None:
+    offer = uow.audit.append(record(people.noord, subject_type="offer", subject_id=7), T0)
+    from_api = uow.audit.append(record(people.noord, origin=Origin("api", "192.0.2.9")), T0)
+    requests = AuditSearchWord("migratieverzoek", subject_types=frozenset({"offer"}))
+    portal = AuditSearchWord("portaal", channels=frozenset({"portal"}))
+
+    assert search(uow, people.noord, requests) == [offer]
+    assert search(uow, people.noord, portal) == [offer]
+    assert search(uow, people.noord, AuditSearchWord("portaal")) == []
+    assert from_api not in search(uow, people.noord, portal)
+
+
 def test_the_search_takes_like_wildcards_and_backslashes_literally(
     uow: UnitOfWork, people: People
 ) -> None:

@@ -224,6 +224,9 @@ def trail(noord: FlaskClient, medewerker: FlaskClient, scene: Scene) -> Callable
         ("geweigerd medewerker", ["Openen Geweigerd"]),
         ("supergebruiker", ["Openen Geweigerd"]),
         ("zuid@example.nl", []),
+        ("migratieverzoek", ["aanbieden"]),
+        ("migration request", ["aanbieden"]),
+        ("portaal aanbieden", ["aanbieden"]),
     ],
 )
 def test_the_search_finds_by_any_column_and_label_each_word(

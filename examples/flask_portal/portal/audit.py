@@ -6,10 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g, render_template, request, url_for
-from flask_babel import gettext as _
 
 from migrationkit import services
-from migrationkit.domain.audit import AuditAction, AuditEvent, AuditOutcome
+from migrationkit.domain.audit import (
+    CHANNELS,
+    SUBJECT_KINDS,
+    AuditAction,
+    AuditEvent,
+    AuditOutcome,
+    label,
+)
 from migrationkit.domain.errors import MigrationError
 from portal.auth import super_user_required
 from portal.errors import on_page
@@ -69,16 +75,7 @@ def refusal_message(event: AuditEvent) -> str:
 
 def subject_kind(kind: str) -> str:
     """The kind of an object in the user's language; an unknown kind as it was stored."""
-    kinds: dict[str, str] = {
-        "migration": _("migratie"),
-        "offer": _("migratieverzoek"),
-        "offer_item": _("aangeboden administratie"),
-        "administration": _("administratie"),
-        "document": _("document"),
-        "api_token": _("API-token"),
-        "connection": _("boekhoudsysteemkoppeling"),
-    }
-    return kinds.get(kind, kind)
+    return label(SUBJECT_KINDS, kind, current_language())
 
 
 def subject_link(event: AuditEvent) -> str | None:
@@ -108,11 +105,4 @@ def refused(event: AuditEvent) -> bool:
 
 def channel_label(channel: str) -> str:
     """Where the event came from: portaal, API, ..."""
-    channels: dict[str, str] = {
-        "portal": _("portaal"),
-        "api": _("API"),
-        "worker": _("achtergrondverwerking"),
-        "cli": _("opdrachtregel"),
-        "library": _("bibliotheek"),
-    }
-    return channels.get(channel, channel)
+    return label(CHANNELS, channel, current_language())

@@ -77,6 +77,32 @@ class AuditOutcome(enum.Enum):
         return "Done" if self is AuditOutcome.DONE else "Refused"
 
 
+#: The kinds of objects an event names, in Dutch and English.
+SUBJECT_KINDS: dict[str, tuple[str, str]] = {
+    "migration": ("migratie", "migration"),
+    "offer": ("migratieverzoek", "migration request"),
+    "offer_item": ("aangeboden administratie", "offered administration"),
+    "administration": ("administratie", "administration"),
+    "document": ("document", "document"),
+    "api_token": ("API-token", "API token"),
+    "connection": ("boekhoudsysteemkoppeling", "accounting system connection"),
+}
+#: Where a request comes from, in Dutch and English.
+CHANNELS: dict[str, tuple[str, str]] = {
+    "portal": ("portaal", "portal"),
+    "api": ("API", "API"),
+    "worker": ("achtergrondverwerking", "background processing"),
+    "cli": ("opdrachtregel", "command line"),
+    "library": ("bibliotheek", "library"),
+}
+
+
+def label(labels: dict[str, tuple[str, str]], key: str, language: str = "nl") -> str:
+    """A subject kind or a channel in ``language`` ("nl" or "en"); an unknown key as it is."""
+    dutch, english = labels.get(key, (key, key))
+    return english if language == "en" else dutch
+
+
 @attrs.frozen
 class Origin:
     """Where a request came from: the channel (portal, api, worker, cli, library) and the

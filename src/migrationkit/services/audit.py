@@ -17,7 +17,14 @@ from typing import Any, ParamSpec, TypeVar
 
 import attrs
 
-from migrationkit.domain.audit import AuditAction, AuditEvent, AuditOutcome, AuditRecord
+from migrationkit.domain.audit import (
+    CHANNELS,
+    SUBJECT_KINDS,
+    AuditAction,
+    AuditEvent,
+    AuditOutcome,
+    AuditRecord,
+)
 from migrationkit.domain.errors import InvalidInput, MigrationError
 from migrationkit.domain.model import User
 from migrationkit.domain.rules import clean_search
@@ -149,22 +156,25 @@ class AuditPage:
 
 
 def _words(term: str) -> list[AuditSearchWord]:
-    """The search's words; a word also finds the actions and outcomes whose Dutch or
-    English label holds it ("aanbieden", "refused")."""
-    words = []
-    for text in term.casefold().split():
-        actions = frozenset(
-            action
-            for action in AuditAction
-            if text in action.label_nl.casefold() or text in action.label_en.casefold()
+    """The search's words; a word also finds the actions, outcomes, object kinds and
+    channels whose Dutch or English label holds it ("aanbieden", "refused",
+    "migratieverzoek", "portaal")."""
+    return [
+        AuditSearchWord(
+            text,
+            actions=frozenset(a for a in AuditAction if _names(text, a.label_nl, a.label_en)),
+            outcomes=frozenset(o for o in AuditOutcome if _names(text, o.label_nl, o.label_en)),
+            subject_types=frozenset(
+                k for k, labels in SUBJECT_KINDS.items() if _names(text, *labels)
+            ),
+            channels=frozenset(c for c, labels in CHANNELS.items() if _names(text, *labels)),
         )
-        outcomes = frozenset(
-            outcome
-            for outcome in AuditOutcome
-            if text in outcome.label_nl.casefold() or text in outcome.label_en.casefold()
-        )
-        words.append(AuditSearchWord(text, actions, outcomes))
-    return words
+        for text in term.casefold().split()
+    ]
+
+
+def _names(word: str, *labels: str) -> bool:
+    return any(word in label.casefold() for label in labels)
 
 
 @audited(AuditAction.OPEN)

@@ -989,7 +989,7 @@ class InMemoryApiTokenRepository(_Repository, ports.ApiTokenRepository):
 
 def _matches_word(event: AuditEvent, word: AuditSearchWord) -> bool:
     """As the database's search: the word in any of the event's texts, ignoring case, or
-    the event's action or outcome among those the word names."""
+    the event's action, outcome, object kind or channel among those the word names."""
     record = event.record
     texts = (
         record.actor_email,
@@ -1006,6 +1006,8 @@ def _matches_word(event: AuditEvent, word: AuditSearchWord) -> bool:
         any(text is not None and needle in text.lower() for text in texts)
         or record.action in word.actions
         or record.outcome in word.outcomes
+        or record.subject_type in word.subject_types
+        or record.origin.channel in word.channels
     )
 
 

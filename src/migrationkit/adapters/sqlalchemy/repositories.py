@@ -1622,6 +1622,10 @@ class SqlAlchemyAuditRepository(_Repository):
                 alternatives.append(column.action.in_([a.value for a in word.actions]))
             if word.outcomes:
                 alternatives.append(column.outcome.in_([o.value for o in word.outcomes]))
+            if word.subject_types:
+                alternatives.append(column.subject_type.in_(sorted(word.subject_types)))
+            if word.channels:
+                alternatives.append(column.channel.in_(sorted(word.channels)))
             statement = statement.where(or_(*alternatives))
         statement = statement.order_by(column.id.desc()).limit(limit)
         return [audit_event_from_row(row) for row in self._all(statement)]

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from conftest import Scene
 from migrationkit import services
 from migrationkit.domain.audit import AuditOutcome
 from migrationkit.domain.errors import NotAllowed

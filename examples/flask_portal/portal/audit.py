@@ -47,24 +47,12 @@ def index() -> str:
 @bp.context_processor
 def presenting() -> dict[str, Any]:
     return {
-        "action_label": action_label,
-        "outcome_label": outcome_label,
         "refusal_message": refusal_message,
         "subject_kind": subject_kind,
         "subject_link": subject_link,
         "channel_label": channel_label,
         "refused": refused,
     }
-
-
-def action_label(action: AuditAction) -> str:
-    """An action in the user's language: Administraties aanbieden / Offer administrations."""
-    return action.label_en if current_language() == "en" else action.label_nl
-
-
-def outcome_label(outcome: AuditOutcome) -> str:
-    """Uitgevoerd / Geweigerd, or Done / Refused."""
-    return outcome.label_en if current_language() == "en" else outcome.label_nl
 
 
 def refusal_message(event: AuditEvent) -> str:

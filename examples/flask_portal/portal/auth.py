@@ -33,7 +33,7 @@ from migrationkit.domain.errors import MigrationError, NotAllowed
 from migrationkit.domain.model import User
 from portal.forms import LoginForm
 from portal.i18n import same_site
-from portal.runtime import deps
+from portal.runtime import deps, is_api_request
 
 bp = Blueprint("auth", __name__)
 
@@ -65,7 +65,7 @@ def load_signed_in_user() -> Response | None:
     """Puts the signed-in user in ``g.user``; ends a session that sat idle too long. The
     API ignores the session: its token alone says who calls."""
     g.user = None
-    if request.path.startswith("/api/"):
+    if is_api_request():
         return None
     user_id = session.get("user_id")
     if user_id is None or request.endpoint == "static":

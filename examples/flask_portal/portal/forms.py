@@ -24,7 +24,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired
 
 from migrationkit.domain.api_tokens import NAME_MAX as API_TOKEN_NAME_MAX
 from migrationkit.domain.model import MAX_ID
@@ -185,18 +185,13 @@ def field_error(form: Form, field: Field | None, message: str) -> None:
 
 
 class ApiTokenForm(FlaskForm):
-    """Instellingen > API-tokens: a new token's name (the library refuses an empty one)."""
+    """Instellingen > API-tokens: a new token's name. The library judges it (required,
+    trimmed, at most ``NAME_MAX`` characters); the browser is told the limit too."""
 
     naam = StringField(
         _l("Naam"),
         description=_l("Waarvoor gebruik je het token? Bijvoorbeeld: koppeling met ons CRM."),
-        filters=[lambda typed: typed.strip() if isinstance(typed, str) else typed],
-        validators=[
-            Length(
-                max=API_TOKEN_NAME_MAX,
-                message=_l("De naam van een API-token mag hoogstens %(max)d tekens hebben."),
-            )
-        ],
+        render_kw={"maxlength": API_TOKEN_NAME_MAX},
     )
     submit = SubmitField(_l("API-token aanmaken"))
 

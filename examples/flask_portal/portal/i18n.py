@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from babel.messages.mofile import write_mo
@@ -20,7 +20,6 @@ from werkzeug.wrappers import Response
 
 from migrationkit.domain.dates import show_date, show_moment
 from migrationkit.domain.errors import MigrationError
-from migrationkit.domain.model import ItemStatus
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
@@ -72,7 +71,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         current_language=current_language,
         attributes=field_attributes,
-        status_label=status_label,
+        label=label,
     )
     app.jinja_env.filters.update(date=show_date, moment=show_moment)
 
@@ -107,6 +106,17 @@ def field_attributes(field: Any, given: Mapping[str, Any]) -> dict[str, Any]:
     return attributes
 
 
-def status_label(status: ItemStatus) -> str:
-    """A status in the user's language: Aangeboden / Offered, Voltooid / Completed, ..."""
-    return status.label_en if current_language() == "en" else status.label_nl
+class Labelled(Protocol):
+    """A value the library names in Dutch and English: a status, an action, a verdict."""
+
+    @property
+    def label_nl(self) -> str: ...
+
+    @property
+    def label_en(self) -> str: ...
+
+
+def label(value: Labelled) -> str:
+    """A status, an action, an outcome or a verdict in the user's language: Aangeboden /
+    Offered, Voltooid / Completed, ..."""
+    return value.label_en if current_language() == "en" else value.label_nl

@@ -38,7 +38,7 @@ from portal.forms import (
     field_error,
     id_number,
 )
-from portal.i18n import refusal, status_label
+from portal.i18n import label, refusal
 from portal.runtime import deps
 
 bp = Blueprint("migrations", __name__, url_prefix="/migraties")
@@ -444,7 +444,7 @@ def status_json(migration_id: int) -> Response:
     migration = progress.migration
     return jsonify(
         status=progress.status.value,
-        label=status_label(progress.status),
+        label=label(progress.status),
         documents_done=migration.documents_done,
         documents_total=migration.documents_total,
         percent=progress.percent,

@@ -18,12 +18,17 @@ def runtime() -> Runtime:
     return found
 
 
+def is_api_request() -> bool:
+    """Whether this request is for the JSON API, which ignores the session cookie."""
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
 def deps() -> Dependencies:
     """The use cases' dependencies, with this request's origin for the audit trail: the
     channel ("api" under /api/, else "portal") and the client's address."""
     found: Dependencies | None = g.get("deps")
     if found is None:
-        channel = "api" if request.path.startswith("/api/") else "portal"
+        channel = "api" if is_api_request() else "portal"
         found = attrs.evolve(runtime().deps, origin=Origin(channel, request.remote_addr))
         g.deps = found
     return found

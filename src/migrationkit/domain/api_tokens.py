@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -22,6 +22,9 @@ PREFIX = "mkt_"
 SHOWN = len(PREFIX) + 4
 #: The longest name a user may give a token.
 NAME_MAX = 100
+#: A token's last use is written at most this often, so reading through the API does not
+#: write on every request.
+USE_RECORDED_EVERY = timedelta(minutes=1)
 #: How many tokens a user may hold at once.
 MAX_ACTIVE = 20
 

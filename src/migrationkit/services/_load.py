@@ -80,6 +80,13 @@ def item(uow: UnitOfWork, item_id: int) -> OfferItem:
     return found
 
 
+def administrations(
+    uow: UnitOfWork, administration_ids: Sequence[int], environment_id: int
+) -> list[Administration]:
+    """The environment's administrations with these ids, in their order."""
+    return [administration(uow, i, environment_id) for i in administration_ids]
+
+
 def chosen_items(uow: UnitOfWork, offer: TransferOffer, item_ids: Sequence[int]) -> list[OfferItem]:
     """The chosen items of an offer, in the order chosen; another offer's item or an item
     chosen twice is refused."""

@@ -54,6 +54,30 @@ _SUBJECT_ARGUMENTS = (
 PAGE_SIZE = 100
 
 
+def _event(
+    deps: Dependencies,
+    action: AuditAction,
+    actor: User | None,
+    subject: Subject | None,
+    refusal: MigrationError | None = None,
+) -> AuditRecord:
+    """What the trail keeps of an action or a refusal: the actor as they are now, never
+    more of the refusal than its code and messages."""
+    return AuditRecord(
+        action=action,
+        outcome=AuditOutcome.DONE if refusal is None else AuditOutcome.REFUSED,
+        origin=deps.origin,
+        actor_user_id=None if actor is None else actor.id,
+        actor_email=None if actor is None else actor.email,
+        environment_id=None if actor is None else actor.environment_id,
+        subject_type=None if subject is None else subject[0],
+        subject_id=None if subject is None else subject[1],
+        error_code=None if refusal is None else refusal.code,
+        message_nl=None if refusal is None else refusal.message("nl"),
+        message_en=None if refusal is None else refusal.message("en"),
+    )
+
+
 def record(
     uow: UnitOfWork,
     deps: Dependencies,
@@ -62,19 +86,7 @@ def record(
     subject: Subject | None = None,
 ) -> None:
     """Appends a done action to the trail, in the use case's own transaction."""
-    uow.audit.append(
-        AuditRecord(
-            action=action,
-            outcome=AuditOutcome.DONE,
-            origin=deps.origin,
-            actor_user_id=actor.id,
-            actor_email=actor.email,
-            environment_id=actor.environment_id,
-            subject_type=None if subject is None else subject[0],
-            subject_id=None if subject is None else subject[1],
-        ),
-        deps.clock.now(),
-    )
+    uow.audit.append(_event(deps, action, actor, subject), deps.clock.now())
 
 
 def record_refusal(
@@ -90,22 +102,7 @@ def record_refusal(
     try:
         with deps.uow() as uow:
             actor = None if actor_id is None else uow.users.get(actor_id)
-            uow.audit.append(
-                AuditRecord(
-                    action=action,
-                    outcome=AuditOutcome.REFUSED,
-                    origin=deps.origin,
-                    actor_user_id=None if actor is None else actor.id,
-                    actor_email=None if actor is None else actor.email,
-                    environment_id=None if actor is None else actor.environment_id,
-                    subject_type=None if subject is None else subject[0],
-                    subject_id=None if subject is None else subject[1],
-                    error_code=error.code,
-                    message_nl=error.message("nl"),
-                    message_en=error.message("en"),
-                ),
-                deps.clock.now(),
-            )
+            uow.audit.append(_event(deps, action, actor, subject, error), deps.clock.now())
             uow.commit()
     except Exception:  # the trail must not turn a refusal into a crash
         log.exception("could not record the refusal %s of %s", error.code, action.value)

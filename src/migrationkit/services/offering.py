@@ -26,7 +26,6 @@ from migrationkit.domain.rules import (
     require_sender,
     require_valid_recipients,
 )
-from migrationkit.ports import UnitOfWork
 from migrationkit.services import _emails, _load
 from migrationkit.services._search import matches
 from migrationkit.services._transitions import change_status
@@ -66,12 +65,6 @@ class OutgoingRow:
         return self.status is ItemStatus.OFFERED
 
 
-def _administrations(
-    uow: UnitOfWork, administration_ids: Sequence[int], environment_id: int
-) -> list[Administration]:
-    return [_load.administration(uow, i, environment_id) for i in administration_ids]
-
-
 @audited(AuditAction.OPEN)
 def offerable_administrations(
     deps: Dependencies, *, actor_id: int, connection_id: int
@@ -109,7 +102,7 @@ def offer_administrations(
     with deps.uow() as uow:
         actor = _load.super_user(uow, actor_id)
         connection = _load.connection(uow, connection_id, actor.environment_id)
-        administrations = _administrations(uow, administration_ids, actor.environment_id)
+        administrations = _load.administrations(uow, administration_ids, actor.environment_id)
         now = deps.clock.now()
         report = offer_report(
             uow, connection, administrations, now=now, valid_for=deps.policy.offer_valid_for

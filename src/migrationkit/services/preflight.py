@@ -325,9 +325,7 @@ def preflight_offer(
     with deps.uow() as uow:
         actor = _load.super_user(uow, actor_id)
         connection = _load.connection(uow, connection_id, actor.environment_id)
-        administrations = [
-            _load.administration(uow, i, actor.environment_id) for i in administration_ids
-        ]
+        administrations = _load.administrations(uow, administration_ids, actor.environment_id)
         return offer_report(
             uow,
             connection,

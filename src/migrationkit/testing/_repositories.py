@@ -4,13 +4,13 @@ database rules included."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import attrs
 
 from migrationkit import ports
-from migrationkit.domain.api_tokens import ApiToken
+from migrationkit.domain.api_tokens import USE_RECORDED_EVERY, ApiToken
 from migrationkit.domain.audit import AuditAction, AuditEvent, AuditOutcome, AuditRecord
 from migrationkit.domain.errors import Conflict, NotFound, RuleViolation
 from migrationkit.domain.machine import Event
@@ -983,7 +983,7 @@ class InMemoryApiTokenRepository(_Repository, ports.ApiTokenRepository):
         token = API_TOKENS.get(tx, token_id)
         if token is None:
             return
-        if token.last_used_at is None or token.last_used_at <= at - timedelta(minutes=1):
+        if token.last_used_at is None or token.last_used_at <= at - USE_RECORDED_EVERY:
             API_TOKENS.put(tx, token_id, attrs.evolve(token, last_used_at=at))
 
 

@@ -31,13 +31,12 @@ from migrationkit.domain.errors import (
     PackageError,
     RuleViolation,
 )
+from portal.errors import FORBIDDEN
 from portal.runtime import runtime
 
 PROBLEM_JSON = "application/problem+json"
 #: What a token is refused with; its answer asks for a token (``WWW-Authenticate``).
 TOKEN_INVALID = "api_token_invalid"  # noqa: S105 (an error code, not a secret)
-#: Refusals of the user's own role: the object is theirs to see, the action is not.
-FORBIDDEN = frozenset({"not_super_user", "no_access"})
 LANGUAGES = ("nl", "en")
 
 #: A short title per status, the same for every problem with that status.
@@ -173,7 +172,3 @@ def http_problem(error: HTTPException) -> Response:
     else:
         refusal = ApiRefusal(500, "server_error")
     return problem(refusal)
-
-
-def is_api_request() -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")

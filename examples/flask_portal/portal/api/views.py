@@ -25,16 +25,15 @@ from portal.api.problems import (
     TOKEN_INVALID,
     ApiRefusal,
     http_problem,
-    is_api_request,
     language,
     problem,
 )
-from portal.runtime import deps
+from portal.runtime import deps, is_api_request
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 #: Ids in paths: 32-bit, as in the database; anything else is an unknown path.
-ID = "int(min=1, max=2147483647)"
+ID = "int(min=1)"
 #: The endpoints that take no token.
 PUBLIC = frozenset({"api.openapi"})
 #: A code appears in an answer once: no cache may keep it.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 import attrs
@@ -66,7 +66,7 @@ from migrationkit.adapters.sqlalchemy.tables import (
     transfer_offers,
     users,
 )
-from migrationkit.domain.api_tokens import ApiToken
+from migrationkit.domain.api_tokens import USE_RECORDED_EVERY, ApiToken
 from migrationkit.domain.audit import AuditAction, AuditEvent, AuditOutcome, AuditRecord, Origin
 from migrationkit.domain.errors import Conflict, NotFound, RuleViolation
 from migrationkit.domain.machine import Event
@@ -1508,10 +1508,6 @@ class SqlAlchemyChargeRepository(_Repository):
 
 
 class SqlAlchemyApiTokenRepository(_Repository):
-    #: A token's last use is written at most this often, so reading through the API does
-    #: not write on every request.
-    USE_RECORDED_EVERY = timedelta(minutes=1)
-
     def add(self, *, user_id: int, name: str, digest: str, shown: str, at: datetime) -> ApiToken:
         return api_token_from_row(
             self._insert(
@@ -1549,8 +1545,7 @@ class SqlAlchemyApiTokenRepository(_Repository):
             update(api_tokens)
             .where(
                 column.id == token_id,
-                column.last_used_at.is_(None)
-                | (column.last_used_at <= at - self.USE_RECORDED_EVERY),
+                column.last_used_at.is_(None) | (column.last_used_at <= at - USE_RECORDED_EVERY),
             )
             .values(last_used_at=at)
         )

@@ -79,13 +79,30 @@ class PostgresCluster:
         self._log = self._folder / "server.log"
         if os.geteuid() == 0:
             shutil.chown(self._folder, "postgres", "postgres")
-        self._run("initdb", "--pgdata", str(self._data), "--username", "postgres",
-                  "--auth", "trust", "--no-sync")
+        self._run(
+            "initdb",
+            "--pgdata",
+            str(self._data),
+            "--username",
+            "postgres",
+            "--auth",
+            "trust",
+            "--no-sync",
+        )
 
     def start(self) -> None:
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self._folder}"
-        self._run("pg_ctl", "--pgdata", str(self._data), "--log", str(self._log),
-                  "--options", options, "--wait", "start")
+        self._run(
+            "pg_ctl",
+            "--pgdata",
+            str(self._data),
+            "--log",
+            str(self._log),
+            "--options",
+            options,
+            "--wait",
+            "start",
+        )
 
     def stop(self) -> None:
         """A fast shutdown: open sessions are ended, as in a restart by an operator."""

@@ -53,7 +53,9 @@ def wait_out_outages(connection: Redis) -> None:
     """Makes every command on ``connection`` try again, for as long as it takes, while Redis
     does not answer (a refused or lost connection, a timeout)."""
     backoff = _WaitingForRedis(cap=RETRY_CAP_SECONDS, base=RETRY_BASE_SECONDS)
-    connection.set_retry(Retry(backoff, -1, (RedisConnectionError, RedisTimeoutError, socket.timeout)))
+    connection.set_retry(
+        Retry(backoff, -1, (RedisConnectionError, RedisTimeoutError, socket.timeout))
+    )
 
 
 class _StopsWithoutRedis(BaseWorker):
@@ -68,7 +70,10 @@ class _StopsWithoutRedis(BaseWorker):
         process.terminate()
         process.join(SCHEDULER_STOP_SECONDS)
         if process.is_alive():
-            log.warning("the scheduler did not stop within %s s (Redis away?): killed", SCHEDULER_STOP_SECONDS)
+            log.warning(
+                "the scheduler did not stop within %s s (Redis away?): killed",
+                SCHEDULER_STOP_SECONDS,
+            )
             process.kill()
             process.join()
 

@@ -14,14 +14,13 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from conftest import SECRET, SQL_BACKENDS, empty_tables
 from migrationkit.adapters.archive import archive_stores
 from migrationkit.adapters.sqlalchemy import SessionLimits, make_engine, unit_of_work_factory
 from migrationkit.domain.errors import Unavailable
 from migrationkit.domain.model import AccountingPackage, Role
 from migrationkit.services import archive as archive_service
 from migrationkit.testing import make_dependencies
-
-from conftest import SECRET, SQL_BACKENDS, empty_tables
 
 #: The limits of the sessions under test: short, so that a test waits a second.
 SHORT = SessionLimits(
@@ -135,20 +134,23 @@ def test_postgres_ends_a_transaction_left_idle_and_releases_its_locks(
     short = make_engine(postgres_engine.url, SHORT)
     _, administration_id = arranged(postgres_engine)
     try:
-        with pytest.raises(Unavailable) as ended:  # noqa: PT012 (the block is the session)
-            with unit_of_work_factory(short, SECRET)() as frozen:
-                frozen.administrations.lock(administration_id)
-                backend = frozen.connection.execute(text("SELECT pg_backend_pid()")).scalar()
-                # Another session waits for the lock: it gets it once the server has ended
-                # the idle transaction, whatever the time that takes.
-                with unit_of_work_factory(postgres_engine, SECRET)() as waiting:
-                    assert waiting.administrations.lock(administration_id) is not None
-                    alive = waiting.connection.execute(
-                        text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
-                        {"pid": backend},
-                    ).scalar()
-                assert alive == 0
-                frozen.administrations.get(administration_id)
+        # The block is the session that the server ends.
+        with (  # noqa: PT012
+            pytest.raises(Unavailable) as ended,
+            unit_of_work_factory(short, SECRET)() as frozen,
+        ):
+            frozen.administrations.lock(administration_id)
+            backend = frozen.connection.execute(text("SELECT pg_backend_pid()")).scalar()
+            # Another session waits for the lock: it gets it once the server has ended the
+            # idle transaction, whatever the time that takes.
+            with unit_of_work_factory(postgres_engine, SECRET)() as waiting:
+                assert waiting.administrations.lock(administration_id) is not None
+                alive = waiting.connection.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                    {"pid": backend},
+                ).scalar()
+            assert alive == 0
+            frozen.administrations.get(administration_id)
         assert ended.value.code == "database_unavailable"
         cause = ended.value.__cause__
         assert isinstance(cause, DBAPIError)

@@ -114,6 +114,7 @@ def database(settings: Settings) -> Engine:
             keepalives_idle_seconds=settings.db_keepalive_idle_seconds,
             keepalives_interval_seconds=settings.db_keepalive_interval_seconds,
             keepalives_count=settings.db_keepalive_count,
+            connect_timeout_seconds=settings.db_connect_timeout_seconds,
         ),
     )
 

@@ -25,6 +25,7 @@
 | MIGRATIONKIT_DB_KEEPALIVE_IDLE_SECONDS | 30 (TCP keepalives: silence before the first probe) |
 | MIGRATIONKIT_DB_KEEPALIVE_INTERVAL_SECONDS | 10 (between probes)                 |
 | MIGRATIONKIT_DB_KEEPALIVE_COUNT   | 3 (probes unanswered before the connection counts as lost) |
+| MIGRATIONKIT_DB_CONNECT_TIMEOUT_SECONDS | 10 (a connection to PostgreSQL not made by then fails) |
 | MIGRATIONKIT_<PACKAGE>_...        | the packages' credentials: see ``connector_settings`` |
 
 MIGRATIONKIT_ARCHIVE_STORES names a location per store: ``name=location,name=location``, a
@@ -120,12 +121,14 @@ class Settings:
     job_timeout_seconds: int = 3600
     release_source_seconds: int = 3600
     #: PostgreSQL sessions: how long a statement waits for a lock (also SQLite's busy
-    #: timeout) and a transaction may sit idle, and the TCP keepalives of both ends.
+    #: timeout) and a transaction may sit idle, the TCP keepalives of both ends, and how
+    #: long a connection may take to be made.
     db_lock_timeout_seconds: int = 30
     db_idle_in_transaction_seconds: int = 60
     db_keepalive_idle_seconds: int = 30
     db_keepalive_interval_seconds: int = 10
     db_keepalive_count: int = 3
+    db_connect_timeout_seconds: int = 10
     #: The accounting packages' credentials (``connector_settings`` below); none set up
     #: means the in-memory packages of the demo and the tests.
     connectors: ConnectorSettings = attrs.field(factory=lambda: ConnectorSettings())
@@ -166,6 +169,7 @@ class Settings:
             db_keepalive_idle_seconds=_positive(env, "DB_KEEPALIVE_IDLE_SECONDS", 30),
             db_keepalive_interval_seconds=_positive(env, "DB_KEEPALIVE_INTERVAL_SECONDS", 10),
             db_keepalive_count=_positive(env, "DB_KEEPALIVE_COUNT", 3),
+            db_connect_timeout_seconds=_positive(env, "DB_CONNECT_TIMEOUT_SECONDS", 10),
             connectors=connector_settings(env),
         )
 

@@ -29,6 +29,7 @@ SHORT = SessionLimits(
     keepalives_idle_seconds=13,
     keepalives_interval_seconds=4,
     keepalives_count=5,
+    connect_timeout_seconds=7,
 )
 
 
@@ -124,7 +125,8 @@ def test_postgres_sessions_keep_to_the_limits_and_keep_the_urls_own_options(
         libpq["keepalives_idle"],
         libpq["keepalives_interval"],
         libpq["keepalives_count"],
-    ) == ("1", "13", "4", "5")
+        libpq["connect_timeout"],
+    ) == ("1", "13", "4", "5", "7")
 
 
 @pytest.mark.postgres

@@ -80,7 +80,7 @@ class _StopsWithoutRedis(BaseWorker):
     def teardown(self) -> None:
         self.connection.set_retry(Retry(NoBackoff(), 0))
         try:
-            super().teardown()
+            super().teardown()  # type: ignore[no-untyped-call]
         except (RedisConnectionError, RedisTimeoutError) as error:
             log.warning("Redis did not answer at the stop, nothing recorded there: %s", error)
 

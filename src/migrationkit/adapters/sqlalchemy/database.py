@@ -28,8 +28,9 @@ class SessionLimits:
     ``idle_in_transaction_session_timeout`` (the server ends the session of a transaction
     left idle that long, rolling it back and releasing its locks) and TCP keepalives on
     both ends (libpq's ``keepalives*`` for the client, ``tcp_keepalives_*`` for the server:
-    a dead peer is noticed after about idle + interval x count seconds of silence). On
-    SQLite only the lock wait applies, as its busy timeout.
+    a dead peer is noticed after about idle + interval x count seconds of silence); a
+    connection that is not made within ``connect_timeout_seconds`` fails. On SQLite only
+    the lock wait applies, as its busy timeout.
     """
 
     lock_timeout_seconds: float = 30
@@ -37,6 +38,7 @@ class SessionLimits:
     keepalives_idle_seconds: int = 30
     keepalives_interval_seconds: int = 10
     keepalives_count: int = 3
+    connect_timeout_seconds: int = 10
 
     def postgres_connect_args(self, options: str | None = None) -> dict[str, Any]:
         """psycopg's connection arguments; the URL's own ``options``, if any, come last
@@ -57,6 +59,7 @@ class SessionLimits:
             "keepalives_idle": self.keepalives_idle_seconds,
             "keepalives_interval": self.keepalives_interval_seconds,
             "keepalives_count": self.keepalives_count,
+            "connect_timeout": self.connect_timeout_seconds,
         }
 
 

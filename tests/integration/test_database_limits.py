@@ -17,6 +17,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from conftest import SECRET, SQL_BACKENDS, empty_tables
 from migrationkit.adapters.archive import archive_stores
 from migrationkit.adapters.sqlalchemy import SessionLimits, make_engine, unit_of_work_factory
+from migrationkit.bootstrap import database
+from migrationkit.config import Settings
 from migrationkit.domain.errors import Unavailable
 from migrationkit.domain.model import AccountingPackage, Role
 from migrationkit.services import archive as archive_service
@@ -127,6 +129,37 @@ def test_postgres_sessions_keep_to_the_limits_and_keep_the_urls_own_options(
         libpq["keepalives_count"],
         libpq["connect_timeout"],
     ) == ("1", "13", "4", "5", "7")
+
+
+@pytest.mark.postgres
+def test_the_settings_limits_reach_the_runtimes_postgres_sessions(
+    postgres_engine: Engine, tmp_path: Path
+) -> None:
+    settings = Settings.from_environ(
+        {
+            "MIGRATIONKIT_HOME": str(tmp_path),
+            "MIGRATIONKIT_DATABASE_URL": postgres_engine.url.render_as_string(hide_password=False),
+            "MIGRATIONKIT_DB_LOCK_TIMEOUT_SECONDS": "7",
+            "MIGRATIONKIT_DB_IDLE_IN_TRANSACTION_SECONDS": "8",
+            "MIGRATIONKIT_DB_KEEPALIVE_IDLE_SECONDS": "9",
+            "MIGRATIONKIT_DB_KEEPALIVE_INTERVAL_SECONDS": "2",
+            "MIGRATIONKIT_DB_KEEPALIVE_COUNT": "6",
+            "MIGRATIONKIT_DB_CONNECT_TIMEOUT_SECONDS": "4",
+        }
+    )
+    engine = database(settings)
+    try:
+        with engine.connect() as connection:
+            shown = [
+                connection.execute(text(f"SHOW {name}")).scalar()
+                for name in ("lock_timeout", "idle_in_transaction_session_timeout")
+            ]
+            libpq = connection.connection.dbapi_connection.info.get_parameters()  # type: ignore[union-attr]
+    finally:
+        engine.dispose()
+    assert shown == ["7s", "8s"]
+    assert [libpq[name] for name in ("keepalives_idle", "keepalives_interval")] == ["9", "2"]
+    assert [libpq[name] for name in ("keepalives_count", "connect_timeout")] == ["6", "4"]
 
 
 @pytest.mark.postgres

@@ -264,8 +264,17 @@ def test_a_sweep_reports_what_it_did(worked: str) -> None:
     )
 
 
-def test_following_an_unknown_migration_says_so_and_exits_1(in_demo_home: Path) -> None:
-    assert run("follow", "99") == (1, "", "migrationkit follow: Unknown migration.\n")
+def test_following_an_unknown_migration_says_so_and_exits_2(in_demo_home: Path) -> None:
+    assert run("follow", "99") == (2, "", "migrationkit follow: Unknown migration.\n")
+
+
+def test_follows_help_names_each_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["follow", "--help"])
+    shown = capsys.readouterr().out
+
+    for code, meaning in ((0, "Voltooid"), (1, "Mislukt"), (2, "usage"), (3, "lost contact")):
+        assert f"  {code}  {meaning}" in shown
 
 
 def test_dispatch_mail_needs_an_smtp_server(in_demo_home: Path) -> None:
@@ -361,8 +370,9 @@ def test_an_unreachable_database_is_said_plainly_without_its_password(
         "MIGRATIONKIT_DATABASE_URL", "postgresql+psycopg://app:geheim@127.0.0.1:1/migrationkit"
     )
 
-    code, out, err = run("follow", "1")
+    code, out, err = run("follow", "1", "--lost-contact-after", "0.1")
 
-    assert (code, out) == (1, "")
-    assert err.startswith("migrationkit follow: OperationalError: ")
+    assert (code, out) == (3, "")
+    assert "(OperationalError: " in err
+    assert "lost contact" in err.splitlines()[-1]
     assert "geheim" not in err

@@ -11,7 +11,7 @@ from migrationkit.adapters.clock import SystemClock
 from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
 from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.adapters.mail import SmtpMailer
-from migrationkit.adapters.sqlalchemy import make_engine, unit_of_work_factory
+from migrationkit.adapters.sqlalchemy import SessionLimits, make_engine, unit_of_work_factory
 from migrationkit.config import ConfigError, Settings
 from migrationkit.ports import (
     ArchiveStores,
@@ -40,7 +40,7 @@ def bootstrap(
     connectors and job queue, and the system clock unless another is passed."""
     settings = settings or Settings.from_environ()
     return Dependencies(
-        uow=uow or unit_of_work_factory(make_engine(settings.database_url), settings.code_secret()),
+        uow=uow or unit_of_work_factory(database(settings), settings.code_secret()),
         connectors=connectors,
         queue=queue,
         clock=clock or SystemClock(),
@@ -91,7 +91,7 @@ def build_runtime(
         archives = archive_stores(settings.archive_locations, default_root=settings.archive_root)
     except ValueError as error:
         raise ConfigError(f"MIGRATIONKIT_ARCHIVE_STORES: {error}") from None
-    engine = make_engine(settings.database_url)
+    engine = database(settings)
     clock = clock or SystemClock()
     queue = _queue(settings)
     deps = bootstrap(
@@ -102,6 +102,21 @@ def build_runtime(
         clock=clock,
     )
     return Runtime(settings, deps, archives, queue, _mailer(settings))
+
+
+def database(settings: Settings) -> Engine:
+    """The engine of the settings' database, its sessions within the settings' limits."""
+    return make_engine(
+        settings.database_url,
+        SessionLimits(
+            lock_timeout_seconds=settings.db_lock_timeout_seconds,
+            idle_in_transaction_seconds=settings.db_idle_in_transaction_seconds,
+            keepalives_idle_seconds=settings.db_keepalive_idle_seconds,
+            keepalives_interval_seconds=settings.db_keepalive_interval_seconds,
+            keepalives_count=settings.db_keepalive_count,
+            connect_timeout_seconds=settings.db_connect_timeout_seconds,
+        ),
+    )
 
 
 def _connectors(settings: Settings, engine: Engine, clock: Clock) -> ConnectorRegistry:

@@ -22,7 +22,7 @@ from migrationkit.bootstrap import build_runtime
 from migrationkit.config import ConfigError, Settings
 from migrationkit.demo import seed
 from migrationkit.domain.dates import show_date
-from migrationkit.domain.errors import MigrationError, NotFound
+from migrationkit.domain.errors import MigrationError, NotFound, Unavailable
 from migrationkit.domain.model import AccountingPackage, ItemStatus, Migration
 from migrationkit.ports import ArchiveStores
 from migrationkit.services.dependencies import Dependencies
@@ -32,6 +32,22 @@ from migrationkit.services.sweeping import sweep
 #: What ``follow`` waits for.
 FINAL_STATUSES = (ItemStatus.COMPLETED, ItemStatus.FAILED)
 BAR_WIDTH = 30
+
+#: ``migrationkit follow``'s exit codes: how the move ended, or why following it did.
+EXIT_COMPLETED = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_LOST_CONTACT = 3
+FOLLOW_EXITS = f"""exit codes:
+  {EXIT_COMPLETED}  Voltooid: the move completed
+  {EXIT_FAILED}  Mislukt: the move failed (the reason is shown)
+  {EXIT_USAGE}  usage or configuration: a bad option or MIGRATIONKIT_* setting, an unknown migration
+  {EXIT_LOST_CONTACT}  lost contact: the database did not answer for --lost-contact-after seconds
+     (or answered with an error), so how the move ends is not known; the move goes on"""
+#: How long ``follow`` keeps trying to reach the database before it gives up (exit 3).
+LOST_CONTACT_AFTER_SECONDS = 120.0
+#: The longest wait between two tries to reach the database again.
+RETRY_CAP_SECONDS = 10.0
 
 
 def _say(title: str, *lines: str) -> None:
@@ -244,7 +260,22 @@ def _repeat(name: str, once: Callable[[], tuple[bool, str]], every: float | None
 
 
 def _follow(args: argparse.Namespace) -> int:
-    return follow(build_runtime().deps, args.migration_id, out=sys.stdout, interval=args.interval)
+    deps = build_runtime().deps
+    try:
+        return follow(
+            deps,
+            args.migration_id,
+            out=sys.stdout,
+            err=sys.stderr,
+            interval=args.interval,
+            lost_contact_after=args.lost_contact_after,
+        )
+    except NotFound as error:
+        print(f"migrationkit follow: {_describe(error)}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as error:  # the database answered with an error: the outcome is unknown
+        print(f"migrationkit follow: {_describe(error)}", file=sys.stderr)
+        return EXIT_LOST_CONTACT
 
 
 def follow(
@@ -252,34 +283,79 @@ def follow(
     migration_id: int,
     *,
     out: TextIO,
+    err: TextIO = sys.stderr,
     interval: float = 1.0,
+    lost_contact_after: float = LOST_CONTACT_AFTER_SECONDS,
     sleep: Callable[[float], object] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> int:
-    """Shows a migration's progress until it is Voltooid (0) or Mislukt (1, with the
-    reason): a bar redrawn in place on a terminal, a line per change otherwise."""
+    """Shows a migration's progress until it is Voltooid (``EXIT_COMPLETED``) or Mislukt
+    (``EXIT_FAILED``, with the reason): a bar redrawn in place on a terminal, a line per
+    change otherwise. While the database does not answer (``Unavailable``: a restart, a
+    lost connection) it tries again, waiting twice as long each time up to
+    ``RETRY_CAP_SECONDS``, and says so on ``err``; after ``lost_contact_after`` seconds
+    without an answer it gives up with ``EXIT_LOST_CONTACT``. An unknown migration raises
+    ``NotFound``."""
     redraw = out.isatty()
     shown = ""
+    lost_since: float | None = None
+    wait = interval
     while True:
-        with deps.uow() as uow:
-            migration = uow.migrations.get(migration_id)
-            item = uow.items.get(migration.item_id) if migration else None
-        if migration is None or item is None:
-            raise NotFound("unknown_migration")
-        line = progress_line(migration, item.status)
+        try:
+            migration, status = _status(deps, migration_id)
+        except Unavailable as error:
+            now = clock()
+            if lost_since is None:
+                lost_since = now
+                if redraw and shown:  # the message goes below the bar
+                    out.write("\n")
+                    out.flush()
+                    shown = ""
+                err.write(
+                    f"migrationkit follow: {_describe(error)};"
+                    f" trying again for up to {lost_contact_after:g} s\n"
+                )
+                err.flush()
+            left = lost_since + lost_contact_after - now
+            if left <= 0:
+                err.write(
+                    f"migrationkit follow: lost contact: no answer from the database for"
+                    f" {now - lost_since:.0f} s; the move goes on without being followed\n"
+                )
+                err.flush()
+                return EXIT_LOST_CONTACT
+            sleep(min(wait, left))
+            wait = min(wait * 2, max(interval, RETRY_CAP_SECONDS))
+            continue
+        if lost_since is not None:
+            err.write("migrationkit follow: the database answers again\n")
+            err.flush()
+            lost_since, wait = None, interval
+        line = progress_line(migration, status)
         if redraw:
             out.write("\r" + line.ljust(len(shown)))
         elif line != shown:
             out.write(line + "\n")
         shown = line
-        if item.status in FINAL_STATUSES:
+        if status in FINAL_STATUSES:
             if redraw:
                 out.write("\n")
-            if item.status is ItemStatus.FAILED:
+            if status is ItemStatus.FAILED:
                 out.write(f"reason: {migration.failure_message()}\n")
             out.flush()
-            return 0 if item.status is ItemStatus.COMPLETED else 1
+            return EXIT_COMPLETED if status is ItemStatus.COMPLETED else EXIT_FAILED
         out.flush()
         sleep(interval)
+
+
+def _status(deps: Dependencies, migration_id: int) -> tuple[Migration, ItemStatus]:
+    """The migration and its status now."""
+    with deps.uow() as uow:
+        migration = uow.migrations.get(migration_id)
+        item = uow.items.get(migration.item_id) if migration else None
+    if migration is None or item is None:
+        raise NotFound("unknown_migration")
+    return migration, item.status
 
 
 def progress_line(migration: Migration, status: ItemStatus) -> str:
@@ -311,6 +387,12 @@ def _size(count: int) -> str:
 
 
 def _describe(error: BaseException) -> str:
+    """What an operator reads: a refusal's English message (with the database's own words
+    when the database was busy or away), or the error's type and text."""
+    if isinstance(error, Unavailable) and error.__cause__ is not None:
+        cause = getattr(error.__cause__, "orig", None) or error.__cause__
+        first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+        return f"{error.message('en')} ({type(cause).__name__}: {first_line})"
     if isinstance(error, MigrationError):
         return error.message("en")
     return f"{type(error).__name__}: {error}"
@@ -330,9 +412,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     mail = commands.add_parser("dispatch-mail", help="send the outbox's e-mail over SMTP")
     mail.add_argument("--every", type=_seconds, metavar="SECONDS", help="repeat forever")
     mail.add_argument("--limit", type=int, default=100, help="e-mails per round (100)")
-    follower = commands.add_parser("follow", help="show a migration's progress until it ends")
+    follower = commands.add_parser(
+        "follow",
+        help="show a migration's progress until it ends",
+        description="Shows a migration's progress until it is Voltooid or Mislukt.",
+        epilog=FOLLOW_EXITS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     follower.add_argument("migration_id", type=int, metavar="MIGRATION_ID")
     follower.add_argument("--interval", type=_seconds, default=1.0, help="seconds (1)")
+    follower.add_argument(
+        "--lost-contact-after",
+        type=_seconds,
+        default=LOST_CONTACT_AFTER_SECONDS,
+        metavar="SECONDS",
+        help="give up (exit 3) when the database does not answer for this long"
+        f" ({LOST_CONTACT_AFTER_SECONDS:g})",
+    )
     db = commands.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"], help="bring the schema to the newest version")
     demo = commands.add_parser("demo", help="offer, redeem and start a migration of demo data")

@@ -20,6 +20,12 @@
 | MIGRATIONKIT_BATCHES_PER_JOB      | 10 (batches one batch job copies, committing each) |
 | MIGRATIONKIT_JOB_TIMEOUT_SECONDS  | 3600 (the longest one RQ job may run)     |
 | MIGRATIONKIT_RELEASE_SOURCE_SECONDS | 3600 (source blobs kept after a move across stores) |
+| MIGRATIONKIT_DB_LOCK_TIMEOUT_SECONDS | 30 (a statement's wait for a lock; SQLite's busy timeout) |
+| MIGRATIONKIT_DB_IDLE_IN_TRANSACTION_SECONDS | 60 (PostgreSQL ends a transaction idle so long) |
+| MIGRATIONKIT_DB_KEEPALIVE_IDLE_SECONDS | 30 (TCP keepalives: silence before the first probe) |
+| MIGRATIONKIT_DB_KEEPALIVE_INTERVAL_SECONDS | 10 (between probes)                 |
+| MIGRATIONKIT_DB_KEEPALIVE_COUNT   | 3 (probes unanswered before the connection counts as lost) |
+| MIGRATIONKIT_DB_CONNECT_TIMEOUT_SECONDS | 10 (a connection to PostgreSQL not made by then fails) |
 | MIGRATIONKIT_<PACKAGE>_...        | the packages' credentials: see ``connector_settings`` |
 
 MIGRATIONKIT_ARCHIVE_STORES names a location per store: ``name=location,name=location``, a
@@ -114,6 +120,15 @@ class Settings:
     batches_per_job: int = 10
     job_timeout_seconds: int = 3600
     release_source_seconds: int = 3600
+    #: PostgreSQL sessions: how long a statement waits for a lock (also SQLite's busy
+    #: timeout) and a transaction may sit idle, the TCP keepalives of both ends, and how
+    #: long a connection may take to be made.
+    db_lock_timeout_seconds: int = 30
+    db_idle_in_transaction_seconds: int = 60
+    db_keepalive_idle_seconds: int = 30
+    db_keepalive_interval_seconds: int = 10
+    db_keepalive_count: int = 3
+    db_connect_timeout_seconds: int = 10
     #: The accounting packages' credentials (``connector_settings`` below); none set up
     #: means the in-memory packages of the demo and the tests.
     connectors: ConnectorSettings = attrs.field(factory=lambda: ConnectorSettings())
@@ -149,6 +164,12 @@ class Settings:
             batches_per_job=_positive(env, "BATCHES_PER_JOB", 10),
             job_timeout_seconds=_positive(env, "JOB_TIMEOUT_SECONDS", 3600),
             release_source_seconds=_positive(env, "RELEASE_SOURCE_SECONDS", 3600),
+            db_lock_timeout_seconds=_positive(env, "DB_LOCK_TIMEOUT_SECONDS", 30),
+            db_idle_in_transaction_seconds=_positive(env, "DB_IDLE_IN_TRANSACTION_SECONDS", 60),
+            db_keepalive_idle_seconds=_positive(env, "DB_KEEPALIVE_IDLE_SECONDS", 30),
+            db_keepalive_interval_seconds=_positive(env, "DB_KEEPALIVE_INTERVAL_SECONDS", 10),
+            db_keepalive_count=_positive(env, "DB_KEEPALIVE_COUNT", 3),
+            db_connect_timeout_seconds=_positive(env, "DB_CONNECT_TIMEOUT_SECONDS", 10),
             connectors=connector_settings(env),
         )
 

@@ -1,16 +1,22 @@
-"""An administration's archive: its documents a page at a time, each openable; an upload;
-an old document address that redirects to the new one; and the demo's Mailbox."""
+"""An administration's archive: its documents a page at a time, each openable; an upload,
+and one told to try again when the administration stays held too long; an old document
+address that redirects to the new one; and the demo's Mailbox."""
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
-from portal_support import Scene, make_app, signed_in_client
+from portal_support import RUNTIME_KEY, Scene, environ, make_app, signed_in_client
 
 from migrationkit import services
+from migrationkit.bootstrap import Runtime
+from migrationkit.domain.errors import Unavailable
+from migrationkit.testing import throwaway_database
 
 
 def test_the_archive_lists_its_documents_a_page_at_a_time(noord: FlaskClient, scene: Scene) -> None:
@@ -54,6 +60,47 @@ def test_an_upload_lands_in_the_archive(noord: FlaskClient, scene: Scene) -> Non
     page = noord.get(url).text
     assert "bon.pdf is toegevoegd aan het archief." in page
     assert "bon.pdf</a>" in page
+
+
+@pytest.mark.postgres
+def test_an_upload_that_waits_too_long_for_its_administration_is_told_to_try_again(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """On PostgreSQL, where an upload waits for the administration's row only (the finish
+    of a move holds it), at most ``MIGRATIONKIT_DB_LOCK_TIMEOUT_SECONDS``."""
+    home = tmp_path / "home"
+    home.mkdir()
+    with throwaway_database(postgres_url, prefix="mk_portal") as database_url:
+        app = make_app(
+            home,
+            MIGRATIONKIT_ENVIRON=environ(home)
+            | {
+                "MIGRATIONKIT_DATABASE_URL": database_url,
+                "MIGRATIONKIT_DB_LOCK_TIMEOUT_SECONDS": "1",
+            },
+        )
+        runtime: Runtime = app.extensions[RUNTIME_KEY]
+        try:
+            scene = Scene(runtime.deps)
+            administration = scene.administration("4002")
+            url = f"/administraties/{administration.id}/archief"
+            noord = signed_in_client(app, scene.user("noord@example.nl"))
+            before = len(scene.documents("4002"))
+
+            with runtime.deps.uow() as holder:
+                holder.administrations.lock(administration.id)
+                response = noord.post(
+                    url,
+                    data={"bestand": (io.BytesIO(b"%PDF-1.4 bon"), "bon.pdf", "application/pdf")},
+                    content_type="multipart/form-data",
+                )
+
+            assert response.status_code == 200
+            assert html.escape(Unavailable("database_busy").message("nl")) in response.text
+            assert 'id="bestand-error"' in response.text
+            assert len(scene.documents("4002")) == before
+        finally:
+            runtime.queue.stop(timeout=5)  # type: ignore[attr-defined]
 
 
 def test_an_upload_without_a_file_is_refused_at_the_field(noord: FlaskClient, scene: Scene) -> None:

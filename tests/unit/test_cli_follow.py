@@ -1,5 +1,7 @@
 """``migrationkit follow``: a migration's progress, redrawn in place on a terminal, a line per
-change otherwise, until it is Voltooid (exit 0) or Mislukt (exit 1, with the reason)."""
+change otherwise, until it is Voltooid (exit 0) or Mislukt (exit 1, with the reason); while
+the database does not answer it tries again, backing off, and gives up after a while with
+exit 3 (lost contact)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,21 @@ import io
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+import attrs
 import pytest
 
 from migrationkit import services
-from migrationkit.cli import follow, progress_line
-from migrationkit.domain.errors import NotFound
+from migrationkit.cli import (
+    EXIT_COMPLETED,
+    EXIT_LOST_CONTACT,
+    RETRY_CAP_SECONDS,
+    follow,
+    progress_line,
+)
+from migrationkit.domain.errors import NotFound, Unavailable
 from migrationkit.domain.model import ItemStatus
+from migrationkit.ports import UnitOfWork
+from migrationkit.services.dependencies import Dependencies
 
 if TYPE_CHECKING:
     from conftest import Build, Scene
@@ -100,6 +111,85 @@ def test_a_failed_migration_ends_with_its_reason_and_exit_1(scene: Scene) -> Non
 def test_an_unknown_migration_is_refused(scene: Scene) -> None:
     with pytest.raises(NotFound):
         follow(scene.deps, 404, out=io.StringIO(), sleep=steps())
+
+
+class Away:
+    """A database that does not answer for the next ``times`` units of work, then does."""
+
+    def __init__(self, deps: Dependencies) -> None:
+        self._uow = deps.uow
+        self.times = 0
+        self.deps = attrs.evolve(deps, uow=self.uow)
+
+    def uow(self) -> UnitOfWork:
+        if self.times:
+            self.times -= 1
+            raise Unavailable("database_unavailable")
+        return self._uow()
+
+
+class Clock:
+    """A monotonic clock that only ``sleep`` moves, and the sleeps asked for."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_database_away_for_a_while_is_waited_for_backing_off_and_follow_goes_on(
+    scene: Scene,
+) -> None:
+    _, migration = scene.processing()
+    away, clock = Away(scene.deps), Clock()
+    out, err = io.StringIO(), io.StringIO()
+    reads = iter(
+        [
+            lambda: setattr(away, "times", 6),  # a restart after the first look
+            lambda: services.complete_migration(scene.deps, migration.id),
+        ]
+    )
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if away.times == 0:
+            next(reads)()
+
+    code = follow(away.deps, migration.id, out=out, err=err, sleep=sleep, clock=lambda: clock.now)
+
+    assert code == EXIT_COMPLETED
+    assert clock.sleeps == [1.0, 1.0, 2.0, 4.0, 8.0, RETRY_CAP_SECONDS, RETRY_CAP_SECONDS]
+    assert out.getvalue().splitlines()[-1].endswith("Voltooid")
+    said = err.getvalue().splitlines()
+    assert len(said) == 2
+    assert Unavailable("database_unavailable").message("en") in said[0]
+    assert said[1] == "migrationkit follow: the database answers again"
+
+
+def test_a_database_away_longer_than_allowed_ends_follow_with_lost_contact(
+    scene: Scene,
+) -> None:
+    _, migration = scene.processing()
+    away, clock = Away(scene.deps), Clock()
+    away.times = 1_000
+    err = io.StringIO()
+
+    code = follow(
+        away.deps,
+        migration.id,
+        out=io.StringIO(),
+        err=err,
+        lost_contact_after=30,
+        sleep=clock.sleep,
+        clock=lambda: clock.now,
+    )
+
+    assert code == EXIT_LOST_CONTACT
+    assert clock.now == 30  # the last wait ends at the limit, not beyond
+    assert "lost contact" in err.getvalue().splitlines()[-1]
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,12 @@ NUMBERS = [
     ("MIGRATIONKIT_LOCKOUT_MINUTES", "lockout_minutes"),
     ("MIGRATIONKIT_LEASE_SECONDS", "lease_seconds"),
     ("MIGRATIONKIT_BATCHES_PER_JOB", "batches_per_job"),
+    ("MIGRATIONKIT_DB_LOCK_TIMEOUT_SECONDS", "db_lock_timeout_seconds"),
+    ("MIGRATIONKIT_DB_IDLE_IN_TRANSACTION_SECONDS", "db_idle_in_transaction_seconds"),
+    ("MIGRATIONKIT_DB_KEEPALIVE_IDLE_SECONDS", "db_keepalive_idle_seconds"),
+    ("MIGRATIONKIT_DB_KEEPALIVE_INTERVAL_SECONDS", "db_keepalive_interval_seconds"),
+    ("MIGRATIONKIT_DB_KEEPALIVE_COUNT", "db_keepalive_count"),
+    ("MIGRATIONKIT_DB_CONNECT_TIMEOUT_SECONDS", "db_connect_timeout_seconds"),
 ]
 
 

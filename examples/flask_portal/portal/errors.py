@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from wtforms import Field, Form
 
-from migrationkit.domain.errors import MigrationError, NotAllowed, NotFound
+from migrationkit.domain.errors import MigrationError, NotAllowed, NotFound, Unavailable
 from portal.forms import field_error
 from portal.i18n import refusal
 
@@ -20,6 +20,8 @@ from portal.i18n import refusal
 FORBIDDEN = frozenset({"not_super_user", "no_access"})
 #: Any other refusal: shown on the page where it happened.
 CONFLICT = 409
+#: The database busy or away for a moment ("try again"): also shown on the page.
+UNAVAILABLE = 503
 
 
 def status_of(error: MigrationError) -> int:
@@ -28,6 +30,8 @@ def status_of(error: MigrationError) -> int:
         return 403
     if isinstance(error, NotAllowed | NotFound):
         return 404
+    if isinstance(error, Unavailable):
+        return UNAVAILABLE
     return CONFLICT
 
 
@@ -35,7 +39,7 @@ def on_page(error: MigrationError) -> str:
     """The message of a refusal to show on the page where it happened. A refusal about
     another environment's object or the user's role is raised again: it ends the request
     (404 or 403) and shows nothing of the page."""
-    if status_of(error) != CONFLICT:
+    if status_of(error) not in (CONFLICT, UNAVAILABLE):
         raise error
     return refusal(error)
 

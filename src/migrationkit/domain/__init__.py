@@ -11,6 +11,7 @@ from migrationkit.domain.errors import (
     NotFound,
     PackageError,
     RuleViolation,
+    Unavailable,
 )
 from migrationkit.domain.machine import TRANSITIONS, Event, next_status
 from migrationkit.domain.model import (
@@ -61,6 +62,7 @@ __all__ = [
     "Role",
     "RuleViolation",
     "TransferOffer",
+    "Unavailable",
     "User",
     "next_status",
 ]

@@ -341,6 +341,15 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Dit adres kan {method} niet; wel: {allowed}.",
         "This address does not take {method}; it takes: {allowed}.",
     ),
+    # The database, for a moment: nothing was changed, the same request may succeed soon.
+    "database_busy": (
+        "Iemand anders werkt dit op dit moment bij. Probeer het over een ogenblik opnieuw.",
+        "Someone else is changing this right now. Try again in a moment.",
+    ),
+    "database_unavailable": (
+        "De database is op dit moment niet bereikbaar. Probeer het over een ogenblik opnieuw.",
+        "The database cannot be reached right now. Try again in a moment.",
+    ),
     "server_error": (
         "Er ging iets mis op de server. Probeer het later opnieuw.",
         "Something went wrong on the server. Try again later.",
@@ -412,3 +421,9 @@ class PackageError(MigrationError):
 
 class ArchiveError(MigrationError):
     """An archive store failed, or a copied document is not what it should be."""
+
+
+class Unavailable(MigrationError):
+    """The database waited too long for a lock held by someone else (``database_busy``) or
+    could not be reached (``database_unavailable``): nothing of the request was committed,
+    and the same request may well succeed in a moment."""

@@ -33,6 +33,10 @@ TITLES = {
     "429": "Too many wrong transfer codes (redeem_locked); see Retry-After",
     "500": "An unexpected error; nothing of it is shown (server_error)",
     "502": "The accounting package failed or refused",
+    "503": (
+        "Busy or away for a moment, nothing changed: try again (database_busy,"
+        " database_unavailable, archive_unavailable); see Retry-After"
+    ),
 }
 
 
@@ -369,7 +373,8 @@ def schemas() -> Json:
 
 def _responses(success: str, schema: Json | None, statuses: str, *, no_store: bool = False) -> Json:
     """The answers of an operation: its success with ``schema`` and a problem for each of
-    ``statuses`` (space-separated), plus 401 and 500, which every operation can answer."""
+    ``statuses`` (space-separated), plus 401, 500 and 503 (the database busy or away), which
+    every operation can answer."""
     success_answer: Json = {"description": TITLES[success]}
     if schema is not None:
         success_answer["content"] = {"application/json": {"schema": schema}}
@@ -381,7 +386,7 @@ def _responses(success: str, schema: Json | None, statuses: str, *, no_store: bo
             }
         }
     answers: Json = {success: success_answer}
-    for status in sorted({*statuses.split(), "401", "500"}):
+    for status in sorted({*statuses.split(), "401", "500", "503"}):
         answers[status] = {"$ref": f"#/components/responses/{status}"}
     return answers
 
@@ -694,6 +699,11 @@ def _problem_answer(status: str) -> Json:
     if status == "429":
         headers["Retry-After"] = {
             "description": "Seconds until the lockout ends",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    if status == "503":
+        headers["Retry-After"] = {
+            "description": "Seconds after which to try again (the database busy or away)",
             "schema": {"type": "integer", "minimum": 1},
         }
     if headers:

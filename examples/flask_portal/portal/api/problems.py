@@ -30,6 +30,7 @@ from migrationkit.domain.errors import (
     NotFound,
     PackageError,
     RuleViolation,
+    Unavailable,
 )
 from portal.errors import FORBIDDEN
 from portal.runtime import runtime
@@ -38,6 +39,8 @@ PROBLEM_JSON = "application/problem+json"
 #: What a token is refused with; its answer asks for a token (``WWW-Authenticate``).
 TOKEN_INVALID = "api_token_invalid"  # noqa: S105 (an error code, not a secret)
 LANGUAGES = ("nl", "en")
+#: When a client may try again after the database was busy or away (``Retry-After``).
+RETRY_UNAVAILABLE_SECONDS = 5
 
 #: A short title per status, the same for every problem with that status.
 TITLES = {
@@ -53,7 +56,7 @@ TITLES = {
     429: _l("Te veel pogingen"),
     500: _l("Serverfout"),
     502: _l("Boekhoudpakket geeft een fout"),
-    503: _l("Archief niet bereikbaar"),
+    503: _l("Tijdelijk niet beschikbaar"),
 }
 
 
@@ -111,6 +114,7 @@ def status_of(error: MigrationError) -> int:
         (Locked, 429),
         (PackageError, 502),
         (ArchiveError, 503),
+        (Unavailable, 503),
     )
     return next((status for kind, status in statuses if isinstance(error, kind)), 409)
 
@@ -137,6 +141,8 @@ def problem(error: MigrationError) -> Response:
         response.headers["WWW-Authenticate"] = 'Bearer realm="migrationkit"'
     if isinstance(error, Locked):
         response.headers["Retry-After"] = str(_seconds_until(error))
+    if isinstance(error, Unavailable):
+        response.headers["Retry-After"] = str(RETRY_UNAVAILABLE_SECONDS)
     if status == 405 and isinstance(error, ApiRefusal):
         response.headers["Allow"] = str(error.params.get("allowed", ""))
     return response

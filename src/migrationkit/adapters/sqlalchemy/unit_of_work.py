@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from migrationkit.adapters.sealing import sealing_key
 from migrationkit.adapters.sqlalchemy.repositories import (
@@ -28,6 +31,7 @@ from migrationkit.adapters.sqlalchemy.repositories import (
     SqlAlchemyRedeemAttemptRepository,
     SqlAlchemyUserRepository,
 )
+from migrationkit.domain.errors import Unavailable
 from migrationkit.ports import (
     AccessRepository,
     AdministrationRepository,
@@ -49,6 +53,29 @@ from migrationkit.ports import (
     UserRepository,
 )
 
+#: SQLSTATEs of a wait for another session that PostgreSQL gave up: lock_not_available
+#: (``lock_timeout``), deadlock_detected.
+_BUSY_STATES = frozenset({"55P03", "40P01"})
+#: SQLite's names of a lock it could not get within its busy timeout.
+_SQLITE_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
+#: SQLSTATEs (and their classes) of a session lost or ended by the server: a connection
+#: exception (08), a shutdown or restart (57P), ``idle_in_transaction_session_timeout``.
+_GONE_STATES = ("08", "57P", "25P03")
+
+
+def transient(error: DBAPIError, *, connecting: bool = False) -> Unavailable | None:
+    """What a database error means when it is one that passes: ``database_busy`` (a lock
+    not had in time, a deadlock) or ``database_unavailable`` (no connection could be made,
+    or the session was lost or ended by the server); ``None`` for any other."""
+    state = getattr(error.orig, "sqlstate", None) or ""
+    if state in _BUSY_STATES or getattr(error.orig, "sqlite_errorname", "").startswith(
+        _SQLITE_BUSY
+    ):
+        return Unavailable("database_busy")
+    if connecting or error.connection_invalidated or state.startswith(_GONE_STATES):
+        return Unavailable("database_unavailable")
+    return None
+
 
 class SqlAlchemyUnitOfWork:
     """``with uow: ...; uow.commit()``. The repositories exist inside the ``with`` block;
@@ -56,7 +83,10 @@ class SqlAlchemyUnitOfWork:
     go on: the next statement begins a new transaction.
 
     ``secret`` is the server's secret: the outbox seals its e-mails' secrets (transfer
-    codes) with a key derived from it, so none is kept in plain text (R5)."""
+    codes) with a key derived from it, so none is kept in plain text (R5).
+
+    An error of the database that passes (``transient``) leaves the ``with`` block as
+    ``Unavailable``, caused by the database's own error; nothing of it was committed."""
 
     environments: EnvironmentRepository
     users: UserRepository
@@ -84,9 +114,11 @@ class SqlAlchemyUnitOfWork:
     def __enter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("this unit of work is open already")
-        connection = self._engine.connect()
+        with _translated(connecting=True):
+            connection = self._engine.connect()
         try:
-            connection.begin()
+            with _translated():  # SQLite takes its write lock here
+                connection.begin()
         except BaseException:
             connection.close()
             raise
@@ -118,9 +150,16 @@ class SqlAlchemyUnitOfWork:
     ) -> None:
         connection, self._connection = self._open(), None
         try:
-            connection.rollback()
+            with _translated():
+                connection.rollback()
+        except (DBAPIError, Unavailable):
+            if exc is None:
+                raise
+            # The session is gone already: what went wrong first is what is told.
         finally:
             connection.close()
+        if isinstance(exc, DBAPIError) and (unavailable := transient(exc)) is not None:
+            raise unavailable from exc
 
     @property
     def connection(self) -> Connection:
@@ -137,6 +176,18 @@ class SqlAlchemyUnitOfWork:
         if self._connection is None:
             raise RuntimeError("use the unit of work inside a with block")
         return self._connection
+
+
+@contextmanager
+def _translated(*, connecting: bool = False) -> Iterator[None]:
+    """Raises a database error that passes as ``Unavailable``."""
+    try:
+        yield
+    except DBAPIError as error:
+        unavailable = transient(error, connecting=connecting)
+        if unavailable is None:
+            raise
+        raise unavailable from error
 
 
 def unit_of_work_factory(engine: Engine, secret: bytes) -> UnitOfWorkFactory:

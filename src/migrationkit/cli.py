@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from migrationkit import services
+from migrationkit import __version__, services
 from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
 from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.adapters.sqlalchemy import upgrade
@@ -400,6 +400,7 @@ def _describe(error: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="migrationkit", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"migrationkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     worker = commands.add_parser(
         "worker", help="run jobs: an RQ worker with MIGRATIONKIT_REDIS_URL, else in this process"

@@ -1,6 +1,12 @@
 """Every connector through the same troubles: a rate limit, a refused token, a missing
 resource, a server error, garbage, a timeout. Each ends in a clear PackageError naming the
-package, or in the right answer after a bounded, recorded wait."""
+package, or in the right answer after a bounded, recorded wait.
+
+The package's own 429 and refused-token answers come from its published sources (listings.py).
+The other troubles are assumed, not any package's own answer: what any HTTP server or network
+can give (a bare 404, 502 or 503, an HTML maintenance page, a timeout), listed in
+docs/connectors.md.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +32,9 @@ from package_api import (
 
 from migrationkit.adapters.connectors import InMemoryTokenStore
 from migrationkit.adapters.connectors._base import PackageConnector, Wiring
-from migrationkit.domain.errors import PackageError
+from migrationkit.domain.errors import CONNECT_AGAIN, PackageError
 from migrationkit.domain.model import AccountingPackage
+from migrationkit.testing import FakeClock
 
 Make = Callable[[type[PackageConnector]], PackageConnector]
 
@@ -52,14 +59,15 @@ def refused(make: Make, listing: Listing) -> PackageError:
     return caught.value
 
 
-def test_waits_out_a_429_by_retry_after_then_lists(
-    make: Make, listing: Listing, api: responses.RequestsMock, waits: list[float]
+def test_waits_out_the_packages_own_429_then_lists(
+    make: Make, listing: Listing, api: responses.RequestsMock, waits: list[float], clock: FakeClock
 ) -> None:
-    api.add(listing.method, listing.first_url, status=429, headers={"Retry-After": "7"})
+    limited, wait = listing.rate_limited(clock)
+    api.add(listing.method, listing.first_url, **limited)
     listing.register(api)
 
     assert list_them(make, listing) == listing.expected
-    assert waits == [7.0]
+    assert waits == [wait]
     assert api.calls[0].request.url.startswith(listing.first_url)
     assert api.calls[1].request.url.startswith(listing.first_url)
 
@@ -74,10 +82,10 @@ def test_a_429_that_lasts_gives_up_after_the_bounded_tries(
     assert waits == [2.0, 2.0, 2.0]
 
 
-def test_a_401_refreshes_the_token_once_and_tries_again(
+def test_a_refused_token_is_refreshed_once_and_the_call_tried_again(
     make: Make, listing: Listing, api: responses.RequestsMock, store: InMemoryTokenStore
 ) -> None:
-    api.add(listing.method, listing.first_url, status=401)
+    api.add(listing.method, listing.first_url, **listing.refused_token())
     listing.register_refresh(api)
     listing.register(api)
 
@@ -100,14 +108,19 @@ def test_a_401_refreshes_the_token_once_and_tries_again(
     assert dict(kept.account).items() >= dict(listing.account).items()
 
 
-def test_a_token_refused_again_after_the_refresh_is_an_expired_connection(
+def test_a_token_refused_again_after_the_refresh_sends_the_user_to_connect_again(
     make: Make, listing: Listing, api: responses.RequestsMock
 ) -> None:
-    api.add(listing.method, listing.first_url, status=401)
+    refusal = listing.refused_token()
+    api.add(listing.method, listing.first_url, **refusal)
     listing.register_refresh(api)
 
-    assert refused(make, listing).code == "package_auth_expired"
+    error = refused(make, listing)
+
+    assert error.code in CONNECT_AGAIN
     assert [call.request.url for call in api.calls].count(listing.token_url) == 1
+    if error.code == "package_auth_refused":
+        assert str(error.params["detail"]) in refusal["body"]
 
 
 def test_a_404_is_not_found_and_not_sent_again(

@@ -97,7 +97,7 @@ def test_the_registry_uses_the_given_session() -> None:
     registry = make_registry(connector_settings(ENVIRON), store, session=session, clock=FakeClock())
 
     with responses.RequestsMock() as api:
-        api.get("https://api.xero.com/connections", json=[])
+        api.get("https://api.xero.com/Connections", json=[])
         assert (
             registry.connector_for(connection(AccountingPackage.XERO)).list_administrations(
                 connection(AccountingPackage.XERO)

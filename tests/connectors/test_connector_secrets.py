@@ -20,6 +20,7 @@ from package_api import (
     connection,
     tokens,
 )
+from published import answer
 
 from migrationkit.adapters.connectors import InMemoryTokenStore
 from migrationkit.adapters.connectors._base import PackageConnector
@@ -28,33 +29,23 @@ from migrationkit.domain.model import AccountingPackage
 
 Make = Callable[[type[PackageConnector]], PackageConnector]
 ECHO = (
-    f"Token {ACCESS_TOKEN} of client {CLIENT_SECRET} refused; Authorization: Bearer {ACCESS_TOKEN}"
+    f"Code {ACCESS_TOKEN} of client {CLIENT_SECRET} refused; Authorization: Bearer {ACCESS_TOKEN}"
 )
 
-#: Each package's own error format, carrying a message.
-ERROR_BODIES: dict[AccountingPackage, Callable[[str], dict[str, object]]] = {
-    AccountingPackage.EXACT_ONLINE_NL: lambda text: {
-        "json": {"error": {"code": "", "message": {"lang": "nl-NL", "value": text}}}
-    },
-    AccountingPackage.TWINFIELD: lambda text: {
-        "body": '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
-        f"<soap:Body><soap:Fault><faultcode>soap:Client</faultcode><faultstring>{text}"
-        "</faultstring></soap:Fault></soap:Body></soap:Envelope>"
-    },
-    AccountingPackage.BOEKHOUDGEMAK_MULTIVERS: lambda text: {
-        "json": {"messages": [{"exceptionId": "", "Message": text, "messageType": 2, "path": ""}]}
-    },
-    AccountingPackage.XERO: lambda text: {
-        "json": {"ErrorNumber": 10, "Type": "ValidationException", "Message": text}
-    },
-    AccountingPackage.ACCOUNTVIEW: lambda text: {
-        "json": {"ErrorType": "AccountViewError", "ErrorNumbers": None, "ErrorMessage": text}
-    },
+#: Each package's own published error answer (fixtures/<package>/), whose message is made to
+#: repeat the call's secrets.
+ERROR_ANSWERS: dict[AccountingPackage, tuple[str, str]] = {
+    AccountingPackage.EXACT_ONLINE_NL: ("exact_online", "query_syntax_error"),
+    AccountingPackage.TWINFIELD: ("twinfield", "fault_unexpected"),
+    AccountingPackage.BOEKHOUDGEMAK_MULTIVERS: ("multivers", "messages"),
+    AccountingPackage.XERO: ("xero", "validation_exception"),
+    AccountingPackage.ACCOUNTVIEW: ("accountview", "error_400"),
 }
 
 
 def echoing(listing: Listing, api: responses.RequestsMock) -> None:
-    api.add(listing.method, listing.first_url, status=400, **ERROR_BODIES[listing.package](ECHO))
+    package, name = ERROR_ANSWERS[listing.package]
+    api.add(listing.method, listing.first_url, **answer(package, name, message=ECHO))
 
 
 def refused_refresh(listing: Listing, api: responses.RequestsMock) -> None:

@@ -1,184 +1,166 @@
-"""Exact Online: divisions through OData, ``__next`` followed, errors and limits read."""
+"""Exact Online on its published answers: divisions through OData, ``__next`` followed, the
+number the office knows (``Hid``) shown as the code, its limits, its token errors read per
+code and description, its error messages."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 import responses
+from listings import EXACT_API, EXACT_DIVISIONS, LISTINGS, exact_reset
 from package_api import ACCESS_TOKEN, connection, query
-from responses import matchers
+from published import answer, document
 
 from migrationkit.adapters.connectors.exact_online import ExactOnlineConnector
+from migrationkit.domain.dates import show_moment
 from migrationkit.domain.errors import PackageError
 from migrationkit.domain.model import AccountingPackage, PackageAdministration
 from migrationkit.testing import FakeClock
 
 EXACT = connection(AccountingPackage.EXACT_ONLINE_NL)
-BASE = "https://start.exactonline.nl/api/v1"
-ME = f"{BASE}/current/Me"
-DIVISIONS = f"{BASE}/4471/system/Divisions"
-ME_BODY = {
-    "d": {"results": [{"__metadata": {"type": "Exact.Web.Api.System.Me"}, "CurrentDivision": 4471}]}
-}
+ME = f"{EXACT_API}/current/Me"
+TOKEN_URL = "https://start.exactonline.nl/api/oauth2/token"
 
 
-def division(code: int, description: str, status: int = 1) -> dict[str, object]:
-    return {
-        "__metadata": {
-            "uri": f"{BASE}/4471/system/Divisions({code})",
-            "type": "Exact.Web.Api.System.Division",
-        },
-        "Code": code,
-        "Description": description,
-        "Status": status,
-        "Current": code == 4471,
-        "Customer": "3c1f0a7e-5b2d-4e8f-9a6c-1d2e3f4a5b6c",
-        "CustomerName": description,
-        "VATNumber": "NL001234567B01",
-        "Created": "/Date(1641034800000)/",
-    }
+def list_exact(make) -> list[PackageAdministration]:  # type: ignore[no-untyped-def]
+    return list(make(ExactOnlineConnector).list_administrations(EXACT))
 
 
-def test_lists_every_division_following_next_to_the_end(make, api: responses.RequestsMock) -> None:
-    second = f"{DIVISIONS}?$select=Code,Description,Status&$skiptoken=guid'a1'"
-    third = f"{DIVISIONS}?$select=Code,Description,Status&$skiptoken=guid'b2'"
-    api.get(ME, json=ME_BODY)
-    api.get(
-        DIVISIONS,
-        json={
-            "d": {
-                "results": [
-                    division(4471, "Bakkerij De Korenbloem"),
-                    division(4472, "Fietsen Jansen BV"),
-                ],
-                "__next": second,
-            }
-        },
-        match=[matchers.query_param_matcher({"$select": "Code,Description,Status"})],
-    )
-    api.get(
-        second,
-        json={"d": {"results": [division(5001, "Hoveniersbedrijf Groen", 2)], "__next": third}},
-    )
-    api.get(third, json={"d": {"results": []}})
+def refused(call) -> PackageError:  # type: ignore[no-untyped-def]
+    with pytest.raises(PackageError) as caught:
+        call()
+    return caught.value
 
-    found = make(ExactOnlineConnector).list_administrations(EXACT)
+
+def test_lists_every_page_showing_the_offices_number_and_keeping_exacts_key(
+    make, api: responses.RequestsMock
+) -> None:
+    LISTINGS[AccountingPackage.EXACT_ONLINE_NL].register(api)
+
+    found = list_exact(make)
 
     assert found == [
-        PackageAdministration("4471", "4471", "Bakkerij De Korenbloem"),
-        PackageAdministration("4472", "4472", "Fietsen Jansen BV"),
+        PackageAdministration("4471", "12", "Bakkerij De Korenbloem"),
+        PackageAdministration("4472", "13", "Fietsen Jansen BV"),
         PackageAdministration("5001", "5001", "Hoveniersbedrijf Groen"),
-    ]
-    assert [call.request.url.split("?")[0] for call in api.calls] == [
-        ME,
-        DIVISIONS,
-        DIVISIONS,
-        DIVISIONS,
-    ]
-    assert query(api.calls[0]) == {"$select": ["CurrentDivision"]}
-    assert query(api.calls[2])["$skiptoken"] == ["guid'a1'"]
+    ], "Hid is the code shown, Code the id; a division without a Hid shows its Code"
+    me, first, second = api.calls
+    assert query(me) == {"$select": ["CurrentDivision"]}
+    assert query(first) == {"$select": ["Code,Hid,Description,Status"]}
+    assert second.request.url == document("exact_online", "divisions_page1")["d"]["__next"]
     for call in api.calls:
         assert call.request.headers["Authorization"] == f"Bearer {ACCESS_TOKEN}"
         assert call.request.headers["Accept"] == "application/json"
 
 
-def test_finds_one_division_by_a_code_filter(make, api: responses.RequestsMock) -> None:
-    api.get(ME, json=ME_BODY)
-    api.get(DIVISIONS, json={"d": {"results": [division(4472, "Fietsen Jansen BV")]}})
+def test_finds_one_division_by_its_key(make, api: responses.RequestsMock) -> None:
+    api.get(ME, **answer("exact_online", "me"))
+    api.get(EXACT_DIVISIONS, **answer("exact_online", "division_found"))
 
     found = make(ExactOnlineConnector).find_administration(EXACT, "4472")
 
-    assert found == PackageAdministration("4472", "4472", "Fietsen Jansen BV")
+    assert found == PackageAdministration("4472", "13", "Fietsen Jansen BV")
     assert query(api.calls[1]) == {
-        "$select": ["Code,Description,Status"],
+        "$select": ["Code,Hid,Description,Status"],
         "$filter": ["Code eq 4472"],
     }
 
 
 def test_an_unknown_division_is_none(make, api: responses.RequestsMock) -> None:
-    api.get(ME, json=ME_BODY)
-    api.get(DIVISIONS, json={"d": {"results": []}})
+    api.get(ME, **answer("exact_online", "me"))
+    api.get(EXACT_DIVISIONS, **answer("exact_online", "division_none"))
 
     assert make(ExactOnlineConnector).find_administration(EXACT, "9999") is None
 
 
-def test_a_code_that_is_no_number_is_none_without_a_call(make, api: responses.RequestsMock) -> None:
+def test_a_key_that_is_no_number_is_none_without_a_call(make, api: responses.RequestsMock) -> None:
     # A 400 would count towards Exact's block of the app's key.
     assert make(ExactOnlineConnector).find_administration(EXACT, "4472 or 1 eq 1") is None
     assert len(api.calls) == 0
 
 
 def test_a_next_link_to_another_host_is_refused(make, api: responses.RequestsMock) -> None:
-    api.get(ME, json=ME_BODY)
-    api.get(DIVISIONS, json={"d": {"results": [], "__next": "https://evil.example.com/steal"}})
+    page = document("exact_online", "divisions_page1")
+    page["d"]["__next"] = "https://evil.example.com/steal"
+    api.get(ME, **answer("exact_online", "me"))
+    api.get(EXACT_DIVISIONS, **answer("exact_online", "divisions_page1", json_body=page))
 
-    with pytest.raises(PackageError) as caught:
-        make(ExactOnlineConnector).list_administrations(EXACT)
-
-    assert caught.value.code == "package_malformed"
+    assert refused(lambda: list_exact(make)).code == "package_malformed"
     assert len(api.calls) == 2
 
 
-def test_a_refusal_carries_exacts_own_message(make, api: responses.RequestsMock) -> None:
-    api.get(ME, json=ME_BODY)
-    api.get(
-        DIVISIONS,
-        status=400,
-        json={"error": {"code": "", "message": {"lang": "", "value": "Ongeldige filter: Code"}}},
-    )
+def test_a_refusal_carries_exacts_own_message_and_is_not_sent_again(
+    make, api: responses.RequestsMock
+) -> None:
+    api.get(ME, **answer("exact_online", "me"))
+    api.get(EXACT_DIVISIONS, **answer("exact_online", "query_syntax_error"))
 
-    with pytest.raises(PackageError) as caught:
-        make(ExactOnlineConnector).list_administrations(EXACT)
+    error = refused(lambda: list_exact(make))
 
-    assert caught.value.code == "package_rejected"
-    assert caught.value.params["detail"] == "Ongeldige filter: Code"
-    assert str(caught.value) == "Exact Online (NL) weigert het verzoek: Ongeldige filter: Code"
+    assert error.code == "package_rejected"
+    assert error.params["detail"] == "Bad Request - Error in query syntax."
     assert len(api.calls) == 2, "a client error is never sent again"
 
 
-def test_waits_for_the_minutely_reset_after_a_429(
+def test_waits_for_the_minutely_reset_of_a_429(
     make, api: responses.RequestsMock, clock: FakeClock, waits: list[float]
 ) -> None:
-    reset_ms = int(clock.now().timestamp() * 1000) + 12_500
-    api.get(
-        ME,
-        status=429,
-        headers={
-            "X-RateLimit-Minutely-Limit": "60",
-            "X-RateLimit-Minutely-Remaining": "0",
-            "X-RateLimit-Minutely-Reset": str(reset_ms),
-            "X-RateLimit-Remaining": "4100",
-            "X-RateLimit-Reset": str(reset_ms + 36_000_000),
-        },
-    )
-    api.get(ME, json=ME_BODY)
-    api.get(DIVISIONS, json={"d": {"results": [division(4471, "Bakkerij De Korenbloem")]}})
+    headers = {"X-RateLimit-Minutely-Reset": exact_reset(clock, 12.5)}
+    api.get(ME, **answer("exact_online", "rate_limited_minutely", headers=headers))
+    LISTINGS[AccountingPackage.EXACT_ONLINE_NL].register(api)
 
-    found = make(ExactOnlineConnector).list_administrations(EXACT)
-
-    assert [pa.code for pa in found] == ["4471"]
+    assert len(list_exact(make)) == 3
     assert waits == [12.5]
 
 
-def test_a_spent_daily_limit_is_not_waited_for(
+def test_a_spent_daily_limit_ends_at_once_saying_when_it_resets(
     make, api: responses.RequestsMock, clock: FakeClock, waits: list[float]
 ) -> None:
-    reset_ms = int(clock.now().timestamp() * 1000) + 5 * 3600 * 1000
-    api.get(
-        ME, status=429, headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset_ms)}
-    )
+    # The daily limit's 429 carries the daily headers only, not the minutely ones.
+    headers = {"X-RateLimit-Reset": exact_reset(clock, 30)}
+    api.get(ME, **answer("exact_online", "rate_limited_daily", headers=headers))
 
-    with pytest.raises(PackageError) as caught:
-        make(ExactOnlineConnector).list_administrations(EXACT)
+    error = refused(lambda: list_exact(make))
 
-    assert caught.value.code == "package_rate_limited"
-    assert waits == []
+    assert error.code == "package_rate_limited_until"
+    reset = datetime.fromtimestamp(clock.now().timestamp() + 30, UTC)
+    assert error.params["until_iso"] == reset.isoformat()
+    assert error.params["until"] == show_moment(reset)
+    assert str(error.params["until"]) in error.message("nl")
+    assert waits == [], "a daily limit is not waited for, however near its reset"
     assert len(api.calls) == 1
+
+
+@pytest.mark.parametrize(
+    "published",
+    ["old_refresh_token", "refresh_token_expired", "invalid_chain"],
+)
+def test_a_refresh_token_exact_refuses_means_connecting_again(
+    make, api: responses.RequestsMock, clock: FakeClock, published: str
+) -> None:
+    clock.advance(timedelta(hours=1))  # the token is expired: a refresh comes first
+    api.post(TOKEN_URL, **answer("exact_online", published))
+
+    error = refused(lambda: list_exact(make))
+
+    assert error.code == "package_auth_expired"
+    assert "opnieuw" in error.message("nl")
+    assert len(api.calls) == 1, "spending a refresh token is never tried again"
+
+
+def test_an_app_exact_does_not_know_is_not_set_up(
+    make, api: responses.RequestsMock, clock: FakeClock
+) -> None:
+    clock.advance(timedelta(hours=1))
+    api.post(TOKEN_URL, **answer("exact_online", "invalid_client"))
+
+    assert refused(lambda: list_exact(make)).code == "package_not_configured"
 
 
 def test_declares_and_refuses_link_rewriting(make) -> None:
     exact = make(ExactOnlineConnector)
 
     assert exact.can_rewrite_links is False
-    with pytest.raises(PackageError) as caught:
-        exact.rewrite_links(EXACT, "4471", {"https://old/a": "https://new/a"})
-    assert caught.value.code == "package_links_unsupported"
+    error = refused(lambda: exact.rewrite_links(EXACT, "4471", {"https://old/a": "https://new/a"}))
+    assert error.code == "package_links_unsupported"

@@ -11,7 +11,14 @@ from urllib.parse import parse_qs, urlsplit
 import attrs
 import pytest
 import responses
-from listings import EXACT_API, TWINFIELD_CLUSTER, TWINFIELD_LOGIN, XERO
+from listings import (
+    EXACT_API,
+    EXACT_DIVISIONS,
+    TWINFIELD_CLUSTER,
+    TWINFIELD_LOGIN,
+    XERO,
+    token_answer,
+)
 from package_api import (
     ACCESS_TOKEN,
     CLIENT_ID,
@@ -25,6 +32,7 @@ from package_api import (
     form,
     tokens,
 )
+from published import answer, document
 
 from migrationkit.adapters.connectors import InMemoryTokenStore
 from migrationkit.adapters.connectors._base import Wiring
@@ -38,30 +46,16 @@ from migrationkit.testing import FakeClock
 
 EXACT = connection(AccountingPackage.EXACT_ONLINE_NL)
 EXACT_TOKEN = "https://start.exactonline.nl/api/oauth2/token"
-DIVISIONS = f"{EXACT_API}/4471/system/Divisions"
-ME_BODY = {"d": {"results": [{"CurrentDivision": 4471}]}}
-TOKEN_ANSWER = {
-    "access_token": NEW_ACCESS_TOKEN,
-    "token_type": "bearer",
-    "expires_in": "600",
-    "refresh_token": NEW_REFRESH_TOKEN,
-}
-
-
-def division_page(code: int, following: str | None = None) -> dict[str, object]:
-    page: dict[str, object] = {"results": [{"Code": code, "Description": f"Administratie {code}"}]}
-    if following:
-        page["__next"] = following
-    return {"d": page}
+SECOND_PAGE = document("exact_online", "divisions_page1")["d"]["__next"]
 
 
 def test_a_token_about_to_expire_is_refreshed_before_the_call(
     make, api: responses.RequestsMock, store: InMemoryTokenStore, clock: FakeClock
 ) -> None:
     clock.advance(timedelta(minutes=9, seconds=30))
-    api.post(EXACT_TOKEN, json=TOKEN_ANSWER)
-    api.get(f"{EXACT_API}/current/Me", json=ME_BODY)
-    api.get(DIVISIONS, json=division_page(4471))
+    api.post(EXACT_TOKEN, **token_answer("exact_online"))
+    api.get(f"{EXACT_API}/current/Me", **answer("exact_online", "me"))
+    api.get(EXACT_DIVISIONS, **answer("exact_online", "divisions_page2"))
 
     make(ExactOnlineConnector).list_administrations(EXACT)
 
@@ -81,30 +75,26 @@ def test_a_token_about_to_expire_is_refreshed_before_the_call(
 def test_a_token_refused_mid_listing_is_refreshed_and_the_listing_goes_on(
     make, api: responses.RequestsMock, store: InMemoryTokenStore
 ) -> None:
-    second = f"{DIVISIONS}?$skiptoken=guid'p2'"
-    third = f"{DIVISIONS}?$skiptoken=guid'p3'"
-    api.get(f"{EXACT_API}/current/Me", json=ME_BODY)
-    api.get(DIVISIONS, json=division_page(4471, second))
-    api.get(second, status=401, body="")
-    api.post(EXACT_TOKEN, json=TOKEN_ANSWER)
-    api.get(second, json=division_page(4472, third))
-    api.get(third, json=division_page(4473))
+    api.get(f"{EXACT_API}/current/Me", **answer("exact_online", "me"))
+    api.get(EXACT_DIVISIONS, **answer("exact_online", "divisions_page1"))
+    # A bare 401: Exact's refusal of a token has no published body (assumed).
+    api.get(SECOND_PAGE, status=401, body="")
+    api.post(EXACT_TOKEN, **token_answer("exact_online"))
+    api.get(SECOND_PAGE, **answer("exact_online", "divisions_page2"))
 
     found = make(ExactOnlineConnector).list_administrations(EXACT)
 
-    assert [pa.code for pa in found] == ["4471", "4472", "4473"]
+    assert [pa.package_admin_id for pa in found] == ["4471", "4472", "5001"]
     sent = [
-        (urlsplit(call.request.url).query, call.request.headers.get("Authorization"))
+        (call.request.url, call.request.headers.get("Authorization"))
         for call in api.calls
         if call.request.method == "GET"
     ]
-    assert sent == [
-        ("%24select=CurrentDivision", f"Bearer {ACCESS_TOKEN}"),
-        ("%24select=Code%2CDescription%2CStatus", f"Bearer {ACCESS_TOKEN}"),
-        ("$skiptoken=guid'p2'", f"Bearer {ACCESS_TOKEN}"),
-        ("$skiptoken=guid'p2'", f"Bearer {NEW_ACCESS_TOKEN}"),
-        ("$skiptoken=guid'p3'", f"Bearer {NEW_ACCESS_TOKEN}"),
+    assert sent[2:] == [
+        (SECOND_PAGE, f"Bearer {ACCESS_TOKEN}"),
+        (SECOND_PAGE, f"Bearer {NEW_ACCESS_TOKEN}"),
     ]
+    assert {authorization for _, authorization in sent[:2]} == {f"Bearer {ACCESS_TOKEN}"}
     assert store.versions[CONNECTION_ID] == 2
 
 
@@ -112,14 +102,7 @@ def test_a_dead_refresh_token_means_connecting_again(
     make, api: responses.RequestsMock, clock: FakeClock
 ) -> None:
     clock.advance(timedelta(hours=1))
-    api.post(
-        EXACT_TOKEN,
-        status=400,
-        json={
-            "error": "invalid_request",
-            "error_description": "The refresh token expired at 01-10-2026",
-        },
-    )
+    api.post(EXACT_TOKEN, **answer("exact_online", "refresh_token_expired"))
 
     with pytest.raises(PackageError) as caught:
         make(ExactOnlineConnector).list_administrations(EXACT)
@@ -132,8 +115,8 @@ def test_xero_sends_the_app_as_basic_auth(
     make, api: responses.RequestsMock, clock: FakeClock
 ) -> None:
     clock.advance(timedelta(hours=1))
-    api.post("https://identity.xero.com/connect/token", json=TOKEN_ANSWER)
-    api.get(f"{XERO}/connections", json=[])
+    api.post("https://identity.xero.com/connect/token", **token_answer("xero"))
+    api.get(f"{XERO}/Connections", json=[])
 
     assert make(XeroConnector).list_administrations(connection(AccountingPackage.XERO)) == []
 
@@ -160,10 +143,10 @@ def test_connecting_stores_the_tokens_with_the_cluster_and_the_chosen_company(
     wiring: Wiring, api: responses.RequestsMock, clock: FakeClock
 ) -> None:
     empty = InMemoryTokenStore()
-    api.post(f"{TWINFIELD_LOGIN}/connect/token", json={**TOKEN_ANSWER, "expires_in": 3600})
+    api.post(f"{TWINFIELD_LOGIN}/connect/token", **token_answer("twinfield"))
     api.get(
         f"{TWINFIELD_LOGIN}/connect/accesstokenvalidation",
-        json={"twf.clusterUrl": TWINFIELD_CLUSTER},
+        **answer("twinfield", "token_validation"),
     )
     twinfield = TwinfieldConnector(CREDENTIALS, attrs.evolve(wiring, tokens=empty))
 

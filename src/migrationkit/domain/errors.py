@@ -224,6 +224,12 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "The connection to {package} has expired or was revoked. Connect {package} again "
         "under Settings > Accounting system connections, then try again.",
     ),
+    "package_auth_refused": (
+        "{package} weigert de toegang: {detail} Koppel {package} opnieuw onder Instellingen > "
+        "Boekhoudsysteemkoppelingen en probeer het daarna nog eens.",
+        "{package} refused access: {detail} Connect {package} again under Settings > "
+        "Accounting system connections, then try again.",
+    ),
     "package_not_found": (
         "{package} kent de gevraagde administratie niet (meer). Controleer de administratie "
         "in {package}.",
@@ -233,6 +239,12 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "package_rate_limited": (
         "{package} krijgt nu te veel verzoeken. Probeer het over een paar minuten opnieuw.",
         "{package} is receiving too many requests right now. Try again in a few minutes.",
+    ),
+    "package_rate_limited_until": (
+        "{package} neemt geen verzoeken meer aan tot {until} (de limiet is bereikt). Probeer "
+        "het daarna opnieuw.",
+        "{package} takes no more requests until {until} (its limit is reached). Try again "
+        "after that.",
     ),
     "package_unavailable": (
         "{package} is nu niet bereikbaar. Probeer het later opnieuw.",
@@ -355,6 +367,11 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Something went wrong on the server. Try again later.",
     ),
 }
+
+
+#: The package errors that send the user to connect the package again (Instellingen >
+#: Boekhoudsysteemkoppelingen): the token is expired or revoked, or the package refuses access.
+CONNECT_AGAIN: Final = frozenset({"package_auth_expired", "package_auth_refused"})
 
 
 class MigrationError(Exception):

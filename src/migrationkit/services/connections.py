@@ -1,8 +1,9 @@
 """Instellingen > Boekhoudsysteemkoppelingen: the environment's connections, whether each
 holds the package's consent, and connecting one (again) through the package's consent page.
 
-A refused or expired consent reaches the user as ``package_auth_expired`` ("Koppel ...
-opnieuw onder Instellingen > Boekhoudsysteemkoppelingen"); this is where they do that. The
+A refused or expired consent reaches the user as ``package_auth_expired`` or
+``package_auth_refused`` ("Koppel ... opnieuw onder Instellingen >
+Boekhoudsysteemkoppelingen"); this is where they do that. The
 ``state`` that ties the package's answer to the user's own request is the caller's to make,
 keep and check (the portal keeps it in the session): the use cases only see the result.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import attrs
 
 from migrationkit.domain.audit import AuditAction
-from migrationkit.domain.errors import PackageError, RuleViolation
+from migrationkit.domain.errors import CONNECT_AGAIN, PackageError, RuleViolation
 from migrationkit.domain.model import Connection
 from migrationkit.ports import AccountingConnector, ConnectsByOAuth
 from migrationkit.services import _load
@@ -74,7 +75,7 @@ def finish_authorization(
     try:
         oauth.authorize(connection, code)
     except PackageError as error:
-        if error.code != "package_auth_expired":
+        if error.code not in CONNECT_AGAIN:
             raise
         raise PackageError("package_consent_refused", package=connection.package.label) from None
     with deps.uow() as uow:

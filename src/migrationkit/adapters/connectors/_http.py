@@ -2,9 +2,11 @@
 ``PackageError``.
 
 One ``PackageHttp`` per connector shares one ``requests.Session``. It waits and tries again
-when the package rate-limits (429: ``Retry-After`` or the package's own reset header), and on
-a 5xx, a timeout or a lost connection when the call is idempotent. It never tries a client
-error (4xx) again: Exact Online blocks an app's key after ten of them in an hour.
+when the package rate-limits (429: ``Retry-After`` or the package's own reset header), unless
+the limit is a daily one or lasts longer than it waits for: then the call ends at once, saying
+until when. It tries again on a 5xx, a timeout or a lost connection when the call is
+idempotent, but never on a 5xx that is the package's own answer (a SOAP fault). It never tries
+a client error (4xx) again: Exact Online blocks an app's key after ten of them in an hour.
 
 Log lines name the package, the method, the path and the status: never a query string, a
 header or a body, where tokens travel. A package's own error message reaches the user only
@@ -17,6 +19,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -24,6 +27,7 @@ from urllib.parse import urlsplit
 import attrs
 import requests
 
+from migrationkit.domain.dates import show_moment
 from migrationkit.domain.errors import PackageError
 from migrationkit.domain.model import AccountingPackage
 
@@ -51,20 +55,39 @@ class RetryPolicy:
     max_wait_seconds: float = 60.0
 
 
+@attrs.frozen
+class RateLimit:
+    """What a 429 says: how long until the package takes calls again (when it says), and
+    whether it is a daily limit, which is never waited for."""
+
+    seconds: float | None = None
+    daily: bool = False
+
+
 class Dialect:
-    """What differs per package in reading a failed answer. Connectors subclass it."""
+    """What differs per package in reading an answer. Connectors subclass it."""
 
     def message(self, response: requests.Response) -> str | None:
         """The package's own error message in the answer, if it has one."""
         return None
 
-    def rate_limit_wait(self, response: requests.Response, now: float) -> float | None:
-        """Seconds until the package's own rate-limit reset header says to try again."""
-        return None
+    def rate_limit(self, response: requests.Response, now: float) -> RateLimit:
+        """What a 429 says; by default its ``Retry-After`` (seconds or an HTTP date)."""
+        return RateLimit(retry_after(response.headers.get("Retry-After"), now))
 
     def is_auth_failure(self, response: requests.Response) -> bool:
-        """Whether the answer says the access token is expired or revoked."""
+        """Whether the answer says the access token is expired or revoked, or access is
+        refused (the user must connect again)."""
         return response.status_code == 401
+
+    def is_refusal(self, response: requests.Response) -> bool:
+        """Whether a 5xx is the package's own answer (a SOAP fault) rather than an outage:
+        it is not tried again, and its message reaches the user."""
+        return False
+
+    def error_in_answer(self, response: requests.Response) -> str | None:
+        """The package's own error message in an answer that reports success (2xx)."""
+        return None
 
 
 class PackageHttp:
@@ -133,13 +156,15 @@ class PackageHttp:
                 continue
             logger.debug("%s %s %s: %s", self.package.label, method, path, response.status_code)
             status = response.status_code
-            if status in passthrough or (
-                status < 300 and not self.dialect.is_auth_failure(response)
-            ):
+            if status in passthrough:
                 return response
+            if status < 300 and not self.dialect.is_auth_failure(response):
+                return self._success(response, method, path, hidden)
             if status == 429:
-                wait = self._rate_limit_wait(response)
-                if last or wait > self.retry.max_wait_seconds:
+                wait, limit = self._rate_limit(response)
+                if limit.daily or wait > self.retry.max_wait_seconds:
+                    raise self._limited_until(limit, wait, method, path)
+                if last:
                     raise self.error("package_rate_limited")
                 self._wait(wait, method, path, "rate limited")
                 continue
@@ -148,6 +173,7 @@ class PackageHttp:
                 and idempotent
                 and not last
                 and not self.dialect.is_auth_failure(response)
+                and not self.dialect.is_refusal(response)
             ):
                 self._wait(self._backoff(attempt), method, path, f"status {status}")
                 continue
@@ -155,21 +181,44 @@ class PackageHttp:
             raise self._failure(response, hidden)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    def _success(
+        self, response: requests.Response, method: str, path: str, secrets: Iterable[str]
+    ) -> requests.Response:
+        """A 2xx answer, unless it carries the package's own error (then ``package_rejected``
+        with that message)."""
+        try:
+            refused = self.dialect.error_in_answer(response)
+        except ValueError:
+            refused = None
+        if refused:
+            logger.warning(
+                "%s %s %s: an error in a successful answer", self.package.label, method, path
+            )
+            raise self.error("package_rejected", detail=clean_detail(refused, secrets))
+        return response
+
     def _failure(self, response: requests.Response, secrets: Iterable[str]) -> PackageError:
         """The ``PackageError`` that a failed answer (not a 429) stands for."""
         status = response.status_code
+        refusal = self.dialect.is_refusal(response)
         if self.dialect.is_auth_failure(response):
+            message = self._message(response)
+            if message:
+                return self.error("package_auth_refused", detail=clean_detail(message, secrets))
             return self.error("package_auth_expired")
-        if status == 404:
+        if status == 404 and not refusal:
             return self.error("package_not_found")
-        if status >= 500:
+        if status >= 500 and not refusal:
             return self.error("package_unavailable")
-        try:
-            message = self.dialect.message(response)
-        except ValueError:
-            message = None
+        message = self._message(response)
         detail = clean_detail(message or f"{status} {response.reason or ''}".strip(), secrets)
         return self.error("package_rejected", detail=detail)
+
+    def _message(self, response: requests.Response) -> str | None:
+        try:
+            return self.dialect.message(response)
+        except ValueError:
+            return None
 
     def read_json(self, response: requests.Response) -> Any:
         """The answer's JSON; an answer that is not JSON is ``package_malformed``."""
@@ -182,12 +231,24 @@ class PackageHttp:
         """The error for an answer that does not have the package's documented shape."""
         return self.error("package_malformed")
 
-    def _rate_limit_wait(self, response: requests.Response) -> float:
-        now = self._now()
-        wait = retry_after(response.headers.get("Retry-After"), now)
-        if wait is None:
-            wait = self.dialect.rate_limit_wait(response, now)
-        return max(0.0, wait) if wait is not None else self.retry.backoff_seconds
+    def _rate_limit(self, response: requests.Response) -> tuple[float, RateLimit]:
+        """The seconds to wait after a 429 (the first backoff when the package does not say),
+        and what the package said."""
+        limit = self.dialect.rate_limit(response, self._now())
+        if limit.seconds is None:
+            return self.retry.backoff_seconds, limit
+        return max(0.0, limit.seconds), limit
+
+    def _limited_until(self, limit: RateLimit, wait: float, method: str, path: str) -> PackageError:
+        """The error of a limit not waited for: until when, when the package said."""
+        kind = "daily limit" if limit.daily else f"limit for {wait:.0f} s"
+        logger.warning("%s %s %s: rate limited (%s)", self.package.label, method, path, kind)
+        if limit.seconds is None:
+            return self.error("package_rate_limited")
+        until = datetime.fromtimestamp(self._now() + wait, UTC)
+        return self.error(
+            "package_rate_limited_until", until=show_moment(until), until_iso=until.isoformat()
+        )
 
     def _backoff(self, attempt: int) -> float:
         wait: float = self.retry.backoff_seconds * 2.0 ** (attempt - 1)

@@ -20,7 +20,7 @@ import attrs
 import requests
 
 from migrationkit.adapters.connectors._http import PackageHttp
-from migrationkit.domain.errors import PackageError
+from migrationkit.domain.errors import CONNECT_AGAIN, PackageError
 from migrationkit.domain.model import Connection
 from migrationkit.ports import Clock, OAuthTokens, TokenStore
 
@@ -30,8 +30,9 @@ T = TypeVar("T")
 
 #: A token this close to its expiry is refreshed before it is used.
 REFRESH_MARGIN: Final = timedelta(seconds=60)
-#: What a token endpoint answers about the app itself rather than the user's consent.
-_APP_ERRORS: Final = frozenset({"invalid_client", "unauthorized_client"})
+#: What a token endpoint answers about the app itself (its id, secret or scopes) rather than
+#: the user's consent: connecting again would not help, the server's set-up must change.
+_APP_ERRORS: Final = frozenset({"invalid_client", "invalid_scope", "unauthorized_client"})
 
 #: Reads what the connection needs besides its tokens from a fresh access token (for
 #: Twinfield: its cluster address); the pairs go into ``OAuthTokens.account``.
@@ -128,7 +129,7 @@ class OAuthClient:
         try:
             return send(tokens)
         except PackageError as error:
-            if error.code != "package_auth_expired":
+            if error.code not in CONNECT_AGAIN:
                 raise
         logger.info(
             "%s refused the access token of connection %s; refreshing it once",
@@ -196,15 +197,27 @@ class OAuthClient:
 
     def _token_failure(self, response: requests.Response) -> PackageError:
         try:
-            error = str(response.json().get("error", ""))
+            body = response.json()
+            error = str(body.get("error") or "")
+            description = str(body.get("error_description") or "")
         except (ValueError, AttributeError):
-            error = ""
+            error = description = ""
         logger.warning(
             "%s's token endpoint refused: %s %s",
             self._http.package.label,
             response.status_code,
             error or "(no error code)",
         )
-        if error in _APP_ERRORS:
+        if is_app_error(error, description):
             return self._http.error("package_not_configured")
         return self._http.error("package_auth_expired")
+
+
+def is_app_error(error: str, description: str) -> bool:
+    """Whether a token endpoint's ``error`` (RFC 6749 5.2) is about the app rather than the
+    user's tokens. ``unauthorized_client`` is, unless its description speaks of a token: Exact
+    Online answers a spent refresh token with ``unauthorized_client`` "Old refresh token
+    used.", which a new consent mends (docs/connectors.md, "Token endpoint errors")."""
+    if error == "unauthorized_client" and "token" in description.lower():
+        return False
+    return error in _APP_ERRORS

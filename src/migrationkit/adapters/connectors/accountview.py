@@ -2,9 +2,11 @@
 entries of each company the app may reach.
 
 Calls: ``GET {base}/companies`` (``Id``, ``Code``, ``Description``), then per company
-``GET {base}/accountviewsystemdata?BusinessObject=ADL&PageSize=..&Fields=ADM_CODE,ADM_DESC``
-with header ``X-Company: {Id}``. A connection whose account names a ``company`` lists only
-that one. No endpoint to read or write a document link is known, so the connector declares
+``GET {base}/accountviewsystemdata?businessobject=ADL&pagesize=..&Fields=ADM_CODE,ADM_DESC``
+(the parameter names as omniboost/go-accountview.net sends them) with header
+``X-Company: {Id}``. A connection whose account names a ``company`` lists only that one.
+AccountView may answer an error with a 200 (``ErrorType``, ``ErrorMessage``): the user reads
+its message. No endpoint to read or write a document link is known, so the connector declares
 it cannot rewrite links.
 """
 
@@ -33,13 +35,17 @@ SEPARATOR: Final = ":"
 
 
 class AccountViewDialect(Dialect):
-    """``{"ErrorType": "AccountViewError", "ErrorNumbers": null, "ErrorMessage": ".."}``."""
+    """``{"ErrorType": "AccountViewError", "ErrorNumbers": null, "ErrorMessage": ".."}``, in a
+    failed answer or in one that reports success."""
 
     def message(self, response: requests.Response) -> str | None:
         body = response.json()
         if not isinstance(body, dict):
             return None
-        return str(body.get("ErrorMessage") or "") or None
+        return str(body.get("ErrorMessage") or body.get("ErrorType") or "") or None
+
+    def error_in_answer(self, response: requests.Response) -> str | None:
+        return self.message(response)
 
 
 class AccountViewConnector(WithoutLinkRewriting):
@@ -93,8 +99,8 @@ class AccountViewConnector(WithoutLinkRewriting):
             connection,
             f"{self.base_url}/accountviewsystemdata",
             params={
-                "BusinessObject": "ADL",
-                "PageSize": str(PAGE_SIZE),
+                "businessobject": "ADL",
+                "pagesize": str(PAGE_SIZE),
                 "Fields": "ADM_CODE,ADM_DESC",
             },
             headers={"X-Company": company},

@@ -2,8 +2,9 @@
 
 Calls: ``GET /api/v1/current/Me?$select=CurrentDivision``, then
 ``GET /api/v1/{division}/system/Divisions`` following ``d.__next`` to the end (existence:
-``$filter=Code eq N``). Exact holds no link to an outside document that a move could
-rewrite, so the connector declares it cannot.
+``$filter=Code eq N``). A division's ``Code`` is Exact's key (the package id); its ``Hid`` is
+the number the office gave it and sees in Exact (the code shown). Exact holds no link to an
+outside document that a move could rewrite, so the connector declares it cannot.
 """
 
 from __future__ import annotations
@@ -14,20 +15,20 @@ from typing import Any, ClassVar
 import requests
 
 from migrationkit.adapters.connectors._base import WithoutLinkRewriting
-from migrationkit.adapters.connectors._http import MAX_PAGES, Dialect
+from migrationkit.adapters.connectors._http import MAX_PAGES, Dialect, RateLimit, retry_after
 from migrationkit.adapters.connectors._oauth import OAuthApp
 from migrationkit.config import PackageCredentials
 from migrationkit.domain.model import AccountingPackage, Connection, PackageAdministration
 
 #: The Dutch host; other countries have their own (start.exactonline.be, ...).
 BASE_URL = "https://start.exactonline.nl"
-_DIVISION_FIELDS = "Code,Description,Status"
-#: The reset headers, minutely first: epoch milliseconds, read when nothing remains.
-_RESETS = ("X-RateLimit-Minutely-", "X-RateLimit-")
+_DIVISION_FIELDS = "Code,Hid,Description,Status"
 
 
 class ExactDialect(Dialect):
-    """``{"error":{"code":"","message":{"lang":"","value":"..."}}}``; the limits' resets in
+    """``{"error":{"code":"","message":{"lang":"","value":"..."}}}``. A 429 carries the limit
+    it hit: the minutely headers (``X-RateLimit-Minutely-Remaining`` and ``-Reset``) or, when
+    those are absent, the daily ones (``X-RateLimit-Remaining`` and ``-Reset``); resets are
     epoch milliseconds."""
 
     def message(self, response: requests.Response) -> str | None:
@@ -36,17 +37,26 @@ class ExactDialect(Dialect):
         except (KeyError, TypeError):
             return None
 
-    def rate_limit_wait(self, response: requests.Response, now: float) -> float | None:
-        for prefix in _RESETS:
-            reset = response.headers.get(f"{prefix}Reset", "")
-            if response.headers.get(f"{prefix}Remaining") == "0" and reset.isdigit():
-                return int(reset) / 1000 - now
-        return None
+    def rate_limit(self, response: requests.Response, now: float) -> RateLimit:
+        headers = response.headers
+        asked = retry_after(headers.get("Retry-After"), now)
+        if asked is not None:
+            return RateLimit(asked)
+        if "X-RateLimit-Minutely-Remaining" in headers:
+            return RateLimit(_until(headers.get("X-RateLimit-Minutely-Reset"), now))
+        if headers.get("X-RateLimit-Remaining") == "0":
+            return RateLimit(_until(headers.get("X-RateLimit-Reset"), now), daily=True)
+        return RateLimit()
+
+
+def _until(reset: str | None, now: float) -> float | None:
+    """Seconds until an Exact reset header (epoch milliseconds)."""
+    return int(reset) / 1000 - now if reset and reset.isdigit() else None
 
 
 class ExactOnlineConnector(WithoutLinkRewriting):
-    """Exact Online's divisions as package administrations: id and code are the division
-    code, the name its description."""
+    """Exact Online's divisions as package administrations: id is the division's ``Code``,
+    code its ``Hid`` (the ``Code`` when it has none or 0), the name its description."""
 
     package: AccountingPackage = AccountingPackage.EXACT_ONLINE_NL
     dialect: ClassVar[type[Dialect]] = ExactDialect
@@ -110,11 +120,17 @@ def _current_division(body: Any) -> int:
 
 
 def _divisions(body: Any) -> list[PackageAdministration]:
-    return [
-        PackageAdministration(package_admin_id=code, code=code, name=str(row["Description"]))
-        for row in _results(body)
-        for code in (str(int(row["Code"])),)
-    ]
+    return [_division(row) for row in _results(body)]
+
+
+def _division(row: Any) -> PackageAdministration:
+    key = str(int(row["Code"]))
+    hid = row.get("Hid")
+    return PackageAdministration(
+        package_admin_id=key,
+        code=str(int(hid)) if hid else key,
+        name=str(row["Description"]),
+    )
 
 
 def _next_page(body: Any) -> str | None:

@@ -2,9 +2,12 @@
 
 Calls: ``GET {base}/api/AdministrationInfoList`` (every administration; existence is read
 from the same list, since what ``AdministrationInfo/{id}`` answers for an unknown id is not
-documented). Links: a document link's ``documentLink`` holds a document's address; a rewrite
-reads ``GET {base}/api/{database}/DbDocument`` and PUTs each changed link back to
-``{base}/api/{database}/DmDocument/{reference}``, skipping links with ``canChange: false``.
+documented). Links: a DmDocument's ``documentLink`` holds a document's address. A rewrite uses
+published routes only: ``GET {base}/api/{database}/DmDocumentList`` for the documents,
+``GET {base}/api/{database}/DmDocument/{reference}`` for each whose link is an old address,
+and ``PUT`` of that DmDocument, with the new address, to the same route; a document with
+``canChange: false`` is skipped. What DmDocumentList answers is not published (its entries are
+taken to carry ``reference`` and ``documentLink``); the DmDocument shape is.
 """
 
 from __future__ import annotations
@@ -86,10 +89,15 @@ class MultiversConnector(PackageConnector):
         self, connection: Connection, package_admin_id: str, links: Mapping[str, str]
     ) -> int:
         database = quote(package_admin_id, safe="")
-        body = self.get_json(connection, f"{self.base_url}/api/{database}/DbDocument")
+        body = self.get_json(connection, f"{self.base_url}/api/{database}/DmDocumentList")
         rewritten = 0
-        for document in self.parse(_documents, body):
-            if document["documentLink"] not in links:
+        for listed in self.parse(_documents, body, "DmDocumentList"):
+            if listed["documentLink"] not in links:
+                continue
+            url = f"{self.base_url}/api/{database}/DmDocument/{quote(listed['reference'], safe='')}"
+            (document,) = self.parse(_documents, [self.get_json(connection, url)], "DmDocument")
+            old = document["documentLink"]
+            if old not in links:
                 continue
             if document.get("canChange") is False:
                 logger.warning(
@@ -98,14 +106,11 @@ class MultiversConnector(PackageConnector):
                     document.get("cannotChangeReason") or "no reason given",
                 )
                 continue
-            changed = {**document, "documentLink": links[document["documentLink"]]}
-            self._put(connection, database, changed)
+            self._put(connection, url, {**document, "documentLink": links[old]})
             rewritten += 1
         return rewritten
 
-    def _put(self, connection: Connection, database: str, document: dict[str, Any]) -> None:
-        url = f"{self.base_url}/api/{database}/DmDocument/{quote(document['reference'], safe='')}"
-
+    def _put(self, connection: Connection, url: str, document: dict[str, Any]) -> None:
         def send(tokens: OAuthTokens) -> None:
             # Putting the same link twice leaves it the same: safe to retry.
             self.http.send("PUT", url, idempotent=True, headers=bearer(tokens), json=document)
@@ -126,13 +131,14 @@ def _administrations(body: Any) -> list[PackageAdministration]:
     ]
 
 
-def _documents(body: Any) -> list[dict[str, Any]]:
-    """The document links, each with at least a string ``reference`` and ``documentLink``."""
+def _documents(body: Any, what: str) -> list[dict[str, Any]]:
+    """The DmDocuments of an answer, each with at least a string ``reference`` and
+    ``documentLink``."""
     if not isinstance(body, list):
-        raise TypeError("DbDocument is not a list")
+        raise TypeError(f"{what} is not a list")
     for document in body:
         if not isinstance(document["reference"], str) or not isinstance(
             document["documentLink"], str
         ):
-            raise TypeError("a document link without reference or documentLink")
+            raise TypeError(f"a {what} without reference or documentLink")
     return body

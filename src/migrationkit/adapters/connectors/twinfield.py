@@ -1,7 +1,8 @@
 """Twinfield: administrations are offices, listed through the SOAP XML web service.
 
-Calls: after each new token, ``GET {login}/connect/accesstokenvalidation?token=..`` tells the
-organisation's cluster (``twf.clusterUrl``), kept with the tokens. Then
+Calls: after each new token, ``GET {login}/connect/accesstokenvalidation?token=..`` (the app
+as Basic authorization) tells the organisation's cluster (``twf.clusterUrl``), kept with the
+tokens. Then
 ``POST {cluster}/webservices/processxml.asmx`` (SOAPAction ``ProcessXmlString``) with the
 header ``<Header><AccessToken/><CompanyCode/></Header>`` and the request
 ``<list><type>offices</type></list>``; existence is read from the same list. Twinfield has
@@ -11,12 +12,14 @@ cannot.
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Sequence
 from typing import ClassVar, Final
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
+import attrs
 import requests
 
 from migrationkit.adapters.connectors._base import WithoutLinkRewriting
@@ -32,9 +35,23 @@ SCOPE = "openid twf.organisationUser twf.organisation offline_access"
 SOAP_ACTION: Final = "http://www.twinfield.com/ProcessXmlString"
 _SOAP: Final = "{http://schemas.xmlsoap.org/soap/envelope/}"
 _TWF: Final = "{http://www.twinfield.com/}"
-#: Words in a SOAP fault that say the access token was refused (the exact wording is not
-#: documented).
-_AUTH_WORDS: Final = ("token", "unauthori", "access denied", "not authenticated")
+#: The error codes in a fault's ``<detail><code>`` that refuse the token or the access
+#: (developers.twinfield.com, API guidelines, "Error codes"): connect again.
+_ACCESS_CODES: Final = frozenset(
+    {"101", "102", "103", "104", "105", "106", "108", "109"}
+    | {"351", "352", "353", "354", "358", "359"}
+)
+#: Wording of the same faults when the code is absent; the message is in the user's
+#: language ("Toegang geweigerd. Company ontbreekt in request header.", "Access denied.
+#: Token invalid.", "Your logon credentials are not valid anymore. Try to log on again.").
+_ACCESS_WORDS: Final = (
+    "toegang geweigerd",
+    "access denied",
+    "access is denied",
+    "token",
+    "logon credentials",
+    "log-on credentials",
+)
 _ENVELOPE: Final = (
     '<?xml version="1.0" encoding="utf-8"?>'
     '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
@@ -67,8 +84,26 @@ def parse_xml(text: str) -> ElementTree.Element:
         raise MalformedXml("not XML") from None
 
 
-def _fault(response: requests.Response) -> str | None:
-    """The faultstring of a SOAP fault in the answer, if there is one."""
+@attrs.frozen
+class Fault:
+    """A SOAP fault: its ``faultstring`` (Twinfield's message, in the user's language) and
+    the error code of its ``<detail>``, when it has one."""
+
+    text: str
+    code: str | None
+
+    @property
+    def refuses_access(self) -> bool:
+        if self.code is not None and self.code in _ACCESS_CODES:
+            return True
+        text = self.text.lower()
+        return any(word in text for word in _ACCESS_WORDS)
+
+
+def _fault(response: requests.Response) -> Fault | None:
+    """The SOAP fault in the answer, whatever its HTTP status, if there is one."""
+    if response.status_code < 400:
+        return None
     try:
         root = parse_xml(response.text)
     except MalformedXml:
@@ -76,23 +111,28 @@ def _fault(response: requests.Response) -> str | None:
     fault = root.find(f"{_SOAP}Body/{_SOAP}Fault")
     if fault is None:
         return None
-    return (fault.findtext("faultstring") or "").strip() or None
+    text = (fault.findtext("faultstring") or fault.findtext("detail/message") or "").strip()
+    code = (fault.findtext("detail/code") or "").strip() or None
+    return Fault(text or "SOAP fault", code)
 
 
 class TwinfieldDialect(Dialect):
-    """SOAP faults: the faultstring is the message; one about the token is an expired
-    authorization, whatever its status (Twinfield answers faults with a 500)."""
+    """A SOAP fault is Twinfield's answer, not an outage, whatever its status (Twinfield sends
+    them as 401, 403 or 500): never tried again, its text is the message, and one that refuses
+    the token or the access sends the user to connect again."""
 
     def message(self, response: requests.Response) -> str | None:
-        return _fault(response)
+        fault = _fault(response)
+        return fault.text if fault else None
 
     def is_auth_failure(self, response: requests.Response) -> bool:
         if response.status_code == 401:
             return True
-        if response.status_code < 500:
-            return False
-        fault = (_fault(response) or "").lower()
-        return any(word in fault for word in _AUTH_WORDS)
+        fault = _fault(response)
+        return fault is not None and fault.refuses_access
+
+    def is_refusal(self, response: requests.Response) -> bool:
+        return _fault(response) is not None
 
 
 class TwinfieldConnector(WithoutLinkRewriting):
@@ -141,13 +181,17 @@ class TwinfieldConnector(WithoutLinkRewriting):
         )
 
     def _cluster_of(self, access_token: str) -> tuple[tuple[str, str], ...]:
+        # Twinfield's knowledge base asks for the app's id and secret as Basic authorization
+        # ("Which cluster do I need for my request?").
+        app = self.oauth.app
+        pair = base64.b64encode(f"{app.client_id}:{app.client_secret}".encode()).decode()
         response = self.http.send(
             "GET",
             f"{self.base_url}/connect/accesstokenvalidation",
             idempotent=True,
             params={"token": access_token},
-            headers={"Accept": "application/json"},
-            secrets=(access_token,),
+            headers={"Accept": "application/json", "Authorization": f"Basic {pair}"},
+            secrets=(access_token, app.client_secret),
         )
         body = self.http.read_json(response)
         cluster = self.parse(lambda: str(body["twf.clusterUrl"]).rstrip("/"))

@@ -1,10 +1,12 @@
 """Xero: administrations are the organisations (tenants) the user connected to the app.
 
-Calls: ``GET https://api.xero.com/connections`` (the tenants), then per tenant
-``GET /api.xro/2.0/Organisation`` with header ``xero-tenant-id`` (its short code and name).
-Links: ``Invoice.Url`` and ``BankTransaction.Url`` hold a source document's address; a
-rewrite reads ``/api.xro/2.0/Invoices`` and ``/BankTransactions`` page by page (``?page=N``)
-and POSTs the changed ones back in one call per page, with an ``Idempotency-Key``.
+Calls: ``GET https://api.xero.com/Connections`` (the tenants; spelt as Xero's OpenAPI document
+and xero-python spell it), then per tenant ``GET /api.xro/2.0/Organisation`` with header
+``xero-tenant-id`` (its short code and name). Links: ``Invoice.Url`` and
+``BankTransaction.Url`` hold a source document's address; a rewrite reads
+``/api.xro/2.0/Invoices`` and ``/BankTransactions`` page by page (``?page=N``) and POSTs the
+changed ones back in one call per page (``summarizeErrors=false``, so Xero answers each object
+for itself), with an ``Idempotency-Key``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any, ClassVar, Final
 import requests
 
 from migrationkit.adapters.connectors._base import PackageConnector, bearer
-from migrationkit.adapters.connectors._http import MAX_PAGES, Dialect
+from migrationkit.adapters.connectors._http import MAX_PAGES, Dialect, RateLimit, retry_after
 from migrationkit.adapters.connectors._oauth import OAuthApp
 from migrationkit.config import PackageCredentials
 from migrationkit.domain.model import AccountingPackage, Connection, PackageAdministration
@@ -29,6 +31,10 @@ logger = logging.getLogger("migrationkit.connectors")
 BASE_URL = "https://api.xero.com"
 AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
 IDENTITY_URL = "https://identity.xero.com/connect/token"
+#: Every scope is one Xero publishes: the granular ``accounting.invoices`` and
+#: ``accounting.banktransactions`` (all apps since April 2026, the only ones for apps made
+#: since 2 March 2026), ``accounting.settings.read`` for the organisation, ``offline_access``
+#: for a refresh token.
 SCOPE = "offline_access accounting.invoices accounting.banktransactions accounting.settings.read"
 #: A full page of invoices or bank transactions.
 PAGE_SIZE: Final = 100
@@ -41,7 +47,18 @@ LINKED_OBJECTS: Final = (
 
 class XeroDialect(Dialect):
     """``{"Message": ..., "Elements": [{"ValidationErrors": [{"Message": ...}]}]}``, or a
-    problem document (``Title``, ``Detail``) for authorization failures."""
+    problem document (``Title``, ``Detail``) for authorization failures. A 429 names the limit
+    in ``X-Rate-Limit-Problem``; a daily one is not waited for."""
+
+    def rate_limit(self, response: requests.Response, now: float) -> RateLimit:
+        problem = response.headers.get("X-Rate-Limit-Problem", "").strip().lower()
+        return RateLimit(retry_after(response.headers.get("Retry-After"), now), problem == "day")
+
+    def is_auth_failure(self, response: requests.Response) -> bool:
+        # A 403 "AuthenticationUnsuccessful": the token does not reach this organisation.
+        if response.status_code == 403:
+            return _problem_detail(response) == "AuthenticationUnsuccessful"
+        return response.status_code == 401
 
     def message(self, response: requests.Response) -> str | None:
         body = response.json()
@@ -118,7 +135,7 @@ class XeroConnector(PackageConnector):
         return rewritten
 
     def _tenants(self, connection: Connection) -> list[str]:
-        body = self.get_json(connection, f"{self.base_url}/connections")
+        body = self.get_json(connection, f"{self.base_url}/Connections")
         return self.parse(_organisation_tenants, body)
 
     def _organisation(self, connection: Connection, tenant_id: str) -> PackageAdministration:
@@ -162,6 +179,14 @@ class XeroConnector(PackageConnector):
                 ", ".join(failed),
             )
         return done
+
+
+def _problem_detail(response: requests.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return str(body.get("Detail")) if isinstance(body, dict) else None
 
 
 def _organisation_tenants(body: Any) -> list[str]:

@@ -302,6 +302,27 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Te veel mislukte inlogpogingen voor deze gebruiker: inloggen is een kwartier geblokkeerd.",
         "Too many failed sign-ins for this user: signing in is blocked for fifteen minutes.",
     ),
+    "session_ended": (
+        "Je sessie is verlopen of beëindigd. Log opnieuw in.",
+        "Your session has expired or was ended. Sign in again.",
+    ),
+    "unknown_session": ("Onbekende sessie.", "Unknown session."),
+    "password_wrong": (
+        "Je huidige wachtwoord is onjuist.",
+        "Your current password is wrong.",
+    ),
+    "password_too_short": (
+        "Een wachtwoord heeft minstens {limit} tekens.",
+        "A password has at least {limit} characters.",
+    ),
+    "password_too_long": (
+        "Een wachtwoord heeft hoogstens {limit} tekens.",
+        "A password has at most {limit} characters.",
+    ),
+    "api_rate_limited": (
+        "Te veel verzoeken. Probeer het over {seconds} seconden opnieuw.",
+        "Too many requests. Try again in {seconds} seconds.",
+    ),
     "api_token_invalid": (
         "Dit API-token is onbekend of ingetrokken. Maak in het portaal een nieuw token aan.",
         "This API token is unknown or revoked. Create a new token in the portal.",
@@ -402,7 +423,9 @@ class Conflict(MigrationError):
 
 
 class Locked(MigrationError):
-    """Too many wrong transfer codes: redeeming is locked for a while."""
+    """Too many attempts: redeeming is locked for a while (wrong transfer codes), or the
+    API answers no more calls for a while (its rate limit). ``params["until_iso"]`` says
+    until when."""
 
 
 class PackageError(MigrationError):

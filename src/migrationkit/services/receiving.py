@@ -108,10 +108,15 @@ def redeem_code(
     """Enters a transfer code: binds the offer to the actor's environment (R3, R5-R7).
 
     A wrong code is recorded and counts towards the lockout; during a lockout every code,
-    the right one too, gets the lockout's answer.
+    the right one too, gets the lockout's answer. Redemptions into one environment are
+    counted and evaluated one at a time (a lock on the environment's row).
     """
     with deps.uow() as uow:
         actor = _load.user(uow, actor_id)
+        # Each redemption into the environment waits here for the one before it to commit,
+        # so its wrong code is counted before the next code is looked at: however many codes
+        # arrive at once, no more are evaluated than the lockout allows (R7).
+        uow.environments.lock(actor.environment_id)
         environment = _load.environment(uow, actor.environment_id)
         require_may_take_in(
             actor, environment, accepted_terms=accepted_terms, accepted_costs=accepted_costs

@@ -88,13 +88,14 @@ def set_session_cookie(app: Flask, client: FlaskClient, secret: str) -> None:
     client.set_cookie(SESSION_COOKIE, secret, domain=app.config.get("SERVER_NAME") or "localhost")
 
 
-#: The table every refusal writes to: the audit trail records it.
-RECORDS_REFUSALS = ("audit_events",)
+#: The tables every request may write to: the audit trail records each refusal, a session
+#: its last request, the API's rate limit each call.
+RECORDS_REQUESTS = ("audit_events", "sessions", "rate_limit_hits")
 
 
 def dump(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table but the audit trail (which records each refusal), to show
-    that a refused request changed nothing."""
+    """Every row of every table but those that record requests (``RECORDS_REQUESTS``), to
+    show that a refused request changed nothing."""
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
@@ -103,7 +104,7 @@ def dump(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
                     (tuple(row) for row in connection.execute(select(table))), key=repr
                 )
                 for table in metadata.sorted_tables
-                if table.name not in RECORDS_REFUSALS
+                if table.name not in RECORDS_REQUESTS
             }
     finally:
         engine.dispose()

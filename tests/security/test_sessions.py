@@ -198,15 +198,20 @@ def test_the_sessies_page_lists_the_users_own_sessions_with_their_browsers(
 
     rows = rows_of(page)
     assert len(rows) == 3  # Zuid's session is not Noord's
-    assert "Chrome op Linux" in rows[0] and "Deze sessie" in rows[0]
-    assert "Firefox op Windows" in rows[1] and "Deze sessie" not in rows[1]
+    assert "Chrome op Linux" in rows[0]
+    assert "Deze sessie" in rows[0]
+    assert "Firefox op Windows" in rows[1]
+    assert "Deze sessie" not in rows[1]
     assert "Safari op iOS" in rows[2]
     assert page.count('aria-current="true"') == 1
-    assert "Beëindigen" in page and "Alle andere beëindigen" in page
-    assert signed_in(phone) and signed_in(laptop)
+    assert "Beëindigen" in page
+    assert "Alle andere beëindigen" in page
+    assert signed_in(phone)
+    assert signed_in(laptop)
     browser.post("/taal", data={"language": "en", "csrf_token": csrf_token(browser, "/inloggen")})
     english = sessions_page(browser)
-    assert "Chrome on Linux" in english and "This session" in english
+    assert "Chrome on Linux" in english
+    assert "This session" in english
 
 
 def test_ending_a_session_signs_that_browser_out_at_once(guarded: Flask) -> None:
@@ -245,10 +250,12 @@ def test_ending_every_other_session_keeps_only_this_one(guarded: Flask) -> None:
     assert ended.location == "/instellingen/sessies"
     page = sessions_page(browser)
     assert "2 andere sessie(s) beëindigd." in page
-    assert len(rows_of(page)) == 1 and "Deze sessie" in page
+    assert len(rows_of(page)) == 1
+    assert "Deze sessie" in page
     assert "Alle andere beëindigen" not in page
     assert [signed_in(other) for other in others] == [False, False]
-    assert signed_in(browser) and signed_in(zuid)
+    assert signed_in(browser)
+    assert signed_in(zuid)
 
 
 def test_ending_the_session_in_use_signs_out(guarded: Flask) -> None:

@@ -112,9 +112,7 @@ def browser_at(url: str, path: str) -> tuple[requests.Session, str]:
 
 def refused_sign_ins(app: Flask, code: str) -> int:
     column = audit_events.c
-    return counted(
-        app, audit_events, column.action == "sign_in", column.error_code == code
-    )
+    return counted(app, audit_events, column.action == "sign_in", column.error_code == code)
 
 
 def test_a_burst_of_wrong_passwords_checks_at_most_the_limit_and_the_right_one_fails(

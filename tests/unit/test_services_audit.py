@@ -552,7 +552,7 @@ REFUSALS: dict[str, Refusal] = {
             granted=True,
         ),
         AuditAction.SET_ACCESS,
-        "not_your_environment",
+        "unknown_administration",
         boss("zuid"),
         lambda s: ("administration", s.administration_id),
     ),
@@ -636,7 +636,7 @@ REFUSALS: dict[str, Refusal] = {
             d, actor_id=s.zuid.super_user.id, connection_id=s.noord.connection.id, state="st"
         ),
         AuditAction.CONNECT_PACKAGE,
-        "not_your_environment",
+        "unknown_connection",
         boss("zuid"),
         lambda s: ("connection", s.noord.connection.id),
     ),
@@ -712,7 +712,7 @@ REFUSALS: dict[str, Refusal] = {
             d, actor_id=s.zuid.super_user.id, offer_id=_offered(s).offer.id
         ),
         AuditAction.RESEND,
-        "not_your_environment",
+        "unknown_offer",
         boss("zuid"),
         lambda s: ("offer", s.offer_id),
     ),

@@ -16,10 +16,6 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Alleen een supergebruiker van deze omgeving mag dit doen.",
         "Only a super user of this environment may do this.",
     ),
-    "not_your_environment": (
-        "Dit hoort niet bij jouw omgeving.",
-        "This does not belong to your environment.",
-    ),
     "unknown_user": ("Onbekende gebruiker.", "Unknown user."),
     "email_taken": (
         "Er is al een gebruiker met het e-mailadres {email}.",
@@ -171,10 +167,6 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "De status van {code} {name} is intussen gewijzigd in {status}; vernieuw de pagina.",
         "The status of {code} {name} has meanwhile changed to {status}; reload the page.",
     ),
-    "not_recipient": (
-        "Dit migratieverzoek is niet door jouw omgeving opgehaald.",
-        "This migration request was not taken in by your environment.",
-    ),
     "no_open_items": (
         "Er staat niets meer op Aangeboden in dit migratieverzoek.",
         "Nothing in this migration request is Offered any more.",
@@ -212,10 +204,6 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "relink_same_target": (
         "Administratie {code} {name} is al aan deze administratie gekoppeld.",
         "Administration {code} {name} is already linked to this administration.",
-    ),
-    "user_not_in_environment": (
-        "Gebruiker {email} hoort niet bij deze omgeving.",
-        "User {email} does not belong to this environment.",
     ),
     # The accounting package's web API (the connectors). ``package`` is the package's name.
     "package_auth_expired": (

@@ -18,6 +18,7 @@ from migrationkit.domain.errors import (
     InvalidInput,
     Locked,
     NotAllowed,
+    NotFound,
     RuleViolation,
 )
 from migrationkit.domain.model import (
@@ -46,12 +47,17 @@ MAX_FILENAME = 255
 _EMAIL = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"'.]+(\.[^@\s<>,;\"'.]+)+$")
 
 
-def require_super_user(user: User, environment_id: int) -> None:
-    """R1: only a super user of the environment concerned may act on its migrations."""
-    if user.environment_id != environment_id:
-        raise NotAllowed("not_your_environment")
+def require_super_user(
+    user: User, environment_id: int, unknown: str = "unknown_environment"
+) -> None:
+    """R1: only a super user of the environment concerned may act on its migrations. The
+    role is judged first; another environment is, to the user, ``unknown``: the refusal of
+    the object they asked for, exactly as if it did not exist (NotFound), so that no answer
+    tells another environment's objects from missing ones."""
     if not user.is_super_user:
         raise NotAllowed("not_super_user")
+    if user.environment_id != environment_id:
+        raise NotFound(unknown)
 
 
 def require_same_package(package: AccountingPackage, target: Connection) -> None:
@@ -220,18 +226,17 @@ def require_no_authorizers_in_flow(
         )
 
 
-def require_recipient(offer: TransferOffer, user: User) -> None:
+def require_recipient(offer: TransferOffer, user: User, unknown: str = "unknown_offer") -> None:
     """R11 and R13: only a super user of the environment that redeemed the code may reject
-    or start its items."""
-    require_super_user(user, user.environment_id)
-    if offer.target_environment_id != user.environment_id:
-        raise NotAllowed("not_recipient")
+    or start its items; to anyone else's super user the offer (or ``unknown``, the object
+    asked for) does not exist."""
+    require_super_user(user, offer.target_environment_id or 0, unknown)
 
 
-def require_sender(offer: TransferOffer, user: User) -> None:
+def require_sender(offer: TransferOffer, user: User, unknown: str = "unknown_offer") -> None:
     """R12 and resend: only a super user of the offering environment may withdraw or
-    resend."""
-    require_super_user(user, offer.source_environment_id)
+    resend; to another environment's the offer (or ``unknown``) does not exist."""
+    require_super_user(user, offer.source_environment_id, unknown)
 
 
 def moved_administration(
@@ -270,9 +275,9 @@ def require_relink(
 ) -> None:
     """R16: a super user re-points an administration of their own environment to another
     administration of the same package, in a connection of the same environment."""
-    require_super_user(user, administration.environment_id)
+    require_super_user(user, administration.environment_id, "unknown_administration")
     if target.environment_id != administration.environment_id:
-        raise NotAllowed("not_your_environment")
+        raise NotFound("unknown_connection")
     require_same_package(administration.package, target)
     if (
         administration.connection_id == target.id

@@ -151,7 +151,7 @@ def redeem_code(
 def redeemed_offer(deps: Dependencies, *, actor_id: int, offer_id: int) -> RedeemedOffer:
     """An offer the actor's environment redeemed earlier, as ``redeem_code`` showed it."""
     with deps.uow() as uow:
-        actor = _load.user(uow, actor_id)
+        actor = _load.super_user(uow, actor_id)
         offer = _load.offer(uow, offer_id)
         require_recipient(offer, actor)
         now = deps.clock.now()
@@ -173,7 +173,7 @@ def reject_items(
     with an optional reason; the sender is e-mailed (R11). All or nothing."""
     why = clean_reason(reason)
     with deps.uow() as uow:
-        actor = _load.user(uow, actor_id)
+        actor = _load.super_user(uow, actor_id)
         offer = _load.offer(uow, offer_id)
         require_recipient(offer, actor)
         now = deps.clock.now()
@@ -240,7 +240,7 @@ def start_migrations(
     if error is not None:
         raise error
     with deps.uow() as uow:
-        actor = _load.user(uow, actor_id)
+        actor = _load.super_user(uow, actor_id)
         offer = _load.offer(uow, offer_id)
         require_recipient(offer, actor)
         environment = _load.environment(uow, actor.environment_id)
@@ -304,10 +304,10 @@ def retry_migration(deps: Dependencies, *, actor_id: int, migration_id: int) -> 
     """Mislukt -> In de wachtrij: the recipient tries again; the move resumes where it
     stopped (R13)."""
     with deps.uow() as uow:
-        actor = _load.user(uow, actor_id)
+        actor = _load.super_user(uow, actor_id)
         migration = _load.migration(uow, migration_id)
         item = _load.item(uow, migration.item_id)
-        require_recipient(_load.offer(uow, item.offer_id), actor)
+        require_recipient(_load.offer(uow, item.offer_id), actor, "unknown_migration")
         change_status(uow, item, Event.RETRY, at=deps.clock.now(), actor_user_id=actor.id)
         record(uow, deps, actor, AuditAction.RETRY, ("migration", migration.id))
         uow.commit()

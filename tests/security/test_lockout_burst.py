@@ -124,7 +124,9 @@ def test_a_burst_of_wrong_passwords_checks_at_most_the_limit_and_the_right_one_f
     def sign_in(index: int, password: str) -> Callable[[], requests.Response]:
         browser, token = browsers[index]
         form = {"email": "noord@example.nl", "password": password, "csrf_token": token}
-        return lambda: browser.post(f"{url}/inloggen", data=form, allow_redirects=False)
+        return lambda: browser.post(
+            f"{url}/inloggen", data=form, allow_redirects=False, timeout=PATIENCE
+        )
 
     def right_after_the_limit() -> requests.Response:
         reached = lambda: refused_sign_ins(portal, "sign_in_failed") >= limit  # noqa: E731
@@ -189,10 +191,12 @@ def test_a_burst_of_wrong_codes_evaluates_at_most_the_limit_and_the_right_one_fa
             browser, csrf = browsers[index]
             form = {"code": code, "voorwaarden": "y", "kosten": "y", "csrf_token": csrf}
             return lambda: browser.post(
-                f"{url}/migraties/inkomend/code", data=form, allow_redirects=False
+                f"{url}/migraties/inkomend/code", data=form, allow_redirects=False, timeout=PATIENCE
             )
         body = {"code": code, "accept_terms": True, "accept_costs": True}
-        return lambda: requests.post(f"{url}/api/v1/redemptions", json=body, headers=header)
+        return lambda: requests.post(
+            f"{url}/api/v1/redemptions", json=body, headers=header, timeout=PATIENCE
+        )
 
     def right_after_the_limit() -> requests.Response:
         reached = lambda: counted(portal, redeem_failures) >= limit  # noqa: E731

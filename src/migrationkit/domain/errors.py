@@ -184,6 +184,12 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "{email} is geen geldig e-mailadres.",
         "{email} is not a valid e-mail address.",
     ),
+    "email_local_part_not_ascii": (
+        "{email} kan niet bezorgd worden: vóór de @ mogen alleen letters zonder accent, "
+        "cijfers en . _ - + staan.",
+        "{email} cannot be delivered: before the @ only letters without accents, digits "
+        "and . _ - + may stand.",
+    ),
     "reason_too_long": (
         "De reden is te lang (hoogstens {limit} tekens).",
         "The reason is too long (at most {limit} characters).",

@@ -301,8 +301,39 @@ def require_typed_text(text: str) -> None:
         raise InvalidInput("invisible_characters")
 
 
+def _deliverable_domain(domain: str) -> bool:
+    """Whether mail can be sent to ``domain``: ASCII, or an internationalised name (such as
+    exämple.nl) that the SMTP mailer writes in its ASCII form (IDNA, ``xn--``) for servers
+    that take no other. Each label of such a name holds only letters, digits, marks and
+    hyphens, and the name passes the standard library's IDNA check (lengths, the rule for
+    right-to-left scripts); the mailer encodes it by IDNA 2008 (the ``idna`` package)."""
+    if domain.isascii():
+        return True
+    labels = unicodedata.normalize("NFC", domain).split(".")
+    if not all(label and all(_idn_character(ch) for ch in label) for label in labels):
+        return False
+    try:
+        domain.encode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
+#: What a label of an internationalised domain may hold besides ASCII letters, digits and
+#: the hyphen: letters (capitals are written small), marks and decimal digits.
+_IDN_CATEGORIES = frozenset({"Ll", "Lu", "Lo", "Lm", "Mn", "Mc", "Nd"})
+
+
+def _idn_character(ch: str) -> bool:
+    if ch.isascii():
+        return ch == "-" or ch.isalnum()
+    return unicodedata.category(ch) in _IDN_CATEGORIES
+
+
 def require_valid_recipients(addresses: Sequence[str]) -> tuple[str, ...]:
-    """The e-mail addresses of an offer's recipients, cleaned; refuses a malformed one."""
+    """The e-mail addresses of an offer's recipients, cleaned; refuses a malformed one, and
+    one that not every mail server can take: a local part (before the @) that is not ASCII.
+    A domain that is not ASCII is taken: the mailer writes it in its IDNA form."""
     cleaned: list[str] = []
     for raw in addresses:
         address = raw.strip()
@@ -310,6 +341,11 @@ def require_valid_recipients(addresses: Sequence[str]) -> tuple[str, ...]:
             continue
         require_typed_text(address)
         if len(address) > 254 or not _EMAIL.match(address):
+            raise InvalidInput("email_invalid", email=address[:80])
+        local, _, domain = address.rpartition("@")
+        if not local.isascii():
+            raise InvalidInput("email_local_part_not_ascii", email=address[:80])
+        if not _deliverable_domain(domain):
             raise InvalidInput("email_invalid", email=address[:80])
         if address.lower() not in (a.lower() for a in cleaned):
             cleaned.append(address)

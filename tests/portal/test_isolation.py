@@ -29,8 +29,8 @@ OPEN = {"static", "auth.login", "i18n.switch", "auth.logout", "index", "administ
 OWN_MAIL = {"mailbox.index"}
 #: Instellingen > API-tokens lists and creates only the signed-in user's own tokens.
 OWN_TOKENS = {"tokens.index", "tokens.create"}
-#: Instellingen > Sessies lists and ends only the signed-in user's own sessions.
-OWN_SESSIONS = {"sessions.index", "sessions.end_others"}
+#: Instellingen > Sessies and Wachtwoord: the signed-in user's own sessions and password.
+OWN_SESSIONS = {"sessions.index", "sessions.end_others", "auth.password"}
 #: Forms that take Noord's ids only when posted; their GET shows the empty form.
 POSTED_IDS = {"administrations.add"}
 #: Pages for super users that show only their own environment's data.

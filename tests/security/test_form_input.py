@@ -306,6 +306,19 @@ ROUTES: dict[str, Route] = {
     "tokens.revoke": Route(
         NOORD, "POST", lambda s: f"/instellingen/api-tokens/{s.id('token')}/intrekken"
     ),
+    "auth.password": Route(
+        NOORD,
+        "POST",
+        lambda s: "/instellingen/wachtwoord",
+        forms.PasswordForm,
+        # Not the current password: refused, and counted as a refused sign-in.
+        valid=lambda s: {
+            "huidig": "niet-demo",
+            "nieuw": "een nieuw wachtwoord",
+            "herhaling": "een nieuw wachtwoord",
+        },
+        records_refusals=("sign_in_failures",),
+    ),
     "sessions.end": Route(
         NOORD, "POST", lambda s: f"/instellingen/sessies/{s.id('session')}/beeindigen"
     ),

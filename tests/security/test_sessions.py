@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from portal_support import RUNTIME_KEY, SESSION_COOKIE, Scene, make_app
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from migrationkit import services
 from migrationkit.adapters.sqlalchemy import make_engine
@@ -307,3 +308,71 @@ def test_a_new_password_ends_every_session_of_the_user(guarded: Flask, scene: Sc
 
     assert [signed_in(browser) for browser in browsers] == [False, False]
     assert signed_in(zuid)
+
+
+def change_password(client: FlaskClient, current: str, new: str, again: str) -> TestResponse:
+    return client.post(
+        "/instellingen/wachtwoord",
+        data={
+            "huidig": current,
+            "nieuw": new,
+            "herhaling": again,
+            "csrf_token": csrf_token(client, "/instellingen/wachtwoord"),
+        },
+    )
+
+
+def test_a_new_password_from_the_portal_signs_out_every_browser(guarded: Flask) -> None:
+    phone = sign_in(guarded, user_agent=SAFARI_ON_IPHONE)
+    browser = sign_in(guarded)
+
+    changed = change_password(
+        browser, "demo", "een heel nieuw wachtwoord", "een heel nieuw wachtwoord"
+    )
+
+    assert changed.location == "/inloggen"
+    assert "Je wachtwoord is gewijzigd." in browser.get("/inloggen").text
+    assert not signed_in(browser)
+    assert not signed_in(phone)
+    again = guarded.test_client()
+    token = csrf_token(again, "/inloggen")
+    old = again.post(
+        "/inloggen", data={"email": "noord@example.nl", "password": "demo", "csrf_token": token}
+    )
+    assert old.status_code == 200  # the old password opens nothing
+    new = again.post(
+        "/inloggen",
+        data={
+            "email": "noord@example.nl",
+            "password": "een heel nieuw wachtwoord",
+            "csrf_token": token,
+        },
+    )
+    assert new.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "again", "field", "message"),
+    [
+        (
+            "fout",
+            "een heel nieuw wachtwoord",
+            "een heel nieuw wachtwoord",
+            "huidig",
+            "Je huidige wachtwoord is onjuist.",
+        ),
+        ("demo", "kort", "kort", "nieuw", "Een wachtwoord heeft minstens 10 tekens."),
+        ("demo", "een heel nieuw wachtwoord", "een ander wachtwoord", "herhaling", "niet gelijk"),
+    ],
+)
+def test_a_refused_new_password_is_shown_at_its_field_and_changes_nothing(
+    guarded: Flask, current: str, new: str, again: str, field: str, message: str
+) -> None:
+    browser = sign_in(guarded)
+
+    response = change_password(browser, current, new, again)
+
+    assert response.status_code == 200
+    assert f'id="{field}-error"' in response.text
+    assert message in response.text
+    assert signed_in(browser)

@@ -34,7 +34,8 @@ from migrationkit import services
 from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.errors import MigrationError, NotAllowed
 from migrationkit.domain.model import User
-from portal.forms import LoginForm
+from portal.errors import show_refusal
+from portal.forms import LoginForm, PasswordForm
 from portal.i18n import same_site
 from portal.runtime import deps, is_api_request
 
@@ -185,3 +186,39 @@ def logout() -> Response:
     _fresh_ui_session()
     flash(_("Je bent uitgelogd."), "success")
     return redirect(url_for("auth.login"))
+
+
+#: Which field a refusal of a new password belongs to.
+PASSWORD_FIELDS = {
+    "password_wrong": "huidig",
+    "password_too_short": "nieuw",
+    "password_too_long": "nieuw",
+    "invisible_characters": "nieuw",
+}
+
+
+@bp.route("/instellingen/wachtwoord", methods=["GET", "POST"])
+@login_required
+def password() -> str | Response:
+    """Instellingen > Wachtwoord: a new password ends every session of the user, this one
+    too: each browser signs in again with the new password."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                deps(),
+                actor_id=g.user.id,
+                password_matches=password_check(form.huidig.data or ""),
+                new_password=form.nieuw.data or "",
+                hash_password=generate_password_hash,
+            )
+        except MigrationError as error:
+            show_refusal(form, PASSWORD_FIELDS, error)
+        else:
+            g.forget_session = True
+            _fresh_ui_session()
+            flash(
+                _("Je wachtwoord is gewijzigd. Log opnieuw in met je nieuwe wachtwoord."), "success"
+            )
+            return redirect(url_for("auth.login"))
+    return render_template("auth/password.html", form=form)

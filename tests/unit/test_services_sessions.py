@@ -34,8 +34,7 @@ def resumes(scene: Scene, secret: str) -> bool:
     try:
         services.resume_session(scene.deps, secret=secret)
     except NotAllowed as error:
-        assert error.code == "session_ended"
-        return False
+        return error.code != "session_ended"  # any other refusal fails the caller's check
     return True
 
 

@@ -34,7 +34,9 @@ def resumes(scene: Scene, secret: str) -> bool:
     try:
         services.resume_session(scene.deps, secret=secret)
     except NotAllowed as error:
-        return error.code != "session_ended"  # any other refusal fails the caller's check
+        if error.code != "session_ended":
+            raise
+        return False
     return True
 
 

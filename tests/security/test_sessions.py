@@ -376,3 +376,17 @@ def test_a_refused_new_password_is_shown_at_its_field_and_changes_nothing(
     assert f'id="{field}-error"' in response.text
     assert message in response.text
     assert signed_in(browser)
+
+
+def test_signing_in_again_gives_a_new_id_and_ends_the_old_session(guarded: Flask) -> None:
+    browser = sign_in(guarded)
+    token = csrf_token(browser, "/inloggen")
+    old = copy_of(guarded, browser)
+
+    again = browser.post(
+        "/inloggen", data={"email": "zuid@example.nl", "password": "demo", "csrf_token": token}
+    )
+
+    assert again.status_code == 302
+    assert "Ingelogd als zuid@example.nl" in browser.get("/administraties").text
+    assert not signed_in(old)

@@ -167,6 +167,9 @@ def login() -> str | Response:
     if form.validate_on_submit():
         user = _authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
+            if g.user is not None and g.session is not None:
+                # This browser's earlier session ends: it gets a new id, never the old one.
+                services.sign_out(deps(), actor_id=g.user.id, session_id=g.session.id)
             issued = services.open_session(
                 deps(), actor_id=user.id, user_agent=request.headers.get("User-Agent")
             )

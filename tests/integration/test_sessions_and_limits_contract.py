@@ -1,6 +1,7 @@
 """The contracts of ``SessionRepository``, ``SignInFailureRepository``,
 ``RateLimitRepository`` and the row locks of users and environments, on SQLite, PostgreSQL
-and the in-memory fake (``uow_factory`` runs each test on all three)."""
+and the in-memory fake (``uow_factory`` runs each test on all three); and the databases
+removing a removed user's sessions (``engine``: SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
+from sqlalchemy import Engine, delete
 
+from migrationkit.adapters.sqlalchemy import unit_of_work_factory
+from migrationkit.adapters.sqlalchemy.tables import users
 from migrationkit.domain.model import Role, User
 from migrationkit.domain.sessions import UserSession
 from migrationkit.ports import UnitOfWork
@@ -111,3 +115,17 @@ def test_calls_are_counted_per_key_and_window_and_old_windows_forgotten(uow: Uni
     assert limits.purge(T0 + MINUTE) == 2
     assert limits.hit("token:1", T0) == 1
     assert limits.hit("token:1", T0 + MINUTE) == 2
+
+
+def test_removing_a_user_removes_their_sessions_and_refused_sign_ins(engine: Engine) -> None:
+    with unit_of_work_factory(engine, b"s" * 32)() as uow:
+        environment = uow.environments.add("Noord", has_subscription=True, archive_store="a")
+        user = uow.users.add(environment.id, "weg@noord.nl", "Weg", Role.USER)
+        uow.sessions.add(user_id=user.id, digest="c" * 64, user_agent="", at=T0)
+        uow.sign_in_failures.add(user_id=user.id, at=T0)
+        uow.commit()
+        uow.connection.execute(delete(users).where(users.c.id == user.id))
+        uow.commit()
+
+        assert uow.sessions.find("c" * 64) is None
+        assert uow.sign_in_failures.since(user.id, T0) == []

@@ -10,6 +10,10 @@
 | MIGRATIONKIT_LOCKOUT_FAILURES     | 5 (R7)                                    |
 | MIGRATIONKIT_LOCKOUT_MINUTES      | 15 (R7)                                   |
 | MIGRATIONKIT_LEASE_SECONDS        | 120                                       |
+| MIGRATIONKIT_SESSION_HOURS        | 8 (a sign-in session's longest life)      |
+| MIGRATIONKIT_SESSION_IDLE_MINUTES | 30 (a session ends this long after its last request) |
+| MIGRATIONKIT_API_CALLS_PER_MINUTE | 120 (the API's calls per token)           |
+| MIGRATIONKIT_API_CALLS_PER_MINUTE_PER_ADDRESS | 600 (the API's calls per client address) |
 | MIGRATIONKIT_PORTAL_URL           | http://localhost:5000                     |
 | MIGRATIONKIT_REDIS_URL            | none: jobs run in an in-process worker (embedded mode) |
 | MIGRATIONKIT_QUEUE                | migrationkit (the RQ queue's name)        |
@@ -49,7 +53,9 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import attrs
 
 from migrationkit.domain.model import AccountingPackage
+from migrationkit.domain.rate_limits import RateLimit
 from migrationkit.domain.rules import LockoutPolicy
+from migrationkit.domain.sessions import SessionPolicy
 from migrationkit.services.dependencies import MIN_SECRET_BYTES, Policy
 
 PREFIX = "MIGRATIONKIT_"
@@ -105,6 +111,10 @@ class Settings:
     lockout_failures: int = 5
     lockout_minutes: int = 15
     lease_seconds: int = 120
+    session_hours: int = 8
+    session_idle_minutes: int = 30
+    api_calls_per_minute: int = 120
+    api_calls_per_minute_per_address: int = 600
     portal_url: str = "http://localhost:5000"
     #: Redis for RQ; ``None`` runs the jobs in an in-process worker (embedded mode).
     redis_url: str | None = attrs.field(default=None, repr=_masked_repr)
@@ -154,6 +164,12 @@ class Settings:
             lockout_failures=_positive(env, "LOCKOUT_FAILURES", 5),
             lockout_minutes=_positive(env, "LOCKOUT_MINUTES", 15),
             lease_seconds=_positive(env, "LEASE_SECONDS", 120),
+            session_hours=_positive(env, "SESSION_HOURS", 8),
+            session_idle_minutes=_positive(env, "SESSION_IDLE_MINUTES", 30),
+            api_calls_per_minute=_positive(env, "API_CALLS_PER_MINUTE", 120),
+            api_calls_per_minute_per_address=_positive(
+                env, "API_CALLS_PER_MINUTE_PER_ADDRESS", 600
+            ),
             portal_url=env.get(f"{PREFIX}PORTAL_URL", "http://localhost:5000"),
             redis_url=_redis_url(env.get(f"{PREFIX}REDIS_URL") or None),
             queue_name=env.get(f"{PREFIX}QUEUE") or "migrationkit",
@@ -197,6 +213,12 @@ class Settings:
                 window=timedelta(minutes=self.lockout_minutes),
             ),
             lease_for=timedelta(seconds=self.lease_seconds),
+            sessions=SessionPolicy(
+                lifetime=timedelta(hours=self.session_hours),
+                idle=timedelta(minutes=self.session_idle_minutes),
+            ),
+            api_calls_per_token=RateLimit(self.api_calls_per_minute),
+            api_calls_per_address=RateLimit(self.api_calls_per_minute_per_address),
             batch_size=self.batch_size,
             batches_per_job=self.batches_per_job,
             portal_url=self.portal_url,

@@ -40,6 +40,7 @@ from migrationkit.domain.model import (
     TransferOffer,
     User,
 )
+from migrationkit.domain.sessions import UserSession
 
 
 class Clock(Protocol):
@@ -56,6 +57,13 @@ class EnvironmentRepository(Protocol):
 
     def get(self, environment_id: int) -> Environment | None: ...
 
+    def lock(self, environment_id: int) -> Environment | None:
+        """Reads the environment and holds it until the transaction ends (``SELECT ... FOR
+        UPDATE``): every redemption of a code into the environment takes this lock before it
+        counts the wrong codes, so of codes typed at once only as many are looked at as the
+        lockout allows (R7)."""
+        ...
+
     def list(self) -> Sequence[Environment]: ...
 
 
@@ -68,9 +76,17 @@ class UserRepository(Protocol):
 
     def get(self, user_id: int) -> User | None: ...
 
+    def lock(self, user_id: int) -> User | None:
+        """Reads the user and holds them until the transaction ends (``SELECT ... FOR
+        UPDATE``): a sign-in takes this lock to count the refused sign-ins and reserve its
+        own, so of passwords typed at once only as many are checked as the lockout allows."""
+        ...
+
     def password_hash(self, user_id: int) -> str | None:
         """The stored password hash, for signing in; ``None`` for an unknown user."""
         ...
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
 
     def get_by_email(self, email: str) -> User | None:
         """The user with this address, compared without regard to case."""
@@ -466,6 +482,68 @@ class RedeemAttemptRepository(Protocol):
     ) -> Sequence[datetime]: ...
 
 
+class SignInFailureRepository(Protocol):
+    """Refused sign-ins, counted for the sign-in lockout. A sign-in records its attempt here
+    before the password is checked, and takes it back when the password was right."""
+
+    def add(self, *, user_id: int, at: datetime) -> int:
+        """Records an attempt as refused; its id."""
+        ...
+
+    def since(self, user_id: int, since: datetime) -> Sequence[datetime]:
+        """The moments of the user's refused sign-ins since ``since``, oldest first."""
+        ...
+
+    def remove(self, failure_id: int) -> None:
+        """Takes back an attempt that turned out right."""
+        ...
+
+
+class SessionRepository(Protocol):
+    """Sign-in sessions, stored under the keyed digest of their id; an ended session is
+    removed."""
+
+    def add(self, *, user_id: int, digest: str, user_agent: str, at: datetime) -> UserSession: ...
+
+    def find(self, digest: str) -> UserSession | None: ...
+
+    def touch(self, session_id: int, at: datetime) -> None:
+        """Records a request of the session at ``at``."""
+        ...
+
+    def list_for_user(self, user_id: int) -> Sequence[UserSession]:
+        """The user's stored sessions, the last started first."""
+        ...
+
+    def end(self, session_id: int) -> bool:
+        """False when the session had ended already."""
+        ...
+
+    def end_for_user(self, user_id: int, *, keep: int | None = None) -> int:
+        """Ends every session of the user but ``keep``; how many ended."""
+        ...
+
+    def end_over(self, *, started_by: datetime, seen_by: datetime) -> int:
+        """Removes the sessions that started at or before ``started_by`` or were last seen
+        at or before ``seen_by`` (they are over); how many."""
+        ...
+
+
+class RateLimitRepository(Protocol):
+    """Calls counted per key in fixed windows, for the API's rate limit."""
+
+    def hit(self, key: str, window_start: datetime) -> int:
+        """Counts one call of ``key`` in the window that starts at ``window_start``, and
+        returns the window's count with it. Atomic: of any number of calls at once, on any
+        number of processes, each gets a count of its own (``INSERT ... ON CONFLICT DO
+        UPDATE ... RETURNING``)."""
+        ...
+
+    def purge(self, before: datetime) -> int:
+        """Forgets the windows that started before ``before``; how many."""
+        ...
+
+
 @attrs.frozen
 class OutboxMessage:
     """An e-mail in the outbox, with its stable id (the dispatcher's Message-ID)."""
@@ -561,10 +639,6 @@ class AuditRepository(Protocol):
 
     def append(self, record: AuditRecord, at: datetime) -> AuditEvent: ...
 
-    def refused_since(self, action: AuditAction, actor_user_id: int, since: datetime) -> int:
-        """How many of the user's attempts at ``action`` were refused since ``since``."""
-        ...
-
     def search(
         self,
         environment_id: int,
@@ -599,6 +673,9 @@ class UnitOfWork(Protocol):
     redirects: DocumentRedirectRepository
     api_tokens: ApiTokenRepository
     audit: AuditRepository
+    sign_in_failures: SignInFailureRepository
+    sessions: SessionRepository
+    rate_limits: RateLimitRepository
 
     def __enter__(self) -> Self: ...
 

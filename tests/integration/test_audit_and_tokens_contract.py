@@ -132,31 +132,6 @@ def search(
     return list(uow.audit.search(actor.environment_id, given, limit=limit, before_id=before_id))
 
 
-def test_refused_sign_ins_are_counted_per_user_from_a_moment(
-    uow: UnitOfWork, people: People
-) -> None:
-    refused_sign_in = {
-        "action": AuditAction.SIGN_IN,
-        "outcome": AuditOutcome.REFUSED,
-        "error_code": "sign_in_failed",
-    }
-    for minutes in (0, 5, 10):
-        uow.audit.append(
-            record(people.boekhouder, **refused_sign_in), T0 + timedelta(minutes=minutes)
-        )
-    uow.audit.append(record(people.noord, **refused_sign_in), T0)
-    uow.audit.append(record(people.boekhouder, action=AuditAction.SIGN_IN), T0)
-    uow.audit.append(record(people.boekhouder, outcome=AuditOutcome.REFUSED), T0)
-
-    counted = uow.audit.refused_since
-
-    assert counted(AuditAction.SIGN_IN, people.boekhouder.id, T0) == 3
-    assert counted(AuditAction.SIGN_IN, people.boekhouder.id, T0 + timedelta(minutes=5)) == 2
-    assert counted(AuditAction.SIGN_IN, people.noord.id, T0) == 1
-    assert counted(AuditAction.SIGN_IN, people.zuid.id, T0) == 0
-    assert counted(AuditAction.OFFER, people.boekhouder.id, T0) == 1
-
-
 def test_an_event_round_trips_with_every_field(uow: UnitOfWork, people: People) -> None:
     refused = record(
         people.noord,

@@ -5,7 +5,6 @@ modules import it by a name no other test folder uses."""
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ PORTAL = Path(__file__).resolve().parents[2] / "examples" / "flask_portal"
 if str(PORTAL) not in sys.path:
     sys.path.insert(0, str(PORTAL))
 
+from portal.auth import SESSION_COOKIE  # noqa: E402
 from portal.runtime import RUNTIME_KEY  # noqa: E402
 
 from portal import create_app  # noqa: E402
@@ -38,6 +38,7 @@ __all__ = [
     "PORTAL",
     "RUNTIME_KEY",
     "SECRET",
+    "SESSION_COOKIE",
     "SUPER_USERS",
     "Scene",
     "dump",
@@ -71,23 +72,30 @@ def make_app(home: Path, **config: Any) -> Flask:
     )
 
 
-def signed_in_client(app: Flask, user_id: int) -> FlaskClient:
-    """A test client of ``app`` signed in as the user (its session set as the login page
-    sets it; the login itself is tested in test_auth.py)."""
+def signed_in_client(app: Flask, user_id: int, user_agent: str | None = None) -> FlaskClient:
+    """A test client of ``app`` signed in as the user: a session opened by the library, as
+    the login page opens it, its id in the client's cookie (the login itself is tested in
+    test_auth.py)."""
+    runtime = app.extensions[RUNTIME_KEY]
+    issued = services.open_session(runtime.deps, actor_id=user_id, user_agent=user_agent)
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["user_id"] = user_id
-        session["seen"] = time.time()
+    set_session_cookie(app, client, issued.secret)
     return client
 
 
-#: The table every refusal writes to: the audit trail records it.
-RECORDS_REFUSALS = ("audit_events",)
+def set_session_cookie(app: Flask, client: FlaskClient, secret: str) -> None:
+    """Puts a session id in the client's cookie, for the app's host."""
+    client.set_cookie(SESSION_COOKIE, secret, domain=app.config.get("SERVER_NAME") or "localhost")
+
+
+#: The tables every request may write to: the audit trail records each refusal, a session
+#: its last request, the API's rate limit each call.
+RECORDS_REQUESTS = ("audit_events", "sessions", "rate_limit_hits")
 
 
 def dump(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table but the audit trail (which records each refusal), to show
-    that a refused request changed nothing."""
+    """Every row of every table but those that record requests (``RECORDS_REQUESTS``), to
+    show that a refused request changed nothing."""
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
@@ -96,7 +104,7 @@ def dump(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
                     (tuple(row) for row in connection.execute(select(table))), key=repr
                 )
                 for table in metadata.sorted_tables
-                if table.name not in RECORDS_REFUSALS
+                if table.name not in RECORDS_REQUESTS
             }
     finally:
         engine.dispose()

@@ -332,7 +332,7 @@ REFUSALS: dict[str, tuple[str, Callable[[World], tuple[str, str, dict[str, Any]]
         "oost",
         lambda w: ("POST", "offers", {"json": _offer_body(w, "1001")}),
         404,
-        "not_your_environment",
+        "unknown_connection",
     ),
     "a redemption by an environment without a subscription (R7)": (
         "west",
@@ -366,7 +366,7 @@ REFUSALS: dict[str, tuple[str, Callable[[World], tuple[str, str, dict[str, Any]]
         "zuid",
         lambda w: ("POST", f"offer-items/{w.open_offer.items[0].id}/withdraw", {}),
         404,
-        "not_your_environment",
+        "unknown_item",
     ),
     "a withdrawal of a started item (R12)": (
         "noord",
@@ -384,7 +384,7 @@ REFUSALS: dict[str, tuple[str, Callable[[World], tuple[str, str, dict[str, Any]]
         "noord",
         lambda w: ("POST", f"offers/{w.open_offer.offer.id}/reject", {"json": {}}),
         404,
-        "not_recipient",
+        "unknown_offer",
     ),
     "a rejection with a reason too long": (
         "zuid",
@@ -414,7 +414,7 @@ REFUSALS: dict[str, tuple[str, Callable[[World], tuple[str, str, dict[str, Any]]
             {"json": _targets(w, AccountingPackage.EXACT_ONLINE_NL)},
         ),
         404,
-        "not_recipient",
+        "unknown_offer",
     ),
     "a retry of a migration that did not fail (R13)": (
         "zuid",
@@ -426,7 +426,7 @@ REFUSALS: dict[str, tuple[str, Callable[[World], tuple[str, str, dict[str, Any]]
         "oost",
         lambda w: ("GET", f"migrations/{w.migration_id}", {}),
         404,
-        "not_your_environment",
+        "unknown_migration",
     ),
     "an unknown offer": ("zuid", lambda w: ("GET", "offers/2147483647", {}), 404, "unknown_offer"),
     "the archive of an administration without access": (
@@ -450,7 +450,7 @@ REFUSALS: dict[str, tuple[str, Callable[[World], tuple[str, str, dict[str, Any]]
             {"json": {"granted": True}},
         ),
         404,
-        "user_not_in_environment",
+        "unknown_user",
     ),
     "a relink to a package administration that is linked already (R9)": (
         "noord",

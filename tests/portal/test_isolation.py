@@ -29,6 +29,8 @@ OPEN = {"static", "auth.login", "i18n.switch", "auth.logout", "index", "administ
 OWN_MAIL = {"mailbox.index"}
 #: Instellingen > API-tokens lists and creates only the signed-in user's own tokens.
 OWN_TOKENS = {"tokens.index", "tokens.create"}
+#: Instellingen > Sessies and Wachtwoord: the signed-in user's own sessions and password.
+OWN_SESSIONS = {"sessions.index", "sessions.end_others", "auth.password"}
 #: Forms that take Noord's ids only when posted; their GET shows the empty form.
 POSTED_IDS = {"administrations.add"}
 #: Pages for super users that show only their own environment's data.
@@ -73,6 +75,9 @@ class Victim:
         self.token_id = services.create_api_token(
             scene.deps, actor_id=scene.user("noord@example.nl"), name="Script van Noord"
         ).token.id
+        self.session_id = services.open_session(
+            scene.deps, actor_id=scene.user("noord@example.nl")
+        ).session.id
         #: What nobody but Noord's super users may see: 1001 (the plain user has no access
         #: to it), the transfer code and a token's name.
         self.names = ("Bakkerij De Korenschoof", receipt.code, "Script van Noord")
@@ -86,6 +91,7 @@ class Victim:
             "item_id": self.item_id,
             "migration_id": self.migration_id,
             "token_id": self.token_id,
+            "session_id": self.session_id,
             "address": self.address,
             "filename": "portal.css",
         }
@@ -176,9 +182,9 @@ def test_every_route_is_classified_or_takes_an_object(app: Flask) -> None:
         if not rule.arguments and rule.endpoint not in ("static",)
     }
 
-    assert endpoints >= OPEN | OWN_MAIL | OWN_TOKENS | OWN_ENVIRONMENT
+    assert endpoints >= OPEN | OWN_MAIL | OWN_TOKENS | OWN_SESSIONS | OWN_ENVIRONMENT
     # The routes that take Noord's ids only in the query or the form.
-    assert without_objects - OPEN - OWN_MAIL - OWN_TOKENS - OWN_ENVIRONMENT == {
+    assert without_objects - OPEN - OWN_MAIL - OWN_TOKENS - OWN_SESSIONS - OWN_ENVIRONMENT == {
         "administrations.add",
         "migrations.outgoing_choose",
         "migrations.outgoing_summary",
@@ -197,7 +203,7 @@ def test_a_super_user_of_another_environment_is_refused_everywhere(
         victim,
         database_dump,
         allowed=lambda endpoint, method: (
-            endpoint in OPEN | OWN_MAIL | OWN_TOKENS | OWN_ENVIRONMENT
+            endpoint in OPEN | OWN_MAIL | OWN_TOKENS | OWN_SESSIONS | OWN_ENVIRONMENT
             or (endpoint in POSTED_IDS and method == "GET")
         ),
         refused=lambda response: response.status_code == 404,
@@ -217,7 +223,7 @@ def test_the_plain_user_is_refused_everywhere(
         lambda: signed_in("medewerker@example.nl"),
         victim,
         database_dump,
-        allowed=lambda endpoint, _method: endpoint in OPEN | OWN_MAIL | OWN_TOKENS,
+        allowed=lambda endpoint, _method: endpoint in OPEN | OWN_MAIL | OWN_TOKENS | OWN_SESSIONS,
         refused=lambda response: response.status_code in REFUSED,
     )
 

@@ -94,6 +94,8 @@ class Stage:
     offer_id: int
     item_id: int
     token_id: int
+    #: A session of Noord's super user in another browser.
+    session_id: int
 
     def id(self, what: str) -> int:
         scene = self.scene
@@ -106,6 +108,7 @@ class Stage:
             "offer": lambda: self.offer_id,
             "item": lambda: self.item_id,
             "token": lambda: self.token_id,
+            "session": lambda: self.session_id,
         }
         return ids[what]()
 
@@ -142,6 +145,7 @@ ROUTES: dict[str, Route] = {
         lambda s: "/inloggen",
         forms.LoginForm,
         valid=lambda s: {"email": NOORD, "password": "niet-demo"},
+        records_refusals=("sign_in_failures",),
     ),
     "auth.logout": Route(NOORD, "POST", lambda s: "/uitloggen"),
     "i18n.switch": Route(
@@ -302,6 +306,25 @@ ROUTES: dict[str, Route] = {
     "tokens.revoke": Route(
         NOORD, "POST", lambda s: f"/instellingen/api-tokens/{s.id('token')}/intrekken"
     ),
+    "auth.password": Route(
+        NOORD,
+        "POST",
+        lambda s: "/instellingen/wachtwoord",
+        forms.PasswordForm,
+        # Not the current password: refused, and counted as a refused sign-in.
+        valid=lambda s: {
+            "huidig": "niet-demo",
+            "nieuw": "een nieuw wachtwoord",
+            "herhaling": "een nieuw wachtwoord",
+        },
+        records_refusals=("sign_in_failures",),
+    ),
+    "sessions.end": Route(
+        NOORD, "POST", lambda s: f"/instellingen/sessies/{s.id('session')}/beeindigen"
+    ),
+    "sessions.end_others": Route(
+        NOORD, "POST", lambda s: "/instellingen/sessies/andere-beeindigen"
+    ),
     "audit.index": Route(
         NOORD,
         "GET",
@@ -448,7 +471,10 @@ def make_stage(deps: Dependencies, scene: Scene) -> Stage:
     receipt = scene.offer("1002")
     redeemed = scene.redeem(receipt)
     token = services.create_api_token(deps, actor_id=scene.user(NOORD), name="Het CRM")
-    return Stage(deps, scene, receipt.offer.id, redeemed.items[0].id, token.token.id)
+    elsewhere = services.open_session(deps, actor_id=scene.user(NOORD))
+    return Stage(
+        deps, scene, receipt.offer.id, redeemed.items[0].id, token.token.id, elsewhere.session.id
+    )
 
 
 @pytest.fixture

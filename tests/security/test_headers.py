@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from portal_support import PORTAL, environ, make_app
+from portal_support import PORTAL, SESSION_COOKIE, environ, make_app
 from security_support import get_paths
 from werkzeug.test import TestResponse
 
@@ -137,9 +137,13 @@ def login(client: FlaskClient) -> TestResponse:
     return client.post("/inloggen", data={"email": "noord@example.nl", "password": "demo"})
 
 
-def session_cookie(response: TestResponse) -> list[str]:
-    (cookie,) = response.headers.getlist("Set-Cookie")
-    return [part.strip() for part in cookie.split(";")]
+def cookies(response: TestResponse) -> dict[str, list[str]]:
+    """Each cookie the answer sets, by name: its parts."""
+    parts = [
+        [part.strip() for part in cookie.split(";")]
+        for cookie in response.headers.getlist("Set-Cookie")
+    ]
+    return {flags[0].split("=", 1)[0]: flags for flags in parts}
 
 
 def test_the_session_cookie_is_http_only_same_site_lax_and_secure_outside_demo_mode(
@@ -148,19 +152,19 @@ def test_the_session_cookie_is_http_only_same_site_lax_and_secure_outside_demo_m
     production = {k: v for k, v in environ(home).items() if k != "MIGRATIONKIT_DEMO"}
     app = make_app(home, MIGRATIONKIT_ENVIRON=production)
 
-    flags = session_cookie(login(app.test_client()))
+    both = cookies(login(app.test_client()))
 
-    assert flags[0].startswith("session=")
-    assert {"HttpOnly", "SameSite=Lax", "Secure", "Path=/"} <= set(flags)
+    assert set(both) == {SESSION_COOKIE, "session"}  # the sign-in's id, and Flask's own
+    for flags in both.values():
+        assert {"HttpOnly", "SameSite=Lax", "Secure", "Path=/"} <= set(flags)
 
 
 def test_in_demo_mode_on_http_127_0_0_1_the_session_cookie_is_not_secure(
     client: FlaskClient,
 ) -> None:
-    flags = session_cookie(login(client))
-
-    assert {"HttpOnly", "SameSite=Lax"} <= set(flags)
-    assert "Secure" not in flags
+    for flags in cookies(login(client)).values():
+        assert {"HttpOnly", "SameSite=Lax"} <= set(flags)
+        assert "Secure" not in flags
 
 
 @pytest.mark.parametrize(

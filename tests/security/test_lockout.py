@@ -120,20 +120,27 @@ def evaluated(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> list[datetim
 
 class FormChannel:
     """The code page of one signed-in user, as a browser fills it in: the CSRF token read
-    from the form once (it stays valid for the session)."""
+    from the form once (it stays valid for the session). A session lasts 8 hours: when it
+    has ended, the user signs in again and goes on."""
 
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
+    def __init__(self, sign_in: Callable[[], FlaskClient]) -> None:
+        self.sign_in = sign_in
+        self.client, self.token = self._opened()
+
+    def _opened(self) -> tuple[FlaskClient, str]:
+        client = self.sign_in()
         page = client.get(FORM).text
         found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
         assert found, "the code form has a CSRF token"
-        self.token = found.group(1)
+        return client, found.group(1)
 
     def submit(self, code: str) -> TestResponse:
-        return self.client.post(
-            FORM,
-            data={"csrf_token": self.token, "code": code, "voorwaarden": "y", "kosten": "y"},
-        )
+        data = {"code": code, "voorwaarden": "y", "kosten": "y"}
+        response = self.client.post(FORM, data=data | {"csrf_token": self.token})
+        if response.status_code == 302 and response.location == "/inloggen":
+            self.client, self.token = self._opened()
+            response = self.client.post(FORM, data=data | {"csrf_token": self.token})
+        return response
 
     @staticmethod
     def locked(response: TestResponse) -> bool:
@@ -232,7 +239,7 @@ def channel(
 
     def open_channel(email: str) -> FormChannel | ApiChannel:
         if request.param == "form":
-            return FormChannel(as_user(email))
+            return FormChannel(lambda: as_user(email))
         issued = services.create_api_token(
             guarded_scene.deps, actor_id=guarded_scene.user(email), name="Aanval"
         )

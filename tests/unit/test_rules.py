@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from migrationkit.domain import rules
-from migrationkit.domain.errors import InvalidInput, Locked, NotAllowed, RuleViolation
+from migrationkit.domain.errors import InvalidInput, Locked, NotAllowed, NotFound, RuleViolation
 from migrationkit.domain.model import (
     AccountingPackage,
     AuthorizationFlow,
@@ -42,8 +42,8 @@ def test_r1_a_plain_user_is_refused(build: Build, refused: Refused) -> None:
         rules.require_super_user(build.user(role=Role.USER), 1)
 
 
-def test_r1_a_super_user_of_another_environment_is_refused(build: Build, refused: Refused) -> None:
-    with refused(NotAllowed, "not_your_environment", "Dit hoort niet bij jouw omgeving."):
+def test_r1_another_environment_is_unknown_to_a_super_user(build: Build, refused: Refused) -> None:
+    with refused(NotFound, "unknown_environment", "Onbekende omgeving."):
         rules.require_super_user(build.user(environment_id=2), 1)
 
 
@@ -208,9 +208,9 @@ def test_r7_a_super_user_with_subscription_who_accepted_may_take_in(build: Build
         ),
         (
             {"user_environment_id": 1},
-            NotAllowed,
-            "not_your_environment",
-            "Dit hoort niet bij jouw omgeving.",
+            NotFound,
+            "unknown_environment",
+            "Onbekende omgeving.",
         ),
         (
             {"subscription": False},
@@ -517,14 +517,10 @@ def test_r11_a_super_user_of_the_redeeming_environment_is_the_recipient(build: B
     rules.require_recipient(build.offer(target_environment_id=2), build.user(2, environment_id=2))
 
 
-def test_r11_a_super_user_of_another_environment_is_not_the_recipient(
+def test_r11_to_a_super_user_of_another_environment_the_offer_is_unknown(
     build: Build, refused: Refused
 ) -> None:
-    with refused(
-        NotAllowed,
-        "not_recipient",
-        "Dit migratieverzoek is niet door jouw omgeving opgehaald.",
-    ):
+    with refused(NotFound, "unknown_offer", "Onbekend migratieverzoek."):
         rules.require_recipient(
             build.offer(target_environment_id=2), build.user(3, environment_id=3)
         )
@@ -546,7 +542,7 @@ def test_r12_a_super_user_of_the_offering_environment_is_the_sender(build: Build
 
 
 def test_r12_anyone_else_is_not_the_sender(build: Build, refused: Refused) -> None:
-    with refused(NotAllowed, "not_your_environment", "Dit hoort niet bij jouw omgeving."):
+    with refused(NotFound, "unknown_offer", "Onbekend migratieverzoek."):
         rules.require_sender(build.offer(), build.user(2, environment_id=2))
     with refused(
         NotAllowed, "not_super_user", "Alleen een supergebruiker van deze omgeving mag dit doen."
@@ -616,7 +612,7 @@ def test_r16_a_plain_user_may_not_relink(build: Build, refused: Refused) -> None
 
 
 def test_r16_a_connection_of_another_environment_is_refused(build: Build, refused: Refused) -> None:
-    with refused(NotAllowed, "not_your_environment", "Dit hoort niet bij jouw omgeving."):
+    with refused(NotFound, "unknown_connection", "Onbekende boekhoudsysteemkoppeling."):
         rules.require_relink(
             build.user(),
             build.administration(1),

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from conftest import Scene
 
 NOT_SUPER_USER = "Alleen een supergebruiker van deze omgeving mag dit doen."
-NOT_YOURS = "Dit hoort niet bij jouw omgeving."
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -102,7 +101,7 @@ def test_a_plain_user_may_not_add_administrations(scene: Scene) -> None:
 def test_a_connection_of_another_environment_cannot_be_added_from(scene: Scene) -> None:
     scene.package_administration("zuid-1", "0042", "Bakkerij")
 
-    with scene.refused(NotAllowed, "not_your_environment", NOT_YOURS):
+    with scene.refused(NotFound, "unknown_connection", "Onbekende boekhoudsysteemkoppeling."):
         services.add_administrations(
             scene.deps,
             actor_id=scene.noord.super_user.id,
@@ -238,7 +237,7 @@ def test_an_administration_of_another_environment_cannot_be_relinked(scene: Scen
     theirs = scene.administration(office=scene.zuid)
     noord_package(scene, "div-2", "2042", "Bakkerij BV")
 
-    with scene.refused(NotAllowed, "not_your_environment", NOT_YOURS):
+    with scene.refused(NotFound, "unknown_administration", "Onbekende administratie."):
         relink(scene, theirs, "div-2")
 
 
@@ -246,7 +245,7 @@ def test_a_connection_of_another_environment_is_refused(scene: Scene) -> None:
     administration = scene.administration()
     scene.package_administration("zuid-2", "2042", "Bakkerij BV")
 
-    with scene.refused(NotAllowed, "not_your_environment", NOT_YOURS):
+    with scene.refused(NotFound, "unknown_connection", "Onbekende boekhoudsysteemkoppeling."):
         relink(scene, administration, "zuid-2", connection_id=scene.zuid.connection.id)
 
 
@@ -409,19 +408,14 @@ def test_a_plain_user_may_not_grant_access(scene: Scene) -> None:
 def test_access_cannot_be_granted_to_a_user_of_another_environment(scene: Scene) -> None:
     administration = scene.administration()
 
-    with scene.refused(
-        NotAllowed,
-        "user_not_in_environment",
-        "Gebruiker medewerker@zuid.nl hoort niet bij deze omgeving.",
-        "User medewerker@zuid.nl does not belong to this environment.",
-    ):
+    with scene.refused(NotFound, "unknown_user", "Onbekende gebruiker.", "Unknown user."):
         set_access(scene, administration, scene.zuid.user.id)
 
 
 def test_access_to_another_environments_administration_cannot_be_granted(scene: Scene) -> None:
     theirs = scene.administration(office=scene.zuid)
 
-    with scene.refused(NotAllowed, "not_your_environment", NOT_YOURS):
+    with scene.refused(NotFound, "unknown_administration", "Onbekende administratie."):
         set_access(scene, theirs, scene.noord.user.id)
 
 

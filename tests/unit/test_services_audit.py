@@ -277,6 +277,53 @@ def _sign_in(scene: Scene) -> Act:
     return act
 
 
+def _sign_out(scene: Scene) -> Act:
+    issued = services.open_session(scene.deps, actor_id=scene.noord.user.id)
+
+    def act(deps: Dependencies) -> tuple[User, Subject]:
+        services.sign_out(deps, actor_id=scene.noord.user.id, session_id=issued.session.id)
+        return scene.noord.user, ("session", issued.session.id)
+
+    return act
+
+
+def _end_session(scene: Scene) -> Act:
+    issued = services.open_session(scene.deps, actor_id=scene.noord.user.id)
+
+    def act(deps: Dependencies) -> tuple[User, Subject]:
+        services.end_session(deps, actor_id=scene.noord.user.id, session_id=issued.session.id)
+        return scene.noord.user, ("session", issued.session.id)
+
+    return act
+
+
+def _end_other_sessions(scene: Scene) -> Act:
+    kept = services.open_session(scene.deps, actor_id=scene.noord.user.id)
+    services.open_session(scene.deps, actor_id=scene.noord.user.id)
+
+    def act(deps: Dependencies) -> tuple[User, Subject]:
+        services.end_other_sessions(deps, actor_id=scene.noord.user.id, session_id=kept.session.id)
+        return scene.noord.user, ("session", kept.session.id)
+
+    return act
+
+
+def _change_password(scene: Scene) -> Act:
+    user = add_user_with_password(scene, scene.noord, "boekhouder@noord.nl")
+
+    def act(deps: Dependencies) -> tuple[User, Subject]:
+        services.change_password(
+            deps,
+            actor_id=user.id,
+            password_matches=lambda stored: stored == "stored-hash",
+            new_password="een nieuw lang wachtwoord",
+            hash_password=lambda password: f"hashed {password}",
+        )
+        return user, None
+
+    return act
+
+
 ACTIONS: dict[AuditAction, Callable[[Scene], Act]] = {
     AuditAction.OFFER: _offer,
     AuditAction.WITHDRAW: _withdraw,
@@ -293,6 +340,10 @@ ACTIONS: dict[AuditAction, Callable[[Scene], Act]] = {
     AuditAction.CREATE_API_TOKEN: _create_token,
     AuditAction.REVOKE_API_TOKEN: _revoke_token,
     AuditAction.SIGN_IN: _sign_in,
+    AuditAction.SIGN_OUT: _sign_out,
+    AuditAction.END_SESSION: _end_session,
+    AuditAction.END_OTHER_SESSIONS: _end_other_sessions,
+    AuditAction.CHANGE_PASSWORD: _change_password,
 }
 
 
@@ -501,7 +552,7 @@ REFUSALS: dict[str, Refusal] = {
             granted=True,
         ),
         AuditAction.SET_ACCESS,
-        "not_your_environment",
+        "unknown_administration",
         boss("zuid"),
         lambda s: ("administration", s.administration_id),
     ),
@@ -585,7 +636,7 @@ REFUSALS: dict[str, Refusal] = {
             d, actor_id=s.zuid.super_user.id, connection_id=s.noord.connection.id, state="st"
         ),
         AuditAction.CONNECT_PACKAGE,
-        "not_your_environment",
+        "unknown_connection",
         boss("zuid"),
         lambda s: ("connection", s.noord.connection.id),
     ),
@@ -661,7 +712,7 @@ REFUSALS: dict[str, Refusal] = {
             d, actor_id=s.zuid.super_user.id, offer_id=_offered(s).offer.id
         ),
         AuditAction.RESEND,
-        "not_your_environment",
+        "unknown_offer",
         boss("zuid"),
         lambda s: ("offer", s.offer_id),
     ),
@@ -730,7 +781,53 @@ REFUSALS: dict[str, Refusal] = {
         "not_super_user",
         plain("zuid"),
     ),
+    "list_sessions": Refusal(
+        lambda s, d: services.list_sessions(d, actor_id=999),
+        AuditAction.OPEN,
+        "unknown_user",
+        nobody,
+    ),
+    "sign_out": Refusal(
+        lambda s, d: services.sign_out(d, actor_id=s.zuid.user.id, session_id=_noord_session(s)),
+        AuditAction.SIGN_OUT,
+        "unknown_session",
+        plain("zuid"),
+        lambda s: ("session", s.session_id),
+    ),
+    "end_session": Refusal(
+        lambda s, d: services.end_session(d, actor_id=s.zuid.user.id, session_id=_noord_session(s)),
+        AuditAction.END_SESSION,
+        "unknown_session",
+        plain("zuid"),
+        lambda s: ("session", s.session_id),
+    ),
+    "end_other_sessions": Refusal(
+        lambda s, d: services.end_other_sessions(d, actor_id=999, session_id=7),
+        AuditAction.END_OTHER_SESSIONS,
+        "unknown_user",
+        nobody,
+        lambda s: ("session", 7),
+    ),
+    "change_password": Refusal(
+        lambda s, d: services.change_password(
+            d,
+            actor_id=s.zuid.user.id,
+            password_matches=lambda stored: False,
+            new_password="een nieuw lang wachtwoord",
+            hash_password=lambda password: password,
+        ),
+        AuditAction.CHANGE_PASSWORD,
+        "password_wrong",
+        plain("zuid"),
+    ),
 }
+
+
+def _noord_session(scene: _Arranged) -> int:
+    """A session of Noord's plain user: another user's, for Zuid's."""
+    issued = services.open_session(scene.deps, actor_id=scene.noord.user.id)
+    scene.session_id = issued.session.id
+    return issued.session.id
 
 
 def audited_use_cases() -> set[str]:
@@ -755,6 +852,7 @@ class _Arranged:
         self.administration_id = 0
         self.offer_id = 0
         self.item_id = 0
+        self.session_id = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._scene, name)

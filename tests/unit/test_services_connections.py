@@ -17,7 +17,7 @@ from migrationkit.adapters.connectors._base import Wiring
 from migrationkit.adapters.connectors.registry import PackageConnectorRegistry
 from migrationkit.adapters.connectors.xero import XeroConnector
 from migrationkit.config import PackageCredentials
-from migrationkit.domain.errors import NotAllowed, PackageError, RuleViolation
+from migrationkit.domain.errors import NotAllowed, NotFound, PackageError, RuleViolation
 from migrationkit.domain.model import AccountingPackage, Connection
 from migrationkit.services import Dependencies
 
@@ -142,13 +142,13 @@ def test_only_a_super_user_of_the_connections_environment_may_connect_it(scene: 
     connector = exact(scene)
     code = connector.give_consent(scene.noord.connection.id)
 
-    with scene.refused(NotAllowed, "not_your_environment", "Dit hoort niet bij jouw omgeving."):
+    with scene.refused(NotFound, "unknown_connection", "Onbekende boekhoudsysteemkoppeling."):
         begin(scene, scene.noord.connection, actor_id=scene.oost.super_user.id)
     with scene.refused(
         NotAllowed, "not_super_user", "Alleen een supergebruiker van deze omgeving mag dit doen."
     ):
         begin(scene, scene.noord.connection, actor_id=scene.noord.user.id)
-    with scene.refused(NotAllowed, "not_your_environment", "Dit hoort niet bij jouw omgeving."):
+    with scene.refused(NotFound, "unknown_connection", "Onbekende boekhoudsysteemkoppeling."):
         services.finish_authorization(
             scene.deps,
             actor_id=scene.oost.super_user.id,

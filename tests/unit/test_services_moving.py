@@ -83,7 +83,7 @@ def test_a_completed_migration_is_at_a_hundred_percent(scene: Scene) -> None:
 def test_progress_is_hidden_from_other_environments_and_plain_users(scene: Scene) -> None:
     _, migration = scene.processing()
 
-    with scene.refused(NotAllowed, "not_your_environment", "Dit hoort niet bij jouw omgeving."):
+    with scene.refused(NotFound, "unknown_migration", "Onbekende migratie."):
         services.migration_progress(
             scene.deps, actor_id=scene.oost.super_user.id, migration_id=migration.id
         )

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from conftest import Scene
 
 NOT_SUPER_USER = "Alleen een supergebruiker van deze omgeving mag dit doen."
-NOT_YOURS = "Dit hoort niet bij jouw omgeving."
 KORENSCHOOF = "0042 Bakkerij de Korenschoof"
 
 
@@ -209,7 +208,7 @@ def test_an_offer_needs_an_administration(scene: Scene) -> None:
 def test_an_offer_from_another_environments_connection_is_refused(scene: Scene) -> None:
     administration = scene.administration()
 
-    with scene.refused(NotAllowed, "not_your_environment", NOT_YOURS):
+    with scene.refused(NotFound, "unknown_connection", "Onbekende boekhoudsysteemkoppeling."):
         offer_by(
             scene,
             scene.noord.super_user.id,
@@ -221,7 +220,7 @@ def test_an_offer_from_another_environments_connection_is_refused(scene: Scene) 
 def test_an_offer_of_another_environments_administration_is_refused(scene: Scene) -> None:
     theirs = scene.administration(office=scene.zuid)
 
-    with scene.refused(NotAllowed, "not_your_environment", NOT_YOURS):
+    with scene.refused(NotFound, "unknown_administration", "Onbekende administratie."):
         offer_by(scene, scene.noord.super_user.id, [theirs.id])
 
 
@@ -331,7 +330,7 @@ def test_only_a_super_user_of_the_sender_may_withdraw(scene: Scene) -> None:
     receipt = scene.offer()
     scene.redeem(receipt)
 
-    with scene.refused(NotAllowed, "not_your_environment", NOT_YOURS):
+    with scene.refused(NotFound, "unknown_item", "Onbekende aangeboden administratie."):
         withdraw(scene, receipt.items[0].id, scene.zuid.super_user.id)
     with scene.refused(NotAllowed, "not_super_user", NOT_SUPER_USER):
         withdraw(scene, receipt.items[0].id, scene.noord.user.id)
@@ -425,7 +424,7 @@ def test_an_expired_code_cannot_be_resent(scene: Scene) -> None:
 def test_only_a_super_user_of_the_sender_may_resend(scene: Scene) -> None:
     receipt = scene.offer()
 
-    with scene.refused(NotAllowed, "not_your_environment", NOT_YOURS):
+    with scene.refused(NotFound, "unknown_offer", "Onbekend migratieverzoek."):
         resend(scene, receipt, scene.zuid.super_user.id)
     with scene.refused(NotAllowed, "not_super_user", NOT_SUPER_USER):
         resend(scene, receipt, scene.noord.user.id)

@@ -17,6 +17,7 @@ from migrationkit.domain.errors import (
     InvalidInput,
     MigrationError,
     NotAllowed,
+    NotFound,
     PackageError,
     RuleViolation,
 )
@@ -183,7 +184,7 @@ def test_a_plain_user_gets_no_offer_report_and_the_refusal_is_recorded(scene: Sc
 def test_the_offer_report_is_only_for_the_actors_own_connection(scene: Scene) -> None:
     administration = scene.administration()
 
-    with scene.refused(NotAllowed, "not_your_environment", "Dit hoort niet bij jouw omgeving."):
+    with scene.refused(NotFound, "unknown_connection", "Onbekende boekhoudsysteemkoppeling."):
         services.preflight_offer(
             scene.deps,
             actor_id=scene.zuid.super_user.id,
@@ -417,7 +418,7 @@ Arrange = Callable[["Scene", OfferReceipt], list[TargetChoice]]
         (_no_connection, [("R2", "target_not_chosen")]),
         (_no_package_administration, [("R9", "target_not_chosen")]),
         (_other_package, [("R2", "package_mismatch")]),
-        (_other_environment, [("R2", "not_your_environment")]),
+        (_other_environment, [("R2", "unknown_connection")]),
         (_unknown_connection, [("R2", "unknown_connection")]),
         (_missing, [("R9", "package_administration_missing")]),
         (_linked, [("R9", "package_administration_linked")]),
@@ -501,7 +502,7 @@ def test_a_start_report_after_the_start_does_not_count_its_own_migration(scene: 
 @pytest.mark.parametrize(
     ("actor", "error_class", "code"),
     [
-        ("oost", NotAllowed, "not_recipient"),
+        ("oost", NotFound, "unknown_offer"),
         ("plain", NotAllowed, "not_super_user"),
     ],
 )

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from conftest import Office, Scene
 
 NOT_SUPER_USER = "Alleen een supergebruiker van deze omgeving mag dit doen."
-NOT_RECIPIENT = "Dit migratieverzoek is niet door jouw omgeving opgehaald."
+UNKNOWN_OFFER = "Onbekend migratieverzoek."
 KORENSCHOOF = "0042 Bakkerij de Korenschoof"
 UNKNOWN = "Deze overdrachtscode is onbekend. Controleer de code in de e-mail."
 WRONG = "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01"
@@ -91,7 +91,7 @@ def test_the_redeemed_offer_can_be_opened_again_by_the_recipient_only(scene: Sce
     )
 
     assert [item.id for item in again.items] == [receipt.items[0].id]
-    with scene.refused(NotAllowed, "not_recipient", NOT_RECIPIENT):
+    with scene.refused(NotFound, "unknown_offer", UNKNOWN_OFFER):
         services.redeemed_offer(
             scene.deps, actor_id=scene.oost.super_user.id, offer_id=receipt.offer.id
         )
@@ -443,7 +443,7 @@ def test_an_expired_item_cannot_be_rejected(scene: Scene) -> None:
 def test_only_the_redeeming_environment_may_reject(scene: Scene) -> None:
     receipt = redeemed(scene)
 
-    with scene.refused(NotAllowed, "not_recipient", NOT_RECIPIENT):
+    with scene.refused(NotFound, "unknown_offer", UNKNOWN_OFFER):
         reject(scene, receipt, actor_id=scene.oost.super_user.id)
     with scene.refused(NotAllowed, "not_super_user", NOT_SUPER_USER):
         reject(scene, receipt, actor_id=scene.zuid.user.id)
@@ -452,7 +452,7 @@ def test_only_the_redeeming_environment_may_reject(scene: Scene) -> None:
 def test_an_offer_not_yet_redeemed_cannot_be_rejected(scene: Scene) -> None:
     receipt = scene.offer()
 
-    with scene.refused(NotAllowed, "not_recipient", NOT_RECIPIENT):
+    with scene.refused(NotFound, "unknown_offer", UNKNOWN_OFFER):
         reject(scene, receipt)
 
 
@@ -585,7 +585,7 @@ def test_a_connection_of_another_environment_is_refused(scene: Scene) -> None:
     receipt = redeemed(scene)
     scene.package_administration("oost-1", connection=scene.oost.connection)
 
-    with scene.refused(NotAllowed, "not_your_environment", "Dit hoort niet bij jouw omgeving."):
+    with scene.refused(NotFound, "unknown_connection", "Onbekende boekhoudsysteemkoppeling."):
         start(
             scene, receipt, [TargetChoice(receipt.items[0].id, scene.oost.connection.id, "oost-1")]
         )
@@ -745,7 +745,7 @@ def test_only_the_redeeming_environment_may_start(scene: Scene) -> None:
     receipt = redeemed(scene)
     choices = [scene.choice(receipt.items[0])]
 
-    with scene.refused(NotAllowed, "not_recipient", NOT_RECIPIENT):
+    with scene.refused(NotFound, "unknown_offer", UNKNOWN_OFFER):
         start(scene, receipt, choices, actor_id=scene.oost.super_user.id)
     with scene.refused(NotAllowed, "not_super_user", NOT_SUPER_USER):
         start(scene, receipt, choices, actor_id=scene.zuid.user.id)
@@ -811,7 +811,7 @@ def test_only_a_failed_migration_can_be_retried(scene: Scene) -> None:
 def test_only_the_recipient_may_retry(scene: Scene) -> None:
     _, migration = failed(scene)
 
-    with scene.refused(NotAllowed, "not_recipient", NOT_RECIPIENT):
+    with scene.refused(NotFound, "unknown_migration", "Onbekende migratie."):
         services.retry_migration(
             scene.deps, actor_id=scene.noord.super_user.id, migration_id=migration.id
         )

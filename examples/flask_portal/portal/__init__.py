@@ -33,6 +33,7 @@ from portal import (
     mailbox,
     migrations,
     security,
+    sessions,
     settings,
     tokens,
 )
@@ -48,7 +49,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
-        IDLE_TIMEOUT=timedelta(minutes=30),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
@@ -91,6 +91,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         archive.bp,
         mailbox.bp,
         tokens.bp,
+        sessions.bp,
         audit.bp,
         i18n.bp,
         api.bp,

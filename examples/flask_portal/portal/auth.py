@@ -1,14 +1,17 @@
-"""Signing in and out, the session's lifetime, and who may open which page.
+"""Signing in and out, the session, and who may open which page.
 
 Passwords are checked against the stored Werkzeug hashes; the user's role comes from the
-library (``User.is_super_user``). A session lasts at most ``PERMANENT_SESSION_LIFETIME`` and
-ends sooner after ``IDLE_TIMEOUT`` without a request.
+library (``User.is_super_user``). The sign-in session lives on the server, in the library's
+database (``services.open_session``): the cookie ``SESSION_COOKIE`` holds only its random
+id, and every request resumes it there, so Uitloggen, Beëindigen, a new password, 8 hours
+after the sign-in or 30 minutes without a request end it for every copy of the cookie.
+Flask's own signed cookie keeps only what is no one's authority: the language, the flashed
+messages, the CSRF token and the OAuth state of a consent under way.
 """
 
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -31,7 +34,8 @@ from migrationkit import services
 from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.errors import MigrationError, NotAllowed
 from migrationkit.domain.model import User
-from portal.forms import LoginForm
+from portal.errors import show_refusal
+from portal.forms import LoginForm, PasswordForm
 from portal.i18n import same_site
 from portal.runtime import deps, is_api_request
 
@@ -47,6 +51,16 @@ def _decoy_hash() -> str:
     return generate_password_hash("not a password of anyone")
 
 
+def password_check(password: str) -> Callable[[str | None], bool]:
+    """The check the library calls with the stored hash (``None`` for nobody or a locked
+    account): against a decoy hash then, so that it takes as long."""
+
+    def matches(stored: str | None) -> bool:
+        return check_password_hash(stored or _decoy_hash(), password) and stored is not None
+
+    return matches
+
+
 def _authenticate(email: str, password: str) -> User | None:
     """The user, when the password matches; an unknown address is checked against a decoy
     hash so that it takes as long. The library records each attempt in the audit trail."""
@@ -60,32 +74,61 @@ def _authenticate(email: str, password: str) -> User | None:
         return None
 
 
+#: The cookie that holds the id of the signed-in session, and nothing else.
+SESSION_COOKIE = "migrationkit_session"
+
+
 @bp.before_app_request
 def load_signed_in_user() -> Response | None:
-    """Puts the signed-in user in ``g.user``; ends a session that sat idle too long. The
-    API ignores the session: its token alone says who calls."""
-    g.user = None
-    if is_api_request():
+    """Puts the signed-in user in ``g.user`` and their session in ``g.session``, from the
+    session id in the cookie; a session that has ended sends the browser to sign in again.
+    The API ignores the cookie: its token alone says who calls."""
+    g.user = g.session = None
+    secret = request.cookies.get(SESSION_COOKIE)
+    if is_api_request() or request.endpoint == "static" or not secret:
         return None
-    user_id = session.get("user_id")
-    if user_id is None or request.endpoint == "static":
-        return None
-    now = time.time()
-    idle = current_app.config["IDLE_TIMEOUT"].total_seconds()
-    if now - session.get("seen", 0) > idle:
-        language = session.get("language")
-        session.clear()
-        if language:
-            session["language"] = language
+    try:
+        resumed = services.resume_session(deps(), secret=secret)
+    except MigrationError:
+        g.forget_session = True
+        if request.endpoint == "auth.login":
+            return None
         flash(_("Je sessie is verlopen. Log opnieuw in."), "error")
         return redirect(url_for("auth.login"))
-    with deps().uow() as uow:
-        g.user = uow.users.get(user_id)
-    if g.user is None:
-        session.clear()
-        return redirect(url_for("auth.login"))
-    session["seen"] = now
+    g.user, g.session = resumed.user, resumed.session
     return None
+
+
+@bp.after_app_request
+def keep_session_cookie(response: Response) -> Response:
+    """Sets the cookie of a session opened by this request, or removes one that ended.
+    Its flags are those of Flask's own cookie (HttpOnly, SameSite=Lax, Secure outside demo
+    mode); it expires with the session's lifetime."""
+    config = current_app.config
+    flags = {
+        "path": config["SESSION_COOKIE_PATH"] or "/",
+        "domain": config["SESSION_COOKIE_DOMAIN"] or None,
+        "secure": config["SESSION_COOKIE_SECURE"],
+        "httponly": True,
+        "samesite": config["SESSION_COOKIE_SAMESITE"],
+    }
+    opened: str | None = g.get("opened_session")
+    if opened is not None:
+        lifetime = deps().policy.sessions.lifetime
+        response.set_cookie(SESSION_COOKIE, opened, max_age=lifetime, **flags)
+        response.vary.add("Cookie")
+    elif g.get("forget_session"):
+        response.delete_cookie(SESSION_COOKIE, **flags)
+    return response
+
+
+def _fresh_ui_session() -> None:
+    """Starts Flask's cookie afresh (new CSRF token, no old messages), keeping only the
+    language."""
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
 
 
 def login_required(view: Callable[P, R]) -> Callable[P, R | Response]:
@@ -124,13 +167,14 @@ def login() -> str | Response:
     if form.validate_on_submit():
         user = _authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
-            language = session.get("language")
-            session.clear()
-            session.permanent = True
-            session["user_id"] = user.id
-            session["seen"] = time.time()
-            if language:
-                session["language"] = language
+            if g.user is not None and g.session is not None:
+                # This browser's earlier session ends: it gets a new id, never the old one.
+                services.sign_out(deps(), actor_id=g.user.id, session_id=g.session.id)
+            issued = services.open_session(
+                deps(), actor_id=user.id, user_agent=request.headers.get("User-Agent")
+            )
+            g.opened_session = issued.secret
+            _fresh_ui_session()
             return redirect(same_site(request.args.get("next", "")) or url_for("index"))
         form.password.errors.append(_("Onbekend e-mailadres of onjuist wachtwoord."))
     return render_template("auth/login.html", form=form)
@@ -138,9 +182,46 @@ def login() -> str | Response:
 
 @bp.post("/uitloggen")
 def logout() -> Response:
-    language = session.get("language")
-    session.clear()
-    if language:
-        session["language"] = language
+    """Ends the session on the server: no copy of its cookie opens anything after this."""
+    if g.user is not None and g.session is not None:
+        services.sign_out(deps(), actor_id=g.user.id, session_id=g.session.id)
+    g.forget_session = True
+    _fresh_ui_session()
     flash(_("Je bent uitgelogd."), "success")
     return redirect(url_for("auth.login"))
+
+
+#: Which field a refusal of a new password belongs to.
+PASSWORD_FIELDS = {
+    "password_wrong": "huidig",
+    "password_too_short": "nieuw",
+    "password_too_long": "nieuw",
+    "invisible_characters": "nieuw",
+}
+
+
+@bp.route("/instellingen/wachtwoord", methods=["GET", "POST"])
+@login_required
+def password() -> str | Response:
+    """Instellingen > Wachtwoord: a new password ends every session of the user, this one
+    too: each browser signs in again with the new password."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                deps(),
+                actor_id=g.user.id,
+                password_matches=password_check(form.huidig.data or ""),
+                new_password=form.nieuw.data or "",
+                hash_password=generate_password_hash,
+            )
+        except MigrationError as error:
+            show_refusal(form, PASSWORD_FIELDS, error)
+        else:
+            g.forget_session = True
+            _fresh_ui_session()
+            flash(
+                _("Je wachtwoord is gewijzigd. Log opnieuw in met je nieuwe wachtwoord."), "success"
+            )
+            return redirect(url_for("auth.login"))
+    return render_template("auth/password.html", form=form)

@@ -24,10 +24,11 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired
+from wtforms.validators import DataRequired, EqualTo, InputRequired
 
 from migrationkit.domain.api_tokens import NAME_MAX as API_TOKEN_NAME_MAX
 from migrationkit.domain.model import MAX_ID
+from migrationkit.domain.sessions import PASSWORD_MAX, PASSWORD_MIN
 
 
 def id_number(value: object) -> int:
@@ -194,6 +195,23 @@ class ApiTokenForm(FlaskForm):
         render_kw={"maxlength": API_TOKEN_NAME_MAX},
     )
     submit = SubmitField(_l("API-token aanmaken"))
+
+
+class PasswordForm(FlaskForm):
+    """Instellingen > Wachtwoord: the current password and the new one twice. The library
+    judges the new one (at least ``PASSWORD_MIN`` characters) and the current one."""
+
+    huidig = PasswordField(_l("Huidig wachtwoord"))
+    nieuw = PasswordField(
+        _l("Nieuw wachtwoord"),
+        description=_l("Minstens %(limit)s tekens.", limit=PASSWORD_MIN),
+        render_kw={"minlength": PASSWORD_MIN, "maxlength": PASSWORD_MAX},
+    )
+    herhaling = PasswordField(
+        _l("Herhaal het nieuwe wachtwoord"),
+        validators=[EqualTo("nieuw", _l("De twee nieuwe wachtwoorden zijn niet gelijk."))],
+    )
+    submit = SubmitField(_l("Wachtwoord wijzigen"))
 
 
 class AuditSearchForm(ReadForm):

@@ -46,6 +46,7 @@ bp = Blueprint("migrations", __name__, url_prefix="/migraties")
 OFFER_FIELDS = {
     "no_recipients": "ontvangers",
     "email_invalid": "ontvangers",
+    "email_local_part_not_ascii": "ontvangers",
     "invisible_characters": "ontvangers",
     "terms_not_accepted": "voorwaarden",
 }

@@ -7,13 +7,12 @@ nor test guesses against it without that secret.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from datetime import datetime, timedelta
 
 import attrs
 
+from migrationkit.domain.digests import keyed_digest
 from migrationkit.domain.errors import InvalidInput
 from migrationkit.domain.rules import require_typed_text
 
@@ -37,8 +36,7 @@ def new_api_token() -> str:
 
 def api_token_digest(token: str, secret: bytes) -> str:
     """The keyed digest under which a token is stored and looked up."""
-    key = hmac.new(secret, _KEY_LABEL, hashlib.sha256).digest()
-    return hmac.new(key, token.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return keyed_digest(token, secret, _KEY_LABEL)
 
 
 @attrs.frozen

@@ -16,6 +16,10 @@ class AuditAction(enum.Enum):
     """What a user (or a program with their API token) did or tried."""
 
     SIGN_IN = "sign_in"
+    SIGN_OUT = "sign_out"
+    END_SESSION = "end_session"
+    END_OTHER_SESSIONS = "end_other_sessions"
+    CHANGE_PASSWORD = "change_password"  # noqa: S105 (an action, not a secret)
     OFFER = "offer"
     WITHDRAW = "withdraw"
     RESEND = "resend"
@@ -45,6 +49,10 @@ class AuditAction(enum.Enum):
 
 _ACTION_LABELS = {
     AuditAction.SIGN_IN: ("Inloggen", "Sign in"),
+    AuditAction.SIGN_OUT: ("Uitloggen", "Sign out"),
+    AuditAction.END_SESSION: ("Sessie beëindigen", "End session"),
+    AuditAction.END_OTHER_SESSIONS: ("Alle andere sessies beëindigen", "End all other sessions"),
+    AuditAction.CHANGE_PASSWORD: ("Wachtwoord wijzigen", "Change password"),
     AuditAction.OFFER: ("Administraties aanbieden", "Offer administrations"),
     AuditAction.WITHDRAW: ("Intrekken", "Withdraw"),
     AuditAction.RESEND: ("Code opnieuw versturen", "Resend code"),
@@ -86,6 +94,7 @@ SUBJECT_KINDS: dict[str, tuple[str, str]] = {
     "document": ("document", "document"),
     "api_token": ("API-token", "API token"),
     "connection": ("boekhoudsysteemkoppeling", "accounting system connection"),
+    "session": ("sessie", "session"),
 }
 #: Where a request comes from, in Dutch and English.
 CHANNELS: dict[str, tuple[str, str]] = {

@@ -16,10 +16,6 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Alleen een supergebruiker van deze omgeving mag dit doen.",
         "Only a super user of this environment may do this.",
     ),
-    "not_your_environment": (
-        "Dit hoort niet bij jouw omgeving.",
-        "This does not belong to your environment.",
-    ),
     "unknown_user": ("Onbekende gebruiker.", "Unknown user."),
     "email_taken": (
         "Er is al een gebruiker met het e-mailadres {email}.",
@@ -171,10 +167,6 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "De status van {code} {name} is intussen gewijzigd in {status}; vernieuw de pagina.",
         "The status of {code} {name} has meanwhile changed to {status}; reload the page.",
     ),
-    "not_recipient": (
-        "Dit migratieverzoek is niet door jouw omgeving opgehaald.",
-        "This migration request was not taken in by your environment.",
-    ),
     "no_open_items": (
         "Er staat niets meer op Aangeboden in dit migratieverzoek.",
         "Nothing in this migration request is Offered any more.",
@@ -191,6 +183,12 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "email_invalid": (
         "{email} is geen geldig e-mailadres.",
         "{email} is not a valid e-mail address.",
+    ),
+    "email_local_part_not_ascii": (
+        "{email} kan niet bezorgd worden: vóór de @ mogen alleen letters zonder accent, "
+        "cijfers en . _ - + staan.",
+        "{email} cannot be delivered: before the @ only letters without accents, digits "
+        "and . _ - + may stand.",
     ),
     "reason_too_long": (
         "De reden is te lang (hoogstens {limit} tekens).",
@@ -212,10 +210,6 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "relink_same_target": (
         "Administratie {code} {name} is al aan deze administratie gekoppeld.",
         "Administration {code} {name} is already linked to this administration.",
-    ),
-    "user_not_in_environment": (
-        "Gebruiker {email} hoort niet bij deze omgeving.",
-        "User {email} does not belong to this environment.",
     ),
     # The accounting package's web API (the connectors). ``package`` is the package's name.
     "package_auth_expired": (
@@ -313,6 +307,27 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "sign_in_locked": (
         "Te veel mislukte inlogpogingen voor deze gebruiker: inloggen is een kwartier geblokkeerd.",
         "Too many failed sign-ins for this user: signing in is blocked for fifteen minutes.",
+    ),
+    "session_ended": (
+        "Je sessie is verlopen of beëindigd. Log opnieuw in.",
+        "Your session has expired or was ended. Sign in again.",
+    ),
+    "unknown_session": ("Onbekende sessie.", "Unknown session."),
+    "password_wrong": (
+        "Je huidige wachtwoord is onjuist.",
+        "Your current password is wrong.",
+    ),
+    "password_too_short": (
+        "Een wachtwoord heeft minstens {limit} tekens.",
+        "A password has at least {limit} characters.",
+    ),
+    "password_too_long": (
+        "Een wachtwoord heeft hoogstens {limit} tekens.",
+        "A password has at most {limit} characters.",
+    ),
+    "api_rate_limited": (
+        "Te veel verzoeken. Probeer het over {seconds} seconden opnieuw.",
+        "Too many requests. Try again in {seconds} seconds.",
     ),
     "api_token_invalid": (
         "Dit API-token is onbekend of ingetrokken. Maak in het portaal een nieuw token aan.",
@@ -428,7 +443,9 @@ class Conflict(MigrationError):
 
 
 class Locked(MigrationError):
-    """Too many wrong transfer codes: redeeming is locked for a while."""
+    """Too many attempts: redeeming is locked for a while (wrong transfer codes), or the
+    API answers no more calls for a while (its rate limit). ``params["until_iso"]`` says
+    until when."""
 
 
 class PackageError(MigrationError):

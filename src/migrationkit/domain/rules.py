@@ -18,6 +18,7 @@ from migrationkit.domain.errors import (
     InvalidInput,
     Locked,
     NotAllowed,
+    NotFound,
     RuleViolation,
 )
 from migrationkit.domain.model import (
@@ -46,12 +47,17 @@ MAX_FILENAME = 255
 _EMAIL = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"'.]+(\.[^@\s<>,;\"'.]+)+$")
 
 
-def require_super_user(user: User, environment_id: int) -> None:
-    """R1: only a super user of the environment concerned may act on its migrations."""
-    if user.environment_id != environment_id:
-        raise NotAllowed("not_your_environment")
+def require_super_user(
+    user: User, environment_id: int, unknown: str = "unknown_environment"
+) -> None:
+    """R1: only a super user of the environment concerned may act on its migrations. The
+    role is judged first; another environment is, to the user, ``unknown``: the refusal of
+    the object they asked for, exactly as if it did not exist (NotFound), so that no answer
+    tells another environment's objects from missing ones."""
     if not user.is_super_user:
         raise NotAllowed("not_super_user")
+    if user.environment_id != environment_id:
+        raise NotFound(unknown)
 
 
 def require_same_package(package: AccountingPackage, target: Connection) -> None:
@@ -220,18 +226,17 @@ def require_no_authorizers_in_flow(
         )
 
 
-def require_recipient(offer: TransferOffer, user: User) -> None:
+def require_recipient(offer: TransferOffer, user: User, unknown: str = "unknown_offer") -> None:
     """R11 and R13: only a super user of the environment that redeemed the code may reject
-    or start its items."""
-    require_super_user(user, user.environment_id)
-    if offer.target_environment_id != user.environment_id:
-        raise NotAllowed("not_recipient")
+    or start its items; to anyone else's super user the offer (or ``unknown``, the object
+    asked for) does not exist."""
+    require_super_user(user, offer.target_environment_id or 0, unknown)
 
 
-def require_sender(offer: TransferOffer, user: User) -> None:
+def require_sender(offer: TransferOffer, user: User, unknown: str = "unknown_offer") -> None:
     """R12 and resend: only a super user of the offering environment may withdraw or
-    resend."""
-    require_super_user(user, offer.source_environment_id)
+    resend; to another environment's the offer (or ``unknown``) does not exist."""
+    require_super_user(user, offer.source_environment_id, unknown)
 
 
 def moved_administration(
@@ -270,9 +275,9 @@ def require_relink(
 ) -> None:
     """R16: a super user re-points an administration of their own environment to another
     administration of the same package, in a connection of the same environment."""
-    require_super_user(user, administration.environment_id)
+    require_super_user(user, administration.environment_id, "unknown_administration")
     if target.environment_id != administration.environment_id:
-        raise NotAllowed("not_your_environment")
+        raise NotFound("unknown_connection")
     require_same_package(administration.package, target)
     if (
         administration.connection_id == target.id
@@ -296,8 +301,39 @@ def require_typed_text(text: str) -> None:
         raise InvalidInput("invisible_characters")
 
 
+def _deliverable_domain(domain: str) -> bool:
+    """Whether mail can be sent to ``domain``: ASCII, or an internationalised name (such as
+    exämple.nl) that the SMTP mailer writes in its ASCII form (IDNA, ``xn--``) for servers
+    that take no other. Each label of such a name holds only letters, digits, marks and
+    hyphens, and the name passes the standard library's IDNA check (lengths, the rule for
+    right-to-left scripts); the mailer encodes it by IDNA 2008 (the ``idna`` package)."""
+    if domain.isascii():
+        return True
+    labels = unicodedata.normalize("NFC", domain).split(".")
+    if not all(label and all(_idn_character(ch) for ch in label) for label in labels):
+        return False
+    try:
+        domain.encode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
+#: What a label of an internationalised domain may hold besides ASCII letters, digits and
+#: the hyphen: letters (capitals are written small), marks and decimal digits.
+_IDN_CATEGORIES = frozenset({"Ll", "Lu", "Lo", "Lm", "Mn", "Mc", "Nd"})
+
+
+def _idn_character(ch: str) -> bool:
+    if ch.isascii():
+        return ch == "-" or ch.isalnum()
+    return unicodedata.category(ch) in _IDN_CATEGORIES
+
+
 def require_valid_recipients(addresses: Sequence[str]) -> tuple[str, ...]:
-    """The e-mail addresses of an offer's recipients, cleaned; refuses a malformed one."""
+    """The e-mail addresses of an offer's recipients, cleaned; refuses a malformed one, and
+    one that not every mail server can take: a local part (before the @) that is not ASCII.
+    A domain that is not ASCII is taken: the mailer writes it in its IDNA form."""
     cleaned: list[str] = []
     for raw in addresses:
         address = raw.strip()
@@ -305,6 +341,11 @@ def require_valid_recipients(addresses: Sequence[str]) -> tuple[str, ...]:
             continue
         require_typed_text(address)
         if len(address) > 254 or not _EMAIL.match(address):
+            raise InvalidInput("email_invalid", email=address[:80])
+        local, _, domain = address.rpartition("@")
+        if not local.isascii():
+            raise InvalidInput("email_local_part_not_ascii", email=address[:80])
+        if not _deliverable_domain(domain):
             raise InvalidInput("email_invalid", email=address[:80])
         if address.lower() not in (a.lower() for a in cleaned):
             cleaned.append(address)

@@ -2,11 +2,19 @@
 
 Each function returns an ``Email`` with a stable ``kind``; the use case adds it to the outbox
 in the same transaction as the change that causes it.
+
+Every value put into an e-mail (an administration's code, name and address as the package
+delivered them, a reason, an address) is made one line first (``_line``): a line break in
+a name would otherwise break the subject header (the e-mail could never be sent) or add
+lines of its own to the body.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
+
+import attrs
 
 from migrationkit.domain.dates import show_moment
 from migrationkit.domain.model import CODE_PLACEHOLDER, Email, OfferItem, TransferOffer
@@ -14,8 +22,21 @@ from migrationkit.domain.model import CODE_PLACEHOLDER, Email, OfferItem, Transf
 _SIGNATURE = "-- \nmigrationkit"
 
 
+def _line(text: str) -> str:
+    """``text`` on one line: every run of white space (line breaks of any kind included) one
+    space, other control characters left out."""
+    spaced = " ".join(text.split())
+    return "".join(ch for ch in spaced if unicodedata.category(ch) != "Cc")
+
+
+def _one_line(item: OfferItem) -> OfferItem:
+    """The item with its code, name and address each on one line."""
+    return attrs.evolve(item, code=_line(item.code), name=_line(item.name), email=_line(item.email))
+
+
 def _listing(items: Sequence[OfferItem]) -> str:
-    return "\n".join(f"  - {item.code} {item.name} ({item.email})" for item in items)
+    shown = [_one_line(item) for item in items]
+    return "\n".join(f"  - {item.code} {item.name} ({item.email})" for item in shown)
 
 
 def _compose(
@@ -28,13 +49,21 @@ def _compose(
     secret: str | None = None,
 ) -> Email:
     body = f"{dutch.strip()}\n\n---\n\n{english.strip()}\n\n{_SIGNATURE}\n"
-    return Email(to=tuple(to), cc=tuple(cc), subject=subject, body=body, kind=kind, secret=secret)
+    return Email(
+        to=tuple(to), cc=tuple(cc), subject=_line(subject), body=body, kind=kind, secret=secret
+    )
+
+
+def _from_sender(offer: TransferOffer) -> TransferOffer:
+    """The offer with its sender's address on one line."""
+    return attrs.evolve(offer, sender_email=_line(offer.sender_email))
 
 
 def offer_code(
     offer: TransferOffer, items: Sequence[OfferItem], code: str, portal_url: str
 ) -> Email:
     """The transfer code to the recipients, with a copy to the sender."""
+    offer, portal_url = _from_sender(offer), _line(portal_url)
     expires = show_moment(offer.expires_at)
     return _compose(
         "offer_code",
@@ -82,6 +111,7 @@ expires on {expires}.
 
 def withdrawn(offer: TransferOffer, item: OfferItem) -> Email:
     """To the recipients: the sender took an item back."""
+    offer, item = _from_sender(offer), _one_line(item)
     return _compose(
         "offer_withdrawn",
         offer.recipients,
@@ -95,6 +125,7 @@ def withdrawn(offer: TransferOffer, item: OfferItem) -> Email:
 
 def rejected(offer: TransferOffer, items: Sequence[OfferItem], reason: str | None) -> Email:
     """To the sender: the recipient refused the request or some of its items (R11)."""
+    reason = None if reason is None else _line(reason)
     why_nl = f"\nReden: {reason}\n" if reason else ""
     why_en = f"\nReason: {reason}\n" if reason else ""
     return _compose(
@@ -123,6 +154,7 @@ def expired(offer: TransferOffer, items: Sequence[OfferItem]) -> Email:
 
 def expiry_reminder(offer: TransferOffer, items: Sequence[OfferItem]) -> Email:
     """To the recipients, some days before the code expires."""
+    offer = _from_sender(offer)
     expires = show_moment(offer.expires_at)
     return _compose(
         "offer_expiry_reminder",
@@ -150,6 +182,7 @@ def started(offer: TransferOffer, items: Sequence[OfferItem]) -> Email:
 
 def completed_to_sender(offer: TransferOffer, item: OfferItem) -> Email:
     """To the sender: the administration left the environment (R13, R14)."""
+    item = _one_line(item)
     return _compose(
         "migration_completed",
         (offer.sender_email,),
@@ -163,6 +196,7 @@ def completed_to_sender(offer: TransferOffer, item: OfferItem) -> Email:
 
 def completed_to_recipient(recipient: str, item: OfferItem, target_code: str) -> Email:
     """To the recipient: done, check the archive and the links, then grant access (R14)."""
+    item, target_code = _one_line(item), _line(target_code)
     return _compose(
         "migration_completed",
         (recipient,),
@@ -180,6 +214,7 @@ def completed_to_recipient(recipient: str, item: OfferItem, target_code: str) ->
 
 def failed(recipient: str, item: OfferItem, reason: str) -> Email:
     """To the recipient: the migration failed, with the reason; a retry resumes."""
+    item, reason = _one_line(item), _line(reason)
     return _compose(
         "migration_failed",
         (recipient,),
@@ -194,6 +229,8 @@ def failed(recipient: str, item: OfferItem, reason: str) -> Email:
 def links_not_rewritten(recipient: str, item: OfferItem, target_code: str, reason: str) -> Email:
     """To the recipient: the move is done, but the package's links to the documents could
     not be rewritten; the old links keep working, as they redirect."""
+    item = _one_line(item)
+    target_code, reason = _line(target_code), _line(reason)
     return _compose(
         "links_not_rewritten",
         (recipient,),

@@ -1,10 +1,12 @@
-"""Loading what a use case acts on, refusing what is missing or belongs elsewhere."""
+"""Loading what a use case acts on, refusing what is missing or belongs elsewhere: both
+with the same ``NotFound``, so that no refusal (nor its record in the trail) tells another
+environment's objects from missing ones."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from migrationkit.domain.errors import InvalidInput, NotAllowed, NotFound, RuleViolation
+from migrationkit.domain.errors import InvalidInput, NotFound, RuleViolation
 from migrationkit.domain.model import (
     Administration,
     Connection,
@@ -34,9 +36,7 @@ def super_user(uow: UnitOfWork, user_id: int) -> User:
 
 def redeemer(uow: UnitOfWork, offer: TransferOffer) -> User:
     """The super user who redeemed the offer's code: the recipient of its migrations."""
-    if offer.redeemed_by_user_id is None:
-        raise NotAllowed("not_recipient")
-    return user(uow, offer.redeemed_by_user_id)
+    return user(uow, offer.redeemed_by_user_id or 0)
 
 
 def environment(uow: UnitOfWork, environment_id: int) -> Environment:
@@ -47,22 +47,20 @@ def environment(uow: UnitOfWork, environment_id: int) -> Environment:
 
 
 def connection(uow: UnitOfWork, connection_id: int, environment_id: int) -> Connection:
-    """A connection of the given environment; another environment's is refused."""
+    """A connection of the given environment; another environment's is unknown, exactly as
+    a missing one: no refusal tells them apart."""
     found = uow.connections.get(connection_id)
-    if found is None:
+    if found is None or found.environment_id != environment_id:
         raise NotFound("unknown_connection")
-    if found.environment_id != environment_id:
-        raise NotAllowed("not_your_environment")
     return found
 
 
 def administration(uow: UnitOfWork, administration_id: int, environment_id: int) -> Administration:
-    """An administration of the given environment; another environment's is refused."""
+    """An administration of the given environment; another environment's is unknown,
+    exactly as a missing one."""
     found = uow.administrations.get(administration_id)
-    if found is None:
+    if found is None or found.environment_id != environment_id:
         raise NotFound("unknown_administration")
-    if found.environment_id != environment_id:
-        raise NotAllowed("not_your_environment")
     return found
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import attrs
 
 from migrationkit.domain.audit import AuditAction
-from migrationkit.domain.errors import InvalidInput, NotAllowed, RuleViolation
+from migrationkit.domain.errors import InvalidInput, NotFound, RuleViolation
 from migrationkit.domain.model import (
     AccessGrant,
     Administration,
@@ -233,9 +233,9 @@ def set_access(
     with deps.uow() as uow:
         actor = _load.super_user(uow, actor_id)
         administration = _load.administration(uow, administration_id, actor.environment_id)
-        user = _load.user(uow, user_id)
-        if user.environment_id != actor.environment_id:
-            raise NotAllowed("user_not_in_environment", email=user.email)
+        user = uow.users.get(user_id)
+        if user is None or user.environment_id != actor.environment_id:
+            raise NotFound("unknown_user")
         uow.access.set(administration.id, user.id, granted=granted)
         record(uow, deps, actor, AuditAction.SET_ACCESS, ("administration", administration.id))
         uow.commit()

@@ -47,6 +47,7 @@ _SUBJECT_ARGUMENTS = (
     ("offer_id", "offer"),
     ("document_id", "document"),
     ("token_id", "api_token"),
+    ("session_id", "session"),
     ("administration_id", "administration"),
     ("connection_id", "connection"),
 )

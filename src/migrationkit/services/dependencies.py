@@ -7,8 +7,14 @@ from datetime import timedelta
 import attrs
 
 from migrationkit.domain.audit import Origin
+from migrationkit.domain.rate_limits import RateLimit
 from migrationkit.domain.rules import LockoutPolicy
+from migrationkit.domain.sessions import SessionPolicy
 from migrationkit.ports import Clock, ConnectorRegistry, JobQueue, UnitOfWorkFactory
+
+#: The API's calls a minute per token, and per client address whatever the token.
+API_CALLS_PER_TOKEN = RateLimit(120)
+API_CALLS_PER_ADDRESS = RateLimit(600)
 
 #: Ten refused sign-ins of one user in a quarter of an hour lock the account till they age.
 SIGN_IN_LOCKOUT = LockoutPolicy(max_failures=10)
@@ -35,6 +41,11 @@ class Policy:
     lockout: LockoutPolicy = attrs.field(factory=LockoutPolicy)
     #: Refused sign-ins of one user that lock their account for the rest of the window.
     sign_in_lockout: LockoutPolicy = SIGN_IN_LOCKOUT
+    #: How long a sign-in session lasts: 8 hours at most, 30 minutes without a request.
+    sessions: SessionPolicy = attrs.field(factory=SessionPolicy)
+    #: The API's rate limits: calls per token, and per client address whatever the token.
+    api_calls_per_token: RateLimit = API_CALLS_PER_TOKEN
+    api_calls_per_address: RateLimit = API_CALLS_PER_ADDRESS
     #: How long a worker's claim on a migration lasts without a heartbeat.
     lease_for: timedelta = timedelta(minutes=2)
     #: How many documents a move across stores copies, verifies and commits at a time; an

@@ -12,10 +12,10 @@ from datetime import datetime
 import attrs
 
 from migrationkit.domain.audit import AuditAction
-from migrationkit.domain.errors import MigrationError, NotAllowed
+from migrationkit.domain.errors import MigrationError, NotFound
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import ItemStatus, Migration, PackageAdministration
-from migrationkit.domain.rules import charge_for, moved_administration, require_super_user
+from migrationkit.domain.rules import charge_for, moved_administration
 from migrationkit.ports import UnitOfWork
 from migrationkit.services import _emails, _load
 from migrationkit.services._transitions import change_status
@@ -170,12 +170,11 @@ def _kept_error(reason: MigrationError | str) -> tuple[str | None, tuple[tuple[s
 def migration_progress(deps: Dependencies, *, actor_id: int, migration_id: int) -> Progress:
     """The progress of a migration, for a super user of the sending or receiving side."""
     with deps.uow() as uow:
-        actor = _load.user(uow, actor_id)
+        actor = _load.super_user(uow, actor_id)
         migration = _load.migration(uow, migration_id)
         item = _load.item(uow, migration.item_id)
         offer = _load.offer(uow, item.offer_id)
         sides = (offer.source_environment_id, migration.target_environment_id)
         if actor.environment_id not in sides:
-            raise NotAllowed("not_your_environment")
-        require_super_user(actor, actor.environment_id)
+            raise NotFound("unknown_migration")
         return Progress(migration, item.status, item.name)

@@ -137,10 +137,10 @@ def offer_administrations(
 def withdraw_item(deps: Dependencies, *, actor_id: int, item_id: int) -> OfferItem:
     """Intrekken: the sender takes an item back while it is Aangeboden (R12)."""
     with deps.uow() as uow:
-        actor = _load.user(uow, actor_id)
+        actor = _load.super_user(uow, actor_id)
         item = _load.item(uow, item_id)
         offer = _load.offer(uow, item.offer_id)
-        require_sender(offer, actor)
+        require_sender(offer, actor, "unknown_item")
         now = deps.clock.now()
         item = change_status(uow, item, Event.WITHDRAW, at=now, offer=offer, actor_user_id=actor.id)
         uow.outbox.add(_emails.withdrawn(offer, item), now)
@@ -156,7 +156,7 @@ def resend_code(deps: Dependencies, *, actor_id: int, offer_id: int) -> OfferRec
     The new code is valid for the full period again, counted from now.
     """
     with deps.uow() as uow:
-        actor = _load.user(uow, actor_id)
+        actor = _load.super_user(uow, actor_id)
         offer = _load.offer(uow, offer_id)
         require_sender(offer, actor)
         now = deps.clock.now()

@@ -620,7 +620,7 @@ def start_report(
     if not choices:
         raise InvalidInput("no_administrations")
     with deps.uow() as uow:
-        actor = _load.user(uow, actor_id)
+        actor = _load.super_user(uow, actor_id)
         offer = _load.offer(uow, offer_id)
         require_recipient(offer, actor)
         environment = _load.environment(uow, actor.environment_id)

@@ -108,10 +108,15 @@ def redeem_code(
     """Enters a transfer code: binds the offer to the actor's environment (R3, R5-R7).
 
     A wrong code is recorded and counts towards the lockout; during a lockout every code,
-    the right one too, gets the lockout's answer.
+    the right one too, gets the lockout's answer. Redemptions into one environment are
+    counted and evaluated one at a time (a lock on the environment's row).
     """
     with deps.uow() as uow:
         actor = _load.user(uow, actor_id)
+        # Each redemption into the environment waits here for the one before it to commit,
+        # so its wrong code is counted before the next code is looked at: however many codes
+        # arrive at once, no more are evaluated than the lockout allows (R7).
+        uow.environments.lock(actor.environment_id)
         environment = _load.environment(uow, actor.environment_id)
         require_may_take_in(
             actor, environment, accepted_terms=accepted_terms, accepted_costs=accepted_costs
@@ -146,7 +151,7 @@ def redeem_code(
 def redeemed_offer(deps: Dependencies, *, actor_id: int, offer_id: int) -> RedeemedOffer:
     """An offer the actor's environment redeemed earlier, as ``redeem_code`` showed it."""
     with deps.uow() as uow:
-        actor = _load.user(uow, actor_id)
+        actor = _load.super_user(uow, actor_id)
         offer = _load.offer(uow, offer_id)
         require_recipient(offer, actor)
         now = deps.clock.now()
@@ -168,7 +173,7 @@ def reject_items(
     with an optional reason; the sender is e-mailed (R11). All or nothing."""
     why = clean_reason(reason)
     with deps.uow() as uow:
-        actor = _load.user(uow, actor_id)
+        actor = _load.super_user(uow, actor_id)
         offer = _load.offer(uow, offer_id)
         require_recipient(offer, actor)
         now = deps.clock.now()
@@ -235,7 +240,7 @@ def start_migrations(
     if error is not None:
         raise error
     with deps.uow() as uow:
-        actor = _load.user(uow, actor_id)
+        actor = _load.super_user(uow, actor_id)
         offer = _load.offer(uow, offer_id)
         require_recipient(offer, actor)
         environment = _load.environment(uow, actor.environment_id)
@@ -299,10 +304,10 @@ def retry_migration(deps: Dependencies, *, actor_id: int, migration_id: int) -> 
     """Mislukt -> In de wachtrij: the recipient tries again; the move resumes where it
     stopped (R13)."""
     with deps.uow() as uow:
-        actor = _load.user(uow, actor_id)
+        actor = _load.super_user(uow, actor_id)
         migration = _load.migration(uow, migration_id)
         item = _load.item(uow, migration.item_id)
-        require_recipient(_load.offer(uow, item.offer_id), actor)
+        require_recipient(_load.offer(uow, item.offer_id), actor, "unknown_migration")
         change_status(uow, item, Event.RETRY, at=deps.clock.now(), actor_user_id=actor.id)
         record(uow, deps, actor, AuditAction.RETRY, ("migration", migration.id))
         uow.commit()

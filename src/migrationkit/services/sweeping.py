@@ -9,6 +9,8 @@ from migrationkit.services.dependencies import Dependencies
 from migrationkit.services.engine import LINK_ATTEMPTS
 from migrationkit.services.expiry import sweep_offers
 from migrationkit.services.moving import requeue_stale
+from migrationkit.services.rate_limits import forget_old_windows
+from migrationkit.services.sessions import remove_over_sessions
 
 
 @attrs.frozen
@@ -29,10 +31,13 @@ def sweep(deps: Dependencies) -> SweeperReport:
     or Aan het verwerken with a lease run out (the database is the truth, the queue a
     wake-up that may have been lost), or Voltooid with a step after the finish due. Every
     step is a compare-and-set or a wake-up that runs once, so any number of sweepers may run
-    at once."""
+    at once. It also removes the sessions that are over and the API's old rate-limit
+    counts."""
     offers = sweep_offers(deps)
     requeued = requeue_stale(deps)
     after_finish = wake_after_finish(deps)
+    remove_over_sessions(deps)
+    forget_old_windows(deps)
     return SweeperReport(
         offers.expired_items, offers.reminded_offers, tuple(requeued), tuple(after_finish)
     )

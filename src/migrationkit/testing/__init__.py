@@ -46,7 +46,10 @@ from migrationkit.testing._repositories import (
     InMemoryOfferItemRepository,
     InMemoryOfferRepository,
     InMemoryOutboxRepository,
+    InMemoryRateLimitRepository,
     InMemoryRedeemAttemptRepository,
+    InMemorySessionRepository,
+    InMemorySignInFailureRepository,
     InMemoryUserRepository,
 )
 from migrationkit.testing._uow import FakeUnitOfWork, fake_uow_factory
@@ -87,7 +90,10 @@ __all__ = [
     "InMemoryOfferItemRepository",
     "InMemoryOfferRepository",
     "InMemoryOutboxRepository",
+    "InMemoryRateLimitRepository",
     "InMemoryRedeemAttemptRepository",
+    "InMemorySessionRepository",
+    "InMemorySignInFailureRepository",
     "InMemoryUserRepository",
     "fake_uow_factory",
     "make_dependencies",

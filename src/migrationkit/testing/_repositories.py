@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from migrationkit import ports
 from migrationkit.domain.api_tokens import USE_RECORDED_EVERY, ApiToken
-from migrationkit.domain.audit import AuditAction, AuditEvent, AuditOutcome, AuditRecord
+from migrationkit.domain.audit import AuditEvent, AuditRecord
 from migrationkit.domain.errors import Conflict, NotFound, RuleViolation
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
@@ -33,6 +33,7 @@ from migrationkit.domain.model import (
     User,
     document_address,
 )
+from migrationkit.domain.sessions import UserSession
 from migrationkit.ports import (
     ArchiveTotals,
     AuditSearchWord,
@@ -141,7 +142,16 @@ REDIRECTS: Table[str, DocumentRedirect] = Table("document_redirects")
 API_TOKENS: Table[int, ApiToken] = Table("api_tokens")
 API_TOKEN_DIGESTS: Table[int, str] = Table("api_token_digests")
 AUDIT_EVENTS: Table[int, AuditEvent] = Table("audit_events")
+#: Refused sign-ins by id: (user id, moment).
+SIGN_IN_FAILURES: Table[int, tuple[int, datetime]] = Table("sign_in_failures")
+#: Sessions by id, with their keyed digests by id beside them.
+SESSIONS: Table[int, UserSession] = Table("sessions")
+SESSION_DIGESTS: Table[int, str] = Table("session_digests")
+#: Calls by (key, start of the window).
+RATE_LIMIT_HITS: Table[tuple[str, datetime], int] = Table("rate_limit_hits")
 
+
+V = TypeVar("V")
 
 # --- repositories ----------------------------------------------------------------------------
 
@@ -165,6 +175,13 @@ def _existing(source: Source, table: Table[int, Any], key: int, error: str) -> A
     return row
 
 
+def _lock(transaction: Transaction, table: Table[int, V], key: int) -> V | None:
+    row = table.get(transaction, key)
+    if row is not None:
+        table.put(transaction, key, row)
+    return row
+
+
 class InMemoryEnvironmentRepository(_Repository, ports.EnvironmentRepository):
     def add(self, name: str, *, has_subscription: bool, archive_store: str) -> Environment:
         tx = self._tx
@@ -179,6 +196,11 @@ class InMemoryEnvironmentRepository(_Repository, ports.EnvironmentRepository):
 
     def get(self, environment_id: int) -> Environment | None:
         return ENVIRONMENTS.get(self._tx, environment_id)
+
+    def lock(self, environment_id: int) -> Environment | None:
+        """Writes the row back unchanged: of two units of work that lock it, the later
+        commit fails with ``ConcurrentUpdate``, where a database would have made it wait."""
+        return _lock(self._tx, ENVIRONMENTS, environment_id)
 
     def list(self) -> Sequence[Environment]:
         """Ordered by id."""
@@ -205,8 +227,18 @@ class InMemoryUserRepository(_Repository, ports.UserRepository):
     def get(self, user_id: int) -> User | None:
         return USERS.get(self._tx, user_id)
 
+    def lock(self, user_id: int) -> User | None:
+        """Writes the row back unchanged: of two units of work that lock it, the later
+        commit fails with ``ConcurrentUpdate``, where a database would have made it wait."""
+        return _lock(self._tx, USERS, user_id)
+
     def password_hash(self, user_id: int) -> str | None:
         return PASSWORD_HASHES.get(self._tx, user_id)
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        tx = self._tx
+        if USERS.get(tx, user_id) is not None:
+            PASSWORD_HASHES.put(tx, user_id, password_hash)
 
     def get_by_email(self, email: str) -> User | None:
         wanted = email.casefold()
@@ -1020,16 +1052,6 @@ class InMemoryAuditRepository(_Repository, ports.AuditRepository):
         AUDIT_EVENTS.put(tx, event.id, event)
         return event
 
-    def refused_since(self, action: AuditAction, actor_user_id: int, since: datetime) -> int:
-        return sum(
-            1
-            for event in AUDIT_EVENTS.rows(self._tx)
-            if event.record.actor_user_id == actor_user_id
-            and event.record.action is action
-            and event.record.outcome is AuditOutcome.REFUSED
-            and event.at >= since
-        )
-
     def search(
         self,
         environment_id: int,
@@ -1046,3 +1068,84 @@ class InMemoryAuditRepository(_Repository, ports.AuditRepository):
             and all(_matches_word(event, word) for word in words)
         ]
         return sorted(found, key=lambda event: event.id, reverse=True)[:limit]
+
+
+class InMemorySignInFailureRepository(_Repository, ports.SignInFailureRepository):
+    def add(self, *, user_id: int, at: datetime) -> int:
+        tx = self._tx
+        _existing(tx, USERS, user_id, "unknown_user")
+        failure_id = tx.next_id(SIGN_IN_FAILURES.name)
+        SIGN_IN_FAILURES.put(tx, failure_id, (user_id, at))
+        return failure_id
+
+    def since(self, user_id: int, since: datetime) -> Sequence[datetime]:
+        return sorted(
+            at for owner, at in SIGN_IN_FAILURES.rows(self._tx) if owner == user_id and at >= since
+        )
+
+    def remove(self, failure_id: int) -> None:
+        SIGN_IN_FAILURES.delete(self._tx, failure_id)
+
+
+class InMemorySessionRepository(_Repository, ports.SessionRepository):
+    def add(self, *, user_id: int, digest: str, user_agent: str, at: datetime) -> UserSession:
+        tx = self._tx
+        _existing(tx, USERS, user_id, "unknown_user")
+        if digest in SESSION_DIGESTS.rows(tx):
+            raise ValueError("a session with this digest exists already")
+        session = UserSession(
+            id=tx.next_id(SESSIONS.name),
+            user_id=user_id,
+            started_at=at,
+            last_seen_at=at,
+            user_agent=user_agent,
+        )
+        SESSIONS.put(tx, session.id, session)
+        SESSION_DIGESTS.put(tx, session.id, digest)
+        return session
+
+    def find(self, digest: str) -> UserSession | None:
+        tx = self._tx
+        return next((s for s in SESSIONS.rows(tx) if SESSION_DIGESTS.get(tx, s.id) == digest), None)
+
+    def touch(self, session_id: int, at: datetime) -> None:
+        tx = self._tx
+        session = SESSIONS.get(tx, session_id)
+        if session is not None:
+            SESSIONS.put(tx, session_id, attrs.evolve(session, last_seen_at=at))
+
+    def list_for_user(self, user_id: int) -> Sequence[UserSession]:
+        found = [s for s in SESSIONS.rows(self._tx) if s.user_id == user_id]
+        return sorted(found, key=lambda s: (s.started_at, s.id), reverse=True)
+
+    def end(self, session_id: int) -> bool:
+        tx = self._tx
+        if SESSIONS.get(tx, session_id) is None:
+            return False
+        SESSIONS.delete(tx, session_id)
+        SESSION_DIGESTS.delete(tx, session_id)
+        return True
+
+    def end_for_user(self, user_id: int, *, keep: int | None = None) -> int:
+        return self._end_where(lambda s: s.user_id == user_id and s.id != keep)
+
+    def end_over(self, *, started_by: datetime, seen_by: datetime) -> int:
+        return self._end_where(lambda s: s.started_at <= started_by or s.last_seen_at <= seen_by)
+
+    def _end_where(self, over: Callable[[UserSession], bool]) -> int:
+        return sum(self.end(s.id) for s in SESSIONS.rows(self._tx) if over(s))
+
+
+class InMemoryRateLimitRepository(_Repository, ports.RateLimitRepository):
+    def hit(self, key: str, window_start: datetime) -> int:
+        tx = self._tx
+        hits = (RATE_LIMIT_HITS.get(tx, (key, window_start)) or 0) + 1
+        RATE_LIMIT_HITS.put(tx, (key, window_start), hits)
+        return hits
+
+    def purge(self, before: datetime) -> int:
+        tx = self._tx
+        old = [key for key in tx.read(RATE_LIMIT_HITS.name) if key[1] < before]
+        for key in old:
+            RATE_LIMIT_HITS.delete(tx, key)
+        return len(old)

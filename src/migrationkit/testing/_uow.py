@@ -22,7 +22,10 @@ from migrationkit.ports import (
     OfferItemRepository,
     OfferRepository,
     OutboxRepository,
+    RateLimitRepository,
     RedeemAttemptRepository,
+    SessionRepository,
+    SignInFailureRepository,
     UnitOfWork,
     UserRepository,
 )
@@ -43,7 +46,10 @@ from migrationkit.testing._repositories import (
     InMemoryOfferItemRepository,
     InMemoryOfferRepository,
     InMemoryOutboxRepository,
+    InMemoryRateLimitRepository,
     InMemoryRedeemAttemptRepository,
+    InMemorySessionRepository,
+    InMemorySignInFailureRepository,
     InMemoryUserRepository,
 )
 
@@ -87,6 +93,9 @@ class FakeUnitOfWork(UnitOfWork):
         self.redirects: DocumentRedirectRepository = InMemoryDocumentRedirectRepository(current)
         self.api_tokens: ApiTokenRepository = InMemoryApiTokenRepository(current)
         self.audit: AuditRepository = InMemoryAuditRepository(current)
+        self.sign_in_failures: SignInFailureRepository = InMemorySignInFailureRepository(current)
+        self.sessions: SessionRepository = InMemorySessionRepository(current)
+        self.rate_limits: RateLimitRepository = InMemoryRateLimitRepository(current)
 
     def __enter__(self) -> Self:
         if self._transaction is not None:

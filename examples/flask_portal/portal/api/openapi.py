@@ -30,7 +30,10 @@ TITLES = {
     "413": "The body is too large (request_too_large)",
     "415": "The body is not JSON (request_not_json)",
     "422": "Malformed input (request_invalid) or input a rule refuses",
-    "429": "Too many wrong transfer codes (redeem_locked); see Retry-After",
+    "429": (
+        "Too many calls of this token or address (api_rate_limited), or too many wrong "
+        "transfer codes (redeem_locked); see Retry-After"
+    ),
     "500": "An unexpected error; nothing of it is shown (server_error)",
     "502": "The accounting package failed or refused",
     "503": (
@@ -373,8 +376,8 @@ def schemas() -> Json:
 
 def _responses(success: str, schema: Json | None, statuses: str, *, no_store: bool = False) -> Json:
     """The answers of an operation: its success with ``schema`` and a problem for each of
-    ``statuses`` (space-separated), plus 401, 500 and 503 (the database busy or away), which
-    every operation can answer."""
+    ``statuses`` (space-separated), plus 401, 429 (the rate limit), 500 and 503 (the
+    database busy or away), which every operation can answer."""
     success_answer: Json = {"description": TITLES[success]}
     if schema is not None:
         success_answer["content"] = {"application/json": {"schema": schema}}
@@ -386,7 +389,7 @@ def _responses(success: str, schema: Json | None, statuses: str, *, no_store: bo
             }
         }
     answers: Json = {success: success_answer}
-    for status in sorted({*statuses.split(), "401", "500", "503"}):
+    for status in sorted({*statuses.split(), "401", "429", "500", "503"}):
         answers[status] = {"$ref": f"#/components/responses/{status}"}
     return answers
 
@@ -452,7 +455,8 @@ def paths() -> Json:
                     "200": {
                         "description": "OK",
                         "content": {"application/json": {"schema": json_object}},
-                    }
+                    },
+                    "429": {"$ref": "#/components/responses/429"},
                 },
             }
         },
@@ -698,7 +702,7 @@ def _problem_answer(status: str) -> Json:
         headers["WWW-Authenticate"] = {"schema": {"type": "string"}}
     if status == "429":
         headers["Retry-After"] = {
-            "description": "Seconds until the lockout ends",
+            "description": "Seconds until a call is taken again (the lockout or the window ends)",
             "schema": {"type": "integer", "minimum": 1},
         }
     if status == "503":
@@ -726,7 +730,8 @@ def document() -> Json:
                 "The session cookie is not accepted. Every refusal is application/problem+json "
                 "with a stable `code`; `detail` is in Dutch, or English with "
                 "`Accept-Language: en`. Another environment's object answers 404, exactly "
-                "like a missing one."
+                "like a missing one. Calls are limited per token and per client address "
+                "(429 api_rate_limited with Retry-After)."
             ),
         },
         "security": [{"bearer": []}],

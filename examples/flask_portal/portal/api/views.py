@@ -63,14 +63,19 @@ def refuse_unknown_api_paths() -> Response | None:
 
 @bp.before_request
 def authenticate() -> None:
-    """The token's user goes in ``g.user``; without a valid token nothing else runs."""
+    """Counts the call against the rate limits of its client address and its token (429
+    beyond them); then the token's user goes in ``g.user``; without a valid token nothing
+    else runs. The counts are in the database, so they hold across every worker process
+    and machine."""
     g.user = None
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    token = given.strip() if scheme.lower() == "bearer" else ""
+    services.count_api_call(deps(), address=request.remote_addr, token=token or None)
     if request.endpoint in PUBLIC:
         return
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if not token:
         raise NotAllowed(TOKEN_INVALID)
-    g.user = services.authenticate_api_token(deps(), token=token.strip())
+    g.user = services.authenticate_api_token(deps(), token=token)
 
 
 @bp.after_request

@@ -7,17 +7,31 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
 
+import idna
+
 from migrationkit.domain.model import Email
+
+
+def ascii_address(address: str) -> str:
+    """``address`` as every SMTP server takes it: an internationalised domain in its IDNA
+    2008 form (``zuid@exämple.nl`` -> ``zuid@xn--exmple-cua.nl``); the local part is ASCII
+    already (the library refuses any other). Servers without SMTPUTF8 refuse anything else,
+    and the e-mail would wait in the outbox for ever."""
+    local, _, domain = address.rpartition("@")
+    if domain.isascii():
+        return address
+    return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
 
 
 class SmtpMailer:
     """Sends each e-mail over its own SMTP connection.
 
     The Message-ID header is the stable id the caller gives, so a message sent again after a
-    crash is recognised as the same one. The transfer code (``Email.secret``) enters the body
-    here, at the moment of sending, and nowhere else. A password is only sent over TLS: from
-    the first byte (``implicit_tls``), or after STARTTLS, which is used whenever the server
-    offers it.
+    crash is recognised as the same one. An address on an internationalised domain is sent
+    in its ASCII (IDNA) form, so any server takes it. The transfer code (``Email.secret``)
+    enters the body here, at the moment of sending, and nowhere else. A password is only
+    sent over TLS: from the first byte (``implicit_tls``), or after STARTTLS, which is used
+    whenever the server offers it.
     """
 
     def __init__(
@@ -49,9 +63,9 @@ class SmtpMailer:
         or refuses: the message then stays in the outbox for the next run."""
         message = EmailMessage()
         message["From"] = self.sender
-        message["To"] = ", ".join(email.to)
+        message["To"] = ", ".join(ascii_address(address) for address in email.to)
         if email.cc:
-            message["Cc"] = ", ".join(email.cc)
+            message["Cc"] = ", ".join(ascii_address(address) for address in email.cc)
         message["Subject"] = email.subject
         message["Date"] = formatdate(localtime=False, usegmt=True)
         message["Message-ID"] = message_id

@@ -61,7 +61,10 @@ from migrationkit.adapters.sqlalchemy.tables import (
     migrations,
     offer_items,
     outbox,
+    rate_limit_hits,
     redeem_failures,
+    sessions,
+    sign_in_failures,
     status_changes,
     transfer_offers,
     users,
@@ -92,6 +95,7 @@ from migrationkit.domain.model import (
     Connection as AccountingConnection,
 )
 from migrationkit.domain.rules import has_invisible_characters
+from migrationkit.domain.sessions import UserSession
 from migrationkit.ports import (
     ArchiveTotals,
     AuditSearchWord,
@@ -394,6 +398,12 @@ class SqlAlchemyEnvironmentRepository(_Repository):
         row = self._one(select(environments).where(environments.c.id == environment_id))
         return None if row is None else environment_from_row(row)
 
+    def lock(self, environment_id: int) -> Environment | None:
+        # SQLite renders no FOR UPDATE: its units of work take the write lock when they open.
+        statement = select(environments).where(environments.c.id == environment_id)
+        row = self._one(statement.with_for_update())
+        return None if row is None else environment_from_row(row)
+
     def list(self) -> Sequence[Environment]:
         return [
             environment_from_row(row)
@@ -427,8 +437,18 @@ class SqlAlchemyUserRepository(_Repository):
             select(users.c.password_hash).where(users.c.id == user_id)
         ).scalar_one_or_none()
 
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        self._connection.execute(
+            update(users).where(users.c.id == user_id).values(password_hash=password_hash)
+        )
+
     def get(self, user_id: int) -> User | None:
         row = self._one(select(users).where(users.c.id == user_id))
+        return None if row is None else user_from_row(row)
+
+    def lock(self, user_id: int) -> User | None:
+        # SQLite renders no FOR UPDATE: its units of work take the write lock when they open.
+        row = self._one(select(users).where(users.c.id == user_id).with_for_update())
         return None if row is None else user_from_row(row)
 
     def get_by_email(self, email: str) -> User | None:
@@ -1572,20 +1592,6 @@ class SqlAlchemyAuditRepository(_Repository):
             )
         )
 
-    def refused_since(self, action: AuditAction, actor_user_id: int, since: datetime) -> int:
-        column = audit_events.c
-        counted = self._connection.execute(
-            select(func.count())
-            .select_from(audit_events)
-            .where(
-                column.actor_user_id == actor_user_id,
-                column.action == action.value,
-                column.outcome == AuditOutcome.REFUSED.value,
-                column.at >= since,
-            )
-        ).scalar_one()
-        return int(counted)
-
     def search(
         self,
         environment_id: int,
@@ -1629,3 +1635,96 @@ class SqlAlchemyAuditRepository(_Repository):
 def _escape_like(text: str) -> str:
     """``text`` with LIKE's wildcards taken literally."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def session_from_row(row: RowMapping) -> UserSession:
+    return UserSession(
+        id=row["id"],
+        user_id=row["user_id"],
+        started_at=row["started_at"],
+        last_seen_at=row["last_seen_at"],
+        user_agent=row["user_agent"],
+    )
+
+
+class SqlAlchemySignInFailureRepository(_Repository):
+    def add(self, *, user_id: int, at: datetime) -> int:
+        return int(self._insert(sign_in_failures, user_id=user_id, at=at)["id"])
+
+    def since(self, user_id: int, since: datetime) -> Sequence[datetime]:
+        column = sign_in_failures.c
+        statement = (
+            select(column.at)
+            .where(column.user_id == user_id, column.at >= since)
+            .order_by(column.at)
+        )
+        return list(self._connection.execute(statement).scalars())
+
+    def remove(self, failure_id: int) -> None:
+        self._connection.execute(
+            delete(sign_in_failures).where(sign_in_failures.c.id == failure_id)
+        )
+
+
+class SqlAlchemySessionRepository(_Repository):
+    def add(self, *, user_id: int, digest: str, user_agent: str, at: datetime) -> UserSession:
+        row = self._insert(
+            sessions,
+            user_id=user_id,
+            digest=digest,
+            user_agent=user_agent,
+            started_at=at,
+            last_seen_at=at,
+        )
+        return session_from_row(row)
+
+    def find(self, digest: str) -> UserSession | None:
+        row = self._one(select(sessions).where(sessions.c.digest == digest))
+        return None if row is None else session_from_row(row)
+
+    def touch(self, session_id: int, at: datetime) -> None:
+        self._connection.execute(
+            update(sessions).where(sessions.c.id == session_id).values(last_seen_at=at)
+        )
+
+    def list_for_user(self, user_id: int) -> Sequence[UserSession]:
+        statement = (
+            select(sessions)
+            .where(sessions.c.user_id == user_id)
+            .order_by(sessions.c.started_at.desc(), sessions.c.id.desc())
+        )
+        return [session_from_row(row) for row in self._all(statement)]
+
+    def end(self, session_id: int) -> bool:
+        result = self._connection.execute(delete(sessions).where(sessions.c.id == session_id))
+        return result.rowcount == 1
+
+    def end_for_user(self, user_id: int, *, keep: int | None = None) -> int:
+        statement = delete(sessions).where(sessions.c.user_id == user_id)
+        if keep is not None:
+            statement = statement.where(sessions.c.id != keep)
+        return int(self._connection.execute(statement).rowcount)
+
+    def end_over(self, *, started_by: datetime, seen_by: datetime) -> int:
+        statement = delete(sessions).where(
+            or_(sessions.c.started_at <= started_by, sessions.c.last_seen_at <= seen_by)
+        )
+        return int(self._connection.execute(statement).rowcount)
+
+
+class SqlAlchemyRateLimitRepository(_Repository):
+    def hit(self, key: str, window_start: datetime) -> int:
+        statement = _dialect_insert(self._connection, rate_limit_hits).values(
+            key=key, window_start=window_start, hits=1
+        )
+        counted = self._connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[rate_limit_hits.c.key, rate_limit_hits.c.window_start],
+                set_={"hits": rate_limit_hits.c.hits + 1},
+            ).returning(rate_limit_hits.c.hits)
+        ).scalar_one()
+        return int(counted)
+
+    def purge(self, before: datetime) -> int:
+        statement = delete(rate_limit_hits).where(rate_limit_hits.c.window_start < before)
+        return int(self._connection.execute(statement).rowcount)

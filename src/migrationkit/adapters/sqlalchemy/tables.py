@@ -406,6 +406,42 @@ audit_events = Table(
     Column("message_nl", Text),
     Column("message_en", Text),
     Index(None, "environment_id", "id"),
-    # Counting a user's refused sign-ins for the lockout.
-    Index(None, "actor_user_id", "action", "at"),
+)
+
+#: Refused sign-ins, counted for the sign-in lockout. A sign-in writes its row before the
+#: password is checked (under a lock on the user's row) and removes it when the password
+#: was right, so a burst of guesses cannot all be checked before the first is counted.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    _id(),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "user_id", "at"),
+)
+
+#: Sign-in sessions, by the keyed digest of the id in the browser's cookie (never the id).
+#: A user's removal removes their sessions.
+sessions = Table(
+    "sessions",
+    metadata,
+    _id(),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("user_agent", String(KEY), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Index(None, "user_id"),
+)
+
+#: The API's rate limit: calls per key (a token, a client address) in each fixed window,
+#: counted by one atomic upsert per call, so every process and machine shares the count.
+rate_limit_hits = Table(
+    "rate_limit_hits",
+    metadata,
+    Column("key", String(CODE_NAME), nullable=False),
+    Column("window_start", UtcDateTime, nullable=False),
+    Column("hits", Integer, nullable=False),
+    PrimaryKeyConstraint("key", "window_start"),
+    Index(None, "window_start"),
 )

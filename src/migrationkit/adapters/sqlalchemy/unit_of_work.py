@@ -28,7 +28,10 @@ from migrationkit.adapters.sqlalchemy.repositories import (
     SqlAlchemyOfferItemRepository,
     SqlAlchemyOfferRepository,
     SqlAlchemyOutboxRepository,
+    SqlAlchemyRateLimitRepository,
     SqlAlchemyRedeemAttemptRepository,
+    SqlAlchemySessionRepository,
+    SqlAlchemySignInFailureRepository,
     SqlAlchemyUserRepository,
 )
 from migrationkit.domain.errors import Unavailable
@@ -48,7 +51,10 @@ from migrationkit.ports import (
     OfferItemRepository,
     OfferRepository,
     OutboxRepository,
+    RateLimitRepository,
     RedeemAttemptRepository,
+    SessionRepository,
+    SignInFailureRepository,
     UnitOfWorkFactory,
     UserRepository,
 )
@@ -105,6 +111,9 @@ class SqlAlchemyUnitOfWork:
     redirects: DocumentRedirectRepository
     api_tokens: ApiTokenRepository
     audit: AuditRepository
+    sign_in_failures: SignInFailureRepository
+    sessions: SessionRepository
+    rate_limits: RateLimitRepository
 
     def __init__(self, engine: Engine, secret: bytes) -> None:
         self._engine = engine
@@ -140,6 +149,9 @@ class SqlAlchemyUnitOfWork:
         self.redirects = SqlAlchemyDocumentRedirectRepository(connection)
         self.api_tokens = SqlAlchemyApiTokenRepository(connection)
         self.audit = SqlAlchemyAuditRepository(connection)
+        self.sign_in_failures = SqlAlchemySignInFailureRepository(connection)
+        self.sessions = SqlAlchemySessionRepository(connection)
+        self.rate_limits = SqlAlchemyRateLimitRepository(connection)
         return self
 
     def __exit__(

@@ -12,16 +12,13 @@ from collections.abc import Sequence
 from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
-from rq.job import Dependency, Job, JobStatus
+from rq.job import Dependency, Job
 from rq.serializers import JSONSerializer
 
 from migrationkit.ports import DocumentBatch
 
 #: The module of the job functions that the workers run.
 JOBS = "migrationkit.adapters.rq.jobs"
-
-#: A job in one of these will still run: a second wake-up would add nothing.
-WAITING = frozenset({JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED})
 
 #: How often, and after how many seconds, RQ runs a job again that raised (the database
 #: went away, say). A worker's scheduler (``migrationkit worker`` runs one) brings them back.
@@ -47,12 +44,12 @@ class RQJobQueue:
     """Enqueues on the RQ queue ``name`` through ``connection``.
 
     A job's id is tied to what it does (``migration-<id>``, ``...-batch-<first>-<last>``,
-    ``...-finish``), so a wake-up that is still waiting is not added twice. A job with the
-    same id that has ended, or that a worker has taken, is replaced by a new one: whoever
-    asks again (a retry, the sweeper after a crash) does so because the database says the
-    migration should run and no live worker holds it. A wake-up too many costs a job that
-    finds nothing to do. Redis errors (``redis.exceptions.ConnectionError``, ...) reach the
-    caller.
+    ``...-finish``), so a wake-up that waits in the queue is not added twice. Any other job
+    under the same id is replaced by a new one at the end of the queue: whoever asks again
+    (a retry, the sweeper after a crash) does so because the database says the migration
+    should run and no live worker holds it, and RQ may not run that other job for a long
+    time (see ``_enqueue_once``). A wake-up too many costs a job that finds nothing to do.
+    Redis errors (``redis.exceptions.ConnectionError``, ...) reach the caller.
     """
 
     def __init__(self, connection: Redis, name: str = "migrationkit", *, job_timeout: int = 3600):
@@ -85,9 +82,17 @@ class RQJobQueue:
         )
 
     def _enqueue_once(self, job_id: str, function: str, *args: int) -> Job:
-        """The waiting job with this id, or a new one in place of one that has ended or was
-        taken by a worker (RQ's ``unique`` refuses a second job while the first exists).
-        Two callers replacing the same job at once leave one job waiting."""
+        """The job with this id while it waits in the queue itself, where the next free
+        worker takes it; otherwise a new one in its place (RQ's ``unique`` refuses a second
+        job while the first exists). Two callers replacing the same job at once leave one.
+
+        Only a job in the queue is sure to run soon. RQ keeps others under the same id that
+        a worker's death can hold back for its maintenance interval (ten minutes): a retry
+        waiting for a scheduler (a killed worker's scheduler lock keeps the others from
+        taking over the scheduling), a job taken from the queue by a worker killed before it
+        started it (RQ's intermediate queue), a job started by a dead worker (the started
+        registry, until its heartbeat runs out). Trusting those swallowed the sweeper's
+        wake-ups, and a move stood still while the database said it should run."""
         while True:
             try:
                 return self.queue.enqueue_call(
@@ -100,10 +105,12 @@ class RQJobQueue:
                 )
             except DuplicateJobError:
                 existing = self._fetch(job_id)
-                if existing is not None and existing.get_status(refresh=False) in WAITING:
+                if existing is not None and self.queue.get_job_position(job_id) is not None:
                     return existing
                 if existing is not None:
                     existing.delete()
+                    # Else RQ's maintenance would later fail the new job in its place.
+                    self.queue.intermediate_queue.remove(job_id)
 
     def _fetch(self, job_id: str) -> Job | None:
         try:

@@ -91,7 +91,20 @@ def test_a_migration_enqueued_twice_while_waiting_is_one_job(
     queue.enqueue_migration(7)
     queue.enqueue_migration(8)
 
-    assert rq_queue(connection).job_ids == ["migration-7", "migration-8"]
+    # Each wake-up goes to the front (see the next test).
+    assert rq_queue(connection).job_ids == ["migration-8", "migration-7"]
+
+
+def test_a_wake_up_goes_before_the_batch_jobs_waiting(queue: RQJobQueue, connection: Redis) -> None:
+    queue.enqueue_batches(7, [DocumentBatch(7, 1, 2), DocumentBatch(7, 3, 4)])
+
+    queue.enqueue_migration(7)
+
+    assert rq_queue(connection).job_ids == [
+        "migration-7",
+        "migration-7-batch-1-2",
+        "migration-7-batch-3-4",
+    ]
 
 
 def test_a_wake_up_replaces_a_job_whose_retry_waits_for_a_scheduler(

@@ -58,7 +58,13 @@ class RQJobQueue:
         )
 
     def enqueue_migration(self, migration_id: int) -> None:
-        self._enqueue_once(migration_job_id(migration_id), "run_migration", migration_id)
+        """A wake-up goes to the front of the queue: it claims and plans, quickly, and the
+        batch jobs it plans go to the end. So a move taken back from a dead worker is
+        claimed again before the batch jobs of its old plan, which then find the work
+        done or done by others, rather than after them."""
+        self._enqueue_once(
+            migration_job_id(migration_id), "run_migration", migration_id, at_front=True
+        )
 
     def enqueue_batches(self, migration_id: int, batches: Sequence[DocumentBatch]) -> None:
         """One job per ``DocumentBatch``, which any worker may take, and the finishing job,
@@ -81,7 +87,7 @@ class RQJobQueue:
             failure_ttl=FAILED_JOB_SECONDS,
         )
 
-    def _enqueue_once(self, job_id: str, function: str, *args: int) -> Job:
+    def _enqueue_once(self, job_id: str, function: str, *args: int, at_front: bool = False) -> Job:
         """The job with this id while it waits in the queue itself, where the next free
         worker takes it; otherwise a new one in its place (RQ's ``unique`` refuses a second
         job while the first exists). Two callers replacing the same job at once leave one.
@@ -100,6 +106,7 @@ class RQJobQueue:
                     args=args,
                     job_id=job_id,
                     unique=True,
+                    at_front=at_front,
                     retry=_retry(),
                     failure_ttl=FAILED_JOB_SECONDS,
                 )

@@ -799,7 +799,9 @@ def leased(act: Callable[[], object]) -> tuple[datetime, datetime]:
     return before, datetime.now(UTC)
 
 
-def within(lease: datetime | None, between: tuple[datetime, datetime], lease_for: timedelta) -> bool:
+def within(
+    lease: datetime | None, between: tuple[datetime, datetime], lease_for: timedelta
+) -> bool:
     """Whether ``lease`` runs ``lease_for`` from a moment ``between``, by the database's
     clock."""
     before, after = between

@@ -112,6 +112,13 @@ class Deployment:
     def log(self, process: subprocess.Popen[bytes]) -> str:
         return self._log_paths[process.pid].read_text(errors="replace")
 
+    def listening(self, worker: subprocess.Popen[bytes]) -> float:
+        """Waits until a worker started listening to its queue; when it was seen to
+        (``time.monotonic``). How long a worker takes to start is the machine's, not the
+        engine's: the recoveries below count from then when it came after the lease."""
+        wait_for(lambda: "Listening on" in self.log(worker), "the worker to listen")
+        return time.monotonic()
+
     def logs_tail(self, lines: int = 15) -> str:
         """The end of every process's log, for a failing assertion's message."""
         return "\n".join(

@@ -31,7 +31,7 @@ import errno
 import logging
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -203,28 +203,53 @@ def _cause(error: BaseException) -> str:
 
 def _checked(deps: Dependencies, archives: ArchiveStores, move: _Move) -> bool:
     """Before a claim trusts the copies recorded (a retry, a takeover), the target store is
-    asked about each (``_verify_copies``); false when that failed the move."""
+    asked about each (``_verify_copies``); false when that failed the move or it is no
+    longer this worker's."""
     with _failing(deps, move):
-        _verify_copies(deps, archives, move)
-        return True
+        return _verify_copies(deps, archives, move) is not None
     return False
 
 
-def _verify_copies(deps: Dependencies, archives: ArchiveStores, move: _Move) -> int:
-    """Asks the target store itself whether it holds each copy recorded for the move, with
-    its size, a page of copies at a time (the memory stays flat) and outside any long
-    transaction: a volume lost and restored empty, or a bucket emptied by mistake, shows
-    here. A copy the store does not hold is forgotten, so its document is copied again; the
-    rest are marked verified, and the finish looks again inside its transaction only at
-    copies recorded since. How many were forgotten."""
+def _verify_copies(
+    deps: Dependencies,
+    archives: ArchiveStores,
+    move: _Move,
+    *,
+    unverified: bool = False,
+    give_up: bool = False,
+) -> int | None:
+    """Asks the target store itself whether it holds each copy recorded for the move (with
+    ``unverified`` only those recorded since it was last asked), with its size, a page of
+    copies at a time (the memory stays flat) and outside any long transaction: a volume
+    lost and restored empty, or a bucket emptied by mistake, shows here. A copy the store
+    does not hold is forgotten, so its document is copied again; the rest are marked
+    verified, and the finish looks again inside its transaction only at copies recorded
+    since. With ``give_up`` a lost copy fails the move instead, naming the documents. Each
+    page's transaction beats the lease. How many copies were forgotten; ``None``, stopping,
+    when the migration is no longer this worker's."""
     forgotten = 0
-    for copies in _copy_pages(deps, move.id):
+    after = 0
+    while True:
+        with deps.uow() as uow:
+            copies = uow.copies.list_page(
+                move.id,
+                after_document_id=after,
+                limit=deps.policy.batch_size,
+                unverified=unverified,
+            )
+        if not copies:
+            break
         lost = _lost(archives, copies)
         with deps.uow() as uow:
+            if not uow.migrations.heartbeat(move.id, lease_for=deps.policy.lease_for):
+                return None
+            if lost and give_up:
+                raise _copies_lost(uow, move, lost)
             kept = [copy.document_id for copy in copies if copy.document_id not in lost]
             uow.copies.record_verified(move.id, kept)
             forgotten += uow.copies.forget(move.id, lost)
             uow.commit()
+        after = copies[-1].document_id
     if forgotten:
         log.warning(
             "migration %s: the target store %s lacks %s copies recorded; they are copied again",
@@ -233,6 +258,19 @@ def _verify_copies(deps: Dependencies, archives: ArchiveStores, move: _Move) -> 
             forgotten,
         )
     return forgotten
+
+
+def _copies_lost(uow: UnitOfWork, move: _Move, lost: Collection[int]) -> ArchiveError:
+    """The failure of a move whose target store keeps losing these copies, naming the
+    first few documents (the log and the records have them all)."""
+    documents = (uow.documents.get(document_id) for document_id in lost)
+    names = sorted(document.filename for document in documents if document)
+    return ArchiveError(
+        "copies_lost",
+        store=move.target_store,
+        count=len(lost),
+        filenames=", ".join(names[:_NAMED]),
+    )
 
 
 def _lost(archives: ArchiveStores, copies: Sequence[DocumentCopy]) -> set[int]:
@@ -501,11 +539,11 @@ def _finish(deps: Dependencies, archives: ArchiveStores, move: _Move) -> None:
 def _copy_and_complete(deps: Dependencies, archives: ArchiveStores, move: _Move) -> bool:
     """Asks the target store about every copy recorded (``_verify_copies``), then finishes,
     after copying what is left when the counts say documents lack a copy (no scan of the
-    archive when the batches copied everything), again while documents keep arriving or
-    the target store loses copies (at most ``LOST_ROUNDS`` times); whether the migration is
-    Voltooid."""
-    if not move.same_store:
-        _verify_copies(deps, archives, move)
+    archive when the batches copied everything) and asking the store about those copies,
+    again while documents keep arriving or the target store loses copies (at most
+    ``LOST_ROUNDS`` times); whether the migration is Voltooid."""
+    if not move.same_store and _verify_copies(deps, archives, move) is None:
+        return False
     lost_rounds = 0
     while (finished := _complete(deps, archives, move, lost_rounds)) is not _Finish.COMPLETED:
         if finished is _Finish.LOST:
@@ -513,6 +551,12 @@ def _copy_and_complete(deps: Dependencies, archives: ArchiveStores, move: _Move)
         lost_rounds += finished is _Finish.COPIES_LOST
         if not _copy_uncopied(deps, archives, move):
             return False
+        # What was copied since is asked about here, so the transaction asks about little.
+        give_up = lost_rounds >= LOST_ROUNDS
+        forgotten = _verify_copies(deps, archives, move, unverified=True, give_up=give_up)
+        if forgotten is None:
+            return False
+        lost_rounds += forgotten > 0
     return True
 
 
@@ -577,14 +621,7 @@ def _lost_since_verified(
     ):
         lost = _lost(archives, copies)
         if lost and give_up:
-            documents = (uow.documents.get(document_id) for document_id in lost)
-            names = sorted(document.filename for document in documents if document)
-            raise ArchiveError(
-                "copies_lost",
-                store=move.target_store,
-                count=len(lost),
-                filenames=", ".join(names[:_NAMED]),
-            )
+            raise _copies_lost(uow, move, lost)
         forgotten += uow.copies.forget(move.id, lost)
         after = copies[-1].document_id
     return forgotten

@@ -320,12 +320,15 @@ def _uncopied(
 
 def _fanned_out(deps: Dependencies, move: _Move) -> bool:
     """Records the totals as progress and, for an archive with more than a batch still to
-    copy, enqueues its batches and the finishing job; whether it did."""
+    copy, enqueues its batches and the finishing job; whether it did. The lease is renewed
+    once they are enqueued: the first batch job has a whole lease to begin, however long
+    the claim, the look at the target store and the planning took."""
     _record_progress_now(deps, move)
     batch_size = deps.policy.batch_size
     if len(_uncopied(deps, move, limit=batch_size + 1)) <= batch_size:
         return False
     deps.queue.enqueue_batches(move.id, _plan_batches(deps, move))
+    _heartbeat(deps, move)
     return True
 
 

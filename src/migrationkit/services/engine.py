@@ -105,10 +105,11 @@ class _Finish(Enum):
     """How an attempt at the finishing transaction ended."""
 
     COMPLETED = "completed"
-    #: Documents arrived after the last copy, or the target store lost copies recorded
-    #: since it was last asked: copy them and try again.
+    #: Documents lack a copy (they arrived after the last copy, or the target store lost
+    #: theirs): copy them and try again.
     LEFTOVERS = "leftovers"
-    #: The target store lost copies recorded since it was last asked: copy them again.
+    #: Inside the transaction, the target store lacked copies recorded since it was last
+    #: asked: they are forgotten; copy them again.
     COPIES_LOST = "copies_lost"
     #: The migration is no longer this worker's (failed, or taken back by the sweeper).
     LOST = "lost"

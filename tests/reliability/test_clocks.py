@@ -14,11 +14,19 @@ from pathlib import Path
 
 import pytest
 from _checks import Watch, assert_moved, explained, runtime_of
-from _deployment import BATCH_SIZE, LEASE_SECONDS, SWEEP_SECONDS, Deployment, wait_for
+from _deployment import (
+    BATCH_SIZE,
+    LEASE_SECONDS,
+    MOVE_SECONDS,
+    RECOVERY_BOUND,
+    SWEEP_SECONDS,
+    Deployment,
+    recovery,
+    wait_for,
+)
 from _moves import start_move
 from _worker import Gate
 from redis import Redis
-from test_worker_killed import MOVE_SECONDS, PICKUP_SECONDS, recovery
 
 from migrationkit.domain.model import ItemStatus
 
@@ -29,8 +37,6 @@ SLOW = -60.0
 FAST = 600.0
 SKEWED = Path(__file__).with_name("_skewed.py")
 WORKER = Path(__file__).with_name("_worker.py")
-#: The documented bound of a recovery, and the machine's part (see test_worker_killed).
-RECOVERY_BOUND = LEASE_SECONDS + SWEEP_SECONDS + PICKUP_SECONDS
 #: How many times the gate holds the move while the sweepers run a round.
 HELD_ROUNDS = 4
 

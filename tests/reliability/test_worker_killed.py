@@ -32,9 +32,12 @@ from _deployment import (
     BATCH_SIZE,
     DISPATCH_SECONDS,
     LEASE_SECONDS,
+    MOVE_SECONDS,
+    RECOVERY_BOUND,
     SWEEP_SECONDS,
     Deployment,
     MailServer,
+    recovery,
     wait_for,
 )
 from _moves import start_move
@@ -54,20 +57,7 @@ KILLS = 10
 #: kill finds the move in the middle of its copying.
 LEAST_COPIES_BEFORE_A_KILL = BATCH_SIZE + 2
 MOST_COPIES_BEFORE_A_KILL = BATCH_SIZE * 3 // 2
-#: What recovery may take beyond the lease and one sweep interval (the documented bound):
-#: for the worker to take the job it is handed, fork, connect and claim, on a busy machine.
-PICKUP_SECONDS = 2.0
-RECOVERY_BOUND = LEASE_SECONDS + SWEEP_SECONDS + PICKUP_SECONDS
-#: The whole move, kills and recoveries included, has this long.
-MOVE_SECONDS = 120
-
 WORKER = Path(__file__).with_name("_worker.py")
-
-
-def recovery(killed_at: float, listening: float, went_on: float) -> float:
-    """How long the move stood still after a kill, less any time the new worker took to
-    start after the lease ran out (the operator's restart, which the bound leaves out)."""
-    return went_on - killed_at - max(0.0, listening - killed_at - LEASE_SECONDS)
 
 
 def test_a_move_survives_its_worker_killed_ten_times_in_a_row(
@@ -111,7 +101,8 @@ def test_a_move_survives_its_worker_killed_ten_times_in_a_row(
             watch.stop()
             redis.close()
 
-        # Also after the last kill: the longest the move stood still.
+        # Also after the last kill: the longest the move stood still (a worker's start
+        # included, which the recoveries leave out where it came after the lease).
         stalls = [later - earlier for earlier, later in itertools.pairwise(watch.advances())]
         print(
             f"\n{KILLS} SIGKILLs of the worker mid-copy (seed {seed}); lease {LEASE_SECONDS} s,"
@@ -122,7 +113,6 @@ def test_a_move_survives_its_worker_killed_ten_times_in_a_row(
             f" store: {len(temporaries(archive_roots['zuid']))}"
         )
         assert max(recoveries) <= RECOVERY_BOUND
-        assert max(stalls) <= RECOVERY_BOUND
         assert_moved(runtime, move, archive_roots, move.blobs)
         with runtime.deps.uow() as uow:
             events = [change.event for change in uow.items.status_changes(move.item_id)]

@@ -12,7 +12,7 @@ a race cannot slip past a rule that was checked a moment earlier.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import BinaryIO, Protocol, Self, runtime_checkable
 
@@ -207,7 +207,17 @@ class DocumentRepository(Protocol):
     def referenced_keys(self, archive_store: str, blob_keys: Collection[str]) -> set[str]:
         """Those of ``blob_keys`` at which a document still keeps its bytes in this store
         (blobs are content-addressed, so documents can share one), in one query: what is
-        not among them may be deleted."""
+        not among them may be deleted, under ``hold_blobs``."""
+        ...
+
+    def hold_blobs(self, archive_store: str, blob_keys: Collection[str]) -> None:
+        """Holds these blobs of the store until the transaction ends, waiting for whoever
+        holds one now: an upload holds its blob while it checks that the blob is there and
+        adds its document, the release of a move's source while it checks that no document
+        refers to a blob and deletes it. So an upload of bytes being released either comes
+        first (its document keeps the blob) or after (it finds the blob gone and writes it
+        again). PostgreSQL: transaction-level advisory locks, taken in order; SQLite: its
+        one writer at a time."""
         ...
 
 
@@ -247,10 +257,25 @@ class DocumentCopyRepository(Protocol):
         ...
 
     def list_page(
-        self, migration_id: int, *, after_document_id: int = 0, limit: int = 1000
+        self,
+        migration_id: int,
+        *,
+        after_document_id: int = 0,
+        limit: int = 1000,
+        unverified: bool = False,
     ) -> Sequence[DocumentCopy]:
         """Up to ``limit`` copies of the migration with a document id above
-        ``after_document_id``, ordered by document id."""
+        ``after_document_id``, ordered by document id; with ``unverified`` only those not
+        marked by ``record_verified`` (recorded since the target store was last asked)."""
+        ...
+
+    def record_verified(self, migration_id: int, document_ids: Collection[int]) -> None:
+        """The target store was seen to hold these copies, each with its size."""
+        ...
+
+    def forget(self, migration_id: int, document_ids: Collection[int]) -> int:
+        """Removes the records of these copies (their blobs are not in the target store):
+        the documents count as uncopied again and are copied anew; how many."""
         ...
 
     def list_mismatched(self, migration_id: int, administration_id: int) -> Sequence[int]:
@@ -402,8 +427,9 @@ class MigrationRepository(Protocol):
         name) and package administration there (R8, R9), as ``add`` holds."""
         ...
 
-    def record_claim(self, migration_id: int, *, lease_expires_at: datetime) -> None:
-        """A worker took it: one more attempt, a lease, the failure reason cleared."""
+    def record_claim(self, migration_id: int, *, lease_for: timedelta) -> None:
+        """A worker took it: one more attempt, a lease until ``lease_for`` from now by the
+        database's clock, the failure reason cleared."""
         ...
 
     def record_progress(
@@ -450,15 +476,19 @@ class MigrationRepository(Protocol):
         of a migration finished before ``released_before``."""
         ...
 
-    def heartbeat(self, migration_id: int, *, lease_expires_at: datetime) -> bool:
-        """Extends the lease of a migration that is still Aan het verwerken; false when it
-        is not (it failed, finished, or its lease ran out and the sweeper took it back), so
-        the worker stops."""
+    def heartbeat(self, migration_id: int, *, lease_for: timedelta) -> bool:
+        """Extends the lease of a migration that is still Aan het verwerken to ``lease_for``
+        from now by the database's clock; false when it is not (it failed, finished, or its
+        lease ran out and the sweeper took it back), so the worker stops."""
         ...
 
-    def list_to_run(self, now: datetime) -> Sequence[Migration]:
+    def list_to_run(self) -> Sequence[Migration]:
         """What the sweeper must see running: migrations In de wachtrij, and those Aan het
-        verwerken whose lease ran out before ``now`` (no live worker holds them)."""
+        verwerken whose lease ran out by the database's clock (no live worker holds them).
+
+        Leases are set and compared with the database's clock only (``now()`` in SQL), so
+        the machines' clocks may disagree: a slow or fast clock of a worker or a sweeper
+        can neither cut a lease short nor stretch it."""
         ...
 
 
@@ -816,6 +846,13 @@ class ArchiveStore(Protocol):
     def open(self, key: str) -> BinaryIO: ...
 
     def exists(self, key: str) -> bool: ...
+
+    def sizes(self, keys: Collection[str]) -> Mapping[str, int]:
+        """The size of each of these blobs that the store holds now, asked of the store
+        itself and cheaply (a ``stat`` per file, a ``HEAD`` per object; no byte is read):
+        a key it does not hold is left out. What the engine checks before it trusts a
+        record of a copy."""
+        ...
 
     def delete(self, key: str) -> None: ...
 

@@ -287,13 +287,15 @@ def test_an_endpoint_that_is_down_makes_the_archive_unavailable(local: LocalArch
         )
 
 
-def test_a_bucket_that_does_not_exist_makes_the_archive_unavailable(client: Any) -> None:
+def test_a_bucket_that_does_not_exist_is_reported_missing_naming_the_store(client: Any) -> None:
     store = S3ArchiveStore("noord", "mk-never-made", "", client)
 
     with pytest.raises(ArchiveError) as refused:
         store.write(io.BytesIO(b"x"))
 
-    assert refused.value.code == "archive_unavailable"
+    assert refused.value.code == "archive_folder_missing"
+    assert refused.value.params["store"] == "noord"
+    assert store.sizes({key_of(b"x")}) == {}
 
 
 def test_stores_come_from_s3_locations_one_client_per_endpoint(

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import attrs
 import pytest
+import sqlalchemy
+from sqlalchemy import Engine
 
 from migrationkit import services
 from migrationkit.domain.model import (
@@ -27,6 +30,7 @@ from migrationkit.ports import UnitOfWork
 from migrationkit.services import Dependencies, TargetChoice, engine
 from migrationkit.services.sweeping import sweep
 from migrationkit.testing import (
+    FakeArchiveStore,
     FakeArchiveStores,
     FakeClock,
     FakeConnectorRegistry,
@@ -251,3 +255,146 @@ def test_of_two_workers_started_at_once_on_one_migration_one_does_the_work(
             "claim",
             "complete",
         ]
+
+
+# --- an upload of the very bytes the release of a move's source deletes ------------------------
+
+
+class HeldStore(FakeArchiveStore):
+    """Noord's store, where a release's delete or an upload's look at its blob stops at a
+    gate until the test opens it: each side of the race held inside its transaction."""
+
+    def __init__(self, blobs: dict[str, bytes]) -> None:
+        super().__init__("noord")
+        self.blobs = dict(blobs)
+        self.stop_in: str | None = None
+        self.reached = threading.Event()
+        self.gate = threading.Event()
+
+    def delete(self, key: str) -> None:
+        self._stop("delete")
+        super().delete(key)
+
+    def sizes(self, keys: Collection[str]) -> dict[str, int]:
+        self._stop("sizes")
+        return super().sizes(keys)
+
+    def _stop(self, where: str) -> None:
+        if self.stop_in == where:
+            self.stop_in = None
+            self.reached.set()
+            assert self.gate.wait(WAIT_SECONDS)
+
+
+WAIT_SECONDS = 30
+
+
+def waiting_for_a_hold(postgres: Engine | None) -> bool:
+    """Whether a transaction waits for a blob another holds: PostgreSQL's advisory locks.
+    On SQLite the second transaction waits for the one writer instead, which cannot be
+    seen, and may come after the first committed: the race's outcome must be the same."""
+    if postgres is None:
+        return True
+    with postgres.connect() as connection:
+        waiting = connection.execute(
+            sqlalchemy.text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            )
+        ).scalar_one()
+    return bool(waiting)
+
+
+def released_with_an_upload_of_its_bytes(
+    uow_factory: Callable[[], UnitOfWork], postgres: Engine | None, first: str
+) -> tuple[Move, Document, HeldStore]:
+    """A finished move whose source is released while Noord uploads the bytes of its first
+    document into another administration; ``first`` says which side holds the blob first
+    ("release" or "upload"), the other waiting for it. The upload's document."""
+    move = started(uow_factory, "zuid", documents=3)
+    noord = HeldStore(move.archives.store("noord").blobs)
+    move.archives.stores["noord"] = noord
+    engine.run_migration(move.deps, move.archives, move.migration.id)
+    assert move.status() is ItemStatus.COMPLETED
+    with move.uow() as uow:
+        other = uow.administrations.add(
+            move.administration.environment_id,
+            move.administration.connection_id,
+            "0043",
+            "Slagerij",
+            "0043@inbox.example",
+            "noord-43",
+        )
+        sender = uow.users.get_by_email("baas@noord.nl")
+        uow.commit()
+    assert sender is not None
+    assert isinstance(move.deps.clock, FakeClock)
+    move.deps.clock.advance(move.deps.policy.release_source_after + timedelta(seconds=1))
+
+    def release() -> None:
+        engine.after_finish(move.deps, move.archives, move.migration.id)
+
+    def upload() -> Document:
+        return services.add_document(
+            move.deps,
+            move.archives,
+            actor_id=sender.id,
+            administration_id=other.id,
+            filename="zelfde.pdf",
+            content_type="application/pdf",
+            stream=io.BytesIO(content(0)),
+        )
+
+    noord.stop_in = "delete" if first == "release" else "sizes"
+    with ThreadPoolExecutor(2) as pool:
+        holder = pool.submit(release if first == "release" else upload)
+        assert noord.reached.wait(WAIT_SECONDS)  # inside its transaction, holding the blob
+        waiter = pool.submit(upload if first == "release" else release)
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not waiting_for_a_hold(postgres):
+            assert time.monotonic() < deadline, "the other side never waited for the blob"
+            time.sleep(0.01)
+        time.sleep(0.1)  # SQLite: give the second writer the time to queue
+        noord.gate.set()
+        results = [holder.result(WAIT_SECONDS), waiter.result(WAIT_SECONDS)]
+    [uploaded] = [result for result in results if isinstance(result, Document)]
+    return move, uploaded, noord
+
+
+def postgres_of(request: pytest.FixtureRequest) -> Engine | None:
+    """The test's PostgreSQL engine, when its units of work are on PostgreSQL."""
+    if request.node.callspec.params["uow_factory"] != "postgres":
+        return None
+    engine: Engine = request.getfixturevalue("postgres_engine")
+    return engine
+
+
+@pytest.mark.parametrize("uow_factory", ["sqlite", "postgres"], indirect=True)
+def test_an_upload_of_bytes_being_released_keeps_them(
+    uow_factory: Callable[[], UnitOfWork], request: pytest.FixtureRequest
+) -> None:
+    postgres = postgres_of(request)
+    move, uploaded, noord = released_with_an_upload_of_its_bytes(uow_factory, postgres, "release")
+
+    assert uploaded.blob_key == move.documents[0].blob_key
+    assert noord.blobs[uploaded.blob_key] == content(0)
+    assert set(noord.blobs) == {uploaded.blob_key}
+    if postgres is not None:
+        # The upload wrote its blob, waited while the release deleted it, then wrote it again.
+        assert noord.writes == 2
+
+
+@pytest.mark.parametrize("uow_factory", ["sqlite", "postgres"], indirect=True)
+def test_a_release_after_an_upload_of_its_bytes_keeps_them(
+    uow_factory: Callable[[], UnitOfWork], request: pytest.FixtureRequest
+) -> None:
+    move, uploaded, noord = released_with_an_upload_of_its_bytes(
+        uow_factory, postgres_of(request), "upload"
+    )
+
+    assert noord.blobs[uploaded.blob_key] == content(0)
+    assert noord.writes == 1  # the upload wrote once: the release saw its document
+    assert set(noord.blobs) == {uploaded.blob_key}
+    with move.uow() as uow:
+        migration = uow.migrations.get(move.migration.id)
+    assert migration is not None
+    assert migration.source_released_at is not None

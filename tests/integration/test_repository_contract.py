@@ -45,6 +45,8 @@ TWINFIELD = AccountingPackage.TWINFIELD
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
+#: SQLite's clock in SQL counts milliseconds.
+MILLISECOND = timedelta(milliseconds=1)
 
 
 # --- building blocks -------------------------------------------------------------------------
@@ -763,19 +765,21 @@ def test_claims_progress_and_failures_are_recorded(uow: UnitOfWork, started: Sta
     )
     migrations = uow.migrations
 
-    migrations.record_claim(migration.id, lease_expires_at=T0 + 2 * MINUTE)
+    claimed_between = leased(lambda: migrations.record_claim(migration.id, lease_for=2 * MINUTE))
     migrations.record_progress(
         migration.id, documents_total=10, documents_done=4, bytes_total=6_000_000_000, bytes_done=1
     )
     migrations.record_failure(migration.id, "Archief niet bereikbaar")
     failed = present(migrations.get(migration.id))
-    migrations.record_claim(migration.id, lease_expires_at=T0 + 9 * MINUTE)
+    retried_between = leased(lambda: migrations.record_claim(migration.id, lease_for=9 * MINUTE))
     retried = present(migrations.get(migration.id))
 
+    assert within(failed.lease_expires_at, claimed_between, 2 * MINUTE)
+    assert within(retried.lease_expires_at, retried_between, 9 * MINUTE)
     assert failed == attrs.evolve(
         migration,
         attempts=1,
-        lease_expires_at=T0 + 2 * MINUTE,
+        lease_expires_at=failed.lease_expires_at,
         documents_total=10,
         documents_done=4,
         bytes_total=6_000_000_000,
@@ -783,8 +787,25 @@ def test_claims_progress_and_failures_are_recorded(uow: UnitOfWork, started: Sta
         failure_reason="Archief niet bereikbaar",
     )
     assert retried == attrs.evolve(
-        failed, attempts=2, lease_expires_at=T0 + 9 * MINUTE, failure_reason=None
+        failed, attempts=2, lease_expires_at=retried.lease_expires_at, failure_reason=None
     )
+
+
+def leased(act: Callable[[], object]) -> tuple[datetime, datetime]:
+    """The moments just before and just after ``act``, by this machine's clock (the same
+    machine's as the database's)."""
+    before = datetime.now(UTC)
+    act()
+    return before, datetime.now(UTC)
+
+
+def within(
+    lease: datetime | None, between: tuple[datetime, datetime], lease_for: timedelta
+) -> bool:
+    """Whether ``lease`` runs ``lease_for`` from a moment ``between``, by the database's
+    clock."""
+    before, after = between
+    return lease is not None and before + lease_for - MILLISECOND <= lease <= after + lease_for
 
 
 def test_a_failure_keeps_the_code_and_params_of_its_error_until_the_next_claim(
@@ -805,7 +826,7 @@ def test_a_failure_keeps_the_code_and_params_of_its_error_until_the_next_claim(
         params=(("filename", "é.pdf"), ("store", "noord")),
     )
     failed = present(uow.migrations.get(migration.id))
-    uow.migrations.record_claim(migration.id, lease_expires_at=T0 + MINUTE)
+    uow.migrations.record_claim(migration.id, lease_for=MINUTE)
     claimed = present(uow.migrations.get(migration.id))
 
     assert (failed.failure_reason, failed.failure_code, failed.failure_params) == (
@@ -1303,13 +1324,14 @@ def test_a_heartbeat_extends_the_lease_only_while_the_migration_is_processing(
 ) -> None:
     migrations = uow.migrations
 
-    assert not migrations.heartbeat(moving.migration_id, lease_expires_at=T0 + MINUTE)
-    assert not migrations.heartbeat(moving.migration_id + 1000, lease_expires_at=T0 + MINUTE)
+    assert not migrations.heartbeat(moving.migration_id, lease_for=MINUTE)
+    assert not migrations.heartbeat(moving.migration_id + 1000, lease_for=MINUTE)
     queued = advance(uow, moving.item, ItemStatus.QUEUED, Event.START)
     advance(uow, queued, ItemStatus.PROCESSING, Event.CLAIM)
 
-    assert migrations.heartbeat(moving.migration_id, lease_expires_at=T0 + 5 * MINUTE)
-    assert present(migrations.get(moving.migration_id)).lease_expires_at == T0 + 5 * MINUTE
+    beat = leased(lambda: migrations.heartbeat(moving.migration_id, lease_for=5 * MINUTE))
+    assert within(present(migrations.get(moving.migration_id)).lease_expires_at, beat, 5 * MINUTE)
+    assert migrations.heartbeat(moving.migration_id, lease_for=5 * MINUTE)
 
 
 def advance(uow: UnitOfWork, item: OfferItem, to: ItemStatus, event: Event) -> OfferItem:
@@ -1328,17 +1350,18 @@ def test_the_sweeper_sees_queued_migrations_and_processing_ones_whose_lease_ran_
         target=target_of(moving.zuid, "1002", "Slagerij", "div-2"),
         at=T0,
     )
-    assert uow.migrations.list_to_run(T0) == []
+    assert uow.migrations.list_to_run() == []
+
+    def to_run() -> list[int]:
+        return [m.id for m in uow.migrations.list_to_run()]
 
     advance(uow, moving.item, ItemStatus.QUEUED, Event.START)
     queued = advance(uow, other_item, ItemStatus.QUEUED, Event.START)
     processing = advance(uow, queued, ItemStatus.PROCESSING, Event.CLAIM)
-    uow.migrations.record_claim(other.id, lease_expires_at=T0 + 2 * MINUTE)
-
-    def to_run(now: datetime) -> list[int]:
-        return [m.id for m in uow.migrations.list_to_run(now)]
-
-    assert to_run(T0 + MINUTE) == [moving.migration_id]
-    assert to_run(T0 + 3 * MINUTE) == [moving.migration_id, other.id]
+    uow.migrations.record_claim(other.id, lease_for=2 * MINUTE)
+    assert to_run() == [moving.migration_id]
+    # Leases are compared with the database's clock: one that ran out a moment ago.
+    assert uow.migrations.heartbeat(other.id, lease_for=-MILLISECOND * 10)
+    assert to_run() == [moving.migration_id, other.id]
     advance(uow, processing, ItemStatus.COMPLETED, Event.COMPLETE)
-    assert to_run(T0 + 3 * MINUTE) == [moving.migration_id]
+    assert to_run() == [moving.migration_id]

@@ -91,7 +91,66 @@ def test_a_migration_enqueued_twice_while_waiting_is_one_job(
     queue.enqueue_migration(7)
     queue.enqueue_migration(8)
 
-    assert rq_queue(connection).job_ids == ["migration-7", "migration-8"]
+    # Each wake-up goes to the front (see the next test).
+    assert rq_queue(connection).job_ids == ["migration-8", "migration-7"]
+
+
+def test_a_wake_up_goes_before_the_batch_jobs_waiting(queue: RQJobQueue, connection: Redis) -> None:
+    queue.enqueue_batches(7, [DocumentBatch(7, 1, 2), DocumentBatch(7, 3, 4)])
+
+    queue.enqueue_migration(7)
+
+    assert rq_queue(connection).job_ids == [
+        "migration-7",
+        "migration-7-batch-1-2",
+        "migration-7-batch-3-4",
+    ]
+
+
+def test_a_wake_up_replaces_a_job_whose_retry_waits_for_a_scheduler(
+    world: FakeWorld, queue: RQJobQueue, connection: Redis
+) -> None:
+    # No such migration: the job raises, and RQ schedules its retry for later. A killed
+    # worker's scheduler lock can keep every other worker from scheduling for minutes.
+    queue.enqueue_migration(999)
+    work(connection)
+    waiting = Job.fetch("migration-999", connection, serializer=JSONSerializer)
+    assert waiting.get_status() is JobStatus.SCHEDULED
+
+    queue.enqueue_migration(999)
+
+    assert rq_queue(connection).job_ids == ["migration-999"]
+
+
+def test_a_wake_up_replaces_a_job_taken_by_a_worker_that_died_before_starting_it(
+    queue: RQJobQueue, connection: Redis
+) -> None:
+    queue.enqueue_migration(7)
+    # What a worker does first: it moves the job to RQ's intermediate queue, still "queued".
+    taken = Queue.dequeue_any(
+        [rq_queue(connection)], None, connection=connection, serializer=JSONSerializer
+    )
+    assert taken is not None
+    assert taken[0].get_status() is JobStatus.QUEUED
+    assert rq_queue(connection).job_ids == []
+
+    queue.enqueue_migration(7)
+
+    assert rq_queue(connection).job_ids == ["migration-7"]
+    assert rq_queue(connection).intermediate_queue.get_job_ids() == []
+
+
+def test_a_wake_up_replaces_a_job_started_by_a_dead_worker(
+    queue: RQJobQueue, connection: Redis
+) -> None:
+    queue.enqueue_migration(7)
+    started = Job.fetch("migration-7", connection, serializer=JSONSerializer)
+    started.set_status(JobStatus.STARTED)
+    connection.lrem(rq_queue(connection).key, 0, "migration-7")
+
+    queue.enqueue_migration(7)
+
+    assert rq_queue(connection).job_ids == ["migration-7"]
 
 
 def test_a_job_is_json_naming_its_function_by_its_path_with_plain_ints(

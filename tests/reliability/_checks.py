@@ -1,5 +1,6 @@
 """What the reliability tests share: the test process's own runtime (to arrange a move and
-read the database), a watch on a migration's progress, and the checks of a finished move."""
+read the database), a watch on a migration's progress, the checks of a finished move, and
+what a failing test prints: the database's, RQ's and the processes' view of the move."""
 
 from __future__ import annotations
 
@@ -7,12 +8,26 @@ import itertools
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import attrs
-from _deployment import wait_for
+import sqlalchemy
+from _deployment import Deployment, wait_for
 from _moves import Move
+from redis import Redis
+from rq import Queue, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.registry import (
+    DeferredJobRegistry,
+    FailedJobRegistry,
+    FinishedJobRegistry,
+    ScheduledJobRegistry,
+    StartedJobRegistry,
+)
+from rq.serializers import JSONSerializer
 
 from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
 from migrationkit.bootstrap import Runtime, build_runtime
@@ -176,3 +191,110 @@ def wait_for_emails(runtime: Runtime) -> set[str]:
 def assert_each_sent_once(expected: set[str], received: Counter[str]) -> None:
     """Every e-mail of the outbox arrived, each exactly once, and nothing else."""
     assert received == Counter(dict.fromkeys(expected, 1))
+
+
+@contextmanager
+def explained(deployment: Deployment, environment: Mapping[str, str], move: Move) -> Iterator[None]:
+    """Any failure inside is raised again with the database's, RQ's and the processes' view
+    of the move (``describe``)."""
+    try:
+        yield
+    except BaseException as error:
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        raise AssertionError(
+            f"{error}\n{describe(environment, move)}\n{deployment.logs_tail(40)}"
+        ) from error
+
+
+def describe(environment: Mapping[str, str], move: Move) -> str:
+    """The move as the database sees it (its status changes, lease, claims and progress,
+    against the database's clock) and as RQ sees it (every job in its queue and registries,
+    the workers, the scheduler's lock). Read with its own connections, so it works whatever
+    the test's runtime is doing."""
+    return "\n".join([*_database_view(environment, move), *_queue_view(environment)])
+
+
+def _database_view(environment: Mapping[str, str], move: Move) -> list[str]:
+    engine = sqlalchemy.create_engine(environment["MIGRATIONKIT_DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            now = connection.execute(sqlalchemy.text("SELECT clock_timestamp()")).scalar()
+            migration = (
+                connection.execute(
+                    sqlalchemy.text("SELECT * FROM migrations WHERE id = :id"),
+                    {"id": move.migration_id},
+                )
+                .mappings()
+                .one()
+            )
+            changes = connection.execute(
+                sqlalchemy.text(
+                    "SELECT at, from_status, to_status, event FROM status_changes"
+                    " WHERE item_id = :id ORDER BY id"
+                ),
+                {"id": move.item_id},
+            ).all()
+            copies = connection.execute(
+                sqlalchemy.text("SELECT count(*) FROM document_copies WHERE migration_id = :id"),
+                {"id": move.migration_id},
+            ).scalar()
+    finally:
+        engine.dispose()
+    fields = ", ".join(f"{name}={value}" for name, value in migration.items())
+    return [
+        "=== the database",
+        f"now (the database's clock): {now}",
+        f"migration: {fields}",
+        f"copies recorded: {copies}",
+        "status changes:",
+        *(f"  {at} {before} -> {after} ({event})" for at, before, after, event in changes),
+    ]
+
+
+def _queue_view(environment: Mapping[str, str]) -> list[str]:
+    name = environment["MIGRATIONKIT_QUEUE"]
+    with Redis.from_url(environment["MIGRATIONKIT_REDIS_URL"]) as connection:
+        queue = Queue(name, connection=connection, serializer=JSONSerializer)
+        places = {
+            "queued": queue.job_ids,
+            "taken, not started (intermediate)": queue.intermediate_queue.get_job_ids(),
+            **{
+                label: registry(queue=queue).get_job_ids(cleanup=False)
+                for label, registry in (
+                    ("started", StartedJobRegistry),
+                    ("deferred", DeferredJobRegistry),
+                    ("scheduled", ScheduledJobRegistry),
+                    ("failed", FailedJobRegistry),
+                    ("finished", FinishedJobRegistry),
+                )
+            },
+        }
+        lines = [f"=== RQ, queue {name}"]
+        for label, job_ids in places.items():
+            lines.append(f"{label}: {len(job_ids)}")
+            lines.extend(f"  {_job(connection, job_id)}" for job_id in job_ids)
+        lock = f"rq:scheduler-lock:{name}"
+        lines.append(
+            f"scheduler lock: {connection.get(lock)!r}, expires in {connection.ttl(lock)} s"
+        )
+        for worker in Worker.all(queue=queue):
+            lines.append(
+                f"worker {worker.name}: {worker.get_state()}, job {worker.get_current_job_id()},"
+                f" last heartbeat {worker.last_heartbeat}"
+            )
+    return lines
+
+
+def _job(connection: Redis, job_id: str) -> str:
+    try:
+        job = Job.fetch(job_id, connection=connection, serializer=JSONSerializer)
+    except NoSuchJobError:
+        return f"{job_id}: gone"
+    result = job.latest_result()
+    error = result.exc_string.strip().splitlines()[-1] if result and result.exc_string else ""
+    return (
+        f"{job_id}: {job.get_status(refresh=False)}, retries left {job.retries_left},"
+        f" enqueued {job.enqueued_at}, started {job.started_at}, ended {job.ended_at}"
+        f"{', ' + error if error else ''}"
+    )

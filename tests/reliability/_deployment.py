@@ -37,6 +37,13 @@ LEASE_SECONDS = 4
 SWEEP_SECONDS = 1.0
 #: Documents per batch of a move across stores.
 BATCH_SIZE = 100
+#: What recovery may take beyond the lease and one sweep interval (the documented bound):
+#: for a listening worker to take the job it is handed, fork, connect and claim, on a busy
+#: machine.
+PICKUP_SECONDS = 2.0
+RECOVERY_BOUND = LEASE_SECONDS + SWEEP_SECONDS + PICKUP_SECONDS
+#: A whole move of the tests, kills and recoveries included, has this long.
+MOVE_SECONDS = 120
 #: How often the tests' mail dispatcher runs.
 DISPATCH_SECONDS = 0.5
 
@@ -112,6 +119,13 @@ class Deployment:
     def log(self, process: subprocess.Popen[bytes]) -> str:
         return self._log_paths[process.pid].read_text(errors="replace")
 
+    def listening(self, worker: subprocess.Popen[bytes]) -> float:
+        """Waits until a worker started listening to its queue; when it was seen to
+        (``time.monotonic``). How long a worker takes to start is the machine's, not the
+        engine's: the recoveries below count from then when it came after the lease."""
+        wait_for(lambda: "Listening on" in self.log(worker), "the worker to listen")
+        return time.monotonic()
+
     def logs_tail(self, lines: int = 15) -> str:
         """The end of every process's log, for a failing assertion's message."""
         return "\n".join(
@@ -143,6 +157,13 @@ def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"waited {timeout:.0f} s in vain for {what}")
         time.sleep(every)
+
+
+def recovery(killed_at: float, listening: float, went_on: float) -> float:
+    """How long a move stood still after its worker was killed, less any time the new
+    worker took to start listening after the lease ran out (the operator's restart, which
+    the bound leaves out); moments of ``time.monotonic``."""
+    return went_on - killed_at - max(0.0, listening - killed_at - LEASE_SECONDS)
 
 
 def free_port() -> int:

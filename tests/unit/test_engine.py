@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -13,7 +13,7 @@ import attrs
 import pytest
 
 from migrationkit import services
-from migrationkit.domain.errors import NotFound, PackageError
+from migrationkit.domain.errors import ArchiveError, NotFound, PackageError
 from migrationkit.domain.model import (
     AccountingPackage,
     Administration,
@@ -663,11 +663,15 @@ def test_a_failed_integrity_check_fails_the_move_and_moves_nothing(scene: Scene)
     documents = fill(scene, administration, 3)
 
     class Short(FakeArchiveStore):
-        """Reports one copy a byte short."""
+        """Holds one copy a byte short, and says so."""
 
         def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
             blob = super().copy_from(source, key, sha256=sha256)
             return attrs.evolve(blob, size=blob.size - 1) if key == documents[1].blob_key else blob
+
+        def sizes(self, keys: Collection[str]) -> dict[str, int]:
+            short = {documents[1].blob_key}
+            return {k: size - (k in short) for k, size in super().sizes(keys).items()}
 
     scene.world.archives.stores["zuid"] = Short("zuid")
     _, migration = scene.started(administration)
@@ -696,6 +700,213 @@ def test_a_missing_source_blob_fails_the_move_naming_the_document(scene: Scene) 
     assert migration_of(scene, migration.id).failure_reason == (
         "Document factuur-1.pdf ontbreekt in het archief noord."
     )
+
+
+# --- what a store forgets ---------------------------------------------------------------------
+
+
+class ForgetfulStore(WatchedStore):
+    """A target store that loses the copies of ``forgets`` right after making them, the
+    first ``times`` times (all the time with ``None``): a volume lost and restored empty."""
+
+    def __init__(self, name: str, forgets: set[str], times: int | None = 1) -> None:
+        super().__init__(name)
+        self.forgets = forgets
+        self.times = times
+
+    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+        blob = super().copy_from(source, key, sha256=sha256)
+        if key in self.forgets and (self.times is None or self.copied[key] <= self.times):
+            del self.blobs[key]
+        return blob
+
+
+def assert_every_document_in(scene: Scene, administration: Administration, store: str) -> None:
+    """Every document of the administration lives in ``store``, which holds its bytes."""
+    blobs = scene.world.archives.store(store).blobs
+    for n, document in enumerate(archive_of(scene, administration)):
+        assert document.archive_store == store
+        assert blobs[document.blob_key] == content(administration, n), document.filename
+
+
+def test_copies_the_target_lost_before_the_finish_are_copied_again_and_the_move_completes(
+    small_batches: Scene,
+) -> None:
+    scene = small_batches
+    administration = scene.administration()
+    documents = fill(scene, administration, 7)
+    zuid = watch_zuid(scene)
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+    batches = scene.world.queue.take_batches()
+    for batch in batches:
+        engine.copy_batch(scene.deps, scene.world.archives, migration.id, *batch_ids(batch))
+    lost = {documents[1].blob_key, documents[5].blob_key}
+    for key in lost:  # the target's volume loses them between the copy and the finish
+        del zuid.blobs[key]
+
+    engine.finish_migration(scene.deps, scene.world.archives, migration.id)
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert_every_document_in(scene, administration, "zuid")
+    assert {key for key, times in zuid.copied.items() if times == 2} == lost
+
+
+def batch_ids(batch: Any) -> tuple[int, int]:
+    return batch.first_id, batch.last_id
+
+
+def test_a_copy_lost_right_after_it_was_made_is_copied_again_inside_the_finish(
+    scene: Scene,
+) -> None:
+    administration = scene.administration()
+    documents = fill(scene, administration, 3)
+    zuid = ForgetfulStore("zuid", {documents[2].blob_key})
+    scene.world.archives.stores["zuid"] = zuid
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)  # one batch: copied by the finish itself, then checked
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert_every_document_in(scene, administration, "zuid")
+    assert zuid.copied[documents[2].blob_key] == 2
+
+
+def test_a_target_that_keeps_losing_a_copy_fails_the_move_naming_the_document(
+    scene: Scene,
+) -> None:
+    administration = scene.administration()
+    documents = fill(scene, administration, 3)
+    zuid = ForgetfulStore("zuid", {documents[1].blob_key}, times=None)
+    scene.world.archives.stores["zuid"] = zuid
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)
+
+    failed = migration_of(scene, migration.id)
+    assert status(scene, migration) is ItemStatus.FAILED
+    assert failed.failure_code == "copies_lost"
+    assert dict(failed.failure_params) == {
+        "store": "zuid",
+        "count": "1",
+        "filenames": "factuur-1.pdf",
+    }
+    assert zuid.copied[documents[1].blob_key] == engine.LOST_ROUNDS + 1
+    assert archive_of(scene, administration) == documents
+    assert charges(scene) == 0
+
+
+def test_a_retry_checks_the_copies_recorded_and_copies_again_what_the_target_lost(
+    small_batches: Scene,
+) -> None:
+    scene = small_batches
+    administration = scene.administration()
+    documents = fill(scene, administration, 7)
+    noord = scene.world.archives.store("noord")
+    noord.blobs[documents[4].blob_key] = b"beschadigd"
+    zuid = watch_zuid(scene)
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+    run_batches(scene)
+    assert status(scene, migration) is ItemStatus.FAILED
+    assert copies_of(scene, migration) == 3
+    noord.blobs[documents[4].blob_key] = content(administration, 4)
+    del zuid.blobs[documents[0].blob_key]  # lost while the move had failed
+
+    services.retry_migration(
+        scene.deps, actor_id=scene.zuid.super_user.id, migration_id=migration.id
+    )
+    [woken] = scene.world.queue.take()[-1:]
+    run(scene, woken)
+    # The claim checked the records first: the lost copy is planned among the batches.
+    assert copies_of(scene, migration) == 2
+    run_batches(scene)
+
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert_every_document_in(scene, administration, "zuid")
+    assert zuid.copied[documents[0].blob_key] == 2
+    assert all(zuid.copied[d.blob_key] == 1 for d in documents[1:3])
+
+
+def test_the_release_copies_again_what_the_target_lost_after_the_finish_then_lets_go(
+    scene: Scene,
+) -> None:
+    administration = scene.administration()
+    documents = fill(scene, administration, 3)
+    zuid = watch_zuid(scene)
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+    del zuid.blobs[documents[2].blob_key]  # lost between the finish and the release
+
+    assert after_grace(scene) == [migration.id]
+
+    assert_every_document_in(scene, administration, "zuid")
+    assert scene.world.archives.store("noord").blobs == {}
+    assert migration_of(scene, migration.id).source_released_at is not None
+
+
+class BrokenTarget(WatchedStore):
+    """A target store whose copies fail while ``broken``."""
+
+    broken = True
+
+    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+        if self.broken:
+            raise ArchiveError("target_archive_read_only", store=self.name)
+        return super().copy_from(source, key, sha256=sha256)
+
+
+def test_the_release_keeps_the_source_blob_of_a_copy_the_target_lost_until_it_is_copied_again(
+    scene: Scene,
+) -> None:
+    administration = scene.administration()
+    documents = fill(scene, administration, 3)
+    zuid = BrokenTarget("zuid")
+    zuid.broken = False
+    scene.world.archives.stores["zuid"] = zuid
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+    lost = documents[0]
+    del zuid.blobs[lost.blob_key]
+    zuid.broken = True
+    noord = scene.world.archives.store("noord")
+
+    assert after_grace(scene) == [migration.id]
+    # Never a document without bytes anywhere: its source blob stays; the rest may go.
+    assert set(noord.blobs) == {lost.blob_key}
+    assert migration_of(scene, migration.id).source_released_at is None
+
+    zuid.broken = False
+    assert sweep_and_run(scene) == [migration.id]
+    assert_every_document_in(scene, administration, "zuid")
+    assert noord.blobs == {}
+    assert migration_of(scene, migration.id).source_released_at is not None
+
+
+class UnreachableTarget(WatchedStore):
+    """A target store that cannot be asked what it holds while ``down``."""
+
+    down = False
+
+    def sizes(self, keys: Collection[str]) -> dict[str, int]:
+        if self.down:
+            raise ArchiveError("archive_unavailable", store=self.name)
+        return super().sizes(keys)
+
+
+def test_a_target_that_cannot_be_asked_keeps_every_source_blob(scene: Scene) -> None:
+    administration = scene.administration()
+    fill(scene, administration, 2)
+    zuid = UnreachableTarget("zuid")
+    scene.world.archives.stores["zuid"] = zuid
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+    zuid.down = True
+
+    after_grace(scene)
+
+    assert len(scene.world.archives.store("noord").blobs) == 2
+    assert migration_of(scene, migration.id).source_released_at is None
 
 
 # --- leases, heartbeats and the sweeper -------------------------------------------------------

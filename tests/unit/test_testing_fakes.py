@@ -66,7 +66,8 @@ class Seed:
 
 @pytest.fixture
 def database() -> InMemoryDatabase:
-    return InMemoryDatabase()
+    """On a ``FakeClock`` at ``NOW``: leases run from the database's clock."""
+    return InMemoryDatabase(FakeClock(NOW))
 
 
 @pytest.fixture
@@ -603,9 +604,9 @@ def test_a_migration_records_claims_progress_failure_and_finish(
             seed.administration.id,
             NOW,
         )
-        migrations.record_claim(added.id, lease_expires_at=lease)
+        migrations.record_claim(added.id, lease_for=timedelta(minutes=2))
         migrations.record_failure(added.id, "archief onbereikbaar")
-        migrations.record_claim(added.id, lease_expires_at=lease)
+        migrations.record_claim(added.id, lease_for=timedelta(minutes=2))
         migrations.record_progress(
             added.id, documents_total=4, documents_done=2, bytes_total=400, bytes_done=200
         )

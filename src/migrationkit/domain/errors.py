@@ -9,6 +9,48 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+#: What an archive store's disk or bucket says, each its own reason so that an operator
+#: knows what to mend: code -> (Dutch, English), each naming the store as ``{archive}``.
+ARCHIVE_TROUBLES: Final[Mapping[str, tuple[str, str]]] = {
+    "archive_full": (
+        "{archive} {{store}} is vol: er is geen ruimte meer op de schijf.",
+        "{archive} {{store}} is full: there is no space left on its disk.",
+    ),
+    "archive_read_only": (
+        "{archive} {{store}} is alleen-lezen: er kan niets in worden geschreven.",
+        "{archive} {{store}} is read-only: nothing can be written to it.",
+    ),
+    "archive_no_permission": (
+        "{archive} {{store}} weigert de toegang: migrationkit heeft er de rechten niet voor.",
+        "{archive} {{store}} refuses access: migrationkit lacks the permission.",
+    ),
+    "archive_folder_missing": (
+        "{archive} {{store}} is weg: de map of bucket ervan bestaat niet (meer).",
+        "{archive} {{store}} is gone: its folder or bucket does not exist (any more).",
+    ),
+}
+
+#: How a message names an archive store in a move (``in_role``), or plainly (an upload).
+ARCHIVE_ROLES: Final[Mapping[str, tuple[str, str]]] = {
+    "": ("Het archief", "The archive"),
+    "source": ("Het bronarchief", "The source archive"),
+    "target": ("Het doelarchief", "The target archive"),
+}
+
+
+def _archive_troubles() -> dict[str, tuple[str, str]]:
+    """``ARCHIVE_TROUBLES`` as they are (``archive_full``), and for each role in a move
+    (``target_archive_full``, ``source_archive_full``...)."""
+    return {
+        f"{role}_{code}" if role else code: (
+            dutch.format(archive=ARCHIVE_ROLES[role][0]),
+            english.format(archive=ARCHIVE_ROLES[role][1]),
+        )
+        for role in ARCHIVE_ROLES
+        for code, (dutch, english) in ARCHIVE_TROUBLES.items()
+    }
+
+
 #: code -> (Dutch message, English message). Placeholders are filled from the error's params.
 MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     # R1
@@ -280,6 +322,13 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Het archief {store} is nu niet bereikbaar. Probeer het later opnieuw.",
         "The archive {store} cannot be reached right now. Try again later.",
     ),
+    **_archive_troubles(),
+    "copies_lost": (
+        "Het doelarchief {store} raakte {count} net gekopieerde documenten steeds weer kwijt "
+        "(o.a. {filenames}); de migratie is gestopt zonder te voltooien.",
+        "The target archive {store} kept losing {count} documents just copied into it "
+        "(among them {filenames}); the move stopped without completing.",
+    ),
     "document_missing": (
         "Document {filename} ontbreekt in het archief {store}.",
         "Document {filename} is missing from the archive {store}.",
@@ -461,3 +510,11 @@ class Unavailable(MigrationError):
     """The database waited too long for a lock held by someone else (``database_busy``) or
     could not be reached (``database_unavailable``): nothing of the request was committed,
     and the same request may well succeed in a moment."""
+
+
+def in_role(error: ArchiveError, role: str) -> ArchiveError:
+    """``error`` naming its store as the move's ``role`` ("source" or "target"); an error of
+    another kind as it is."""
+    if error.code not in ARCHIVE_TROUBLES:
+        return error
+    return ArchiveError(f"{role}_{error.code}", **error.params)

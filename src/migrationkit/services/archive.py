@@ -9,7 +9,10 @@ answer tells nothing about other environments.
 
 from __future__ import annotations
 
-from contextlib import suppress
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import BinaryIO
 
 from migrationkit.domain.audit import AuditAction
@@ -23,6 +26,8 @@ from migrationkit.services.dependencies import Dependencies
 
 #: The most documents one page of ``list_documents`` holds.
 MAX_PAGE = 1000
+#: An upload that cannot be read twice is spooled in memory up to this size, beyond on disk.
+SPOOL_IN_MEMORY = 1024 * 1024
 
 #: Document ids are 32-bit integers in the database; a larger number is no document.
 
@@ -40,37 +45,46 @@ def add_document(
 ) -> Document:
     """Uploads a document into an administration's archive: the bytes go to its
     environment's store first, then one transaction holds the administration (the finish of
-    a move takes the same lock) and adds the row. An administration that is moving takes
-    uploads too; the move carries them over. An upload refused there (the move finished
-    first) deletes its blob again, unless a document keeps its bytes in it."""
+    a move takes the same lock) and the blob (the release of a move's source takes that
+    hold), makes sure the blob is still there, and adds the row. An administration that is
+    moving takes uploads too; the move carries them over. An upload refused there (the move
+    finished first) deletes its blob again, unless a document keeps its bytes in it.
+
+    The same bytes may be a blob that the release of another administration's move is
+    deleting from this store at that very moment: the upload then finds its blob gone
+    under the hold and writes it again (``_kept``), so its document never lacks its bytes.
+    A stream that cannot be read twice is spooled first (in memory up to a megabyte)."""
     name = clean_filename(filename)
     with deps.uow() as uow:
         actor = _load.user(uow, actor_id)
         administration = _readable(uow, actor, administration_id, "unknown_administration")
         store = archives.store(_load.environment(uow, administration.environment_id).archive_store)
-    blob = _written(store, stream)
-    with deps.uow() as uow:
-        # Held, and checked again: a move that finished meanwhile took it elsewhere.
-        uow.administrations.lock(administration_id)
-        try:
-            administration = _readable(uow, actor, administration_id, "unknown_administration")
-        except MigrationError:
-            if not uow.documents.referenced_keys(store.name, {blob.key}):
-                with suppress(ArchiveError, OSError):  # the refusal is what the user hears
-                    store.delete(blob.key)
-            raise
-        document = uow.documents.add(
-            administration.id,
-            filename=name,
-            content_type=content_type,
-            size=blob.size,
-            sha256=blob.sha256,
-            archive_store=store.name,
-            blob_key=blob.key,
-            received_at=deps.clock.now(),
-        )
-        record(uow, deps, actor, AuditAction.UPLOAD_DOCUMENT, ("document", document.id))
-        uow.commit()
+    with _rewindable(stream) as readable:
+        blob = _written(store, readable)
+        with deps.uow() as uow:
+            # Held, and checked again: a move that finished meanwhile took it elsewhere.
+            uow.administrations.lock(administration_id)
+            uow.documents.hold_blobs(store.name, {blob.key})
+            try:
+                administration = _readable(uow, actor, administration_id, "unknown_administration")
+            except MigrationError:
+                if not uow.documents.referenced_keys(store.name, {blob.key}):
+                    with suppress(ArchiveError, OSError):  # the refusal is what the user hears
+                        store.delete(blob.key)
+                raise
+            _kept(store, blob, readable)
+            document = uow.documents.add(
+                administration.id,
+                filename=name,
+                content_type=content_type,
+                size=blob.size,
+                sha256=blob.sha256,
+                archive_store=store.name,
+                blob_key=blob.key,
+                received_at=deps.clock.now(),
+            )
+            record(uow, deps, actor, AuditAction.UPLOAD_DOCUMENT, ("document", document.id))
+            uow.commit()
     return document
 
 
@@ -152,6 +166,29 @@ def _at(uow: UnitOfWork, address: str) -> Document | None:
     if document is None or document.archive_store != store:
         return None
     return document
+
+
+@contextmanager
+def _rewindable(stream: BinaryIO) -> Iterator[BinaryIO]:
+    """The stream, or a spooled copy of it when it cannot seek back to its start."""
+    if stream.seekable():
+        yield stream
+        return
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        shutil.copyfileobj(stream, spool)
+        spool.seek(0)
+        yield spool  # type: ignore[misc]
+
+
+def _kept(store: ArchiveStore, blob: StoredBlob, stream: BinaryIO) -> None:
+    """Under the blob's hold: the blob is in the store with its size, or is written again
+    from the stream (a release of the same bytes deleted it after the first write)."""
+    if store.sizes({blob.key}).get(blob.key) == blob.size:
+        return
+    stream.seek(0)
+    again = _written(store, stream)
+    if again.key != blob.key:  # the stream gave other bytes the second time
+        raise ArchiveError("checksum_mismatch", filename=blob.key)
 
 
 def _written(store: ArchiveStore, stream: BinaryIO) -> StoredBlob:

@@ -12,19 +12,26 @@ may run twice, late, or after a crash and do no harm.
   transaction (the progress every few seconds): a crash loses at most the batch in flight,
   and a redone batch doubles nothing. The files are copied by a few threads, the next
   batch's while one commits.
-- ``finish_migration`` copies what is left (uploads during the move, batches that died),
+- ``finish_migration`` asks the target store itself whether it holds every copy recorded,
+  copies again what it lost and what is left (uploads during the move, batches that died),
   checks the copies against the documents and finishes in one transaction.
 - ``after_finish`` then rewrites the package's links and, after a grace period, releases the
-  source's blobs; each step is recorded on the migration once done, so what a crash left
-  undone is woken again by the sweeper (``run_migration`` of a Voltooid migration does it).
+  source's blobs, each only once the target is seen to hold it; each step is recorded on
+  the migration once done, so what a crash left undone is woken again by the sweeper
+  (``run_migration`` of a Voltooid migration does it).
+
+The records say what was copied; only the stores say what is there. Before a retry or a
+takeover trusts its records, and again before the finish, the target store is asked about
+every copy (``_verify_copies``).
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -32,7 +39,13 @@ from enum import Enum
 
 import attrs
 
-from migrationkit.domain.errors import ArchiveError, MigrationError, PackageError, RuleViolation
+from migrationkit.domain.errors import (
+    ArchiveError,
+    MigrationError,
+    PackageError,
+    RuleViolation,
+    in_role,
+)
 from migrationkit.domain.model import Document, ItemStatus, Migration, document_address
 from migrationkit.ports import ArchiveStore, ArchiveStores, DocumentBatch, DocumentCopy, UnitOfWork
 from migrationkit.services import _emails, _load
@@ -61,6 +74,11 @@ PROGRESS_EVERY = timedelta(seconds=2)
 #: many workers share an archive even when ``Policy.batches_per_job`` would make fewer.
 SHARED_JOBS = 8
 
+#: How many times a finish copies again what the target store lost since it last looked,
+#: before it gives up: a store that keeps losing what was just written into it is broken,
+#: and the move ends Mislukt naming the documents.
+LOST_ROUNDS = 3
+
 
 @attrs.frozen
 class _Move:
@@ -87,8 +105,12 @@ class _Finish(Enum):
     """How an attempt at the finishing transaction ended."""
 
     COMPLETED = "completed"
-    #: Documents arrived after the last copy: copy them and try again.
+    #: Documents lack a copy (they arrived after the last copy, or the target store lost
+    #: theirs): copy them and try again.
     LEFTOVERS = "leftovers"
+    #: Inside the transaction, the target store lacked copies recorded since it was last
+    #: asked: they are forgotten; copy them again.
+    COPIES_LOST = "copies_lost"
     #: The migration is no longer this worker's (failed, or taken back by the sweeper).
     LOST = "lost"
 
@@ -99,13 +121,16 @@ class _Finish(Enum):
 def run_migration(deps: Dependencies, archives: ArchiveStores, migration_id: int) -> None:
     """Claims the migration and moves its archive; does nothing unless it is In de wachtrij,
     so of two workers handed the same migration one does the work. A migration whose
-    batches were enqueued before (its lease ran out) is planned again from its copies. For
+    batches were enqueued before (its lease ran out, or it failed and is retried) is planned
+    again from its copies, once the target store was seen to hold them. For
     a Voltooid migration it does the steps after the finish that are due (``after_finish``)."""
     if claim_migration(deps, migration_id) is None:
         after_finish(deps, archives, migration_id)
         return
     move = _processing(deps, migration_id)
     if move is None:
+        return
+    if not move.same_store and not _checked(deps, archives, move):
         return
     if move.same_store or not _fanned_out(deps, move):
         _finish(deps, archives, move)
@@ -154,11 +179,126 @@ def _failing(deps: Dependencies, move: _Move) -> Iterator[None]:
     try:
         yield
     except _MOVE_ERRORS as error:
-        log.warning("migration %s failed: %s", move.id, error.message("en"))
+        log.warning("migration %s failed: %s%s", move.id, error.message("en"), _cause(error))
         try:
             fail_migration(deps, move.id, error)
         except MigrationError:
             log.warning("migration %s changed meanwhile; its failure is not recorded", move.id)
+
+
+def _cause(error: BaseException) -> str:
+    """What the system said under an error, for the log: the error number of an
+    ``OSError`` (``errno ENOSPC: No space left on device, /srv/...``) or the server's
+    message, found through the error's causes; empty when there is none."""
+    cause = error.__cause__ or error.__context__
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno is not None:
+            name = errno.errorcode.get(cause.errno, str(cause.errno))
+            where = f", {cause.filename}" if cause.filename else ""
+            return f" (errno {name}: {cause.strerror}{where})"
+        if not isinstance(cause, MigrationError):
+            return f" ({type(cause).__name__}: {cause})"
+        cause = cause.__cause__ or cause.__context__
+    return ""
+
+
+def _checked(deps: Dependencies, archives: ArchiveStores, move: _Move) -> bool:
+    """Before a claim trusts the copies recorded (a retry, a takeover), the target store is
+    asked about each (``_verify_copies``); false when that failed the move or it is no
+    longer this worker's."""
+    with _failing(deps, move):
+        return _verify_copies(deps, archives, move) is not None
+    return False
+
+
+def _verify_copies(
+    deps: Dependencies,
+    archives: ArchiveStores,
+    move: _Move,
+    *,
+    unverified: bool = False,
+    give_up: bool = False,
+) -> int | None:
+    """Asks the target store itself whether it holds each copy recorded for the move (with
+    ``unverified`` only those recorded since it was last asked), with its size, a page of
+    copies at a time (the memory stays flat) and outside any long transaction: a volume
+    lost and restored empty, or a bucket emptied by mistake, shows here. A copy the store
+    does not hold is forgotten, so its document is copied again; the rest are marked
+    verified, and the finish looks again inside its transaction only at copies recorded
+    since. With ``give_up`` a lost copy fails the move instead, naming the documents. Each
+    page's transaction beats the lease. How many copies were forgotten; ``None``, stopping,
+    when the migration is no longer this worker's."""
+    forgotten = 0
+    after = 0
+    while True:
+        with deps.uow() as uow:
+            copies = uow.copies.list_page(
+                move.id,
+                after_document_id=after,
+                limit=deps.policy.batch_size,
+                unverified=unverified,
+            )
+        if not copies:
+            break
+        lost = _lost(archives, copies)
+        with deps.uow() as uow:
+            if not uow.migrations.heartbeat(move.id, lease_for=deps.policy.lease_for):
+                return None
+            if lost and give_up:
+                raise _copies_lost(uow, move, lost)
+            kept = [copy.document_id for copy in copies if copy.document_id not in lost]
+            uow.copies.record_verified(move.id, kept)
+            forgotten += uow.copies.forget(move.id, lost)
+            uow.commit()
+        after = copies[-1].document_id
+    if forgotten:
+        log.warning(
+            "migration %s: the target store %s lacks %s copies recorded; they are copied again",
+            move.id,
+            move.target_store,
+            forgotten,
+        )
+    return forgotten
+
+
+def _copies_lost(uow: UnitOfWork, move: _Move, lost: Collection[int]) -> ArchiveError:
+    """The failure of a move whose target store keeps losing these copies, naming the
+    first few documents (the log and the records have them all)."""
+    documents = (uow.documents.get(document_id) for document_id in lost)
+    names = sorted(document.filename for document in documents if document)
+    return ArchiveError(
+        "copies_lost",
+        store=move.target_store,
+        count=len(lost),
+        filenames=", ".join(names[:_NAMED]),
+    )
+
+
+def _lost(archives: ArchiveStores, copies: Sequence[DocumentCopy]) -> set[int]:
+    """The ids of the documents whose copy's blob its store does not hold with the copy's
+    size, asked of each store once for the lot (``ArchiveStore.sizes``). An error of the
+    store names it as the target."""
+    by_store: dict[str, list[DocumentCopy]] = {}
+    for copy in copies:
+        by_store.setdefault(copy.archive_store, []).append(copy)
+    lost = set()
+    for name, held in by_store.items():
+        with _as_target():
+            sizes = archives.store(name).sizes({copy.blob_key for copy in held})
+        lost |= {copy.document_id for copy in held if sizes.get(copy.blob_key) != copy.size}
+    return lost
+
+
+@contextmanager
+def _as_target() -> Iterator[None]:
+    """An archive error inside names its store as the move's target."""
+    try:
+        yield
+    except ArchiveError as error:
+        named = in_role(error, "target")
+        if named is error:
+            raise
+        raise named from error
 
 
 def _uncopied(
@@ -181,12 +321,15 @@ def _uncopied(
 
 def _fanned_out(deps: Dependencies, move: _Move) -> bool:
     """Records the totals as progress and, for an archive with more than a batch still to
-    copy, enqueues its batches and the finishing job; whether it did."""
+    copy, enqueues its batches and the finishing job; whether it did. The lease is renewed
+    once they are enqueued: the first batch job has a whole lease to begin, however long
+    the claim, the look at the target store and the planning took."""
     _record_progress_now(deps, move)
     batch_size = deps.policy.batch_size
     if len(_uncopied(deps, move, limit=batch_size + 1)) <= batch_size:
         return False
     deps.queue.enqueue_batches(move.id, _plan_batches(deps, move))
+    _heartbeat(deps, move)
     return True
 
 
@@ -237,9 +380,7 @@ def _heartbeat(deps: Dependencies, move: _Move) -> bool:
     """Extends the lease in a transaction of its own; false when the migration is no longer
     Aan het verwerken, and the worker must stop."""
     with deps.uow() as uow:
-        beating = uow.migrations.heartbeat(
-            move.id, lease_expires_at=deps.clock.now() + deps.policy.lease_for
-        )
+        beating = uow.migrations.heartbeat(move.id, lease_for=deps.policy.lease_for)
         uow.commit()
     return beating
 
@@ -349,7 +490,7 @@ def _commit_copies(
         now = deps.clock.now()
         # The heartbeat first: on PostgreSQL it locks the migration's row, so batches that
         # commit at once take turns and each counts the others' copies.
-        if not uow.migrations.heartbeat(move.id, lease_expires_at=now + deps.policy.lease_for):
+        if not uow.migrations.heartbeat(move.id, lease_for=deps.policy.lease_for):
             return False
         uow.copies.add_many(move.id, copies, now)
         if progress:
@@ -374,7 +515,10 @@ def _copy(source: ArchiveStore, target: ArchiveStore, document: Document) -> Doc
     except ArchiveError as error:
         if error.code == "checksum_mismatch":
             raise ArchiveError("checksum_mismatch", filename=document.filename) from error
-        raise
+        named = in_role(error, "source" if error.params.get("store") == source.name else "target")
+        if named is error:
+            raise
+        raise named from error
     return DocumentCopy(
         document_id=document.id,
         archive_store=target.name,
@@ -397,25 +541,42 @@ def _finish(deps: Dependencies, archives: ArchiveStores, move: _Move) -> None:
 
 
 def _copy_and_complete(deps: Dependencies, archives: ArchiveStores, move: _Move) -> bool:
-    """Finishes, after copying what is left when the counts say documents lack a copy (no
-    scan of the archive when the batches copied everything), again while documents keep
-    arriving; whether the migration is Voltooid."""
-    while (finished := _complete(deps, move)) is _Finish.LEFTOVERS:
+    """Asks the target store about every copy recorded (``_verify_copies``), then finishes,
+    after copying what is left when the counts say documents lack a copy (no scan of the
+    archive when the batches copied everything) and asking the store about those copies,
+    again while documents keep arriving or the target store loses copies (at most
+    ``LOST_ROUNDS`` times); whether the migration is Voltooid."""
+    if not move.same_store and _verify_copies(deps, archives, move) is None:
+        return False
+    lost_rounds = 0
+    while (finished := _complete(deps, archives, move, lost_rounds)) is not _Finish.COMPLETED:
+        if finished is _Finish.LOST:
+            return False
+        lost_rounds += finished is _Finish.COPIES_LOST
         if not _copy_uncopied(deps, archives, move):
             return False
-    return finished is _Finish.COMPLETED
+        # What was copied since is asked about here, so the transaction asks about little.
+        give_up = lost_rounds >= LOST_ROUNDS
+        forgotten = _verify_copies(deps, archives, move, unverified=True, give_up=give_up)
+        if forgotten is None:
+            return False
+        lost_rounds += forgotten > 0
+    return True
 
 
-def _complete(deps: Dependencies, move: _Move) -> _Finish:
+def _complete(
+    deps: Dependencies, archives: ArchiveStores, move: _Move, lost_rounds: int = 0
+) -> _Finish:
     """The finish in one transaction, holding the administration so that no upload slips
     in between the last look for uncopied documents and the commit. On one store nothing
-    per document is written. Across stores the integrity check comes first: Voltooid only
-    when every document has a copy of its size and SHA-256 and the counts and bytes agree,
-    source against target; then the old addresses redirect to the new ones and the
+    per document is written. Across stores the checks come first: Voltooid only when every
+    document has a copy of its size and SHA-256 and the counts and bytes agree, source
+    against target, and the target store holds the copies recorded since its last look
+    (``_lost_since_verified``); then the old addresses redirect to the new ones and the
     documents point at their copies."""
     with deps.uow() as uow:
         now = deps.clock.now()
-        if not uow.migrations.heartbeat(move.id, lease_expires_at=now + deps.policy.lease_for):
+        if not uow.migrations.heartbeat(move.id, lease_for=deps.policy.lease_for):
             return _Finish.LOST
         uow.administrations.lock(move.administration_id)
         documents = uow.documents.totals(move.administration_id)
@@ -429,6 +590,10 @@ def _complete(deps: Dependencies, move: _Move) -> _Finish:
                 raise ArchiveError(
                     "integrity_failed", missing=len(mismatched), total=documents.documents
                 )
+            give_up = lost_rounds >= LOST_ROUNDS
+            if _lost_since_verified(deps, uow, archives, move, give_up=give_up):
+                uow.commit()
+                return _Finish.COPIES_LOST
             uow.redirects.add_for_migration(move.id, move.administration_id, now)
             uow.documents.point_at_copies(move.administration_id, move.id)
         uow.migrations.record_progress(
@@ -444,6 +609,30 @@ def _complete(deps: Dependencies, move: _Move) -> _Finish:
             uow.migrations.record_source_released(move.id, now)
         uow.commit()
     return _Finish.COMPLETED
+
+
+def _lost_since_verified(
+    deps: Dependencies, uow: UnitOfWork, archives: ArchiveStores, move: _Move, *, give_up: bool
+) -> int:
+    """Inside the finishing transaction: asks the target store about the copies recorded
+    since its last look, a page at a time, and forgets those it does not hold; how many.
+    With ``give_up``, a lost copy fails the move instead, naming the documents."""
+    forgotten = 0
+    after = 0
+    page = deps.policy.batch_size
+    while copies := uow.copies.list_page(
+        move.id, after_document_id=after, limit=page, unverified=True
+    ):
+        lost = _lost(archives, copies)
+        if lost and give_up:
+            raise _copies_lost(uow, move, lost)
+        forgotten += uow.copies.forget(move.id, lost)
+        after = copies[-1].document_id
+    return forgotten
+
+
+#: How many documents a failure names (the log and the copies' records have them all).
+_NAMED = 5
 
 
 # --- after the finish ----------------------------------------------------------------------
@@ -554,9 +743,9 @@ def _report_links_not_rewritten(
 
 
 def _release_source(deps: Dependencies, archives: ArchiveStores, migration: Migration) -> None:
-    """Deletes the source blobs of the migration's copies that no document keeps its bytes
-    in now, and records the release once every one of them is gone; a blob that cannot be
-    deleted now stays, and a later sweep tries again."""
+    """Deletes the source blobs of the migration's copies that may go (``_let_go``), a page
+    of copies at a time, and records the release once every one of them is gone; a blob
+    that cannot be deleted now, or is kept in doubt, stays, and a later sweep tries again."""
     released = True
     for copies in _copy_pages(deps, migration.id):
         released = _let_go(deps, archives, copies) and released
@@ -567,26 +756,72 @@ def _release_source(deps: Dependencies, archives: ArchiveStores, migration: Migr
 
 
 def _let_go(deps: Dependencies, archives: ArchiveStores, copies: Sequence[DocumentCopy]) -> bool:
-    """Deletes the source blobs of these copies that no document keeps its bytes in (blobs
-    are content-addressed, so another document may share one), checked right before;
-    whether every such blob is gone."""
-    sources: dict[str, set[str]] = {}
-    for copy in copies:
-        if (copy.source_store, copy.source_key) != (copy.archive_store, copy.blob_key):
-            sources.setdefault(copy.source_store, set()).add(copy.source_key)
-    with deps.uow() as uow:
-        unreferenced = {
-            store: keys - uow.documents.referenced_keys(store, keys)
-            for store, keys in sources.items()
-        }
-    gone = True
-    for store, keys in unreferenced.items():
-        for key in sorted(keys):
-            try:
-                archives.store(store).delete(key)
-            except (ArchiveError, OSError):
-                log.warning(
-                    "could not delete blob %s of store %s; a later sweep tries again", key, store
-                )
-                gone = False
+    """Deletes the source blob of each of these copies, only when the target store holds
+    the copy (asked of the store itself; a copy it lost is copied again from the source
+    first) and no document on the source store refers to the blob (blobs are
+    content-addressed, so another document may share one). Both are checked, and the blob
+    deleted, while the transaction holds the blob (``hold_blobs``): an upload of the same
+    bytes into the source store either came first, and its document keeps the blob, or
+    comes after and writes it again. A blob in doubt (a store that cannot be asked) stays.
+    Whether every blob that may go is gone."""
+    moved = [c for c in copies if (c.source_store, c.source_key) != (c.archive_store, c.blob_key)]
+    sources: dict[str, dict[str, list[DocumentCopy]]] = {}
+    for copy in moved:
+        sources.setdefault(copy.source_store, {}).setdefault(copy.source_key, []).append(copy)
+    try:
+        kept = _restored(archives, moved)
+        with deps.uow() as uow:
+            for store, keyed in sorted(sources.items()):
+                uow.documents.hold_blobs(store, keyed.keys())
+            gone = not kept
+            for store, keyed in sorted(sources.items()):
+                referenced = uow.documents.referenced_keys(store, keyed.keys())
+                free = {
+                    key: held
+                    for key, held in keyed.items()
+                    if key not in referenced and not any(c.document_id in kept for c in held)
+                }
+                # The target once more, now: what it lost since is kept in the source.
+                lost = _lost(archives, [copy for held in free.values() for copy in held])
+                for key, held in sorted(free.items()):
+                    if any(copy.document_id in lost for copy in held):
+                        gone = False
+                    else:
+                        archives.store(store).delete(key)
+            uow.commit()
+    except (ArchiveError, OSError) as error:
+        log.warning("source blobs kept, a later sweep tries again: %s%s", error, _cause(error))
+        return False
     return gone
+
+
+def _restored(archives: ArchiveStores, copies: Sequence[DocumentCopy]) -> set[int]:
+    """Copies again from the source the copies that the target store lost since the move
+    (verified by SHA-256); the ids of the documents whose copy could not be made again, so
+    that their source blobs stay."""
+    kept = set()
+    for copy in copies:
+        if copy.document_id not in _lost(archives, [copy]):
+            continue
+        target, source = archives.store(copy.archive_store), archives.store(copy.source_store)
+        try:
+            target.copy_from(source, copy.source_key, sha256=copy.sha256)
+        except (ArchiveError, OSError) as error:
+            log.warning(
+                "document %s: the target store %s lost its copy, and it could not be copied"
+                " again from %s (%s%s); its source blob stays",
+                copy.document_id,
+                target.name,
+                source.name,
+                error,
+                _cause(error),
+            )
+            kept.add(copy.document_id)
+        else:
+            log.warning(
+                "document %s: the target store %s lost its copy; copied again from %s",
+                copy.document_id,
+                target.name,
+                source.name,
+            )
+    return kept

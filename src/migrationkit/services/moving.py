@@ -50,7 +50,7 @@ def claim_migration(deps: Dependencies, migration_id: int) -> Migration | None:
         now = deps.clock.now()
         if not uow.items.compare_and_set(item, ItemStatus.PROCESSING, event=Event.CLAIM, at=now):
             return None
-        uow.migrations.record_claim(migration.id, lease_expires_at=now + deps.policy.lease_for)
+        uow.migrations.record_claim(migration.id, lease_for=deps.policy.lease_for)
         uow.commit()
         return _load.migration(uow, migration.id)
 
@@ -63,7 +63,7 @@ def requeue_stale(deps: Dependencies) -> list[int]:
     with deps.uow() as uow:
         now = deps.clock.now()
         waiting = []
-        for migration in uow.migrations.list_to_run(now):
+        for migration in uow.migrations.list_to_run():
             item = _load.item(uow, migration.item_id)
             # A worker that finished or failed it meanwhile wins the compare-and-set.
             if item.status is ItemStatus.QUEUED or (

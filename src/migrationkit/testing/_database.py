@@ -11,6 +11,9 @@ import threading
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any, Final, Generic, Protocol, TypeVar, cast
 
+from migrationkit.adapters.clock import SystemClock
+from migrationkit.ports import Clock
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -67,7 +70,10 @@ class InMemoryDatabase:
     than changing them, so a reader never sees half a commit.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        #: The database's own clock, what ``now()`` is in its SQL: leases are set and
+        #: compared with it (a ``FakeClock`` in ``make_world``, the machine's by default).
+        self.clock: Clock = clock if clock is not None else SystemClock()
         self._lock = threading.Lock()
         self._tables: dict[str, dict[Any, Any]] = {}
         # (table, key) -> number of the commit that last changed the row.

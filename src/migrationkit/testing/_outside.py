@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO, Final
 
@@ -172,6 +172,9 @@ class FakeArchiveStore(ArchiveStore):
 
     def exists(self, key: str) -> bool:
         return key in self.blobs
+
+    def sizes(self, keys: Collection[str]) -> dict[str, int]:
+        return {key: len(self.blobs[key]) for key in keys if key in self.blobs}
 
     def delete(self, key: str) -> None:
         """Deleting what is not there is no error."""

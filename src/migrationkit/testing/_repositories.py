@@ -4,7 +4,7 @@ database rules included."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import attrs
@@ -136,6 +136,10 @@ OUTBOX: Table[int, OutboxMessage] = Table("outbox")
 CHARGES: Table[int, Charge] = Table("charges")
 #: Keyed by (migration id, document id): a document's copy is recorded once per migration.
 COPIES: Table[tuple[int, int], DocumentCopy] = Table("document_copies")
+#: The copies that the target store was seen to hold (``record_verified``).
+VERIFIED_COPIES: Table[tuple[int, int], bool] = Table("verified_copies")
+#: The blobs a transaction holds (``hold_blobs``), by store and key.
+BLOB_HOLDS: Table[tuple[str, str], bool] = Table("blob_holds")
 #: Keyed by the old address.
 REDIRECTS: Table[str, DocumentRedirect] = Table("document_redirects")
 #: API tokens by id, with their keyed digests by id beside them.
@@ -462,6 +466,12 @@ class InMemoryDocumentRepository(_Repository, ports.DocumentRepository):
             if d.archive_store == archive_store and d.blob_key in wanted
         }
 
+    def hold_blobs(self, archive_store: str, blob_keys: Collection[str]) -> None:
+        """Writes a row per blob: of two units of work that hold one, the later commit
+        fails with ``ConcurrentUpdate``, where a database would have made it wait."""
+        for key in sorted(set(blob_keys)):
+            BLOB_HOLDS.put(self._tx, (archive_store, key), True)
+
 
 def _totals(rows: Sequence[Document] | Sequence[DocumentCopy]) -> ArchiveTotals:
     return ArchiveTotals(documents=len(rows), bytes=sum(row.size for row in rows))
@@ -483,9 +493,33 @@ class InMemoryDocumentCopyRepository(_Repository, ports.DocumentCopyRepository):
         return _totals(self._of(migration_id))
 
     def list_page(
-        self, migration_id: int, *, after_document_id: int = 0, limit: int = 1000
+        self,
+        migration_id: int,
+        *,
+        after_document_id: int = 0,
+        limit: int = 1000,
+        unverified: bool = False,
     ) -> Sequence[DocumentCopy]:
-        return [c for c in self._of(migration_id) if c.document_id > after_document_id][:limit]
+        return [
+            c
+            for c in self._of(migration_id)
+            if c.document_id > after_document_id
+            and not (unverified and VERIFIED_COPIES.get(self._tx, (migration_id, c.document_id)))
+        ][:limit]
+
+    def record_verified(self, migration_id: int, document_ids: Collection[int]) -> None:
+        for document_id in document_ids:
+            if COPIES.get(self._tx, (migration_id, document_id)) is not None:
+                VERIFIED_COPIES.put(self._tx, (migration_id, document_id), True)
+
+    def forget(self, migration_id: int, document_ids: Collection[int]) -> int:
+        forgotten = 0
+        for document_id in set(document_ids):
+            if COPIES.get(self._tx, (migration_id, document_id)) is not None:
+                COPIES.delete(self._tx, (migration_id, document_id))
+                VERIFIED_COPIES.delete(self._tx, (migration_id, document_id))
+                forgotten += 1
+        return forgotten
 
     def list_mismatched(self, migration_id: int, administration_id: int) -> Sequence[int]:
         tx = self._tx
@@ -772,12 +806,12 @@ class InMemoryMigrationRepository(_Repository, ports.MigrationRepository):
             if m.target_environment_id == environment_id and m.finished_at is None
         ]
 
-    def record_claim(self, migration_id: int, *, lease_expires_at: datetime) -> None:
+    def record_claim(self, migration_id: int, *, lease_for: timedelta) -> None:
         migration = self._migration(migration_id)
         self._store(
             migration,
             attempts=migration.attempts + 1,
-            lease_expires_at=lease_expires_at,
+            lease_expires_at=self._tx.database.clock.now() + lease_for,
             failure_reason=None,
             failure_code=None,
             failure_params=(),
@@ -844,16 +878,17 @@ class InMemoryMigrationRepository(_Repository, ports.MigrationRepository):
             )
         ]
 
-    def heartbeat(self, migration_id: int, *, lease_expires_at: datetime) -> bool:
+    def heartbeat(self, migration_id: int, *, lease_for: timedelta) -> bool:
         tx = self._tx
         migration = MIGRATIONS.get(tx, migration_id)
         if migration is None or self._status(migration) is not ItemStatus.PROCESSING:
             return False
-        self._store(migration, lease_expires_at=lease_expires_at)
+        self._store(migration, lease_expires_at=tx.database.clock.now() + lease_for)
         return True
 
-    def list_to_run(self, now: datetime) -> Sequence[Migration]:
-        """Ordered by id."""
+    def list_to_run(self) -> Sequence[Migration]:
+        """Ordered by id; leases compared with the database's clock."""
+        now = self._tx.database.clock.now()
         return [
             m
             for m in MIGRATIONS.rows(self._tx)

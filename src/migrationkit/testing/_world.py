@@ -33,13 +33,14 @@ def make_dependencies(
     clock: Clock | None = None,
     policy: Policy | None = None,
 ) -> Dependencies:
-    """``Dependencies`` of fakes, each replaceable: a fresh in-memory database, a
-    ``FakeClock`` at ``DEFAULT_NOW`` and a policy with ``TEST_CODE_SECRET``."""
+    """``Dependencies`` of fakes, each replaceable: a fresh in-memory database on the same
+    clock, a ``FakeClock`` at ``DEFAULT_NOW`` and a policy with ``TEST_CODE_SECRET``."""
+    clock = clock if clock is not None else FakeClock()
     return Dependencies(
-        uow=uow if uow is not None else fake_uow_factory(),
+        uow=uow if uow is not None else fake_uow_factory(InMemoryDatabase(clock)),
         connectors=connectors if connectors is not None else FakeConnectorRegistry(),
         queue=queue if queue is not None else FakeJobQueue(),
-        clock=clock if clock is not None else FakeClock(),
+        clock=clock,
         policy=policy if policy is not None else Policy(code_secret=TEST_CODE_SECRET),
     )
 
@@ -65,9 +66,9 @@ class FakeWorld:
 
 
 def make_world(*, now: datetime = DEFAULT_NOW, policy: Policy | None = None) -> FakeWorld:
-    """A fresh world of fakes, with its clock at ``now``."""
-    database = InMemoryDatabase()
+    """A fresh world of fakes, with its clock at ``now`` (the database's clock too)."""
     clock = FakeClock(now)
+    database = InMemoryDatabase(clock)
     connectors = FakeConnectorRegistry()
     queue = FakeJobQueue()
     deps = make_dependencies(

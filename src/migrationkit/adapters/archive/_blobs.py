@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import re
 from typing import BinaryIO
@@ -44,3 +45,24 @@ def copy_hashing(source: BinaryIO, target: BinaryIO) -> tuple[str, int]:
 def checksum_mismatch(key: str) -> ArchiveError:
     """The error for bytes under ``key`` whose SHA-256 is not the expected one."""
     return ArchiveError("checksum_mismatch", filename=key)
+
+
+#: What a disk's error number says about a store (``disk_error``).
+_DISK_TROUBLES = {
+    errno.ENOSPC: "archive_full",
+    errno.EDQUOT: "archive_full",
+    errno.EROFS: "archive_read_only",
+    errno.EACCES: "archive_no_permission",
+    errno.EPERM: "archive_no_permission",
+    errno.ENOENT: "archive_folder_missing",
+}
+
+
+def disk_error(store: str, error: OSError) -> ArchiveError:
+    """What an error of the disk means for ``store``: full, read-only, no permission, its
+    folder gone, or else ``archive_unavailable``. A missing blob is not among them: the
+    stores raise ``FileNotFoundError`` for that, and call this only for their folders."""
+    code = _DISK_TROUBLES.get(error.errno or 0)
+    if code is None:
+        return ArchiveError("archive_unavailable", store=store)
+    return ArchiveError(code, store=store)

@@ -8,7 +8,7 @@ import io
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
@@ -17,6 +17,7 @@ from migrationkit.adapters.archive._blobs import (
     blob_key,
     checksum_mismatch,
     copy_hashing,
+    disk_error,
     is_blob_key,
 )
 from migrationkit.domain.errors import ArchiveError
@@ -44,8 +45,14 @@ class LocalArchiveStore(ArchiveStore):
     (a hard link shares it with other stores), so a key never shows a half-written file; a
     blob already at its key is kept (the same bytes). A crash may leave a temporary file in
     ``.tmp``, never a wrong blob; the first write or copy in each process deletes the
-    temporary files older than ``STALE_TEMPORARY_SECONDS``. Errors of the disk (full,
-    read-only, gone) raise ``ArchiveError("archive_unavailable")``.
+    temporary files older than ``STALE_TEMPORARY_SECONDS``.
+
+    The first write or copy in each process also makes the store's folder when it is not
+    there yet; a folder that goes missing after that (a volume unmounted, a folder deleted)
+    is reported as missing, never made again under it, so nothing is written where the
+    archive no longer is. Errors of the disk each raise their own ``ArchiveError`` naming
+    the store (``disk_error``): full, read-only, no permission, its folder missing, or else
+    ``archive_unavailable``; a missing blob raises ``FileNotFoundError``.
     """
 
     def __init__(self, name: str, root: Path) -> None:
@@ -63,7 +70,7 @@ class LocalArchiveStore(ArchiveStore):
         return Path(self._file(key))
 
     def write(self, stream: BinaryIO) -> StoredBlob:
-        self._clear_stale_temporaries()
+        self._prepare()
         with self._unavailable(), self._temporary() as temporary:
             sha256, _ = copy_hashing(stream, temporary)
             return self._publish(temporary, sha256)
@@ -77,6 +84,16 @@ class LocalArchiveStore(ArchiveStore):
         with self._unavailable():
             return is_blob_key(key) and os.path.isfile(self._file(key))
 
+    def sizes(self, keys: Collection[str]) -> dict[str, int]:
+        """A ``stat`` per blob: its inode's size (a hard link's too), no byte read."""
+        found = {}
+        with self._unavailable():
+            for key in keys:
+                if is_blob_key(key):
+                    with suppress(FileNotFoundError):
+                        found[key] = os.stat(self._file(key)).st_size
+        return found
+
     def delete(self, key: str) -> None:
         """Deleting what is not there is no error."""
         with self._unavailable(), suppress(FileNotFoundError):
@@ -85,23 +102,25 @@ class LocalArchiveStore(ArchiveStore):
     def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
         """A hard link from a local store on the same filesystem; a copy inside the kernel
         (``copy_file_range``, else ``sendfile``) from one on another filesystem; a stream
-        from any other store. Each way hashes the bytes now at the new key."""
-        self._clear_stale_temporaries()
+        from any other store. Each way hashes the bytes now at the new key. An error of the
+        source's disk names the source."""
+        self._prepare()
         with self._unavailable():
             if isinstance(source, LocalArchiveStore):
-                return self._copy_file(source._file(key), key, sha256)
+                return self._copy_file(source, key, sha256)
             with source.open(key) as stream, self._temporary() as temporary:
                 actual, _ = copy_hashing(stream, temporary)
                 if actual != sha256:
                     raise checksum_mismatch(key)
                 return self._publish(temporary, sha256)
 
-    def _copy_file(self, source: str, key: str, sha256: str) -> StoredBlob:
+    def _copy_file(self, store: LocalArchiveStore, key: str, sha256: str) -> StoredBlob:
         """Links the source's file into place, or copies it in the kernel when the two are
         on different filesystems; either way the bytes at the new key are hashed."""
+        source = store._file(key)
         target = self._file(blob_key(sha256))
         try:
-            made = _link(source, target)
+            made = _link(source, target, self._folder)
         except OSError as error:
             if error.errno not in _CANNOT_HERE:
                 raise
@@ -112,7 +131,9 @@ class LocalArchiveStore(ArchiveStore):
                         os.unlink(target)
                     raise checksum_mismatch(key)
                 return StoredBlob(key=blob_key(sha256), sha256=sha256, size=blob.tell())
-        with open(source, "rb") as stream, self._temporary() as temporary:
+        with store._unavailable():
+            stream = open(source, "rb")  # noqa: SIM115 (closed by the with below)
+        with stream, self._temporary() as temporary:
             _copy_in_kernel(stream, temporary, os.fstat(stream.fileno()).st_size)
             temporary.seek(0)
             if hashlib.file_digest(temporary, "sha256").hexdigest() != sha256:
@@ -128,7 +149,10 @@ class LocalArchiveStore(ArchiveStore):
         if not os.path.exists(target):
             os.fchmod(temporary.fileno(), 0o444)
             os.fsync(temporary.fileno())
-            _link(temporary.name, target)
+            try:
+                _link(temporary.name, target, self._folder)
+            except FileNotFoundError:  # the temporary file went with the store's folder
+                raise ArchiveError("archive_folder_missing", store=self.name) from None
         return StoredBlob(key=blob_key(sha256), sha256=sha256, size=size)
 
     def _file(self, key: str) -> str:
@@ -136,14 +160,23 @@ class LocalArchiveStore(ArchiveStore):
             raise FileNotFoundError(f"archive {self.name} has no blob {key!r}")
         return f"{self._root}/{key}"
 
-    def _clear_stale_temporaries(self) -> None:
-        """Once per process: deletes the temporary files that a process killed half-way
-        through a copy left in ``.tmp``. Two threads doing it at once do no harm."""
+    def _folder(self, path: str) -> None:
+        """Makes a folder inside the store's; ``archive_folder_missing`` when the store's
+        own folder is gone."""
+        if not os.path.isdir(self._root):
+            raise ArchiveError("archive_folder_missing", store=self.name)
+        os.makedirs(path, exist_ok=True)
+
+    def _prepare(self) -> None:
+        """Once per process: makes the store's folder if it is not there yet, and deletes
+        the temporary files that a process killed half-way through a copy left in
+        ``.tmp``. Two threads doing it at once do no harm."""
         if self._cleared_in == os.getpid():
             return
-        self._cleared_in = os.getpid()
         stale_before = time.time() - STALE_TEMPORARY_SECONDS
         with self._unavailable():
+            os.makedirs(self._root, exist_ok=True)
+            self._cleared_in = os.getpid()
             try:
                 entries = os.scandir(f"{self._root}/.tmp")
             except FileNotFoundError:
@@ -162,34 +195,38 @@ class LocalArchiveStore(ArchiveStore):
         try:
             temporary = open(name, "x+b")  # noqa: SIM115 (closed below, before the unlink)
         except FileNotFoundError:
-            os.makedirs(os.path.dirname(name), exist_ok=True)
+            self._folder(os.path.dirname(name))
             temporary = open(name, "x+b")  # noqa: SIM115
         try:
             with temporary:
                 yield temporary
         finally:
-            os.unlink(name)
+            with suppress(FileNotFoundError):  # the store's folder went missing meanwhile
+                os.unlink(name)
 
     @contextmanager
     def _unavailable(self) -> Iterator[None]:
-        """Turns a failing disk into ``ArchiveError("archive_unavailable")``; a missing blob
-        stays ``FileNotFoundError``."""
+        """Turns an error of the disk into the ``ArchiveError`` that says what it is
+        (``disk_error``); a missing blob stays ``FileNotFoundError``."""
         try:
             yield
         except FileNotFoundError:
             raise
         except OSError as error:
-            raise ArchiveError("archive_unavailable", store=self.name) from error
+            raise disk_error(self.name, error) from error
 
 
-def _link(existing: str, target: str) -> bool:
-    """Links ``existing`` under the name ``target``, making its folders when they are
-    missing; false when a blob is there already (blobs never change: the same bytes)."""
+def _link(existing: str, target: str, folder: Callable[[str], None]) -> bool:
+    """Links ``existing`` under the name ``target``, making its folder with ``folder`` when
+    it is missing; false when a blob is there already (blobs never change: the same bytes).
+    ``FileNotFoundError`` only when ``existing`` is missing."""
     try:
         try:
             os.link(existing, target)
         except FileNotFoundError:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
+            if not os.path.lexists(existing):
+                raise
+            folder(os.path.dirname(target))
             os.link(existing, target)
     except FileExistsError:
         return False

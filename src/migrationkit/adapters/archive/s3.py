@@ -9,7 +9,8 @@ import base64
 import hashlib
 import io
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
@@ -35,6 +36,18 @@ SPOOL_IN_MEMORY = CHUNK_SIZE
 _MISSING = frozenset({"NoSuchKey", "NotFound", "404"})
 #: The error codes of bytes that do not match the checksum sent with them.
 _BAD_DIGEST = frozenset({"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"})
+#: What other error codes of the server say about the store (as ``disk_error`` does for a
+#: folder); any code not here makes it ``archive_unavailable``.
+_TROUBLES = {
+    "NoSuchBucket": "archive_folder_missing",
+    "AccessDenied": "archive_no_permission",
+    "AllAccessDisabled": "archive_no_permission",
+    "InvalidAccessKeyId": "archive_no_permission",
+    "SignatureDoesNotMatch": "archive_no_permission",
+    "QuotaExceeded": "archive_full",
+}
+#: How many ``HeadObject`` requests ``sizes`` has in flight at once.
+HEAD_THREADS = 8
 
 
 def make_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
@@ -73,8 +86,9 @@ class S3ArchiveStore(ArchiveStore):
     is verified by reading the copy back. From a local store the file is hashed, then sent
     with its digest; from any other store it is streamed like a write.
 
-    A missing key raises ``FileNotFoundError``; a server that cannot be reached or refuses
-    raises ``ArchiveError("archive_unavailable")``.
+    A missing key raises ``FileNotFoundError``; a missing bucket, a refused permission or
+    a full quota its own ``ArchiveError`` naming the store; a server that cannot be reached
+    or refuses otherwise ``ArchiveError("archive_unavailable")``.
     """
 
     def __init__(self, name: str, bucket: str, prefix: str, client: Any) -> None:
@@ -109,6 +123,14 @@ class S3ArchiveStore(ArchiveStore):
     def exists(self, key: str) -> bool:
         with self._errors(key):
             return is_blob_key(key) and self._head(key) is not None
+
+    def sizes(self, keys: Collection[str]) -> dict[str, int]:
+        """A ``HeadObject`` per blob, ``HEAD_THREADS`` at a time: the stored size, no byte
+        read. (A listing would read every object under the prefix, other archives' too.)"""
+        wanted = sorted(key for key in set(keys) if is_blob_key(key))
+        with self._errors(""), ThreadPoolExecutor(HEAD_THREADS) as pool:
+            heads = list(pool.map(self._head, wanted))
+        return {key: head["ContentLength"] for key, head in zip(wanted, heads, strict=True) if head}
 
     def delete(self, key: str) -> None:
         """Deleting what is not there is no error."""
@@ -148,12 +170,19 @@ class S3ArchiveStore(ArchiveStore):
         target = blob_key(sha256)
         if not is_blob_key(key):
             raise FileNotFoundError(f"archive {source.name} has no blob {key!r}")
-        self.client.copy_object(
-            Bucket=self.bucket,
-            Key=self.object_name(target),
-            CopySource={"Bucket": source.bucket, "Key": source.object_name(key)},
-            ChecksumAlgorithm="SHA256",
-        )
+        try:
+            self.client.copy_object(
+                Bucket=self.bucket,
+                Key=self.object_name(target),
+                CopySource={"Bucket": source.bucket, "Key": source.object_name(key)},
+                ChecksumAlgorithm="SHA256",
+            )
+        except ClientError as error:
+            # Either bucket may be the one missing: name the source's when it is.
+            code = error.response.get("Error", {}).get("Code")
+            if code == "NoSuchBucket" and not source._bucket_exists():
+                raise ArchiveError("archive_folder_missing", store=source.name) from error
+            raise
         head = self._head(target)
         checksum = head.get("ChecksumSHA256") if head else None
         if checksum is None:
@@ -164,6 +193,15 @@ class S3ArchiveStore(ArchiveStore):
             raise checksum_mismatch(key)
         size: int = head["ContentLength"]
         return size
+
+    def _bucket_exists(self) -> bool:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchBucket"}:
+                return False
+            raise
+        return True
 
     def _put(self, body: BinaryIO, sha256: str) -> None:
         """Uploads bytes whose SHA-256 was checked as the blob ``sha256``, sending the digest
@@ -211,6 +249,8 @@ class S3ArchiveStore(ArchiveStore):
                 raise FileNotFoundError(f"archive {self.name} has no blob {key!r}") from None
             if code in _BAD_DIGEST:
                 raise checksum_mismatch(key) from error
+            if code in _TROUBLES:
+                raise ArchiveError(_TROUBLES[code], store=self.name) from error
             raise ArchiveError("archive_unavailable", store=self.name) from error
         except BotoCoreError as error:
             raise ArchiveError("archive_unavailable", store=self.name) from error

@@ -12,16 +12,13 @@ from collections.abc import Sequence
 from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
-from rq.job import Dependency, Job, JobStatus
+from rq.job import Dependency, Job
 from rq.serializers import JSONSerializer
 
 from migrationkit.ports import DocumentBatch
 
 #: The module of the job functions that the workers run.
 JOBS = "migrationkit.adapters.rq.jobs"
-
-#: A job in one of these will still run: a second wake-up would add nothing.
-WAITING = frozenset({JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED})
 
 #: How often, and after how many seconds, RQ runs a job again that raised (the database
 #: went away, say). A worker's scheduler (``migrationkit worker`` runs one) brings them back.
@@ -47,12 +44,12 @@ class RQJobQueue:
     """Enqueues on the RQ queue ``name`` through ``connection``.
 
     A job's id is tied to what it does (``migration-<id>``, ``...-batch-<first>-<last>``,
-    ``...-finish``), so a wake-up that is still waiting is not added twice. A job with the
-    same id that has ended, or that a worker has taken, is replaced by a new one: whoever
-    asks again (a retry, the sweeper after a crash) does so because the database says the
-    migration should run and no live worker holds it. A wake-up too many costs a job that
-    finds nothing to do. Redis errors (``redis.exceptions.ConnectionError``, ...) reach the
-    caller.
+    ``...-finish``), so a wake-up that waits in the queue is not added twice. Any other job
+    under the same id is replaced by a new one at the end of the queue: whoever asks again
+    (a retry, the sweeper after a crash) does so because the database says the migration
+    should run and no live worker holds it, and RQ may not run that other job for a long
+    time (see ``_enqueue_once``). A wake-up too many costs a job that finds nothing to do.
+    Redis errors (``redis.exceptions.ConnectionError``, ...) reach the caller.
     """
 
     def __init__(self, connection: Redis, name: str = "migrationkit", *, job_timeout: int = 3600):
@@ -61,7 +58,13 @@ class RQJobQueue:
         )
 
     def enqueue_migration(self, migration_id: int) -> None:
-        self._enqueue_once(migration_job_id(migration_id), "run_migration", migration_id)
+        """A wake-up goes to the front of the queue: it claims and plans, quickly, and the
+        batch jobs it plans go to the end. So a move taken back from a dead worker is
+        claimed again before the batch jobs of its old plan, which then find the work
+        done or done by others, rather than after them."""
+        self._enqueue_once(
+            migration_job_id(migration_id), "run_migration", migration_id, at_front=True
+        )
 
     def enqueue_batches(self, migration_id: int, batches: Sequence[DocumentBatch]) -> None:
         """One job per ``DocumentBatch``, which any worker may take, and the finishing job,
@@ -84,10 +87,18 @@ class RQJobQueue:
             failure_ttl=FAILED_JOB_SECONDS,
         )
 
-    def _enqueue_once(self, job_id: str, function: str, *args: int) -> Job:
-        """The waiting job with this id, or a new one in place of one that has ended or was
-        taken by a worker (RQ's ``unique`` refuses a second job while the first exists).
-        Two callers replacing the same job at once leave one job waiting."""
+    def _enqueue_once(self, job_id: str, function: str, *args: int, at_front: bool = False) -> Job:
+        """The job with this id while it waits in the queue itself, where the next free
+        worker takes it; otherwise a new one in its place (RQ's ``unique`` refuses a second
+        job while the first exists). Two callers replacing the same job at once leave one.
+
+        Only a job in the queue is sure to run soon. RQ keeps others under the same id that
+        a worker's death can hold back for its maintenance interval (ten minutes): a retry
+        waiting for a scheduler (a killed worker's scheduler lock keeps the others from
+        taking over the scheduling), a job taken from the queue by a worker killed before it
+        started it (RQ's intermediate queue), a job started by a dead worker (the started
+        registry, until its heartbeat runs out). Trusting those swallowed the sweeper's
+        wake-ups, and a move stood still while the database said it should run."""
         while True:
             try:
                 return self.queue.enqueue_call(
@@ -95,15 +106,18 @@ class RQJobQueue:
                     args=args,
                     job_id=job_id,
                     unique=True,
+                    at_front=at_front,
                     retry=_retry(),
                     failure_ttl=FAILED_JOB_SECONDS,
                 )
             except DuplicateJobError:
                 existing = self._fetch(job_id)
-                if existing is not None and existing.get_status(refresh=False) in WAITING:
+                if existing is not None and self.queue.get_job_position(job_id) is not None:
                     return existing
                 if existing is not None:
                     existing.delete()
+                    # Else RQ's maintenance would later fail the new job in its place.
+                    self.queue.intermediate_queue.remove(job_id)
 
     def _fetch(self, job_id: str) -> Job | None:
         try:

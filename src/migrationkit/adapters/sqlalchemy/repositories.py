@@ -8,9 +8,10 @@ the database's refusal becomes the domain's ``RuleViolation``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import attrs
@@ -18,8 +19,10 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    DateTime,
     Executable,
     Index,
+    Interval,
     RowMapping,
     ScalarSelect,
     Select,
@@ -35,12 +38,14 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from migrationkit.adapters.sqlalchemy.tables import (
+    UtcDateTime,
     access_grants,
     administration_code_name,
     administration_package_link,
@@ -315,6 +320,16 @@ def audit_event_from_row(row: RowMapping) -> AuditEvent:
 class _Repository:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+
+    def _database_time(self, later: timedelta = timedelta()) -> ColumnElement[datetime]:
+        """The database's clock, ``later`` from now, in SQL: leases are set and compared
+        with it alone, never with a machine's clock. PostgreSQL's ``clock_timestamp()`` (the
+        moment of the statement, not of the transaction's start); SQLite's time of 'now',
+        in the text SQLAlchemy keeps datetimes as there (so the two compare)."""
+        if self._connection.dialect.name == "sqlite":
+            modifier = f"{later.total_seconds():+.6f} seconds"
+            return func.strftime("%Y-%m-%d %H:%M:%f000", "now", modifier, type_=UtcDateTime)
+        return func.clock_timestamp(type_=DateTime(timezone=True)) + literal(later, Interval())
 
     def _one(self, statement: Select[Any]) -> RowMapping | None:
         return self._connection.execute(statement).mappings().first()
@@ -742,6 +757,13 @@ class SqlAlchemyDocumentRepository(_Repository):
         )
         return set(self._connection.execute(statement).scalars())
 
+    def hold_blobs(self, archive_store: str, blob_keys: Collection[str]) -> None:
+        # SQLite: the unit of work took the one write lock when it began (BEGIN IMMEDIATE).
+        if self._connection.dialect.name != "postgresql" or not blob_keys:
+            return
+        holds = sorted({_blob_hold(archive_store, key) for key in blob_keys})
+        self._connection.execute(_HOLD_BLOBS, {"space": BLOB_HOLDS, "holds": holds})
+
     def _page(
         self, administration_id: int, after_id: int, limit: int, *where: ColumnElement[bool]
     ) -> Sequence[Document]:
@@ -756,6 +778,23 @@ class SqlAlchemyDocumentRepository(_Repository):
             .limit(limit)
         )
         return [document_from_row(row) for row in self._all(statement)]
+
+
+#: The first key of the advisory locks of ``hold_blobs``, apart from any other use of them.
+BLOB_HOLDS = 0x6D6B_0B10
+#: Takes the advisory locks in the order of their keys (PostgreSQL evaluates a volatile
+#: function of the select list after the sort), so two releases never wait on each other.
+_HOLD_BLOBS = text(
+    "SELECT pg_advisory_xact_lock(:space, hold)"
+    " FROM unnest(CAST(:holds AS integer[])) AS hold ORDER BY hold"
+)
+
+
+def _blob_hold(archive_store: str, blob_key: str) -> int:
+    """A blob's advisory lock key: 32 bits of a hash of its store and key (blobs that share
+    one take turns, which does no harm)."""
+    digest = hashlib.sha256(f"{archive_store}\0{blob_key}".encode()).digest()
+    return int.from_bytes(digest[:4], "big", signed=True)
 
 
 def _copy_of_document(
@@ -859,18 +898,45 @@ class SqlAlchemyDocumentCopyRepository(_Repository):
         )
 
     def list_page(
-        self, migration_id: int, *, after_document_id: int = 0, limit: int = 1000
+        self,
+        migration_id: int,
+        *,
+        after_document_id: int = 0,
+        limit: int = 1000,
+        unverified: bool = False,
     ) -> Sequence[DocumentCopy]:
+        copy = document_copies.c
         statement = (
             select(document_copies)
             .where(
-                document_copies.c.migration_id == migration_id,
-                document_copies.c.document_id > after_document_id,
+                copy.migration_id == migration_id,
+                copy.document_id > after_document_id,
+                *([copy.verified.is_(False)] if unverified else []),
             )
-            .order_by(document_copies.c.document_id)
+            .order_by(copy.document_id)
             .limit(limit)
         )
         return [document_copy_from_row(row) for row in self._all(statement)]
+
+    def record_verified(self, migration_id: int, document_ids: Collection[int]) -> None:
+        if document_ids:
+            self._connection.execute(
+                update(document_copies)
+                .where(*self._of(migration_id, document_ids))
+                .values(verified=True)
+            )
+
+    def forget(self, migration_id: int, document_ids: Collection[int]) -> int:
+        if not document_ids:
+            return 0
+        counted = {"preserve_rowcount": True}
+        statement = delete(document_copies).where(*self._of(migration_id, document_ids))
+        return self._connection.execute(statement, execution_options=counted).rowcount
+
+    @staticmethod
+    def _of(migration_id: int, document_ids: Collection[int]) -> list[ColumnElement[bool]]:
+        copy = document_copies.c
+        return [copy.migration_id == migration_id, copy.document_id.in_(sorted(document_ids))]
 
     def list_mismatched(self, migration_id: int, administration_id: int) -> Sequence[int]:
         copy = document_copies.c
@@ -1211,11 +1277,11 @@ class SqlAlchemyMigrationRepository(_Repository):
         )
         return [migration_from_row(row) for row in self._all(statement)]
 
-    def record_claim(self, migration_id: int, *, lease_expires_at: datetime) -> None:
+    def record_claim(self, migration_id: int, *, lease_for: timedelta) -> None:
         self._update(
             migration_id,
             attempts=migrations.c.attempts + 1,
-            lease_expires_at=lease_expires_at,
+            lease_expires_at=self._database_time(lease_for),
             failure_reason=None,
             failure_code=None,
             failure_params=None,
@@ -1291,7 +1357,7 @@ class SqlAlchemyMigrationRepository(_Repository):
         )
         return [migration_from_row(row) for row in self._all(statement)]
 
-    def heartbeat(self, migration_id: int, *, lease_expires_at: datetime) -> bool:
+    def heartbeat(self, migration_id: int, *, lease_for: timedelta) -> bool:
         processing = exists().where(
             offer_items.c.id == migrations.c.item_id,
             offer_items.c.status == ItemStatus.PROCESSING.value,
@@ -1299,11 +1365,11 @@ class SqlAlchemyMigrationRepository(_Repository):
         result = self._connection.execute(
             update(migrations)
             .where(migrations.c.id == migration_id, processing)
-            .values(lease_expires_at=lease_expires_at)
+            .values(lease_expires_at=self._database_time(lease_for))
         )
         return result.rowcount == 1
 
-    def list_to_run(self, now: datetime) -> Sequence[Migration]:
+    def list_to_run(self) -> Sequence[Migration]:
         status = offer_items.c.status
         lease = migrations.c.lease_expires_at
         statement = (
@@ -1312,7 +1378,8 @@ class SqlAlchemyMigrationRepository(_Repository):
             .where(
                 or_(
                     status == ItemStatus.QUEUED.value,
-                    (status == ItemStatus.PROCESSING.value) & (lease.is_(None) | (lease < now)),
+                    (status == ItemStatus.PROCESSING.value)
+                    & (lease.is_(None) | (lease < self._database_time())),
                 )
             )
             .order_by(migrations.c.id)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -343,6 +344,9 @@ document_copies = Table(
     Column("source_store", String(CODE_NAME), nullable=False),
     Column("source_key", String(KEY), nullable=False),
     Column("copied_at", UtcDateTime, nullable=False),
+    # Whether the finish's look at the target store saw the copy there (with its size);
+    # a copy recorded since is looked at again inside the finishing transaction.
+    Column("verified", Boolean, nullable=False, server_default=false()),
     PrimaryKeyConstraint("migration_id", "document_id"),
 )
 

@@ -284,11 +284,15 @@ def test_zuid_rejects_one_administration_with_a_reason_and_noord_sees_afgewezen(
 def test_a_code_typed_after_its_expiry_is_refused_and_kept_in_the_field(
     person: Callable[[str], Page], clock: FakeClock
 ) -> None:
-    noord, zuid = person("noord@example.nl"), person("zuid@example.nl")
     code = offer(
-        noord, connection(TWINFIELD, "Noord"), ["2001 Installatiebedrijf Vos"], "zuid@example.nl"
+        person("noord@example.nl"),
+        connection(TWINFIELD, "Noord"),
+        ["2001 Installatiebedrijf Vos"],
+        "zuid@example.nl",
     )
     clock.advance(timedelta(days=16))
+    # Sessions end 8 hours after their sign-in: both sign in again, 16 days later.
+    noord, zuid = person("noord@example.nl"), person("zuid@example.nl")
 
     redeem(zuid, code)
 

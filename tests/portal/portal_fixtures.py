@@ -30,11 +30,11 @@ from migrationkit.services import Dependencies
 def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home with the demo seeded, copied by each test."""
     home = tmp_path_factory.mktemp("seeded")
-    _close(make_app(home))
+    close_app(make_app(home))
     return home
 
 
-def _close(app: Flask) -> None:
+def close_app(app: Flask) -> None:
     runtime: Runtime = app.extensions[RUNTIME_KEY]
     if isinstance(runtime.queue, InProcessQueue):
         runtime.queue.stop(timeout=5)
@@ -59,7 +59,7 @@ def home(seeded_home: Path, tmp_path: Path) -> Path:
 def app(home: Path) -> Iterator[Flask]:
     app = make_app(home)
     yield app
-    _close(app)
+    close_app(app)
 
 
 @pytest.fixture

@@ -8,14 +8,16 @@ Bounded and deterministic: a few examples per operation, derandomized, no exampl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import schemathesis
 from api_support import token_for
 from flask import Flask
 from hypothesis import HealthCheck, settings
-from portal_support import Scene
+from portal_fixtures import close_app
+from portal_support import Scene, environ, make_app
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -31,6 +33,23 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
+
+
+#: Calls a minute this test's app takes: every generated call must reach its operation, and
+#: the rate limit has tests of its own (tests/security/test_rate_limit.py).
+CALLS_PER_MINUTE = "100000"
+
+
+@pytest.fixture
+def app(home: Path) -> Iterator[Flask]:
+    """The portal of the other API tests, with room for the generated calls of a minute."""
+    limits = {
+        "MIGRATIONKIT_API_CALLS_PER_MINUTE": CALLS_PER_MINUTE,
+        "MIGRATIONKIT_API_CALLS_PER_MINUTE_PER_ADDRESS": CALLS_PER_MINUTE,
+    }
+    app = make_app(home, MIGRATIONKIT_ENVIRON=environ(home) | limits)
+    yield app
+    close_app(app)
 
 
 @pytest.fixture
@@ -83,5 +102,5 @@ def test_the_api_keeps_the_promises_of_its_openapi_document(
     case: schemathesis.Case, token: str
 ) -> None:
     response = case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
-    # The operation answered, not the rate limit (a few examples per operation and app).
+    # The operation answered, not the rate limit.
     assert response.status_code != 429 or response.json()["code"] != "api_rate_limited"

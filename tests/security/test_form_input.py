@@ -32,6 +32,7 @@ from wtforms import BooleanField, Field, FieldList, FormField, HiddenField, Subm
 
 from migrationkit import services
 from migrationkit.bootstrap import Runtime
+from migrationkit.domain.errors import MESSAGES
 from migrationkit.domain.model import AccountingPackage
 from migrationkit.services import Dependencies
 from portal import forms
@@ -566,8 +567,8 @@ def upload(client: FlaskClient, path: str, filename: str) -> TestResponse:
     ("filename", "refusal"),
     [
         ("F" * 10_000 + ".pdf", "De bestandsnaam is te lang (hoogstens 255 tekens)."),
-        ("factuur\x00.pdf", "Dit bevat onzichtbare tekens, zoals een NUL-teken."),
-        ("factuur\x1b[31m.pdf", "Dit bevat onzichtbare tekens, zoals een NUL-teken."),
+        ("factuur\x00.pdf", MESSAGES["filename_invisible_characters"][0]),
+        ("factuur\x1b[31m.pdf", MESSAGES["filename_invisible_characters"][0]),
     ],
     ids=["10,000 characters", "a NUL byte", "an escape"],
 )

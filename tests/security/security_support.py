@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, url_for
+from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
 
@@ -20,3 +23,16 @@ def get_paths(app: Flask) -> list[str]:
                 values = {"filename": "portal.css"}
             paths.append(url_for(rule.endpoint, **values))
     return paths
+
+
+def csrf_token(client: FlaskClient) -> str:
+    """The session's CSRF token, as any page's forms carry it (read once: it holds for the
+    session)."""
+    token: str | None = getattr(client, "csrf_token", None)
+    if token is None:
+        page = client.get("/inloggen").text
+        found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+        assert found, page
+        token = found.group(1)
+        client.csrf_token = token  # type: ignore[attr-defined]
+    return token

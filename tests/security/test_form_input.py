@@ -25,7 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_wtf import FlaskForm
 from portal_support import RUNTIME_KEY, Scene, environ, make_app, signed_in_client
-from security_support import get_paths
+from security_support import csrf_token, get_paths
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 from wtforms import BooleanField, Field, FieldList, FormField, HiddenField, SubmitField
@@ -411,19 +411,6 @@ def send(
     if route.method == "GET":
         return client.get(f"{path}?{encoded}")
     return client.post(path, data=encoded, content_type="application/x-www-form-urlencoded")
-
-
-def csrf_token(client: FlaskClient) -> str:
-    """The session's CSRF token, as any page's forms carry it (read once: it holds for the
-    session)."""
-    token: str | None = getattr(client, "csrf_token", None)
-    if token is None:
-        page = client.get("/inloggen").text
-        found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
-        assert found, page
-        token = found.group(1)
-        client.csrf_token = token  # type: ignore[attr-defined]
-    return token
 
 
 def spoiled(

@@ -155,13 +155,17 @@ def document_headers(response: Response, kind: DocumentType, filename: str) -> R
 def content_disposition(disposition: str, filename: str) -> str:
     """``inline`` or ``attachment`` with a file name that any stored name becomes safely
     (RFC 6266): ``filename*`` in UTF-8, percent-encoded (RFC 5987), for browsers, and an
-    ASCII ``filename`` for the rest. Control characters, line breaks, quotes, slashes and
-    direction marks never reach the header: in both they become ``_``."""
+    ASCII ``filename`` for the rest (accents dropped, any other letter ``_``). Control
+    characters, line breaks, quotes, slashes and direction marks never reach the header: in
+    both they become ``_``."""
     shown = "".join("_" if _unsafe_in_name(ch) else ch for ch in filename).strip() or "document"
-    ascii_only = unicodedata.normalize("NFKD", shown).encode("ascii", "ignore").decode()
-    fallback = "".join(ch if ch.isalnum() or ch in " .,_-+()" else "_" for ch in ascii_only)
+    fallback = "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch in " .,_-+()") else "_"
+        for ch in unicodedata.normalize("NFKD", shown)
+        if unicodedata.category(ch) != "Mn"
+    )
     utf8 = quote(shown, safe="!#$&+-.^_`|~")
-    return f"{disposition}; filename=\"{fallback.strip() or 'document'}\"; filename*=UTF-8''{utf8}"
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{utf8}"
 
 
 def _unsafe_in_name(ch: str) -> bool:

@@ -86,8 +86,8 @@ def html_with_script(script_address: str, marker: str) -> bytes:
 <script src="{script_address}"></script>
 <script>{TOKEN_THIEF_JS.replace("MARKER", marker)}</script></head>
 <body onload="fetch('{marker}/onload')"><img src="{marker}/img">
-<iframe src="{marker}/frame"></iframe><form action="{marker}/form" method="post"></form>
-<script>document.forms[0].submit(); alert('html ran');</script></body></html>""".encode()
+<iframe src="{marker}/frame"></iframe><script>alert('html ran');</script></body></html>
+""".encode()
 
 
 def svg_with_script(marker: str) -> bytes:

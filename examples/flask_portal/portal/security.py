@@ -64,8 +64,9 @@ HEADERS = {
 #: Two years; only this host (the operator's other hosts are not the portal's to decide).
 STRICT_TRANSPORT_SECURITY = "max-age=63072000"
 #: A document of the archive, whatever it holds: no script, no plugin, nothing loaded, no
-#: form, a unique origin of its own (``sandbox``), never in a frame. Chromium's PDF viewer
-#: still shows a PDF under it (tests/security/test_documents_in_chromium.py).
+#: style, no form, a unique origin of its own (``sandbox``), never in a frame. Chromium's
+#: PDF viewer still shows a PDF under it, and its image viewer an image, only not centred
+#: (it styles itself inline) (tests/security/test_documents_in_chromium.py).
 DOCUMENT_POLICY = (
     "sandbox; default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )

@@ -70,8 +70,11 @@ def stop_worker(app: Flask) -> None:
     queue.stop(timeout=5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium for one test module. Not for the whole session: tests/browser and
+    tests/security each register this fixture, and two of Playwright's sync drivers may not
+    be alive in one thread at once."""
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: install Debian's package (apt-get install chromium)"
         if os.environ.get("CI"):

@@ -137,6 +137,7 @@ class PortalRequest(Request):
 
     @property
     def is_upload(self) -> bool:
+        """Whether this is a multipart post to a route that takes an upload."""
         return self.endpoint in UPLOADS and self.mimetype == MULTIPART
 
 

@@ -42,10 +42,18 @@ RULES = (
         "migrationkit.ports",
         allowed=frozenset({"attrs", "migrationkit.domain", "migrationkit.ports"}),
     ),
+    # The use cases may also read hostile XML (an uploaded e-invoice), with defusedxml: the
+    # standard library's parsers expand entities and must never see it.
     Rule(
         "migrationkit.services",
         allowed=frozenset(
-            {"attrs", "migrationkit.domain", "migrationkit.ports", "migrationkit.services"}
+            {
+                "attrs",
+                "defusedxml",
+                "migrationkit.domain",
+                "migrationkit.ports",
+                "migrationkit.services",
+            }
         ),
     ),
     # Adapters sit under the wiring (bootstrap, cli) and the fakes; they never reach up.

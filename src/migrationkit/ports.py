@@ -840,7 +840,8 @@ class ArchiveStore(Protocol):
     name: str
 
     def write(self, stream: BinaryIO) -> StoredBlob:
-        """Stores the stream's bytes, read in chunks, and reports their digest."""
+        """Stores the stream's bytes, read in chunks, and reports their digest. When reading
+        the stream raises, the error passes through and nothing of it stays in the store."""
         ...
 
     def open(self, key: str) -> BinaryIO: ...

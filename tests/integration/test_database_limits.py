@@ -74,7 +74,6 @@ def test_an_upload_that_waits_too_long_for_the_administration_is_told_to_try_aga
             actor_id=user_id,
             administration_id=administration_id,
             filename="factuur.pdf",
-            content_type="application/pdf",
             stream=io.BytesIO(b"%PDF-1.4 factuur"),
         )
 

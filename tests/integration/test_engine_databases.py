@@ -81,7 +81,8 @@ class Move:
 
 
 def content(n: int) -> bytes:
-    return f"factuur {n}\n".encode() * (n % 3 + 1)
+    """A document's bytes: a PDF, as an upload must be, distinct per ``n``."""
+    return b"%PDF-1.4\n" + f"factuur {n}\n".encode() * (n % 3 + 1)
 
 
 def started(
@@ -340,7 +341,6 @@ def released_with_an_upload_of_its_bytes(
             actor_id=sender.id,
             administration_id=other.id,
             filename="zelfde.pdf",
-            content_type="application/pdf",
             stream=io.BytesIO(content(0)),
         )
 

@@ -89,7 +89,7 @@ class Uploader(threading.Thread):
             sender = uow.users.get_by_email("baas@noord.nl")
         assert sender is not None
         for number in range(100_000):
-            content = f"geupload tijdens de migratie {number}".encode()
+            content = f"%PDF-1.7 geupload tijdens de migratie {number}".encode()
             status = self.watch.mark.status
             try:
                 document = archive.add_document(
@@ -98,7 +98,6 @@ class Uploader(threading.Thread):
                     actor_id=sender.id,
                     administration_id=self.administration_id,
                     filename=f"upload-{number}.pdf",
-                    content_type="application/pdf",
                     stream=io.BytesIO(content),
                 )
             except NotFound:  # it belongs to Zuid now

@@ -79,7 +79,6 @@ def test_a_worker_frozen_in_the_finish_loses_its_locks_and_its_move_is_taken_ove
             actor_id=offer.sender_user_id,
             administration_id=migration.administration_id,
             filename="bon.pdf",
-            content_type="application/pdf",
             stream=io.BytesIO(UPLOAD),
         )
         assert state(frozen) == "T", "the upload went through only once the worker thawed"

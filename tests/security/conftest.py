@@ -1,6 +1,8 @@
 """The security suite runs on the portal tests' own fixtures and helpers (a fresh demo home
-per test, the app, signed-in clients, the database dump): tests/portal goes on the import
-path, as tests/reliability puts tests/integration there, and its fixtures are imported."""
+per test, the app, signed-in clients, the database dump), and on the browser tests' (the
+portal served on a port, Chromium, a signed-in page): tests/portal and tests/browser go on
+the import path, as tests/reliability puts tests/integration there, and their fixtures are
+imported."""
 
 from __future__ import annotations
 
@@ -13,7 +15,14 @@ import pytest
 from migrationkit.testing import throwaway_database
 
 sys.path.append(str(Path(__file__).parents[1] / "portal"))
+sys.path.append(str(Path(__file__).parents[1] / "browser"))
 
+from browser_fixtures import (  # noqa: F401 - fixtures, found by pytest by their names
+    browser,
+    demo_home,
+    person,
+    portal,
+)
 from portal_fixtures import (  # noqa: F401 - fixtures, found by pytest by their names
     app,
     client,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from flask import Flask, url_for
+from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 from werkzeug.serving import make_server
 
@@ -57,3 +59,16 @@ def all_at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
 
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         return list(pool.map(released, calls))
+
+
+def csrf_token(client: FlaskClient) -> str:
+    """The session's CSRF token, as any page's forms carry it (read once: it holds for the
+    session)."""
+    token: str | None = getattr(client, "csrf_token", None)
+    if token is None:
+        page = client.get("/inloggen").text
+        found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+        assert found, page
+        token = found.group(1)
+        client.csrf_token = token  # type: ignore[attr-defined]
+    return token

@@ -25,13 +25,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_wtf import FlaskForm
 from portal_support import RUNTIME_KEY, Scene, environ, make_app, signed_in_client
-from security_support import get_paths
+from security_support import csrf_token, get_paths
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 from wtforms import BooleanField, Field, FieldList, FormField, HiddenField, SubmitField
 
 from migrationkit import services
 from migrationkit.bootstrap import Runtime
+from migrationkit.domain.errors import MESSAGES
 from migrationkit.domain.model import AccountingPackage
 from migrationkit.services import Dependencies
 from portal import forms
@@ -435,19 +436,6 @@ def send(
     return client.post(path, data=encoded, content_type="application/x-www-form-urlencoded")
 
 
-def csrf_token(client: FlaskClient) -> str:
-    """The session's CSRF token, as any page's forms carry it (read once: it holds for the
-    session)."""
-    token: str | None = getattr(client, "csrf_token", None)
-    if token is None:
-        page = client.get("/inloggen").text
-        found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
-        assert found, page
-        token = found.group(1)
-        client.csrf_token = token  # type: ignore[attr-defined]
-    return token
-
-
 def spoiled(
     valid: dict[str, str], field: str, bad: Bad
 ) -> tuple[MultiDict[str, Any], bytes | None]:
@@ -592,8 +580,8 @@ def upload(client: FlaskClient, path: str, filename: str) -> TestResponse:
     ("filename", "refusal"),
     [
         ("F" * 10_000 + ".pdf", "De bestandsnaam is te lang (hoogstens 255 tekens)."),
-        ("factuur\x00.pdf", "Dit bevat onzichtbare tekens, zoals een NUL-teken."),
-        ("factuur\x1b[31m.pdf", "Dit bevat onzichtbare tekens, zoals een NUL-teken."),
+        ("factuur\x00.pdf", MESSAGES["filename_invisible_characters"][0]),
+        ("factuur\x1b[31m.pdf", MESSAGES["filename_invisible_characters"][0]),
     ],
     ids=["10,000 characters", "a NUL byte", "an escape"],
 )

@@ -84,7 +84,7 @@ def started_to(scene: Scene, administration: Administration, office: Neighbour) 
 
 
 def content(administration: Administration, n: int) -> bytes:
-    return f"factuur {administration.code} nummer {n}\n".encode() * (n % 4 + 1)
+    return b"%PDF-1.7\n" + f"factuur {administration.code} nummer {n}\n".encode() * (n % 4 + 1)
 
 
 def fill(
@@ -568,7 +568,6 @@ def upload(scene: Scene, administration: Administration, data: bytes) -> Documen
         actor_id=scene.noord.super_user.id,
         administration_id=administration.id,
         filename="nagekomen.pdf",
-        content_type="application/pdf",
         stream=io.BytesIO(data),
     )
 
@@ -580,7 +579,7 @@ def test_a_document_uploaded_during_the_move_is_carried_over(small_batches: Scen
     _, migration = scene.started(administration)
     run(scene, migration.id)
 
-    late = upload(scene, administration, b"nagekomen factuur")
+    late = upload(scene, administration, b"%PDF-1.7 nagekomen factuur")
     run_batches(scene)
 
     assert status(scene, migration) is ItemStatus.COMPLETED
@@ -588,7 +587,7 @@ def test_a_document_uploaded_during_the_move_is_carried_over(small_batches: Scen
     assert len(after) == 5
     assert {d.archive_store for d in after} == {"zuid"}
     moved = next(d for d in after if d.id == late.id)
-    assert scene.world.archives.store("zuid").blobs[moved.blob_key] == b"nagekomen factuur"
+    assert scene.world.archives.store("zuid").blobs[moved.blob_key] == b"%PDF-1.7 nagekomen factuur"
     done = migration_of(scene, migration.id)
     assert (done.documents_done, done.documents_total) == (5, 5)
 
@@ -600,7 +599,7 @@ def test_a_document_that_arrives_just_before_the_finish_is_copied_first(
     fill(scene, administration, 2)
     _, migration = scene.started(administration)
     copy_uncopied = engine._copy_uncopied
-    arrivals = [b"net op tijd"]
+    arrivals = [b"%PDF-1.7 net op tijd"]
 
     def then_an_upload(*args: Any, **kwargs: Any) -> bool:
         copied = copy_uncopied(*args, **kwargs)

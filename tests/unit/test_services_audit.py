@@ -224,8 +224,7 @@ def _upload(scene: Scene) -> Act:
             actor_id=scene.noord.super_user.id,
             administration_id=administration.id,
             filename="factuur.pdf",
-            content_type="application/pdf",
-            stream=io.BytesIO(b"%PDF factuur"),
+            stream=io.BytesIO(b"%PDF-1.7 factuur"),
         )
         return scene.noord.super_user, ("document", document.id)
 
@@ -588,8 +587,7 @@ REFUSALS: dict[str, Refusal] = {
             actor_id=s.noord.user.id,
             administration_id=_noord_administration(s),
             filename="factuur.pdf",
-            content_type="application/pdf",
-            stream=io.BytesIO(b"%PDF"),
+            stream=io.BytesIO(b"%PDF-1.7"),
         ),
         AuditAction.UPLOAD_DOCUMENT,
         "no_access",

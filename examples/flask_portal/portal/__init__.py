@@ -52,7 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
-        MAX_CONTENT_LENGTH=50 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=security.UPLOAD_MAX_BYTES,
         INBOX_DOMAIN="inbox.example.nl",
         MIGRATIONKIT_ENVIRON=None,
         # Embedded mode runs the moves in a worker thread of this process; tests run the

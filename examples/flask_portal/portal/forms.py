@@ -27,6 +27,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, InputRequired
 
 from migrationkit.domain.api_tokens import NAME_MAX as API_TOKEN_NAME_MAX
+from migrationkit.domain.documents import MAX_DOCUMENT_BYTES
 from migrationkit.domain.model import MAX_ID
 from migrationkit.domain.sessions import PASSWORD_MAX, PASSWORD_MIN
 
@@ -172,7 +173,19 @@ class AddAdministrationsForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    bestand = FileField(_l("Document"), validators=[FileRequired(_l("Kies een bestand."))])
+    """A document for the archive. The library decides what it may be (its type from its
+    bytes, its size); the browser's file picker is only told which files to offer."""
+
+    bestand = FileField(
+        _l("Document"),
+        validators=[FileRequired(_l("Kies een bestand."))],
+        description=_l(
+            "Een PDF, een JPEG-, PNG- of TIFF-afbeelding of een e-factuur in XML (UBL of CII), "
+            "hoogstens %(limit)d MB.",
+            limit=MAX_DOCUMENT_BYTES // (1024 * 1024),
+        ),
+        render_kw={"accept": ".pdf,.jpg,.jpeg,.png,.tif,.tiff,.xml"},
+    )
     submit = SubmitField(_l("Uploaden"))
 
 

@@ -248,6 +248,27 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "De bestandsnaam is te lang (hoogstens {limit} tekens).",
         "The file name is too long (at most {limit} characters).",
     ),
+    "filename_invisible_characters": (
+        "De bestandsnaam bevat onzichtbare tekens, zoals een regeleinde of een NUL-teken. "
+        "Geef het bestand een andere naam.",
+        "The file name holds invisible characters, such as a line break or a NUL character. "
+        "Rename the file.",
+    ),
+    # The archive's documents
+    "document_empty": (
+        "Het bestand is leeg.",
+        "The file is empty.",
+    ),
+    "document_type_refused": (
+        "Dit soort bestand past niet in het archief. Voeg een PDF, een JPEG-, PNG- of "
+        "TIFF-afbeelding of een e-factuur in XML (UBL of CII) toe.",
+        "This kind of file does not belong in the archive. Add a PDF, a JPEG, PNG or TIFF "
+        "image, or an e-invoice in XML (UBL or CII).",
+    ),
+    "document_too_large": (
+        "Het bestand is te groot: een document is hoogstens {limit_mb} MB.",
+        "The file is too large: a document holds at most {limit_mb} MB.",
+    ),
     # R16 and access
     "relink_same_target": (
         "Administratie {code} {name} is al aan deze administratie gekoppeld.",

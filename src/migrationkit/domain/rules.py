@@ -288,11 +288,26 @@ def require_relink(
         )
 
 
-def has_invisible_characters(text: str) -> bool:
+#: Characters that turn the direction of the text around it: in a file name they make
+#: ``factuur<U+202E>fdp.exe`` show as ``factuurexe.pdf``.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def has_invisible_characters(text: str, *, one_line: bool = False) -> bool:
     """Whether ``text`` holds characters nobody types and a database may refuse: control
-    characters (a NUL byte, an escape; tabs and line breaks are typed) or half of a
-    surrogate pair."""
-    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n\r" for ch in text)
+    characters (a NUL byte, an escape) or half of a surrogate pair. Tabs and line breaks
+    are typed, except in ``one_line`` text (a name), which refuses them, Unicode's line and
+    paragraph separators, and the controls of the text's direction too."""
+    typed = "" if one_line else "\t\n\r"
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cs") and ch not in typed:
+            return True
+        if one_line and (category in ("Zl", "Zp") or ch in BIDI_CONTROLS):
+            return True
+    return False
 
 
 def require_typed_text(text: str) -> None:
@@ -377,11 +392,14 @@ def clean_search(term: str | None) -> str:
 
 
 def clean_filename(filename: str) -> str:
-    """The name of an uploaded document, trimmed and bounded."""
+    """The name of an uploaded document, trimmed and bounded: one line, with no invisible
+    characters (it goes into the headers of the document's answer, and a line break there
+    would end them)."""
     cleaned = filename.strip()
     if len(cleaned) > MAX_FILENAME:
         raise InvalidInput("filename_too_long", limit=MAX_FILENAME)
-    require_typed_text(cleaned)
+    if has_invisible_characters(cleaned, one_line=True):
+        raise InvalidInput("filename_invisible_characters")
     return cleaned or "document"
 
 

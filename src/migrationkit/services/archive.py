@@ -1,6 +1,10 @@
 """An administration's archive, for the portal and the API: upload, list, open, and follow an
 old address to where a document lives now.
 
+An upload is taken only when its bytes are a document a bookkeeping archive holds
+(``domain.documents``): the type is decided from the bytes, never from the name or the
+type the upload claims, and a refused upload leaves nothing behind, neither row nor blob.
+
 Who may: a super user of the administration's environment, or a user of it with access
 (Toegang Ja). Anyone else is refused, and a user of another environment hears that the
 document (or administration) is unknown, exactly as for one that does not exist: the
@@ -9,13 +13,22 @@ answer tells nothing about other environments.
 
 from __future__ import annotations
 
+import io
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+from defusedxml import ElementTree
 
 from migrationkit.domain.audit import AuditAction
+from migrationkit.domain.documents import (
+    HEAD_BYTES,
+    may_be_xml,
+    require_document_size,
+    require_document_type,
+)
 from migrationkit.domain.errors import ArchiveError, MigrationError, NotAllowed, NotFound
 from migrationkit.domain.model import MAX_ID, Administration, Document, User
 from migrationkit.domain.rules import clean_filename
@@ -29,8 +42,6 @@ MAX_PAGE = 1000
 #: An upload that cannot be read twice is spooled in memory up to this size, beyond on disk.
 SPOOL_IN_MEMORY = 1024 * 1024
 
-#: Document ids are 32-bit integers in the database; a larger number is no document.
-
 
 @audited(AuditAction.UPLOAD_DOCUMENT)
 def add_document(
@@ -40,15 +51,17 @@ def add_document(
     actor_id: int,
     administration_id: int,
     filename: str,
-    content_type: str,
     stream: BinaryIO,
 ) -> Document:
-    """Uploads a document into an administration's archive: the bytes go to its
-    environment's store first, then one transaction holds the administration (the finish of
-    a move takes the same lock) and the blob (the release of a move's source takes that
-    hold), makes sure the blob is still there, and adds the row. An administration that is
-    moving takes uploads too; the move carries them over. An upload refused there (the move
-    finished first) deletes its blob again, unless a document keeps its bytes in it.
+    """Uploads a document into an administration's archive. Its type comes from its first
+    bytes (``document_type_refused`` for what an archive does not hold, ``document_empty``);
+    then the bytes go to the environment's store, at most ``MAX_DOCUMENT_BYTES`` of them
+    (``document_too_large``, and nothing stays in the store), then one transaction holds the
+    administration (the finish of a move takes the same lock) and the blob (the release of a
+    move's source takes that hold), makes sure the blob is still there, and adds the row. An
+    administration that is moving takes uploads too; the move carries them over. An upload
+    refused there (the move finished first) deletes its blob again, unless a document keeps
+    its bytes in it.
 
     The same bytes may be a blob that the release of another administration's move is
     deleting from this store at that very moment: the upload then finds its blob gone
@@ -60,7 +73,9 @@ def add_document(
         administration = _readable(uow, actor, administration_id, "unknown_administration")
         store = archives.store(_load.environment(uow, administration.environment_id).archive_store)
     with _rewindable(stream) as readable:
-        blob = _written(store, readable)
+        head = _head(readable)
+        kind = require_document_type(head, _xml_root(head) if may_be_xml(head) else None)
+        blob = _written(store, io.BufferedReader(_Upload(head, readable)))
         with deps.uow() as uow:
             # Held, and checked again: a move that finished meanwhile took it elsewhere.
             uow.administrations.lock(administration_id)
@@ -76,7 +91,7 @@ def add_document(
             document = uow.documents.add(
                 administration.id,
                 filename=name,
-                content_type=content_type,
+                content_type=kind.content_type,
                 size=blob.size,
                 sha256=blob.sha256,
                 archive_store=store.name,
@@ -170,12 +185,13 @@ def _at(uow: UnitOfWork, address: str) -> Document | None:
 
 @contextmanager
 def _rewindable(stream: BinaryIO) -> Iterator[BinaryIO]:
-    """The stream, or a spooled copy of it when it cannot seek back to its start."""
+    """The stream, or a spooled copy of it when it cannot seek back to its start (at most
+    ``MAX_DOCUMENT_BYTES`` of it: ``document_too_large`` beyond)."""
     if stream.seekable():
         yield stream
         return
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
-        shutil.copyfileobj(stream, spool)
+        shutil.copyfileobj(io.BufferedReader(_Upload(b"", stream)), spool)
         spool.seek(0)
         yield spool  # type: ignore[misc]
 
@@ -196,3 +212,56 @@ def _written(store: ArchiveStore, stream: BinaryIO) -> StoredBlob:
         return store.write(stream)
     except OSError as error:
         raise ArchiveError("archive_unavailable", store=store.name) from error
+
+
+def _head(stream: BinaryIO) -> bytes:
+    """The first ``HEAD_BYTES`` of the stream (all of it when it is shorter)."""
+    head = b""
+    while len(head) < HEAD_BYTES and (chunk := stream.read(HEAD_BYTES - len(head))):
+        head += chunk
+    return head
+
+
+def _xml_root(head: bytes) -> tuple[str, str] | None:
+    """The root element (namespace, name) of the XML that ``head`` begins, or ``None`` when
+    it begins none. Read by defusedxml, which refuses a DTD and with it every entity, so
+    neither an entity bomb nor an external reference is ever expanded; only as far as the
+    root element."""
+    try:
+        for _event, element in ElementTree.iterparse(
+            io.BytesIO(head), events=("start",), forbid_dtd=True
+        ):
+            namespace, _, name = element.tag.removeprefix("{").rpartition("}")
+            return namespace, name
+    except (ElementTree.ParseError, ValueError, LookupError):
+        # Not well-formed, a DTD or entity (defusedxml's refusals are ValueErrors), an
+        # encoding nobody knows.
+        return None
+    return None
+
+
+class _Upload(io.RawIOBase):
+    """An upload's bytes for the store: the head already read, then the rest of the stream;
+    refuses to give more than ``MAX_DOCUMENT_BYTES`` (the store keeps nothing then)."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+        self._size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        target = memoryview(buffer).cast("B")
+        if self._head:
+            count = min(len(target), len(self._head))
+            target[:count] = self._head[:count]
+            self._head = self._head[count:]
+        else:
+            chunk = self._rest.read(len(target))
+            count = len(chunk)
+            target[:count] = chunk
+        self._size += count
+        require_document_size(self._size)
+        return count

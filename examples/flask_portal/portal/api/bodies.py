@@ -28,11 +28,13 @@ from migrationkit import serialization
 from migrationkit.domain.errors import InvalidInput
 from migrationkit.domain.model import MAX_ID
 from portal.api.problems import WHOLE, ApiRefusal, Reason
+from portal.security import FORM_MAX_BYTES
 
 T = TypeVar("T")
 
-#: The largest JSON body the API reads; its bodies are a few ids and addresses.
-MAX_BODY = 64 * 1024
+#: The largest JSON body the API reads (the most any request but an upload may weigh); its
+#: bodies are a few ids and addresses.
+MAX_BODY = FORM_MAX_BYTES
 #: The longest string a body may hold (the library bounds each field more tightly).
 MAX_TEXT = 2000
 

@@ -168,8 +168,8 @@ def http_problem(error: HTTPException) -> Response:
         allowed = ", ".join(sorted(getattr(error, "valid_methods", None) or ()))
         refusal = ApiRefusal(405, "method_not_allowed", method=request.method, allowed=allowed)
     elif status == 413:
-        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-        refusal = ApiRefusal(413, "request_too_large", limit=limit)
+        # The limit that held for this request: the portal's for any call (FORM_MAX_BYTES).
+        refusal = ApiRefusal(413, "request_too_large", limit=request.max_content_length or 0)
     elif status == 415:
         refusal = ApiRefusal(415, "request_not_json")
     elif status < 500:

@@ -83,8 +83,6 @@ def every_answer(response: Response) -> Response:
     response.headers.setdefault("Content-Language", language())
     response.vary.add("Accept-Language")
     response.vary.add("Authorization")
-    if request.endpoint not in PUBLIC:
-        response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from browser_fixtures import PASSWORD, STEP_TIMEOUT_MS, Portal
 from playwright.sync_api import Browser, Page, expect
-
-from conftest import PASSWORD, STEP_TIMEOUT_MS, Portal
 
 FIREFOX_ON_WINDOWS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"

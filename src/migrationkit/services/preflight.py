@@ -192,8 +192,8 @@ AT_START: Text = (
     "Checked at the start in the new environment.",
 )
 USERS_STAY_NOTE: Text = (
-    "Na de migratie heeft niemand in de nieuwe omgeving toegang tot een supergebruiker daar "
-    "die geeft (Instellingen > Administraties > Gebruikers > Toegang: Ja).",
+    "Na de migratie heeft niemand in de nieuwe omgeving toegang totdat een supergebruiker "
+    "daar die geeft (Instellingen > Administraties > Gebruikers > Toegang: Ja).",
     "After the migration nobody in the new environment has access until a super user there "
     "grants it (Settings > Administrations > Users > Access: Yes).",
 )

@@ -99,7 +99,8 @@ def test_a_code_of_the_wrong_length_is_told_how_many_characters_it_has(
         "(streepjes en spaties tellen niet mee)."
     )
     assert caught.value.message("en") == (
-        f"This transfer code has {given} characters; a code has 24 (dashes and spaces do not count)."
+        f"This transfer code has {given} characters; a code has 24 "
+        "(dashes and spaces do not count)."
     )
 
 
@@ -118,7 +119,7 @@ def test_a_character_outside_the_alphabet_is_named(typed: str, character: str) -
 
     assert caught.value.code == "code_invalid_character"
     assert caught.value.params["character"] == character
-    assert f"‘{character}’" in str(caught.value)
+    assert f'"{character}"' in str(caught.value)
     assert "zonder de U" in str(caught.value)
 
 

@@ -71,9 +71,9 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "(dashes and spaces do not count).",
     ),
     "code_invalid_character": (
-        "Het teken ‘{character}’ komt niet voor in een overdrachtscode: een code heeft alleen "
+        'Het teken "{character}" komt niet voor in een overdrachtscode: een code heeft alleen '
         "cijfers en letters, zonder de U.",
-        "The character ‘{character}’ does not occur in a transfer code: a code has only "
+        'The character "{character}" does not occur in a transfer code: a code has only '
         "digits and letters, without the U.",
     ),
     "code_unknown": (

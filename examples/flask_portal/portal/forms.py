@@ -24,10 +24,13 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired
+from wtforms.validators import DataRequired, InputRequired, ValidationError
 
+from migrationkit.domain import codes
 from migrationkit.domain.api_tokens import NAME_MAX as API_TOKEN_NAME_MAX
+from migrationkit.domain.errors import InvalidInput
 from migrationkit.domain.model import MAX_ID
+from portal.i18n import refusal
 
 
 def id_number(value: object) -> int:
@@ -80,8 +83,11 @@ class ActionForm(FlaskForm):
 
 
 class ConnectionForm(ReadForm):
+    """The connection's choice; its button (needed only without scripts) has a name of its
+    own, so pressing it is never taken for the next form's "Volgende"."""
+
     koppeling = SelectField(_l("Boekhoudsysteemkoppeling"), coerce=id_number, validate_choice=False)
-    submit = SubmitField(_l("Toon administraties"))
+    toon = SubmitField(_l("Toon administraties"))
 
 
 class OutgoingChoiceForm(ReadForm):
@@ -89,7 +95,7 @@ class OutgoingChoiceForm(ReadForm):
     administratie = MultiCheckboxField(
         _l("Administraties"), coerce=id_number, validate_choice=False
     )
-    submit = SubmitField(_l("Volgende"))
+    volgende = SubmitField(_l("Volgende"))
 
 
 class OfferForm(FlaskForm):
@@ -107,6 +113,10 @@ class OfferForm(FlaskForm):
 
 
 class RedeemForm(FlaskForm):
+    """The code and both acceptances, judged all at once by the library's own rules (the
+    code's shape, R5; the terms and the costs, R7), each at its field, before the code is
+    tried; what only the offer can tell (unknown, expired, ...) comes from the use case."""
+
     code = StringField(
         _l("Overdrachtscode"),
         description=_l("De code uit de e-mail, bijvoorbeeld ABCD-EFGH-…; streepjes mogen."),
@@ -117,6 +127,20 @@ class RedeemForm(FlaskForm):
         _l("Ik ga akkoord met de kosten van de migratie; ze worden aan mijn omgeving gefactureerd")
     )
     submit = SubmitField(_l("Volgende"))
+
+    def validate_code(self, field: Field) -> None:
+        try:
+            codes.normalise_code(field.data or "")
+        except InvalidInput as error:
+            raise ValidationError(refusal(error)) from None
+
+    def validate_voorwaarden(self, field: Field) -> None:
+        if not field.data:
+            raise ValidationError(refusal(InvalidInput("terms_not_accepted")))
+
+    def validate_kosten(self, field: Field) -> None:
+        if not field.data:
+            raise ValidationError(refusal(InvalidInput("costs_not_accepted")))
 
 
 class OfferedItemsForm(FlaskForm):

@@ -132,7 +132,7 @@ def outgoing_choose() -> str | Response:
     )
     choice_form.koppeling.data = str(connection_id)
     choice_form.administratie.choices = [(a.id, f"{a.code} {a.name}") for a in offerable]
-    if choice_form.submit.data:
+    if choice_form.volgende.data:
         if choice_form.administratie.data:
             return redirect(
                 url_for(
@@ -327,10 +327,14 @@ def targets(offer_id: int) -> str | Response:
     if not entries or any(item is None for _entry, item in entries):
         flash(_("Selecteer de administraties die je wilt overzetten."), "error")
         return redirect(url_for("migrations.offered", offer_id=offer_id))
-    choices = connection_choices(own_connections())
+    # Only connections of the offer's own package: another package cannot take it in (R2).
+    own_package = [c for c in own_connections() if c.package is redeemed.offer.package]
+    choices = connection_choices(own_package)
     complete = True
     for entry, item in entries:
         assert item is not None
+        if request.method == "GET" and len(choices) == 1:
+            entry.form.koppeling.data = choices[0][0]  # the one there is, chosen already
         _prepare_target(entry.form, item, choices)
         complete = complete and bool(entry.form.koppeling.data and entry.form.administratie.data)
     if form.validate_on_submit() and form.start.data:
@@ -428,11 +432,18 @@ def _prepare_target(target: TargetForm, item: OfferItem, choices: list[tuple[int
 @super_user_required
 def status(migration_id: int) -> str:
     progress = services.migration_progress(deps(), actor_id=g.user.id, migration_id=migration_id)
+    receiving = progress.migration.target_environment_id == g.user.environment_id
+    access = None
+    if receiving and progress.status is ItemStatus.COMPLETED:
+        # Voltooid says who has access: nobody, until a super user grants it (R14).
+        access = services.list_access(
+            deps(), actor_id=g.user.id, administration_id=progress.migration.administration_id
+        )
     return render_template(
         "migrations/status.html",
         progress=progress,
-        may_retry=progress.status is ItemStatus.FAILED
-        and progress.migration.target_environment_id == g.user.environment_id,
+        may_retry=progress.status is ItemStatus.FAILED and receiving,
+        access=access,
     )
 
 

@@ -306,9 +306,9 @@ def offer_report(
                 PACKAGE_FIRST,
                 (
                     "Wordt bij de start gecontroleerd: de nieuwe omgeving kiest dan de "
-                    "administratie uit haar boekhoudpakket (R9).",
+                    "administratie uit haar boekhoudpakket.",
                     "Checked at the start: the new environment then chooses the administration "
-                    "from its accounting package (R9).",
+                    "from its accounting package.",
                 ),
             ),
         )

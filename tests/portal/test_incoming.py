@@ -34,7 +34,10 @@ def test_the_code_page_asks_for_the_code_the_terms_and_the_costs(zuid: FlaskClie
     page = zuid.get("/migraties/inkomend/code").text
 
     assert '<label class="form-label" for="code">Overdrachtscode</label>' in page
-    assert '<label class="form-check-label" for="voorwaarden">Ik ga akkoord met de voorwaarden</label>' in page
+    assert (
+        '<label class="form-check-label" for="voorwaarden">Ik ga akkoord met de voorwaarden</label>'
+        in page
+    )
     assert "Ik ga akkoord met de kosten van de migratie" in page
 
 
@@ -281,7 +284,6 @@ def test_the_targets_page_offers_only_connections_of_the_offers_package(
     assert f'<option selected value="{exact.id}">' in page  # the one there is, chosen
     assert f'value="{twinfield.id}"' not in page
     assert "1001 Bakkerij De Korenschoof" in page  # its administrations listed at once
-
 
 
 def test_start_migratie_without_an_administration_chosen_says_so(

@@ -118,8 +118,9 @@ def test_a_token_without_a_name_is_refused_at_the_field(
 
     assert response.status_code == 200
     assert TOKEN.search(response.text) is None
-    assert '<p class="invalid-feedback d-block field-error" id="naam-error">Geef het API-token een naam.</p>' in (
-        response.text
+    assert (
+        '<p class="invalid-feedback d-block field-error" id="naam-error">'
+        "Geef het API-token een naam.</p>" in response.text
     )
     assert 'aria-describedby="naam-hint naam-error"' in response.text
     assert database_dump() == before

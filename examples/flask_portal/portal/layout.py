@@ -90,8 +90,9 @@ def file_size(size: int) -> str:
     value, unit = float(size), 0
     while value >= 1000 and unit < len(UNITS) - 1:
         value, unit = value / 1000, unit + 1
-    shown = format_decimal(value, format="#,##0" if unit == 0 else "#,##0.#",
-                           locale=current_language())
+    shown = format_decimal(
+        value, format="#,##0" if unit == 0 else "#,##0.#", locale=current_language()
+    )
     return f"{shown} {UNITS[unit]}"
 
 

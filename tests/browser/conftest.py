@@ -196,6 +196,7 @@ def sign_in(page: Page, email: str) -> None:
     page.get_by_role("button", name="Inloggen").click()
     # On a phone the signed-in user is named inside the menu, so not visible until opened.
     page.get_by_text(f"Ingelogd als {email}").wait_for(state="attached")
+    page.wait_for_load_state()  # the stylesheets too, before anything is judged visible
 
 
 class Look:

@@ -25,6 +25,8 @@ EXACT = "Exact Online (NL)"
 TWINFIELD = "Twinfield"
 OFFERED = "Administraties die al ter migratie zijn aangeboden"
 INCOMING = "Administraties die klaar staan om gemigreerd te worden"
+#: Below this width (Bootstrap's lg) the main menu folds behind the Menu button.
+MENU_FOLDS_BELOW = 992
 #: The longest a move of the demo's largest archive may take in the browser, in ms.
 MOVE_TIMEOUT_MS = 30_000
 
@@ -44,9 +46,8 @@ def quietly(_page: Page, _name: str, *, scripts: bool = True) -> None:
 def menu(page: Page, *path: str) -> None:
     """Follows the main menu: opens it first on a phone (the Menu button), and a group such
     as Instellingen before its entry."""
-    button = page.locator("label.menu-button")
-    if button.is_visible():
-        button.click()
+    if (page.viewport_size or {"width": 0})["width"] < MENU_FOLDS_BELOW:
+        page.locator("label.menu-button").click()
     navigation = page.get_by_role("navigation", name="Hoofdmenu")
     *groups, entry = path
     for group in groups:
@@ -127,9 +128,9 @@ def redeem(
 def choose_target(
     page: Page, name: str, account: str, package_administration: str, *, scripts: bool = True
 ) -> None:
-    """On the targets page: the boekhoudkoppeling for ``name`` (chosen already when it is
+    """On the targets page: the boekhoudsysteemkoppeling for ``name`` (chosen already when it is
     the only one of the package), then its administration."""
-    connection_field = page.get_by_label(f"Boekhoudkoppeling voor {name}")
+    connection_field = page.get_by_label(f"Boekhoudsysteemkoppeling voor {name}")
     if connection_field.locator("option:checked").inner_text() != account:
         connection_field.select_option(label=account)
         if not scripts:
@@ -414,9 +415,9 @@ def test_the_targets_page_offers_only_connections_of_the_offers_own_package(
     zuid.get_by_label("1001 Bakkerij De Korenschoof").check()
     zuid.get_by_role("button", name="Volgende").click()
 
-    chosen = zuid.get_by_label("Boekhoudkoppeling voor Bakkerij De Korenschoof")
+    chosen = zuid.get_by_label("Boekhoudsysteemkoppeling voor Bakkerij De Korenschoof")
     expect(chosen.locator("option")).to_have_text(
-        ["Kies een boekhoudkoppeling", connection(EXACT, "Zuid")]
+        ["Kies een boekhoudsysteemkoppeling", connection(EXACT, "Zuid")]
     )
     expect(chosen.locator("option:checked")).to_have_text(connection(EXACT, "Zuid"))
     expect(

@@ -202,8 +202,8 @@ def test_volgende_leads_to_the_choice_of_targets(zuid: FlaskClient, scene: Scene
         f"/migraties/inkomend/{receipt.offer.id}/koppelen?item={items[0].id}&item={items[1].id}"
     )
     page = zuid.get(response.location).text
-    assert "Boekhoudkoppeling voor Bakkerij De Korenschoof" in page
-    assert "Boekhoudkoppeling voor Fietsenmakerij Van Dijk" in page
+    assert "Boekhoudsysteemkoppeling voor Bakkerij De Korenschoof" in page
+    assert "Boekhoudsysteemkoppeling voor Fietsenmakerij Van Dijk" in page
 
 
 def targets(scene: Scene, items: Any, connection_id: int, **chosen: str) -> dict[str, Any]:
@@ -297,7 +297,9 @@ def test_start_migratie_without_an_administration_chosen_says_so(
         data={**targets(scene, items, scene.connection("Zuid").id), "start": "Start"},
     )
 
-    assert "Kies per administratie een boekhoudkoppeling en een administratie." in response.text
+    assert (
+        "Kies per administratie een boekhoudsysteemkoppeling en een administratie." in response.text
+    )
 
 
 def test_the_targets_page_without_a_selection_goes_back(zuid: FlaskClient, scene: Scene) -> None:

@@ -178,10 +178,10 @@ def test_controleer_refuses_a_target_not_chosen_and_offers_no_start(
     assert "Niet alles is in orde." in page
     assert 'class="verdict verdict-refused">Geweigerd</span>' in page
     assert (
-        "Kies voor 1001 Bakkerij De Korenschoof een boekhoudkoppeling en een administratie "
+        "Kies voor 1001 Bakkerij De Korenschoof een boekhoudsysteemkoppeling en een administratie "
         "uit het boekhoudpakket."
     ) in page
-    assert "Nog geen boekhoudkoppeling gekozen" in page
+    assert "Nog geen boekhoudsysteemkoppeling gekozen" in page
     assert "Later gecontroleerd</span>" in page
     assert 'value="Start migratie"' not in page
     assert "Terug naar de keuze" in page

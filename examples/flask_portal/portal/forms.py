@@ -159,7 +159,7 @@ class TargetForm(Form):
         csrf = False
 
     item = HiddenField()
-    koppeling = SelectField(_l("Boekhoudkoppeling"), coerce=id_number, validate_choice=False)
+    koppeling = SelectField(_l("Boekhoudsysteemkoppeling"), coerce=id_number, validate_choice=False)
     administratie = SelectField(_l("Administratie uit het boekhoudpakket"), validate_choice=False)
 
 

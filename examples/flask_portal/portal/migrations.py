@@ -313,7 +313,7 @@ def offered(offer_id: int) -> str | Response:
 @bp.route("/inkomend/<int:offer_id>/koppelen", methods=["GET", "POST"])
 @super_user_required
 def targets(offer_id: int) -> str | Response:
-    """Per selected administration: the target boekhoudkoppeling, then the administration
+    """Per selected administration: the target boekhoudsysteemkoppeling, then the administration
     from the package (its code may differ); then Start migratie (R2, R8, R9, R13)."""
     redeemed = services.redeemed_offer(deps(), actor_id=g.user.id, offer_id=offer_id)
     selectable = {item.id: item for item in redeemed.selectable}
@@ -340,7 +340,9 @@ def targets(offer_id: int) -> str | Response:
     if form.validate_on_submit() and form.start.data:
         if not complete:
             field_error(
-                form, None, _("Kies per administratie een boekhoudkoppeling en een administratie.")
+                form,
+                None,
+                _("Kies per administratie een boekhoudsysteemkoppeling en een administratie."),
             )
         else:
             try:
@@ -404,8 +406,8 @@ def start_preflight(offer_id: int) -> str | Response:
 def _prepare_target(target: TargetForm, item: OfferItem, choices: list[tuple[int, str]]) -> None:
     """Labels one item's fields with its name and lists the package administrations of the
     chosen connection."""
-    target.koppeling.choices = [(0, _("Kies een boekhoudkoppeling")), *choices]
-    target.koppeling.label.text = _("Boekhoudkoppeling voor %(name)s", name=item.name)
+    target.koppeling.choices = [(0, _("Kies een boekhoudsysteemkoppeling")), *choices]
+    target.koppeling.label.text = _("Boekhoudsysteemkoppeling voor %(name)s", name=item.name)
     target.administratie.label.text = _(
         "Administratie uit het boekhoudpakket voor %(name)s", name=item.name
     )

@@ -136,7 +136,7 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "straight from the accounting package?). Choose another administration.",
     ),
     "target_not_chosen": (
-        "Kies voor {code} {name} een boekhoudkoppeling en een administratie uit het "
+        "Kies voor {code} {name} een boekhoudsysteemkoppeling en een administratie uit het "
         "boekhoudpakket.",
         "Choose an accounting system connection and an administration from the accounting "
         "package for {code} {name}.",

@@ -366,7 +366,7 @@ NO_ACCESS_YET: Text = (
     "(Settings > Administrations > Users > Access: Yes).",
 )
 ONCE_CHOSEN: Text = (
-    "Wordt gecontroleerd zodra een boekhoudkoppeling en een administratie uit het "
+    "Wordt gecontroleerd zodra een boekhoudsysteemkoppeling en een administratie uit het "
     "boekhoudpakket zijn gekozen.",
     "Checked once an accounting system connection and an administration from the "
     "accounting package are chosen.",

@@ -113,9 +113,11 @@ class OfferForm(FlaskForm):
 
 
 class RedeemForm(FlaskForm):
-    """The code and both acceptances, judged all at once by the library's own rules (the
-    code's shape, R5; the terms and the costs, R7), each at its field, before the code is
-    tried; what only the offer can tell (unknown, expired, ...) comes from the use case."""
+    """The code and both acceptances, each refusal at its field, all at once: an unticked
+    box is refused by the library's own rule (R7) before any code is tried, and then the
+    code's shape (R5) is judged here too. With both boxes ticked the code goes to the use
+    case, which counts a wrong or mistyped one towards the lockout (R7) and tells what only
+    the offer can tell (unknown, expired, ...)."""
 
     code = StringField(
         _l("Overdrachtscode"),
@@ -129,6 +131,8 @@ class RedeemForm(FlaskForm):
     submit = SubmitField(_l("Volgende"))
 
     def validate_code(self, field: Field) -> None:
+        if self.voorwaarden.data and self.kosten.data:
+            return  # tried by the use case, which counts it
         try:
             codes.normalise_code(field.data or "")
         except InvalidInput as error:

@@ -51,6 +51,7 @@ OFFER_FIELDS = {
 }
 REDEEM_FIELDS = {
     "code_malformed": "code",
+    "code_invalid_character": "code",
     "code_unknown": "code",
     "code_expired": "code",
     "code_withdrawn": "code",

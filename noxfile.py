@@ -3,8 +3,10 @@ portal with the demo data."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import nox
@@ -51,11 +53,28 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy")
 
 
+def free_port(host: str, wanted: int) -> int:
+    """``wanted`` when nothing listens there (another program, or macOS's AirPlay on 5000,
+    may hold it), else a port the system has free."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, wanted))
+        except OSError:
+            probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Serve the reference portal with the demo data on http://127.0.0.1:5000: a fresh
-    SQLite file, the archive on local disk, the in-process worker, e-mail on the Mailbox page.
+    """Serve the reference portal with the demo data: a fresh SQLite file, the archive on
+    local disk, the in-process worker, e-mail on the Mailbox page. On 127.0.0.1:5000, or a
+    free port when that one is taken, or the one asked for: `nox -s demo -- --port 5001`.
     Every MIGRATIONKIT_* variable of the calling shell is left out, so it is always this."""
+    options = argparse.ArgumentParser(prog="nox -s demo --")
+    options.add_argument("--port", type=int, help="the port to serve on (default: 5000, or free)")
+    asked = options.parse_args(session.posargs)
+    port = asked.port if asked.port is not None else free_port(DEMO_HOST, DEMO_PORT)
+    address = f"http://{DEMO_HOST}:{port}"
     session.install(".[portal]")
     home = Path(session.create_tmp()).resolve() / "demo-home"
     shutil.rmtree(home, ignore_errors=True)
@@ -63,10 +82,11 @@ def demo(session: nox.Session) -> None:
     env |= {
         f"{PREFIX}HOME": str(home),
         f"{PREFIX}DEMO": "1",
-        f"{PREFIX}PORTAL_URL": f"http://{DEMO_HOST}:{DEMO_PORT}",
+        f"{PREFIX}PORTAL_URL": address,
     }
-    session.log(f"Demo home: {home}. Sign in on http://{DEMO_HOST}:{DEMO_PORT} as:")
+    session.log(f"Demo home: {home}. Sign in on {address} as:")
     session.run("python", "-m", "migrationkit.demo", env=env)
+    session.log(f"The portal serves on {address} (Ctrl+C stops it).")
     session.chdir("examples/flask_portal")
     session.run(
         "flask",
@@ -76,7 +96,7 @@ def demo(session: nox.Session) -> None:
         "--host",
         DEMO_HOST,
         "--port",
-        str(DEMO_PORT),
+        str(port),
         "--no-reload",
         env=env,
     )

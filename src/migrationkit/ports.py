@@ -427,6 +427,11 @@ class MigrationRepository(Protocol):
         name) and package administration there (R8, R9), as ``add`` holds."""
         ...
 
+    def finished_into(self, administration_id: int, environment_id: int) -> bool:
+        """Whether the administration arrived in the environment by a finished move: there
+        only a grant opens it, to a super user too (R14)."""
+        ...
+
     def record_claim(self, migration_id: int, *, lease_for: timedelta) -> None:
         """A worker took it: one more attempt, a lease until ``lease_for`` from now by the
         database's clock, the failure reason cleared."""

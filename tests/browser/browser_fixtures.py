@@ -5,6 +5,11 @@ No test tool downloads a browser: the one at ``/usr/bin/chromium`` (``apt-get in
 chromium``, as ``.ci/run`` does) is used. Without it the tests are skipped, except in CI,
 where a missing browser is a failure.
 
+Each screen a test looks at (``Look``) is screenshot into ``SCREENSHOTS`` (printed at the end
+of the run), must not scroll sideways, and, where scripts run, is checked by axe-core for
+serious and critical accessibility violations. axe-core is vendored in ``vendor/`` (its
+version and licence in ``vendor/README.md``), so no npm is needed.
+
 Kept apart from conftest.py so that other test folders (tests/security) use the same fixtures:
 their conftest imports them from here.
 """
@@ -12,11 +17,14 @@ their conftest imports them from here.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import struct
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import attrs
 import pytest
@@ -46,6 +54,18 @@ CHROMIUM_ARGS = [
 #: How long a step may wait for the page, in milliseconds.
 STEP_TIMEOUT_MS = 10_000
 PASSWORD = "demo"
+#: A phone and a laptop: the widths the guide is walked at.
+PHONE, LAPTOP = 390, 1366
+#: Every width no page may scroll sideways at.
+WIDTHS = (390, 768, 1280, 1366, 1440)
+HEIGHT = 900
+#: Where the screenshots go; CI's log names it at the end of the run.
+SCREENSHOTS = Path(
+    os.environ.get("MIGRATIONKIT_SCREENSHOTS", Path(__file__).parent / "screenshots")
+).resolve()
+AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
+#: axe-core's impacts a page may not have.
+FORBIDDEN_IMPACTS = ("serious", "critical")
 
 
 @attrs.frozen
@@ -127,16 +147,24 @@ def clock(portal: Portal) -> FakeClock:
     return portal.clock
 
 
+class Person(Protocol):
+    def __call__(self, email: str, *, width: int = ..., scripts: bool = ...) -> Page: ...
+
+
 @pytest.fixture
-def person(browser: Browser, portal: Portal) -> Iterator[Callable[[str], Page]]:
-    """Opens the portal in a browser of its own for each demo user, signed in through the
-    login page: ``person("zuid@example.nl")``. Anything the Content-Security-Policy made
-    the browser refuse on any of their pages fails the test."""
+def visitor(browser: Browser, portal: Portal) -> Iterator[Callable[..., Page]]:
+    """Opens the portal in a browser of its own, ``width`` pixels wide, with scripts on or
+    off. Anything the Content-Security-Policy made the browser refuse on any of its pages
+    fails the test."""
     contexts = []
     refused: list[str] = []
 
-    def signed_in(email: str) -> Page:
-        context = browser.new_context(base_url=portal.url)
+    def opened(*, width: int = LAPTOP, scripts: bool = True) -> Page:
+        context = browser.new_context(
+            base_url=portal.url,
+            viewport={"width": width, "height": HEIGHT},
+            java_script_enabled=scripts,
+        )
         context.set_default_timeout(STEP_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
@@ -146,14 +174,106 @@ def person(browser: Browser, portal: Portal) -> Iterator[Callable[[str], Page]]:
                 refused.append(message.text) if "Content Security Policy" in message.text else None
             ),
         )
-        page.goto("/inloggen")
-        page.get_by_label("E-mailadres").fill(email)
-        page.get_by_label("Wachtwoord").fill(PASSWORD)
-        page.get_by_role("button", name="Inloggen").click()
-        page.get_by_text(f"Ingelogd als {email}").wait_for()
         return page
 
-    yield signed_in
+    yield opened
     for context in contexts:
         context.close()
     assert refused == [], "the Content-Security-Policy refused something"
+
+
+@pytest.fixture
+def person(visitor: Callable[..., Page]) -> Person:
+    """Opens the portal for a demo user, signed in through the login page:
+    ``person("zuid@example.nl", width=390, scripts=False)``."""
+
+    def signed_in(email: str, *, width: int = LAPTOP, scripts: bool = True) -> Page:
+        page = visitor(width=width, scripts=scripts)
+        sign_in(page, email)
+        return page
+
+    return signed_in
+
+
+def sign_in(page: Page, email: str) -> None:
+    page.goto("/inloggen")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    # On a phone the signed-in user is named inside the menu, so not visible until opened.
+    page.get_by_text(f"Ingelogd als {email}").wait_for(state="attached")
+    page.wait_for_load_state()  # the stylesheets too, before anything is judged visible
+
+
+class Look:
+    """Looks at a screen as a person would: a full-page screenshot into ``SCREENSHOTS``
+    (numbered in the order of the test), no sideways scroll (the full page is exactly as
+    wide as the window), and, where scripts run, no serious or critical axe-core
+    violation."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+
+    def __call__(self, page: Page, name: str, *, scripts: bool = True) -> Path:
+        width = (page.viewport_size or {"width": 0})["width"]
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{name}-{width}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        png = page.screenshot(path=str(path), full_page=True)
+        if scripts:
+            # Asked of the page itself: a live page may change while the screenshot is made.
+            shown_width = page.evaluate("() => document.documentElement.scrollWidth")
+        else:  # no script to ask: the full-page screenshot is as wide as the page
+            shown_width = struct.unpack(">I", png[16:20])[0]
+        wide = too_wide(page, width) if scripts and shown_width > width else []
+        assert shown_width <= width, f"{page.url} scrolls sideways at {width} px ({name}): {wide}"
+        if scripts:
+            violations = axe_violations(page)
+            assert violations == [], f"axe-core at {width} px on {page.url}: {violations}"
+        return path
+
+
+def too_wide(page: Page, width: int) -> list[str]:
+    """The elements that reach past the window's right edge, to say what scrolls."""
+    found: list[str] = page.evaluate(
+        """(width) => [...document.querySelectorAll("body *")]
+            .filter((e) => e.getBoundingClientRect().right > width + 0.5)
+            .slice(-5)
+            .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`)""",
+        width,
+    )
+    return found
+
+
+def axe_violations(page: Page) -> list[str]:
+    """The serious and critical violations axe-core finds on the page."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(_axe_source())
+    found: list[str] = page.evaluate(
+        """async (impacts) => {
+            const result = await axe.run(document, {resultTypes: ["violations"]});
+            return result.violations
+                .filter((v) => impacts.includes(v.impact))
+                .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(", ")}`);
+        }""",
+        list(FORBIDDEN_IMPACTS),
+    )
+    return found
+
+
+_AXE_SOURCE: list[str] = []
+
+
+def _axe_source() -> str:
+    if not _AXE_SOURCE:
+        _AXE_SOURCE.append(AXE.read_text(encoding="utf-8"))
+    return _AXE_SOURCE[0]
+
+
+@pytest.fixture
+def look(request: pytest.FixtureRequest) -> Look:
+    """``look(page, "name")`` for this test, into a folder named after it."""
+    folder = SCREENSHOTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    return Look(folder)

@@ -734,6 +734,25 @@ def test_the_unfinished_migrations_into_an_environment_are_what_reserves_its_tar
     assert [m.id for m in uow.migrations.list_unfinished_into(environment_id)] == [second.id]
 
 
+def test_an_administration_arrived_by_a_move_only_once_its_migration_finished(
+    uow: UnitOfWork, started: Started, noord: Office
+) -> None:
+    environment_id = started.zuid.environment.id
+    migration = uow.migrations.add(
+        started.first,
+        target_environment_id=environment_id,
+        target=target_of(started.zuid, "7001", "Bakkerij", "div-1"),
+        at=T0,
+    )
+    administration_id = started.first.administration_id
+
+    assert not uow.migrations.finished_into(administration_id, environment_id)
+    uow.migrations.record_finish(migration.id, T0 + DAY)
+    assert uow.migrations.finished_into(administration_id, environment_id)
+    assert not uow.migrations.finished_into(administration_id, noord.environment.id)
+    assert not uow.migrations.finished_into(started.second.administration_id, environment_id)
+
+
 def test_a_finished_migration_records_when_it_finished(
     uow: UnitOfWork, noord: Office, started: Started
 ) -> None:

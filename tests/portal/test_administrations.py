@@ -87,7 +87,7 @@ def test_toevoegen_without_a_choice_is_refused_at_the_field(
 def test_the_add_page_starts_with_the_choice_of_connection(zuid: FlaskClient) -> None:
     page = zuid.get("/administraties/toevoegen").text
 
-    assert '<label for="koppeling">Boekhoudsysteemkoppeling</label>' in page
+    assert '<label class="form-label" for="koppeling">Boekhoudsysteemkoppeling</label>' in page
     assert "Let op: voeg een administratie die naar je omgeving gemigreerd wordt niet" in page
 
 

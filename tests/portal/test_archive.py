@@ -144,9 +144,17 @@ def test_an_old_document_address_redirects_to_the_new_one_after_a_move(
     before = scene.documents("1002")[0]
     scene.start(scene.offer("1002"))
     run_jobs()
+    refused = zuid.get(f"/documenten/{before.address}")  # not even Zuid's super user yet
+    zuid.post(
+        f"/instellingen/administraties/{before.administration_id}/bewerken/gebruikers/"
+        f"{scene.user('zuid@example.nl')}",
+        data={f"gebruiker-{scene.user('zuid@example.nl')}-toegang": "ja"},
+    )
 
     response = zuid.get(f"/documenten/{before.address}")
 
+    assert refused.status_code == 403
+    assert "Toegang: Ja" in refused.text
     assert response.status_code == 301
     assert response.location == f"/documenten/zuid/{before.id}"
     opened = zuid.get(response.location)

@@ -242,7 +242,10 @@ def test_a_search_term_that_is_too_long_is_refused_at_the_field(noord: FlaskClie
     response = noord.get(PAGE, query_string={"zoeken": "x" * 201})
 
     assert response.status_code == 200
-    assert '<p class="field-error" id="zoeken-error">De zoekterm is te lang' in response.text
+    assert (
+        '<p class="invalid-feedback d-block field-error" id="zoeken-error">De zoekterm is te lang'
+        in response.text
+    )
     assert "<table>" not in response.text
 
 
@@ -257,7 +260,11 @@ def test_older_events_come_a_page_at_a_time_keeping_the_search(
 
     first = noord.get(PAGE, query_string={"zoeken": "geweigerd"}).text
     assert len(rows(first)) == 100
-    link = re.search(r'<a href="(/instellingen/logboek\?[^"]+)">Oudere gebeurtenissen</a>', first)
+    link = re.search(
+        r'<a class="btn btn-outline-primary" href="(/instellingen/logboek\?[^"]+)">'
+        r"Oudere gebeurtenissen</a>",
+        first,
+    )
     assert link is not None
     target = html.unescape(link.group(1))
     assert "zoeken=geweigerd" in target

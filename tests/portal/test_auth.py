@@ -13,8 +13,8 @@ def test_the_login_page_has_labelled_fields(client: FlaskClient) -> None:
     page = client.get("/inloggen").text
 
     assert '<html lang="nl">' in page
-    assert '<label for="email">E-mailadres</label>' in page
-    assert '<label for="password">Wachtwoord</label>' in page
+    assert '<label class="form-label" for="email">E-mailadres</label>' in page
+    assert '<label class="form-label" for="password">Wachtwoord</label>' in page
 
 
 def test_a_demo_user_signs_in_with_the_password_demo(client: FlaskClient) -> None:

@@ -41,7 +41,7 @@ def test_a_super_user_sees_the_environments_connections_all_connected(
 ) -> None:
     page = noord.get(LIST).text
 
-    assert page.count('<th scope="row">') == 5
+    assert page.count('<th scope="row" data-label="Naam">') == 5
     for name in ("Exact Online (NL) Noord", "Twinfield Noord", "Xero Noord", "AccountView Noord"):
         assert name in page
     assert page.count(">Gekoppeld<") == 5

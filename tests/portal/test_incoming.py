@@ -33,8 +33,11 @@ def test_the_checklist_warns_not_to_add_the_administration_from_the_package(
 def test_the_code_page_asks_for_the_code_the_terms_and_the_costs(zuid: FlaskClient) -> None:
     page = zuid.get("/migraties/inkomend/code").text
 
-    assert '<label for="code">Overdrachtscode</label>' in page
-    assert '<label for="voorwaarden">Ik ga akkoord met de voorwaarden</label>' in page
+    assert '<label class="form-label" for="code">Overdrachtscode</label>' in page
+    assert (
+        '<label class="form-check-label" for="voorwaarden">Ik ga akkoord met de voorwaarden</label>'
+        in page
+    )
     assert "Ik ga akkoord met de kosten van de migratie" in page
 
 
@@ -61,6 +64,34 @@ def test_a_wrong_code_is_refused_at_the_field_and_kept(
     assert "Deze overdrachtscode is onbekend. Controleer de code in de e-mail." in response.text
     assert 'value="ABCD-EFGH-JKMN-PQRS-TVWX-YZ01"' in response.text
     assert 'aria-describedby="code-hint code-error"' in response.text
+
+
+def test_a_mistyped_code_with_both_boxes_unticked_names_all_three_at_their_fields(
+    zuid: FlaskClient, scene: Scene, database_dump: Dump
+) -> None:
+    scene.offer("1001")
+    before = database_dump()
+
+    response = zuid.post("/migraties/inkomend/code", data={"code": "ABCD-EFGH-JKMN"})
+
+    assert response.status_code == 200
+    for field in ("code", "voorwaarden", "kosten"):
+        assert f'id="{field}-error"' in response.text
+    assert "Deze overdrachtscode heeft 12 tekens; een code heeft er 24" in response.text
+    assert 'value="ABCD-EFGH-JKMN"' in response.text
+    assert database_dump() == before  # not even a wrong attempt: the code was not tried
+
+
+def test_a_code_of_24_characters_with_a_u_is_told_the_u_is_not_allowed(
+    zuid: FlaskClient, scene: Scene
+) -> None:
+    scene.offer("1001")
+
+    response = redeem(zuid, "ABCD-EFGH-JKMN-PQRS-TVWX-YZ0U")
+
+    assert 'id="code-error"' in response.text
+    assert "Het teken &#34;U&#34; komt niet voor in een overdrachtscode" in response.text
+    assert "een code heeft er 24" not in response.text
 
 
 def test_redeeming_without_accepting_the_costs_is_refused_at_that_box(
@@ -171,8 +202,8 @@ def test_volgende_leads_to_the_choice_of_targets(zuid: FlaskClient, scene: Scene
         f"/migraties/inkomend/{receipt.offer.id}/koppelen?item={items[0].id}&item={items[1].id}"
     )
     page = zuid.get(response.location).text
-    assert "Boekhoudkoppeling voor Bakkerij De Korenschoof" in page
-    assert "Boekhoudkoppeling voor Fietsenmakerij Van Dijk" in page
+    assert "Boekhoudsysteemkoppeling voor Bakkerij De Korenschoof" in page
+    assert "Boekhoudsysteemkoppeling voor Fietsenmakerij Van Dijk" in page
 
 
 def targets(scene: Scene, items: Any, connection_id: int, **chosen: str) -> dict[str, Any]:
@@ -234,8 +265,25 @@ def test_start_migratie_on_a_connection_of_another_package_is_refused_and_kept(
         "Een administratie van Exact Online (NL) kan alleen naar een koppeling met "
         "Exact Online (NL), niet naar Twinfield." in response.text
     )
-    assert f'<option selected value="{twinfield.id}">' in response.text
+    # Only the offer's own package is offered, so the Twinfield choice is not kept.
+    assert f'<option value="{twinfield.id}">' not in response.text
+    assert 'id="doelen-0-koppeling-error"' in response.text or 'id="form-errors"' in response.text
     assert database_dump() == before
+
+
+def test_the_targets_page_offers_only_connections_of_the_offers_package(
+    zuid: FlaskClient, scene: Scene
+) -> None:
+    receipt = scene.offer("1001")
+    items = scene.redeem(receipt).items
+    exact = scene.connection("Zuid")
+    twinfield = scene.connection("Zuid", AccountingPackage.TWINFIELD)
+
+    page = zuid.get(f"/migraties/inkomend/{receipt.offer.id}/koppelen?item={items[0].id}").text
+
+    assert f'<option selected value="{exact.id}">' in page  # the one there is, chosen
+    assert f'value="{twinfield.id}"' not in page
+    assert "1001 Bakkerij De Korenschoof" in page  # its administrations listed at once
 
 
 def test_start_migratie_without_an_administration_chosen_says_so(
@@ -249,7 +297,9 @@ def test_start_migratie_without_an_administration_chosen_says_so(
         data={**targets(scene, items, scene.connection("Zuid").id), "start": "Start"},
     )
 
-    assert "Kies per administratie een boekhoudkoppeling en een administratie." in response.text
+    assert (
+        "Kies per administratie een boekhoudsysteemkoppeling en een administratie." in response.text
+    )
 
 
 def test_the_targets_page_without_a_selection_goes_back(zuid: FlaskClient, scene: Scene) -> None:

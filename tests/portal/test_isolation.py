@@ -22,9 +22,18 @@ from werkzeug.routing import Rule
 
 from migrationkit import services
 
-#: Routes that any signed-in user (or anyone, for the first three) may use: they act on no
-#: object of an environment.
-OPEN = {"static", "auth.login", "i18n.switch", "auth.logout", "index", "administrations.index"}
+#: Routes that any signed-in user (or anyone, for the first four) may use: they act on no
+#: object of an environment. Instellingen lists only the menu's pages.
+OPEN = {
+    "static",
+    "bootstrap.static",
+    "auth.login",
+    "i18n.switch",
+    "auth.logout",
+    "index",
+    "administrations.index",
+    "settings.home",
+}
 #: The demo's Mailbox shows each user only the mail addressed to them.
 OWN_MAIL = {"mailbox.index"}
 #: Instellingen > API-tokens lists and creates only the signed-in user's own tokens.
@@ -41,6 +50,7 @@ OWN_ENVIRONMENT = {
     "migrations.incoming_checklist",
     "migrations.redeem",
     "connections.index",
+    "settings.index",
     "audit.index",
     # The package's way back: without the session's state of a consent it changes nothing.
     "connections.back",
@@ -93,7 +103,9 @@ class Victim:
             "token_id": self.token_id,
             "session_id": self.session_id,
             "address": self.address,
-            "filename": "portal.css",
+            "filename": "css/bootstrap.min.css"
+            if rule.endpoint == "bootstrap.static"
+            else "portal.css",
         }
         return {name: values[name] for name in rule.arguments}
 
@@ -179,7 +191,7 @@ def test_every_route_is_classified_or_takes_an_object(app: Flask) -> None:
     without_objects = {
         rule.endpoint
         for rule in portal_rules(app)
-        if not rule.arguments and rule.endpoint not in ("static",)
+        if not rule.arguments and rule.endpoint not in ("static", "bootstrap.static")
     }
 
     assert endpoints >= OPEN | OWN_MAIL | OWN_TOKENS | OWN_SESSIONS | OWN_ENVIRONMENT

@@ -41,8 +41,8 @@ def test_the_overview_has_its_three_parts(noord: FlaskClient) -> None:
         "Start een nieuwe migratie",
         "Administraties die al ter migratie zijn aangeboden",
         "Administraties die klaar staan om gemigreerd te worden",
-        '<label for="aangeboden">Zoeken in aangeboden administraties</label>',
-        '<label for="ontvangen">Zoeken in ontvangen administraties</label>',
+        '<label class="form-label" for="aangeboden">Zoeken in aangeboden administraties</label>',
+        '<label class="form-label" for="ontvangen">Zoeken in ontvangen administraties</label>',
     ):
         assert words in page
 
@@ -91,11 +91,26 @@ def test_volgende_without_an_administration_stays_on_the_page(
     connection = scene.connection("Noord").id
 
     response = noord.get(
-        f"/migraties/uitgaand/administraties?koppeling={connection}&submit=Volgende"
+        f"/migraties/uitgaand/administraties?koppeling={connection}&volgende=Volgende"
     )
 
     assert response.status_code == 200
     assert "Selecteer minstens één administratie." in response.text
+
+
+def test_toon_administraties_lists_them_without_an_error_before_the_user_chose(
+    noord: FlaskClient, scene: Scene
+) -> None:
+    connection = scene.connection("Noord").id
+
+    response = noord.get(
+        f"/migraties/uitgaand/administraties?koppeling={connection}&toon=Toon+administraties"
+    )
+
+    assert response.status_code == 200
+    assert "1001 Bakkerij De Korenschoof" in response.text
+    assert "Selecteer minstens één administratie." not in response.text
+    assert 'id="administratie-error"' not in response.text
 
 
 def test_volgende_with_administrations_leads_to_the_summary(
@@ -106,7 +121,7 @@ def test_volgende_with_administrations_leads_to_the_summary(
 
     response = noord.get(
         f"/migraties/uitgaand/administraties?koppeling={connection}"
-        f"&administratie={first}&submit=Volgende"
+        f"&administratie={first}&volgende=Volgende"
     )
 
     assert response.location == (

@@ -83,8 +83,8 @@ def test_the_printable_offer_report_lists_r1_to_r10_and_changes_nothing(
     assert "<caption>1001 Bakkerij De Korenschoof" in page
     assert "<caption>1003 Hoveniersbedrijf Groen" in page
     for rule in [f"R{n}" for n in range(1, 11)]:
-        assert f"<td>{rule}</td>" in page
-    assert "<td>Checklist</td>" in page
+        assert f'<td data-label="Regel">{rule}</td>' in page
+    assert '<td data-label="Regel">Checklist</td>' in page
     assert page.count('class="verdict verdict-refused">Geweigerd</span>') == 1
     assert "Niet alles is in orde." in page
     assert "Geldig tot " in page
@@ -132,7 +132,7 @@ def test_the_targets_page_has_controleer_next_to_start_migratie(
     page = zuid.get(f"/migraties/inkomend/{offer_id}/koppelen?item={items[0].id}").text
 
     assert (
-        f'<button type="submit" class="secondary" '
+        f'<button type="submit" class="btn btn-outline-secondary" '
         f'formaction="/migraties/inkomend/{offer_id}/controle">Controleer</button>'
     ) in page
     assert 'value="Start migratie"' in page
@@ -178,10 +178,10 @@ def test_controleer_refuses_a_target_not_chosen_and_offers_no_start(
     assert "Niet alles is in orde." in page
     assert 'class="verdict verdict-refused">Geweigerd</span>' in page
     assert (
-        "Kies voor 1001 Bakkerij De Korenschoof een boekhoudkoppeling en een administratie "
+        "Kies voor 1001 Bakkerij De Korenschoof een boekhoudsysteemkoppeling en een administratie "
         "uit het boekhoudpakket."
     ) in page
-    assert "Nog geen boekhoudkoppeling gekozen" in page
+    assert "Nog geen boekhoudsysteemkoppeling gekozen" in page
     assert "Later gecontroleerd</span>" in page
     assert 'value="Start migratie"' not in page
     assert "Terug naar de keuze" in page

@@ -37,8 +37,9 @@ def test_a_queued_migration_shows_in_de_wachtrij_and_a_bar_that_polls(
 
     assert "In de wachtrij" in page
     assert '<progress id="voortgang" max="100" value="0">' in page
-    assert f'data-status-url="/migraties/{migration.id}/status.json"' in page
-    assert "progress.js" in page
+    # htmx asks for the page again every second until the move is finished.
+    assert f'hx-get="/migraties/{migration.id}" hx-trigger="every 1s"' in page
+    assert 'hx-select="#voortgang-inhoud"' in page
 
 
 def test_the_status_route_tells_the_documents_done_of_the_total(
@@ -77,8 +78,16 @@ def test_a_finished_move_is_green_voltooid_and_the_archive_is_in_the_new_environ
     run_jobs()
 
     page = zuid.get(f"/migraties/{migration.id}").text
-    assert '<span class="status status-completed">Voltooid</span>' in page
+    assert '<span class="badge status status-completed text-bg-success">Voltooid</span>' in page
     assert zuid.get(f"/migraties/{migration.id}/status.json").json["finished"] is True
+    assert 'hx-trigger="every 1s"' not in page  # nothing to wait for any more
+    assert "Nog niemand heeft toegang tot deze administratie, ook jij niet." in page
+    gebruikers = f"/instellingen/administraties/{migration.administration_id}/bewerken/gebruikers"
+    assert f'href="{gebruikers}"' in page
+    assert zuid.get(f"/administraties/{migration.administration_id}/archief").status_code == 403
+    own = scene.user("zuid@example.nl")
+    zuid.post(f"{gebruikers}/{own}", data={f"gebruiker-{own}-toegang": "ja"})
+    assert "Toegang hebben nu:" in zuid.get(f"/migraties/{migration.id}").text
     archive = zuid.get(f"/administraties/{migration.administration_id}/archief").text
     assert "Archief van 7002 Fietsenmakerij Van Dijk" in archive
     assert archive.count("factuur-") == 12
@@ -101,7 +110,7 @@ def test_a_failed_move_shows_mislukt_with_its_reason_and_a_retry(
 
     page = zuid.get(f"/migraties/{migration.id}").text
 
-    assert '<span class="status status-failed">Mislukt</span>' in page
+    assert '<span class="badge status status-failed text-bg-danger">Mislukt</span>' in page
     assert f"Document {missing.filename} ontbreekt in het archief" in page
     assert "Opnieuw proberen" in page
     zuid.post("/taal", data={"language": "en"})

@@ -44,7 +44,7 @@ def test_the_nav_leads_everyone_signed_in_to_their_api_tokens(
     page = medewerker.get(PAGE)
     assert page.status_code == 200
     assert "Je hebt nog geen API-tokens." in page.text
-    assert '<label for="naam">Naam</label>' in page.text
+    assert '<label class="form-label" for="naam">Naam</label>' in page.text
 
 
 def test_a_new_token_is_shown_once_on_a_page_no_cache_keeps(noord: FlaskClient) -> None:
@@ -104,7 +104,7 @@ def test_the_list_shows_when_a_token_was_last_used(noord: FlaskClient, deps: Dep
     page = noord.get(PAGE).text
 
     # Aangemaakt and Laatst gebruikt, both a moment now.
-    moment = r"<td>\d\d-\d\d-\d{4} \d\d:\d\d</td>"
+    moment = r"<td data-label=\"[^\"]+\">\d\d-\d\d-\d{4} \d\d:\d\d</td>"
     assert re.search(moment + r"\s*" + moment, page)
     assert "nog niet" not in page
 
@@ -118,8 +118,9 @@ def test_a_token_without_a_name_is_refused_at_the_field(
 
     assert response.status_code == 200
     assert TOKEN.search(response.text) is None
-    assert '<p class="field-error" id="naam-error">Geef het API-token een naam.</p>' in (
-        response.text
+    assert (
+        '<p class="invalid-feedback d-block field-error" id="naam-error">'
+        "Geef het API-token een naam.</p>" in response.text
     )
     assert 'aria-describedby="naam-hint naam-error"' in response.text
     assert database_dump() == before

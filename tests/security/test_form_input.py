@@ -78,8 +78,7 @@ ENGLISH = re.compile(
     r"Invalid input|not a valid"
 )
 REFUSAL = re.compile(
-    r'class="field-error"|class="form-errors"|class="flash flash-error"|class="refusal"|'
-    r'class="verdict verdict-refused"'
+    r'class="[^"]*\b(?:field-error|form-errors|flash-error|refusal|verdict-refused)\b[^"]*"'
 )
 
 # --- where each form is ------------------------------------------------------------------------
@@ -178,7 +177,7 @@ ROUTES: dict[str, Route] = {
         valid=lambda s: {
             "koppeling": str(s.id("noord_connection")),
             "administratie": str(s.id("administration")),
-            "submit": "Volgende",
+            "volgende": "Volgende",
         },
         quiet=True,
     ),

@@ -101,7 +101,7 @@ def test_error_pages_answer_with_the_security_headers(
         assert_secure_headers(response)
 
 
-@pytest.mark.parametrize("name", ["portal.css", "progress.js"])
+@pytest.mark.parametrize("name", ["portal.css", "portal.js"])
 def test_static_files_answer_with_the_security_headers(client: FlaskClient, name: str) -> None:
     response = client.get(f"/static/{name}")
 

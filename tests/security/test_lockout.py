@@ -38,7 +38,7 @@ POLICY = LockoutPolicy()
 FORM = "/migraties/inkomend/code"
 REDEMPTIONS = "/api/v1/redemptions"
 UNKNOWN = "Deze overdrachtscode is onbekend. Controleer de code in de e-mail."
-MALFORMED = "Deze overdrachtscode is niet goed getypt"
+MALFORMED = "tekens; een code heeft er 24"
 LOCKED = "Te veel onjuiste overdrachtscodes. Probeer het opnieuw om "
 CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*"')
 #: A colleague of zuid@example.nl in Kantoor Zuid, to attack the environment's limit.

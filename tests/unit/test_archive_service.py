@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 UNKNOWN_DOCUMENT = ("unknown_document", "Onbekend document.")
 UNKNOWN_ADMINISTRATION = ("unknown_administration", "Onbekende administratie.")
 NO_ACCESS = ("no_access", "Je hebt geen toegang tot deze administratie.")
+NOT_GRANTED_AFTER_MOVE = (
+    "access_not_granted_after_move",
+    "Administratie 0042 is naar deze omgeving gemigreerd: niemand heeft toegang, ook een "
+    "supergebruiker niet, totdat een supergebruiker die geeft (Instellingen > Administraties > "
+    "Bewerken > Gebruikers > Toegang: Ja).",
+)
 
 
 def upload(
@@ -192,7 +198,31 @@ def test_a_moved_administrations_documents_are_closed_to_the_source(scene: Scene
 
     with scene.refused(NotFound, *UNKNOWN_DOCUMENT):
         read(scene, scene.noord.super_user, document.address)
+    with scene.refused(NotAllowed, *NOT_GRANTED_AFTER_MOVE):  # not even Zuid's super user
+        read(scene, scene.zuid.super_user, document.address)
+    services.set_access(
+        scene.deps,
+        actor_id=scene.zuid.super_user.id,
+        administration_id=administration.id,
+        user_id=scene.zuid.super_user.id,
+        granted=True,
+    )
     assert read(scene, scene.zuid.super_user, document.address) == b"%PDF-1.7 factuur"
+
+
+def test_a_super_user_without_a_grant_may_not_list_or_upload_to_an_arrived_administration(
+    scene: Scene,
+) -> None:
+    administration = scene.administration()
+    _, migration = scene.started(administration)
+    services.run_migration(scene.deps, scene.world.archives, migration.id)
+
+    with scene.refused(NotAllowed, *NOT_GRANTED_AFTER_MOVE):
+        services.list_documents(
+            scene.deps, actor_id=scene.zuid.super_user.id, administration_id=administration.id
+        )
+    with scene.refused(NotAllowed, *NOT_GRANTED_AFTER_MOVE):
+        upload(scene, scene.zuid.super_user, administration)
 
 
 def test_an_upload_that_loses_the_race_to_the_finish_is_refused(scene: Scene) -> None:

@@ -14,13 +14,6 @@ from migrationkit.domain.errors import InvalidInput
 
 SECRET = b"s" * 32
 OTHER_SECRET = b"t" * 32
-MALFORMED_NL = (
-    "Deze overdrachtscode is niet goed getypt: een code heeft 24 tekens "
-    "(letters en cijfers, streepjes mogen)."
-)
-MALFORMED_EN = (
-    "This transfer code is mistyped: a code has 24 characters (letters and digits, dashes allowed)."
-)
 SHAPE = re.compile(r"^([0-9A-HJKMNP-TV-Z]{4}-){5}[0-9A-HJKMNP-TV-Z]{4}$")
 RAW = "7KQ2M9XD0A1BCDEFGHJKMNPZ"
 
@@ -86,23 +79,48 @@ def test_any_casing_and_spacing_of_a_code_normalises_to_it(
 
 
 @pytest.mark.parametrize(
-    "typed",
+    ("typed", "given"),
     [
-        "",
-        "7KQ2-M9XD-0A1B-CDEF-GHJK",  # too short
-        "7KQ2-M9XD-0A1B-CDEF-GHJK-MNPZ-X",  # too long
-        "7KQ2-M9XD-0A1B-CDEF-GHJK-MNPU",  # U is not in the alphabet
-        "7KQ2-M9XD-0A1B-CDEF-GHJK-MNP!",
-        "7KQ2-M9XD-0A1B-CDEF-GHJK-MNPÉ",
+        ("", 0),
+        ("7KQ2-M9XD-0A1B-CDEF-GHJK", 20),
+        ("7KQ2-M9XD-0A1B-CDEF-GHJK-MNPZ-X", 25),
     ],
 )
-def test_what_cannot_be_a_code_is_refused_as_malformed(typed: str) -> None:
+def test_a_code_of_the_wrong_length_is_told_how_many_characters_it_has(
+    typed: str, given: int
+) -> None:
     with pytest.raises(InvalidInput) as caught:
         codes.normalise_code(typed)
 
     assert caught.value.code == "code_malformed"
-    assert str(caught.value) == MALFORMED_NL
-    assert caught.value.message("en") == MALFORMED_EN
+    assert caught.value.params["given"] == given
+    assert str(caught.value) == (
+        f"Deze overdrachtscode heeft {given} tekens; een code heeft er 24 "
+        "(streepjes en spaties tellen niet mee)."
+    )
+    assert caught.value.message("en") == (
+        f"This transfer code has {given} characters; a code has 24 "
+        "(dashes and spaces do not count)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "character"),
+    [
+        ("7KQ2-M9XD-0A1B-CDEF-GHJK-MNPU", "U"),  # U is not in the alphabet
+        ("7KQ2-M9XD-0A1B-CDEF-GHJK-MNP!", "!"),
+        ("7KQ2-M9XD-0A1B-CDEF-GHJK-MNPÉ", "É"),
+        ("U", "U"),  # the character is named before the length
+    ],
+)
+def test_a_character_outside_the_alphabet_is_named(typed: str, character: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        codes.normalise_code(typed)
+
+    assert caught.value.code == "code_invalid_character"
+    assert caught.value.params["character"] == character
+    assert f'"{character}"' in str(caught.value)
+    assert "zonder de U" in str(caught.value)
 
 
 def test_the_digest_is_a_keyed_hmac_that_does_not_contain_the_code() -> None:

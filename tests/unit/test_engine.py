@@ -272,6 +272,13 @@ def test_every_old_address_redirects_to_the_new_one(scene: Scene) -> None:
     run(scene, migration.id)
 
     reader = scene.zuid.super_user.id
+    services.set_access(  # the recipient gives themselves access first (R14)
+        scene.deps,
+        actor_id=reader,
+        administration_id=administration.id,
+        user_id=reader,
+        granted=True,
+    )
     for old in before:
         assert services.resolve_address(scene.deps, actor_id=reader, address=old.address) == (
             f"zuid/{old.id}"

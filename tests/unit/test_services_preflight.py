@@ -468,7 +468,7 @@ def test_a_target_not_chosen_is_named_in_both_languages(scene: Scene) -> None:
     [r2] = [c for c in report.items[0].checks if c.refused]
     assert isinstance(r2.error, InvalidInput)
     assert r2.explanation() == (
-        "Kies voor 0042 Bakkerij de Korenschoof een boekhoudkoppeling en een administratie "
+        "Kies voor 0042 Bakkerij de Korenschoof een boekhoudsysteemkoppeling en een administratie "
         "uit het boekhoudpakket."
     )
     assert r2.explanation("en") == (

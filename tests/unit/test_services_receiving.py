@@ -116,8 +116,8 @@ def test_a_mistyped_code_is_told_apart_and_counted(scene: Scene) -> None:
     with scene.refused(
         InvalidInput,
         "code_malformed",
-        "Deze overdrachtscode is niet goed getypt: een code heeft 24 tekens "
-        "(letters en cijfers, streepjes mogen).",
+        "Deze overdrachtscode heeft 23 tekens; een code heeft er 24 "
+        "(streepjes en spaties tellen niet mee).",
         wrong_code_recorded=True,
     ):
         redeem(scene, receipt.code[:-1])

@@ -30,6 +30,7 @@ from portal import (
     demo_mode,
     errors,
     i18n,
+    layout,
     mailbox,
     migrations,
     security,
@@ -81,6 +82,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
+    layout.init_app(app)
     errors.init_app(app)
     for blueprint in (
         auth.bp,

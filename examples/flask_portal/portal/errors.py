@@ -17,7 +17,7 @@ from portal.i18n import refusal
 
 #: Refusals of the user's own role (403); every other ``NotAllowed`` and ``NotFound`` is
 #: about an object of another environment, which the portal answers like a missing one (404).
-FORBIDDEN = frozenset({"not_super_user", "no_access"})
+FORBIDDEN = frozenset({"not_super_user", "no_access", "access_not_granted_after_move"})
 #: Any other refusal: shown on the page where it happened.
 CONFLICT = 409
 #: The database busy or away for a moment ("try again"): also shown on the page.

@@ -24,12 +24,15 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired
+from wtforms.validators import DataRequired, EqualTo, InputRequired, ValidationError
 
+from migrationkit.domain import codes
 from migrationkit.domain.api_tokens import NAME_MAX as API_TOKEN_NAME_MAX
 from migrationkit.domain.documents import MAX_DOCUMENT_BYTES
+from migrationkit.domain.errors import InvalidInput
 from migrationkit.domain.model import MAX_ID
 from migrationkit.domain.sessions import PASSWORD_MAX, PASSWORD_MIN
+from portal.i18n import refusal
 
 
 def id_number(value: object) -> int:
@@ -82,8 +85,11 @@ class ActionForm(FlaskForm):
 
 
 class ConnectionForm(ReadForm):
+    """The connection's choice; its button (needed only without scripts) has a name of its
+    own, so pressing it is never taken for the next form's "Volgende"."""
+
     koppeling = SelectField(_l("Boekhoudsysteemkoppeling"), coerce=id_number, validate_choice=False)
-    submit = SubmitField(_l("Toon administraties"))
+    toon = SubmitField(_l("Toon administraties"))
 
 
 class OutgoingChoiceForm(ReadForm):
@@ -91,7 +97,7 @@ class OutgoingChoiceForm(ReadForm):
     administratie = MultiCheckboxField(
         _l("Administraties"), coerce=id_number, validate_choice=False
     )
-    submit = SubmitField(_l("Volgende"))
+    volgende = SubmitField(_l("Volgende"))
 
 
 class OfferForm(FlaskForm):
@@ -109,6 +115,12 @@ class OfferForm(FlaskForm):
 
 
 class RedeemForm(FlaskForm):
+    """The code and both acceptances, each refusal at its field, all at once: an unticked
+    box is refused by the library's own rule (R7) before any code is tried, and then the
+    code's shape (R5) is judged here too. With both boxes ticked the code goes to the use
+    case, which counts a wrong or mistyped one towards the lockout (R7) and tells what only
+    the offer can tell (unknown, expired, ...)."""
+
     code = StringField(
         _l("Overdrachtscode"),
         description=_l("De code uit de e-mail, bijvoorbeeld ABCD-EFGH-…; streepjes mogen."),
@@ -119,6 +131,22 @@ class RedeemForm(FlaskForm):
         _l("Ik ga akkoord met de kosten van de migratie; ze worden aan mijn omgeving gefactureerd")
     )
     submit = SubmitField(_l("Volgende"))
+
+    def validate_code(self, field: Field) -> None:
+        if self.voorwaarden.data and self.kosten.data:
+            return  # tried by the use case, which counts it
+        try:
+            codes.normalise_code(field.data or "")
+        except InvalidInput as error:
+            raise ValidationError(refusal(error)) from None
+
+    def validate_voorwaarden(self, field: Field) -> None:
+        if not field.data:
+            raise ValidationError(refusal(InvalidInput("terms_not_accepted")))
+
+    def validate_kosten(self, field: Field) -> None:
+        if not field.data:
+            raise ValidationError(refusal(InvalidInput("costs_not_accepted")))
 
 
 class OfferedItemsForm(FlaskForm):
@@ -137,7 +165,7 @@ class TargetForm(Form):
         csrf = False
 
     item = HiddenField()
-    koppeling = SelectField(_l("Boekhoudkoppeling"), coerce=id_number, validate_choice=False)
+    koppeling = SelectField(_l("Boekhoudsysteemkoppeling"), coerce=id_number, validate_choice=False)
     administratie = SelectField(_l("Administratie uit het boekhoudpakket"), validate_choice=False)
 
 

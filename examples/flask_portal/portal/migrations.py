@@ -52,6 +52,7 @@ OFFER_FIELDS = {
 }
 REDEEM_FIELDS = {
     "code_malformed": "code",
+    "code_invalid_character": "code",
     "code_unknown": "code",
     "code_expired": "code",
     "code_withdrawn": "code",
@@ -133,7 +134,7 @@ def outgoing_choose() -> str | Response:
     )
     choice_form.koppeling.data = str(connection_id)
     choice_form.administratie.choices = [(a.id, f"{a.code} {a.name}") for a in offerable]
-    if choice_form.submit.data:
+    if choice_form.volgende.data:
         if choice_form.administratie.data:
             return redirect(
                 url_for(
@@ -314,7 +315,7 @@ def offered(offer_id: int) -> str | Response:
 @bp.route("/inkomend/<int:offer_id>/koppelen", methods=["GET", "POST"])
 @super_user_required
 def targets(offer_id: int) -> str | Response:
-    """Per selected administration: the target boekhoudkoppeling, then the administration
+    """Per selected administration: the target boekhoudsysteemkoppeling, then the administration
     from the package (its code may differ); then Start migratie (R2, R8, R9, R13)."""
     redeemed = services.redeemed_offer(deps(), actor_id=g.user.id, offer_id=offer_id)
     selectable = {item.id: item for item in redeemed.selectable}
@@ -328,16 +329,22 @@ def targets(offer_id: int) -> str | Response:
     if not entries or any(item is None for _entry, item in entries):
         flash(_("Selecteer de administraties die je wilt overzetten."), "error")
         return redirect(url_for("migrations.offered", offer_id=offer_id))
-    choices = connection_choices(own_connections())
+    # Only connections of the offer's own package: another package cannot take it in (R2).
+    own_package = [c for c in own_connections() if c.package is redeemed.offer.package]
+    choices = connection_choices(own_package)
     complete = True
     for entry, item in entries:
         assert item is not None
+        if request.method == "GET" and len(choices) == 1:
+            entry.form.koppeling.data = choices[0][0]  # the one there is, chosen already
         _prepare_target(entry.form, item, choices)
         complete = complete and bool(entry.form.koppeling.data and entry.form.administratie.data)
     if form.validate_on_submit() and form.start.data:
         if not complete:
             field_error(
-                form, None, _("Kies per administratie een boekhoudkoppeling en een administratie.")
+                form,
+                None,
+                _("Kies per administratie een boekhoudsysteemkoppeling en een administratie."),
             )
         else:
             try:
@@ -401,8 +408,8 @@ def start_preflight(offer_id: int) -> str | Response:
 def _prepare_target(target: TargetForm, item: OfferItem, choices: list[tuple[int, str]]) -> None:
     """Labels one item's fields with its name and lists the package administrations of the
     chosen connection."""
-    target.koppeling.choices = [(0, _("Kies een boekhoudkoppeling")), *choices]
-    target.koppeling.label.text = _("Boekhoudkoppeling voor %(name)s", name=item.name)
+    target.koppeling.choices = [(0, _("Kies een boekhoudsysteemkoppeling")), *choices]
+    target.koppeling.label.text = _("Boekhoudsysteemkoppeling voor %(name)s", name=item.name)
     target.administratie.label.text = _(
         "Administratie uit het boekhoudpakket voor %(name)s", name=item.name
     )
@@ -429,11 +436,18 @@ def _prepare_target(target: TargetForm, item: OfferItem, choices: list[tuple[int
 @super_user_required
 def status(migration_id: int) -> str:
     progress = services.migration_progress(deps(), actor_id=g.user.id, migration_id=migration_id)
+    receiving = progress.migration.target_environment_id == g.user.environment_id
+    access = None
+    if receiving and progress.status is ItemStatus.COMPLETED:
+        # Voltooid says who has access: nobody, until a super user grants it (R14).
+        access = services.list_access(
+            deps(), actor_id=g.user.id, administration_id=progress.migration.administration_id
+        )
     return render_template(
         "migrations/status.html",
         progress=progress,
-        may_retry=progress.status is ItemStatus.FAILED
-        and progress.migration.target_environment_id == g.user.environment_id,
+        may_retry=progress.status is ItemStatus.FAILED and receiving,
+        access=access,
     )
 
 

@@ -1,5 +1,6 @@
-"""Instellingen > Administraties > bewerken > tab Gebruikers: Toegang Ja/Nee per user (R14:
-after a migration nobody has access until a super user grants it)."""
+"""Instellingen: the page that lists the settings, and Instellingen > Administraties >
+Acties (bewerken) > tab Gebruikers: Toegang Ja/Nee per user (R14: after a migration nobody
+has access until a super user grants it)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,29 @@ from werkzeug.wrappers import Response
 
 from migrationkit import services
 from portal.administrations import own_row
-from portal.auth import super_user_required
+from portal.auth import login_required, super_user_required
 from portal.forms import AccessForm
 from portal.runtime import deps
 
-bp = Blueprint("settings", __name__, url_prefix="/instellingen/administraties")
+bp = Blueprint("settings", __name__, url_prefix="/instellingen")
 
 
-@bp.get("/<int:administration_id>/bewerken/gebruikers")
+@bp.get("")
+@login_required
+def home() -> str:
+    """Instellingen: the user's settings, as the menu lists them."""
+    return render_template("settings/home.html")
+
+
+@bp.get("/administraties")
+@super_user_required
+def index() -> str:
+    """Instellingen > Administraties: each administration with its Acties (bewerken)."""
+    rows = services.list_administrations(deps(), actor_id=g.user.id)
+    return render_template("settings/index.html", rows=rows)
+
+
+@bp.get("/administraties/<int:administration_id>/bewerken/gebruikers")
 @super_user_required
 def users(administration_id: int) -> str:
     access = services.list_access(deps(), actor_id=g.user.id, administration_id=administration_id)
@@ -34,7 +50,7 @@ def users(administration_id: int) -> str:
     )
 
 
-@bp.post("/<int:administration_id>/bewerken/gebruikers/<int:user_id>")
+@bp.post("/administraties/<int:administration_id>/bewerken/gebruikers/<int:user_id>")
 @super_user_required
 def set_access(administration_id: int, user_id: int) -> Response:
     own_row(administration_id)

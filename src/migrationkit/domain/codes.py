@@ -43,12 +43,16 @@ def format_code(normalised: str) -> str:
 def normalise_code(typed: str) -> str:
     """The canonical form of a typed code; refuses what cannot be a code.
 
-    Raises ``InvalidInput("code_malformed")`` for a wrong length or a character outside the
-    alphabet, so the user hears it is a typo; it still counts as a wrong code (R7).
+    Raises ``InvalidInput("code_invalid_character")`` naming the first character outside the
+    alphabet, else ``InvalidInput("code_malformed")`` with the length typed for a wrong
+    length, so the user hears which typo it is; either still counts as a wrong code (R7).
     """
     code = typed.strip().upper().translate(_IGNORED).translate(_TYPOS)
-    if len(code) != LENGTH or any(ch not in ALPHABET for ch in code):
-        raise InvalidInput("code_malformed", length=LENGTH)
+    wrong = next((ch for ch in code if ch not in ALPHABET), None)
+    if wrong is not None:
+        raise InvalidInput("code_invalid_character", character=wrong, length=LENGTH)
+    if len(code) != LENGTH:
+        raise InvalidInput("code_malformed", length=LENGTH, given=len(code))
     return code
 
 

@@ -103,10 +103,16 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     ),
     # R5 / R6 / R7
     "code_malformed": (
-        "Deze overdrachtscode is niet goed getypt: een code heeft {length} tekens "
-        "(letters en cijfers, streepjes mogen).",
-        "This transfer code is mistyped: a code has {length} characters "
-        "(letters and digits, dashes allowed).",
+        "Deze overdrachtscode heeft {given} tekens; een code heeft er {length} "
+        "(streepjes en spaties tellen niet mee).",
+        "This transfer code has {given} characters; a code has {length} "
+        "(dashes and spaces do not count).",
+    ),
+    "code_invalid_character": (
+        'Het teken "{character}" komt niet voor in een overdrachtscode: een code heeft alleen '
+        "cijfers en letters, zonder de U.",
+        'The character "{character}" does not occur in a transfer code: a code has only '
+        "digits and letters, without the U.",
     ),
     "code_unknown": (
         "Deze overdrachtscode is onbekend. Controleer de code in de e-mail.",
@@ -168,7 +174,7 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "straight from the accounting package?). Choose another administration.",
     ),
     "target_not_chosen": (
-        "Kies voor {code} {name} een boekhoudkoppeling en een administratie uit het "
+        "Kies voor {code} {name} een boekhoudsysteemkoppeling en een administratie uit het "
         "boekhoudpakket.",
         "Choose an accounting system connection and an administration from the accounting "
         "package for {code} {name}.",
@@ -368,6 +374,14 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "no_access": (
         "Je hebt geen toegang tot deze administratie.",
         "You have no access to this administration.",
+    ),
+    "access_not_granted_after_move": (
+        "Administratie {code} is naar deze omgeving gemigreerd: niemand heeft toegang, ook een "
+        "supergebruiker niet, totdat een supergebruiker die geeft (Instellingen > "
+        "Administraties > Bewerken > Gebruikers > Toegang: Ja).",
+        "Administration {code} was migrated to this environment: nobody has access, a super "
+        "user neither, until a super user grants it (Settings > Administrations > Edit > "
+        "Users > Access: Yes).",
     ),
     # Signing in and API tokens
     "sign_in_failed": (

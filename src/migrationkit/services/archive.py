@@ -151,15 +151,22 @@ def resolve_address(deps: Dependencies, *, actor_id: int, address: str) -> str:
 def _readable(uow: UnitOfWork, actor: User, administration_id: int, unknown: str) -> Administration:
     """The administration, when the actor may use its archive. ``NotFound(unknown)`` when it
     does not exist or belongs to another environment; ``NotAllowed("no_access")`` for a
-    user of its environment without access."""
+    user of its environment without access; ``NotAllowed("access_not_granted_after_move")``
+    for a super user without a grant to one that arrived by a move: as the guide says, the
+    recipient gives even themselves access first (R14)."""
     administration = uow.administrations.get(administration_id)
     if administration is None or administration.environment_id != actor.environment_id:
         raise NotFound(unknown)
-    if not actor.is_super_user and not any(
+    granted = any(
         grant.user_id == actor.id and grant.granted
         for grant in uow.access.list_for_administration(administration.id)
-    ):
+    )
+    if granted:
+        return administration
+    if not actor.is_super_user:
         raise NotAllowed("no_access")
+    if uow.migrations.finished_into(administration.id, actor.environment_id):
+        raise NotAllowed("access_not_granted_after_move", code=administration.code)
     return administration
 
 

@@ -192,8 +192,8 @@ AT_START: Text = (
     "Checked at the start in the new environment.",
 )
 USERS_STAY_NOTE: Text = (
-    "Na de migratie heeft niemand in de nieuwe omgeving toegang tot een supergebruiker daar "
-    "die geeft (Instellingen > Administraties > Gebruikers > Toegang: Ja).",
+    "Na de migratie heeft niemand in de nieuwe omgeving toegang totdat een supergebruiker "
+    "daar die geeft (Instellingen > Administraties > Gebruikers > Toegang: Ja).",
     "After the migration nobody in the new environment has access until a super user there "
     "grants it (Settings > Administrations > Users > Access: Yes).",
 )
@@ -306,9 +306,9 @@ def offer_report(
                 PACKAGE_FIRST,
                 (
                     "Wordt bij de start gecontroleerd: de nieuwe omgeving kiest dan de "
-                    "administratie uit haar boekhoudpakket (R9).",
+                    "administratie uit haar boekhoudpakket.",
                     "Checked at the start: the new environment then chooses the administration "
-                    "from its accounting package (R9).",
+                    "from its accounting package.",
                 ),
             ),
         )
@@ -366,7 +366,7 @@ NO_ACCESS_YET: Text = (
     "(Settings > Administrations > Users > Access: Yes).",
 )
 ONCE_CHOSEN: Text = (
-    "Wordt gecontroleerd zodra een boekhoudkoppeling en een administratie uit het "
+    "Wordt gecontroleerd zodra een boekhoudsysteemkoppeling en een administratie uit het "
     "boekhoudpakket zijn gekozen.",
     "Checked once an accounting system connection and an administration from the "
     "accounting package are chosen.",

@@ -123,16 +123,17 @@ def redeem_code(
         )
         now = deps.clock.now()
         _failures_locked(deps, uow, actor, now)
+        typo: InvalidInput | None = None
         try:
             digest = codes.digest_code(codes.normalise_code(code), deps.policy.code_secret)
-        except InvalidInput:
-            digest = None
+        except InvalidInput as error:
+            digest, typo = None, error
         offer = None if digest is None else uow.offers.find_by_digest(digest)
         if offer is None or digest is None or not codes.digests_match(offer.code_digest, digest):
             uow.redeem_attempts.add_failure(user_id=actor.id, environment_id=environment.id, at=now)
             uow.commit()
-            if digest is None:
-                raise InvalidInput("code_malformed", length=codes.LENGTH)
+            if typo is not None:
+                raise typo
             raise RuleViolation("code_unknown")
         require_redeemable(offer, uow.items.list_for_offer(offer.id), environment, now)
         if not uow.offers.bind_target(

@@ -806,6 +806,14 @@ class InMemoryMigrationRepository(_Repository, ports.MigrationRepository):
             if m.target_environment_id == environment_id and m.finished_at is None
         ]
 
+    def finished_into(self, administration_id: int, environment_id: int) -> bool:
+        return any(
+            m.administration_id == administration_id
+            and m.target_environment_id == environment_id
+            and m.finished_at is not None
+            for m in MIGRATIONS.rows(self._tx)
+        )
+
     def record_claim(self, migration_id: int, *, lease_for: timedelta) -> None:
         migration = self._migration(migration_id)
         self._store(

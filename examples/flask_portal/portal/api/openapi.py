@@ -24,7 +24,8 @@ TITLES = {
     "200": "OK",
     "201": "Created",
     "401": "No valid API token (api_token_invalid)",
-    "403": "Not allowed for the token's user's role (not_super_user, no_access)",
+    "403": "Not allowed for the token's user "
+    "(not_super_user, no_access, access_not_granted_after_move)",
     "404": "Unknown, or another environment's (they answer alike)",
     "409": "A rule of the product refuses it",
     "413": "The body is too large (request_too_large)",

@@ -1277,6 +1277,18 @@ class SqlAlchemyMigrationRepository(_Repository):
         )
         return [migration_from_row(row) for row in self._all(statement)]
 
+    def finished_into(self, administration_id: int, environment_id: int) -> bool:
+        statement = (
+            select(migrations.c.id)
+            .where(
+                migrations.c.administration_id == administration_id,
+                migrations.c.target_environment_id == environment_id,
+                migrations.c.finished_at.is_not(None),
+            )
+            .limit(1)
+        )
+        return self._one(statement) is not None
+
     def record_claim(self, migration_id: int, *, lease_for: timedelta) -> None:
         self._update(
             migration_id,

@@ -82,7 +82,7 @@ def test_a_document_is_kept_in_no_cache_private_or_shared(noord: FlaskClient, sc
     assert response.headers["Cache-Control"] == "private, no-store"
 
 
-@pytest.mark.parametrize("name", ["portal.css", "progress.js"])
+@pytest.mark.parametrize("name", ["portal.css", "portal.js"])
 def test_static_files_keep_their_caching(noord: FlaskClient, name: str) -> None:
     response = noord.get(f"/static/{name}")
 

@@ -9,7 +9,6 @@ from sqlalchemy import Engine
 from migrationkit.adapters.archive import archive_stores
 from migrationkit.adapters.clock import SystemClock
 from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
-from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.adapters.mail import SmtpMailer
 from migrationkit.adapters.sqlalchemy import SessionLimits, make_engine, unit_of_work_factory
 from migrationkit.config import ConfigError, Settings
@@ -22,6 +21,7 @@ from migrationkit.ports import (
     UnitOfWorkFactory,
 )
 from migrationkit.services.dependencies import Dependencies
+from migrationkit.workers.inprocess import InProcessQueue
 
 #: Seconds to wait for Redis before an enqueue gives up (the start stays recorded).
 REDIS_TIMEOUT_SECONDS = 3

@@ -12,13 +12,13 @@ from migrationkit.adapters.archive import LocalArchiveStore
 from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
 from migrationkit.adapters.connectors.registry import PackageConnectorRegistry
 from migrationkit.adapters.connectors.xero import XeroConnector
-from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.adapters.mail import SmtpMailer
 from migrationkit.adapters.rq import RQJobQueue
 from migrationkit.bootstrap import Runtime, build_runtime
 from migrationkit.config import ConfigError, Settings
 from migrationkit.domain.errors import PackageError
 from migrationkit.domain.model import AccountingPackage, Connection
+from migrationkit.workers.inprocess import InProcessQueue
 
 
 @pytest.fixture

@@ -1,14 +1,19 @@
 """The functions that RQ workers run, by their dotted paths, with plain int arguments.
 
-Each builds the process's dependencies once, with the builder that ``install`` was given
-(``migrationkit worker`` gives one that reads the environment), and calls the engine. A
-forked work-horse builds its own, so no database connection crosses a fork.
+Each runs with the ``WorkerContext`` of the worker that took it (``run_worker`` binds it
+around every job; ``migrationkit worker`` gives one that reads the environment) and calls the
+engine. The context builds the dependencies once per process, at the first job: a forked
+work-horse builds its own, so no database connection crosses a fork.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import attrs
 
 from migrationkit.ports import ArchiveStores
 from migrationkit.services import engine
@@ -17,25 +22,44 @@ from migrationkit.services.dependencies import Dependencies
 #: What a job needs: the use cases' dependencies and the archive stores.
 Wiring = tuple[Dependencies, ArchiveStores]
 
-_build: Callable[[], Wiring] | None = None
-_wiring: Wiring | None = None
-_wired_in_process: int | None = None
+
+@attrs.define(eq=False)
+class WorkerContext:
+    """What the jobs of one worker run with: ``build`` makes the dependencies, once per
+    process, at the first job that needs them."""
+
+    build: Callable[[], Wiring]
+    _wiring: Wiring | None = attrs.field(default=None, init=False)
+    _built_in_process: int | None = attrs.field(default=None, init=False)
+
+    def wiring(self) -> Wiring:
+        """The dependencies of this process, built now if this process has none yet."""
+        if self._wiring is None or self._built_in_process != os.getpid():
+            self._wiring, self._built_in_process = self.build(), os.getpid()
+        return self._wiring
 
 
-def install(build: Callable[[], Wiring]) -> None:
-    """Sets how the jobs of this process (and of the work-horses it forks) get their
-    dependencies; nothing is built before the first job."""
-    global _build, _wiring
-    _build, _wiring = build, None
+_current: ContextVar[WorkerContext] = ContextVar("migrationkit_worker_context")
+
+
+@contextmanager
+def running_with(context: WorkerContext) -> Iterator[None]:
+    """The job functions called inside run with ``context``."""
+    token = _current.set(context)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def _wired() -> Wiring:
-    global _wiring, _wired_in_process
-    if _build is None:
-        raise RuntimeError("migrationkit jobs run in `migrationkit worker`, which wires them")
-    if _wiring is None or _wired_in_process != os.getpid():
-        _wiring, _wired_in_process = _build(), os.getpid()
-    return _wiring
+    try:
+        context = _current.get()
+    except LookupError:
+        raise RuntimeError(
+            "migrationkit jobs run in `migrationkit worker`, which wires them"
+        ) from None
+    return context.wiring()
 
 
 def run_migration(migration_id: int) -> None:

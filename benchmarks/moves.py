@@ -138,6 +138,8 @@ class Bench:
             "MIGRATIONKIT_REDIS_URL": redis_url,
             "MIGRATIONKIT_QUEUE": f"mk-bench-{secrets.token_hex(4)}",
             "MIGRATIONKIT_BATCH_SIZE": str(batch_size),
+            # Demo mode: no package credentials, the in-memory packages serve.
+            "MIGRATIONKIT_DEMO": "1",
         }
         if batches_per_job is not None:
             self.environment["MIGRATIONKIT_BATCHES_PER_JOB"] = str(batches_per_job)

@@ -92,6 +92,8 @@ def environment(
         "MIGRATIONKIT_LEASE_SECONDS": str(LEASE_SECONDS),
         # The source's blobs are released this long after the finish (by a sweep's wake-up).
         "MIGRATIONKIT_RELEASE_SOURCE_SECONDS": "1",
+        # Demo mode: no package credentials, the in-memory packages serve.
+        "MIGRATIONKIT_DEMO": "1",
     }
 
 

@@ -59,7 +59,7 @@ from migrationkit.bootstrap import Runtime, build_runtime
 from migrationkit.config import Settings
 from migrationkit.domain.model import AccountingPackage, ItemStatus, PackageAdministration, Role
 from migrationkit.ports import StoredBlob
-from migrationkit.testing import throwaway_database
+from migrationkit.testing._databases import throwaway_database
 
 EXACT = AccountingPackage.EXACT_ONLINE_NL
 SMOKE_SIZES = (20, 200)

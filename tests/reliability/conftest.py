@@ -24,7 +24,7 @@ from _deployment import BATCH_SIZE, LEASE_SECONDS, REDIS_DB, Deployment, MailSer
 from redis import Redis
 
 from migrationkit.adapters.sqlalchemy import upgrade
-from migrationkit.testing import throwaway_database
+from migrationkit.testing._databases import throwaway_database
 
 # The runtime tests' arrangement of a started move (``_moves``) lives beside them.
 sys.path.append(str(Path(__file__).parent.parent / "integration"))

@@ -59,7 +59,7 @@ from migrationkit.bootstrap import Runtime, build_runtime
 from migrationkit.config import Settings
 from migrationkit.domain.model import AccountingPackage, ItemStatus, PackageAdministration, Role
 from migrationkit.ports import StoredBlob
-from migrationkit.testing import throwaway_database
+from migrationkit.testing._databases import throwaway_database
 
 EXACT = AccountingPackage.EXACT_ONLINE_NL
 SMOKE_SIZES = (20, 200)
@@ -138,6 +138,8 @@ class Bench:
             "MIGRATIONKIT_REDIS_URL": redis_url,
             "MIGRATIONKIT_QUEUE": f"mk-bench-{secrets.token_hex(4)}",
             "MIGRATIONKIT_BATCH_SIZE": str(batch_size),
+            # Demo mode: no package credentials, the in-memory packages serve.
+            "MIGRATIONKIT_DEMO": "1",
         }
         if batches_per_job is not None:
             self.environment["MIGRATIONKIT_BATCHES_PER_JOB"] = str(batches_per_job)

@@ -56,7 +56,9 @@ RULES = (
             }
         ),
     ),
-    # Adapters sit under the wiring (bootstrap, cli) and the fakes; they never reach up.
+    # Adapters sit under the use cases' callers: the workers, the settings, the wiring
+    # (bootstrap, cli) and the fakes. They implement the ports and never reach up, not even
+    # to the services (what runs the engine lives in migrationkit.workers).
     Rule(
         "migrationkit.adapters",
         forbidden=frozenset(
@@ -65,7 +67,37 @@ RULES = (
                 "flask",
                 "migrationkit.bootstrap",
                 "migrationkit.cli",
+                "migrationkit.config",
+                "migrationkit.services",
                 "migrationkit.testing",
+                "migrationkit.workers",
+            }
+        ),
+    ),
+    # The workers run the services with adapters that the wiring gives them.
+    Rule(
+        "migrationkit.workers",
+        forbidden=frozenset(
+            {
+                "examples",
+                "flask",
+                "migrationkit.bootstrap",
+                "migrationkit.cli",
+                "migrationkit.testing",
+            }
+        ),
+    ),
+    # The settings read the environment; the wiring turns them into the services' values.
+    Rule(
+        "migrationkit.config",
+        forbidden=frozenset(
+            {
+                "examples",
+                "flask",
+                "migrationkit.bootstrap",
+                "migrationkit.cli",
+                "migrationkit.services",
+                "migrationkit.workers",
             }
         ),
     ),

@@ -75,6 +75,50 @@ def test_outward_imports_are_reported_by_file_and_line(tmp_path: Path) -> None:
     }
 
 
+def test_adapters_never_reach_up_and_the_services_never_import_the_workers(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        "migrationkit/adapters/connectors/xero.py",
+        "from migrationkit.adapters.connectors.settings import PackageCredentials\n"
+        "from migrationkit.ports import Clock\n"
+        "from migrationkit.config import PackageCredentials\n"
+        "from migrationkit.services import engine\n"
+        "from migrationkit.bootstrap import build_runtime\n"
+        "from migrationkit.workers.jobs import run_migration\n",
+    )
+    write(
+        tmp_path,
+        "migrationkit/workers/jobs.py",
+        "from migrationkit.services import engine\n"
+        "from migrationkit.adapters.rq import RQJobQueue\n"
+        "from migrationkit.cli import main\n",
+    )
+    write(tmp_path, "migrationkit/services/moving.py", "from migrationkit.workers import jobs\n")
+    write(
+        tmp_path,
+        "migrationkit/config.py",
+        "from migrationkit.adapters.connectors.settings import ConnectorSettings\n"
+        "from migrationkit.services.dependencies import Policy\n",
+    )
+
+    found = {
+        (v.path.relative_to(tmp_path).as_posix(), v.line, v.imported)
+        for v in check_imports.find_violations(tmp_path)
+    }
+
+    assert found == {
+        ("migrationkit/adapters/connectors/xero.py", 3, "migrationkit.config.PackageCredentials"),
+        ("migrationkit/adapters/connectors/xero.py", 4, "migrationkit.services.engine"),
+        ("migrationkit/adapters/connectors/xero.py", 5, "migrationkit.bootstrap.build_runtime"),
+        ("migrationkit/adapters/connectors/xero.py", 6, "migrationkit.workers.jobs.run_migration"),
+        ("migrationkit/workers/jobs.py", 3, "migrationkit.cli.main"),
+        ("migrationkit/services/moving.py", 1, "migrationkit.workers.jobs"),
+        ("migrationkit/config.py", 2, "migrationkit.services.dependencies.Policy"),
+    }
+
+
 def test_the_command_prints_each_offence_and_fails(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

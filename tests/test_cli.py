@@ -36,11 +36,13 @@ FULL_CODE = re.compile(
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No MIGRATIONKIT_* setting of the machine running the tests leaks in, and anything
-    written to the working directory lands in the test's own folder."""
+    """No MIGRATIONKIT_* setting of the machine running the tests leaks in, the commands
+    run in demo mode (the demo's in-memory packages, no credentials), and anything written
+    to the working directory lands in the test's own folder."""
     for name in os.environ:
         if name.startswith("MIGRATIONKIT_") and not name.startswith("MIGRATIONKIT_TEST_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("MIGRATIONKIT_DEMO", "1")
     monkeypatch.chdir(tmp_path)
 
 
@@ -341,7 +343,7 @@ def test_with_redis_a_sweep_wakes_rq_workers_for_the_waiting_migrations(
 
 def test_sweep_every_repeats_until_stopped(tmp_path: Path) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATIONKIT_")}
-    environment["MIGRATIONKIT_HOME"] = str(tmp_path)
+    environment |= {"MIGRATIONKIT_HOME": str(tmp_path), "MIGRATIONKIT_DEMO": "1"}
     subprocess.run(
         [sys.executable, "-m", "migrationkit.cli", "db", "upgrade"], env=environment, check=True
     )

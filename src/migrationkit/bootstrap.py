@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import attrs
 from sqlalchemy import Engine
 
 from migrationkit.adapters.archive import archive_stores
 from migrationkit.adapters.clock import SystemClock
 from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
-from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.adapters.mail import SmtpMailer
 from migrationkit.adapters.sqlalchemy import SessionLimits, make_engine, unit_of_work_factory
 from migrationkit.config import ConfigError, Settings
+from migrationkit.domain.model import AccountingPackage
+from migrationkit.domain.rate_limits import RateLimit
+from migrationkit.domain.rules import LockoutPolicy
+from migrationkit.domain.sessions import SessionPolicy
 from migrationkit.ports import (
     ArchiveStores,
     Clock,
@@ -21,7 +26,8 @@ from migrationkit.ports import (
     Mailer,
     UnitOfWorkFactory,
 )
-from migrationkit.services.dependencies import Dependencies
+from migrationkit.services.dependencies import Dependencies, Policy
+from migrationkit.workers.inprocess import InProcessQueue
 
 #: Seconds to wait for Redis before an enqueue gives up (the start stays recorded).
 REDIS_TIMEOUT_SECONDS = 3
@@ -44,7 +50,7 @@ def bootstrap(
         connectors=connectors,
         queue=queue,
         clock=clock or SystemClock(),
-        policy=settings.policy(),
+        policy=policy(settings),
     )
 
 
@@ -84,7 +90,8 @@ def build_runtime(
     database, the archive stores, RQ or the in-process queue, the connectors, and an SMTP
     mailer when one is configured. Unless ``connectors`` is given, the library's connectors
     serve the packages with credentials in the settings, their tokens sealed in the
-    database; with none, the in-memory registry that the demo fills. Opens no connection:
+    database; with none, the in-memory registry that the demo fills in demo mode, and a
+    ``ConfigError`` naming the variables outside it. Opens no connection:
     Redis, SMTP, the packages and the database are reached when first used."""
     settings = settings or Settings.from_environ()
     try:
@@ -104,6 +111,30 @@ def build_runtime(
     return Runtime(settings, deps, archives, queue, _mailer(settings))
 
 
+def policy(settings: Settings) -> Policy:
+    """The use cases' policy values from the settings."""
+    return Policy(
+        code_secret=settings.code_secret(),
+        offer_valid_for=timedelta(days=settings.offer_valid_days),
+        reminder_before=timedelta(days=settings.reminder_days),
+        lockout=LockoutPolicy(
+            max_failures=settings.lockout_failures,
+            window=timedelta(minutes=settings.lockout_minutes),
+        ),
+        lease_for=timedelta(seconds=settings.lease_seconds),
+        sessions=SessionPolicy(
+            lifetime=timedelta(hours=settings.session_hours),
+            idle=timedelta(minutes=settings.session_idle_minutes),
+        ),
+        api_calls_per_token=RateLimit(settings.api_calls_per_minute),
+        api_calls_per_address=RateLimit(settings.api_calls_per_minute_per_address),
+        batch_size=settings.batch_size,
+        batches_per_job=settings.batches_per_job,
+        portal_url=settings.portal_url,
+        release_source_after=timedelta(seconds=settings.release_source_seconds),
+    )
+
+
 def database(settings: Settings) -> Engine:
     """The engine of the settings' database, its sessions within the settings' limits."""
     return make_engine(
@@ -121,6 +152,13 @@ def database(settings: Settings) -> Engine:
 
 def _connectors(settings: Settings, engine: Engine, clock: Clock) -> ConnectorRegistry:
     if not settings.connectors.packages:
+        if not settings.demo:
+            raise ConfigError(
+                "no accounting package is set up: set MIGRATIONKIT_<PACKAGE>_CLIENT_ID and"
+                " MIGRATIONKIT_<PACKAGE>_CLIENT_SECRET for the packages used (<PACKAGE> one of "
+                + ", ".join(package.value for package in AccountingPackage)
+                + "), or MIGRATIONKIT_DEMO=1 for the demo's in-memory packages"
+            )
         return InMemoryConnectorRegistry()
     # Imported here: they need the ``connectors`` extra (requests).
     from migrationkit.adapters.connectors.registry import make_registry

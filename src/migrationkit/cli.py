@@ -16,7 +16,6 @@ from typing import TextIO
 
 from migrationkit import __version__, services
 from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
-from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.adapters.sqlalchemy import upgrade
 from migrationkit.bootstrap import build_runtime
 from migrationkit.config import ConfigError, Settings
@@ -28,6 +27,7 @@ from migrationkit.ports import ArchiveStores
 from migrationkit.services.dependencies import Dependencies
 from migrationkit.services.outbox import dispatch_outbox
 from migrationkit.services.sweeping import sweep
+from migrationkit.workers.inprocess import InProcessQueue
 
 #: What ``follow`` waits for.
 FINAL_STATUSES = (ItemStatus.COMPLETED, ItemStatus.FAILED)
@@ -194,11 +194,16 @@ def _worker(args: argparse.Namespace) -> int:
         return 0
     from redis import Redis
 
-    from migrationkit.adapters.rq import jobs, run_worker
+    from migrationkit.workers.jobs import WorkerContext
+    from migrationkit.workers.rq_worker import run_worker
 
     assert settings.redis_url is not None
-    jobs.install(_wiring_from_environ)
-    run_worker(Redis.from_url(settings.redis_url), settings.queue_name, burst=args.burst)
+    run_worker(
+        Redis.from_url(settings.redis_url),
+        settings.queue_name,
+        WorkerContext(_wiring_from_environ),
+        burst=args.burst,
+    )
     return 0
 
 

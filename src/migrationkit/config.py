@@ -31,6 +31,7 @@
 | MIGRATIONKIT_DB_KEEPALIVE_COUNT   | 3 (probes unanswered before the connection counts as lost) |
 | MIGRATIONKIT_DB_CONNECT_TIMEOUT_SECONDS | 10 (a connection to PostgreSQL not made by then fails) |
 | MIGRATIONKIT_<PACKAGE>_...        | the packages' credentials: see ``connector_settings`` |
+| MIGRATIONKIT_DEMO                 | unset; ``1``: demo mode (in-memory packages, no credentials) |
 
 MIGRATIONKIT_ARCHIVE_STORES names a location per store: ``name=location,name=location``, a
 location being ``file:///absolute/path`` or ``s3://bucket/prefix?endpoint_url=...&region=...``.
@@ -46,17 +47,14 @@ import os
 import secrets
 import tempfile
 from collections.abc import Mapping
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import attrs
 
+from migrationkit.adapters.connectors.settings import ConnectorSettings, PackageCredentials
+from migrationkit.domain.codes import MIN_SECRET_BYTES
 from migrationkit.domain.model import AccountingPackage
-from migrationkit.domain.rate_limits import RateLimit
-from migrationkit.domain.rules import LockoutPolicy
-from migrationkit.domain.sessions import SessionPolicy
-from migrationkit.services.dependencies import MIN_SECRET_BYTES, Policy
 
 PREFIX = "MIGRATIONKIT_"
 
@@ -139,9 +137,12 @@ class Settings:
     db_keepalive_interval_seconds: int = 10
     db_keepalive_count: int = 3
     db_connect_timeout_seconds: int = 10
-    #: The accounting packages' credentials (``connector_settings`` below); none set up
-    #: means the in-memory packages of the demo and the tests.
+    #: The accounting packages' credentials (``connector_settings`` below); none set up is
+    #: refused at start outside demo mode.
     connectors: ConnectorSettings = attrs.field(factory=lambda: ConnectorSettings())
+    #: Demo mode (MIGRATIONKIT_DEMO=1): the in-memory packages that the demo fills serve
+    #: when no package has credentials.
+    demo: bool = False
 
     @property
     def archive_root(self) -> Path:
@@ -187,6 +188,7 @@ class Settings:
             db_keepalive_count=_positive(env, "DB_KEEPALIVE_COUNT", 3),
             db_connect_timeout_seconds=_positive(env, "DB_CONNECT_TIMEOUT_SECONDS", 10),
             connectors=connector_settings(env),
+            demo=env.get(f"{PREFIX}DEMO") == "1",
         )
 
     def code_secret(self) -> bytes:
@@ -201,29 +203,6 @@ class Settings:
         if len(key) < MIN_SECRET_BYTES:
             raise ConfigError(f"{path} must hold a key of at least {MIN_SECRET_BYTES} bytes")
         return key
-
-    def policy(self) -> Policy:
-        """The use cases' policy values from these settings."""
-        return Policy(
-            code_secret=self.code_secret(),
-            offer_valid_for=timedelta(days=self.offer_valid_days),
-            reminder_before=timedelta(days=self.reminder_days),
-            lockout=LockoutPolicy(
-                max_failures=self.lockout_failures,
-                window=timedelta(minutes=self.lockout_minutes),
-            ),
-            lease_for=timedelta(seconds=self.lease_seconds),
-            sessions=SessionPolicy(
-                lifetime=timedelta(hours=self.session_hours),
-                idle=timedelta(minutes=self.session_idle_minutes),
-            ),
-            api_calls_per_token=RateLimit(self.api_calls_per_minute),
-            api_calls_per_address=RateLimit(self.api_calls_per_minute_per_address),
-            batch_size=self.batch_size,
-            batches_per_job=self.batches_per_job,
-            portal_url=self.portal_url,
-            release_source_after=timedelta(seconds=self.release_source_seconds),
-        )
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
@@ -319,30 +298,6 @@ def _make_secret_file(path: Path) -> None:
 
 
 # --- the accounting packages' credentials (the connectors) -----------------------------------
-
-
-@attrs.frozen
-class PackageCredentials:
-    """One package's registered app: what the package's OAuth2 endpoints know us by."""
-
-    client_id: str
-    client_secret: str = attrs.field(repr=False)
-    #: Where the package sends the user back after the consent (the OAuth2 redirect URI).
-    redirect_url: str = ""
-    #: Another API address than the package's own (a sandbox, a test server, another version).
-    base_url: str | None = None
-
-
-@attrs.frozen
-class ConnectorSettings:
-    """The credentials of each package set up on this server, and how long a call may take."""
-
-    packages: Mapping[AccountingPackage, PackageCredentials] = attrs.field(factory=dict)
-    timeout_seconds: int = 30
-
-    def credentials(self, package: AccountingPackage) -> PackageCredentials | None:
-        """The package's credentials, or ``None`` when it is not set up here."""
-        return self.packages.get(package)
 
 
 def connector_settings(environ: Mapping[str, str] | None = None) -> ConnectorSettings:

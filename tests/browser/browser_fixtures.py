@@ -32,8 +32,8 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
-from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.testing import FakeClock
+from migrationkit.workers.inprocess import InProcessQueue
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "examples" / "flask_portal"))
 

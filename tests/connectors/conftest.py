@@ -12,7 +12,7 @@ from package_api import CONNECTION_ID, CREDENTIALS, tokens
 
 from migrationkit.adapters.connectors import InMemoryTokenStore
 from migrationkit.adapters.connectors._base import PackageConnector, Wiring
-from migrationkit.config import PackageCredentials
+from migrationkit.adapters.connectors.settings import PackageCredentials
 from migrationkit.testing import FakeClock
 
 C = TypeVar("C", bound=PackageConnector)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from migrationkit.config import PackageCredentials
+from migrationkit.adapters.connectors.settings import PackageCredentials
 from migrationkit.domain.model import AccountingPackage, Connection
 from migrationkit.ports import OAuthTokens
 from migrationkit.testing import FakeClock

@@ -11,8 +11,9 @@ from package_api import CLIENT_SECRET, CONNECTION_ID, connection, tokens
 from migrationkit.adapters.connectors import InMemoryConnector, InMemoryTokenStore
 from migrationkit.adapters.connectors.exact_online import ExactOnlineConnector
 from migrationkit.adapters.connectors.registry import make_registry
+from migrationkit.adapters.connectors.settings import PackageCredentials
 from migrationkit.adapters.connectors.xero import XeroConnector
-from migrationkit.config import ConfigError, PackageCredentials, connector_settings
+from migrationkit.config import ConfigError, connector_settings
 from migrationkit.domain.errors import PackageError
 from migrationkit.domain.model import AccountingPackage
 from migrationkit.testing import FakeClock

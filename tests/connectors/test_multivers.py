@@ -14,7 +14,7 @@ from package_api import ACCESS_TOKEN, connection
 from published import answer, document
 
 from migrationkit.adapters.connectors.multivers import MultiversConnector
-from migrationkit.config import PackageCredentials
+from migrationkit.adapters.connectors.settings import PackageCredentials
 from migrationkit.domain.errors import PackageError
 from migrationkit.domain.model import AccountingPackage
 

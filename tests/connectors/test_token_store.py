@@ -19,7 +19,7 @@ from migrationkit.adapters.sqlalchemy import make_engine, unit_of_work_factory, 
 from migrationkit.adapters.sqlalchemy.tables import connector_tokens
 from migrationkit.domain.model import AccountingPackage
 from migrationkit.ports import OAuthTokens
-from migrationkit.testing import throwaway_database
+from migrationkit.testing._databases import throwaway_database
 
 SECRET = b"a-server-secret-of-enough-bytes-for-the-tests-0123456789"
 ACCOUNT = (("cluster_url", "https://accounting2.twinfield.com"), ("company_code", "001"))

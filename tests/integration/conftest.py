@@ -23,7 +23,8 @@ from migrationkit.adapters.sqlalchemy import (
     upgrade,
 )
 from migrationkit.ports import UnitOfWork
-from migrationkit.testing import fake_uow_factory, throwaway_database
+from migrationkit.testing import fake_uow_factory
+from migrationkit.testing._databases import throwaway_database
 
 SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 #: The server's secret of the units of work here (the outbox seals its codes with it).

@@ -21,7 +21,6 @@ from sqlalchemy import Engine, func, select
 from migrationkit import services
 from migrationkit.adapters.clock import SystemClock
 from migrationkit.adapters.connectors import InMemoryConnectorRegistry
-from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.adapters.sqlalchemy import (
     SqlAlchemyUnitOfWork,
     make_engine,
@@ -31,6 +30,7 @@ from migrationkit.adapters.sqlalchemy.tables import migrations
 from migrationkit.domain.errors import MigrationError
 from migrationkit.domain.model import AccountingPackage, ItemStatus, PackageAdministration, Role
 from migrationkit.services import Dependencies, Policy, TargetChoice
+from migrationkit.workers.inprocess import InProcessQueue
 
 CONTENDERS = 20
 SECRET = b"race-secret-" + b"x" * 32

@@ -23,11 +23,13 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from migrationkit import services
-from migrationkit.adapters.rq import RQJobQueue, jobs, run_worker
+from migrationkit.adapters.rq import RQJobQueue
 from migrationkit.adapters.rq.queue import batch_job_id, finish_job_id
 from migrationkit.ports import DocumentBatch
 from migrationkit.services.sweeping import sweep
 from migrationkit.testing import FakeWorld, make_world
+from migrationkit.workers.jobs import WorkerContext
+from migrationkit.workers.rq_worker import run_worker
 
 pytestmark = pytest.mark.redis
 
@@ -56,21 +58,25 @@ def queue(connection: Redis) -> RQJobQueue:
 
 @pytest.fixture
 def world(queue: RQJobQueue) -> FakeWorld:
-    """The fakes, enqueuing on RQ, with batches of two documents; the jobs of this process
-    run on them."""
+    """The fakes, enqueuing on RQ, with batches of two documents; ``work`` runs the jobs
+    on them."""
     world = make_world()
     policy = attrs.evolve(world.deps.policy, batch_size=2)
-    world = attrs.evolve(world, deps=attrs.evolve(world.deps, queue=queue, policy=policy))
-    jobs.install(lambda: (world.deps, world.archives))
-    return world
+    return attrs.evolve(world, deps=attrs.evolve(world.deps, queue=queue, policy=policy))
 
 
-def work(connection: Redis) -> None:
-    """Runs what waits, in this process; RQ's signal handlers are undone afterwards, so
-    Ctrl-C still stops the test run."""
+def work(connection: Redis, world: FakeWorld) -> None:
+    """Runs what waits, in this process, on the world's fakes; RQ's signal handlers are
+    undone afterwards, so Ctrl-C still stops the test run."""
     handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        run_worker(connection, QUEUE, burst=True, fork=False)
+        run_worker(
+            connection,
+            QUEUE,
+            WorkerContext(lambda: (world.deps, world.archives)),
+            burst=True,
+            fork=False,
+        )
     finally:
         for number, handler in handlers.items():
             signal.signal(number, handler)
@@ -113,7 +119,7 @@ def test_a_wake_up_replaces_a_job_whose_retry_waits_for_a_scheduler(
     # No such migration: the job raises, and RQ schedules its retry for later. A killed
     # worker's scheduler lock can keep every other worker from scheduling for minutes.
     queue.enqueue_migration(999)
-    work(connection)
+    work(connection, world)
     waiting = Job.fetch("migration-999", connection, serializer=JSONSerializer)
     assert waiting.get_status() is JobStatus.SCHEDULED
 
@@ -161,7 +167,7 @@ def test_a_job_is_json_naming_its_function_by_its_path_with_plain_ints(
     stored = connection.hget("rq:job:migration-7-batch-1-500", "data")
     assert isinstance(stored, bytes)
     assert json.loads(zlib.decompress(stored)) == [
-        "migrationkit.adapters.rq.jobs.copy_batch",
+        "migrationkit.workers.jobs.copy_batch",
         None,
         [7, 1, 500],
         {},
@@ -171,7 +177,7 @@ def test_a_job_is_json_naming_its_function_by_its_path_with_plain_ints(
 def test_the_worker_moves_the_archive_and_the_job_ends(world: FakeWorld, connection: Redis) -> None:
     move = moved(world, 1)
 
-    work(connection)
+    work(connection, world)
 
     assert status(world.deps, move) == "Voltooid"
     assert world.archives.store("zuid").blobs == move.blobs
@@ -186,13 +192,13 @@ def test_a_retry_enqueues_the_same_job_id_again_after_the_first_job_finished(
     [(key, content)] = move.blobs.items()
     noord = world.archives.store("noord")
     del noord.blobs[key]
-    work(connection)
+    work(connection, world)
     assert status(world.deps, move) == "Mislukt"
 
     noord.blobs[key] = content
     services.retry_migration(world.deps, actor_id=move.recipient_id, migration_id=move.migration_id)
     assert rq_queue(connection).job_ids == [f"migration-{move.migration_id}"]
-    work(connection)
+    work(connection, world)
 
     assert status(world.deps, move) == "Voltooid"
 
@@ -202,7 +208,7 @@ def test_a_big_archive_runs_as_batch_jobs_then_one_finishing_job(
 ) -> None:
     move = moved(world, 5)
 
-    work(connection)
+    work(connection, world)
 
     assert status(world.deps, move) == "Voltooid"
     assert world.archives.store("zuid").blobs == move.blobs
@@ -243,5 +249,5 @@ def test_redis_down_at_the_start_loses_nothing_the_sweeper_wakes_it_once_redis_i
     assert status(world.deps, move) == "In de wachtrij"
     assert rq_queue(connection).job_ids == []
     assert sweep(world.deps).requeued == (move.migration_id,)
-    work(connection)
+    work(connection, world)
     assert status(world.deps, move) == "Voltooid"

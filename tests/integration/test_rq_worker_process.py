@@ -42,6 +42,8 @@ def environment(redis_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
         "MIGRATIONKIT_QUEUE": "migrationkit-process-test",
         "MIGRATIONKIT_BATCH_SIZE": "2",
         "MIGRATIONKIT_LEASE_SECONDS": "10",
+        # Demo mode: no package credentials, the in-memory packages serve.
+        "MIGRATIONKIT_DEMO": "1",
     }
     with Redis.from_url(url) as connection:
         connection.flushdb()

@@ -99,6 +99,7 @@ def runtime(tmp_path: Path, smtp_port: int) -> Runtime:
             "MIGRATIONKIT_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
             "MIGRATIONKIT_MAIL_FROM": SENDER,
             "MIGRATIONKIT_SECRET_KEY": "k" * 32,
+            "MIGRATIONKIT_DEMO": "1",  # the in-memory packages, no credentials
         }
     )
     upgrade(settings.database_url)

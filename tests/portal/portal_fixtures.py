@@ -21,9 +21,9 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from portal_support import PLAIN_USER, RUNTIME_KEY, Scene, dump, make_app, signed_in_client
 
-from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.bootstrap import Runtime
 from migrationkit.services import Dependencies
+from migrationkit.workers.inprocess import InProcessQueue
 
 
 @pytest.fixture(scope="session")

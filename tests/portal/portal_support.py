@@ -44,6 +44,7 @@ __all__ = [
     "dump",
     "environ",
     "make_app",
+    "production_environ",
 ]
 
 SECRET = "portal-tests-secret-key-of-forty-bytes!!"
@@ -56,6 +57,14 @@ def environ(home: Path) -> dict[str, str]:
         "MIGRATIONKIT_HOME": str(home),
         "MIGRATIONKIT_DEMO": "1",
         "MIGRATIONKIT_SECRET_KEY": SECRET,
+    }
+
+
+def production_environ(home: Path) -> dict[str, str]:
+    """The variables of a portal outside demo mode, with one package (Xero) set up."""
+    return {k: v for k, v in environ(home).items() if k != "MIGRATIONKIT_DEMO"} | {
+        "MIGRATIONKIT_XERO_CLIENT_ID": "xero-app",
+        "MIGRATIONKIT_XERO_CLIENT_SECRET": "xero-geheim",
     }
 
 

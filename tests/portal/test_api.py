@@ -18,9 +18,9 @@ from flask.testing import FlaskClient
 from portal_support import PLAIN_USER, RUNTIME_KEY, Scene, make_app
 
 from migrationkit import services
-from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.domain.errors import MESSAGES, ArchiveError
 from migrationkit.domain.model import AccountingPackage
+from migrationkit.workers.inprocess import InProcessQueue
 
 Dump = Callable[[], dict[str, list[tuple[Any, ...]]]]
 

@@ -16,7 +16,7 @@ from portal_support import RUNTIME_KEY, Scene, environ, make_app, signed_in_clie
 from migrationkit import services
 from migrationkit.bootstrap import Runtime
 from migrationkit.domain.errors import Unavailable
-from migrationkit.testing import throwaway_database
+from migrationkit.testing._databases import throwaway_database
 
 
 def test_the_archive_lists_its_documents_a_page_at_a_time(noord: FlaskClient, scene: Scene) -> None:

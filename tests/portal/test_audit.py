@@ -18,7 +18,6 @@ from portal_support import PLAIN_USER, RUNTIME_KEY, Scene, make_app
 from sqlalchemy import select
 
 from migrationkit import services
-from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.adapters.sqlalchemy import make_engine
 from migrationkit.adapters.sqlalchemy.tables import audit_events
 from migrationkit.bootstrap import Runtime
@@ -26,6 +25,7 @@ from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.errors import NotAllowed
 from migrationkit.services import Dependencies
 from migrationkit.testing import FakeClock
+from migrationkit.workers.inprocess import InProcessQueue
 
 PAGE = "/instellingen/logboek"
 #: 13:05 UTC on a winter day is 14:05 in Amsterdam.

@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask.testing import FlaskClient
-from portal_support import SESSION_COOKIE, Scene, environ, make_app, signed_in_client
+from portal_support import (
+    SESSION_COOKIE,
+    Scene,
+    make_app,
+    production_environ,
+    signed_in_client,
+)
 from werkzeug.test import TestResponse
 
 
@@ -95,8 +101,7 @@ def test_the_session_cookie_holds_an_id_lasts_eight_hours_is_http_only_and_same_
 
 
 def test_a_portal_outside_demo_mode_marks_its_session_cookie_secure(home: Path) -> None:
-    production = {k: v for k, v in environ(home).items() if k != "MIGRATIONKIT_DEMO"}
-    app = make_app(home, MIGRATIONKIT_ENVIRON=production)
+    app = make_app(home, MIGRATIONKIT_ENVIRON=production_environ(home))
 
     response = app.test_client().post(
         "/inloggen", data={"email": "noord@example.nl", "password": "demo"}

@@ -25,12 +25,13 @@ from typing import Any
 import attrs
 from redis import Redis
 
-from migrationkit.adapters.rq import jobs, run_worker
 from migrationkit.bootstrap import build_runtime
 from migrationkit.config import Settings
 from migrationkit.domain.model import Administration
 from migrationkit.ports import ArchiveStore, ArchiveStores, StoredBlob, UnitOfWork
 from migrationkit.services.dependencies import Dependencies
+from migrationkit.workers.jobs import WorkerContext
+from migrationkit.workers.rq_worker import run_worker
 
 TARGET_STORE = "zuid"
 #: How often a closed gate is looked at again.
@@ -132,5 +133,4 @@ def wiring() -> tuple[Dependencies, ArchiveStores]:
 if __name__ == "__main__":
     settings = Settings.from_environ()
     assert settings.redis_url is not None
-    jobs.install(wiring)
-    run_worker(Redis.from_url(settings.redis_url), settings.queue_name)
+    run_worker(Redis.from_url(settings.redis_url), settings.queue_name, WorkerContext(wiring))

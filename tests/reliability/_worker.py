@@ -23,11 +23,12 @@ from typing import Any
 
 from redis import Redis
 
-from migrationkit.adapters.rq import jobs, run_worker
 from migrationkit.bootstrap import build_runtime
 from migrationkit.config import Settings
 from migrationkit.ports import ArchiveStore, ArchiveStores, StoredBlob
 from migrationkit.services.dependencies import Dependencies
+from migrationkit.workers.jobs import WorkerContext
+from migrationkit.workers.rq_worker import run_worker
 
 TARGET_STORE = "zuid"
 #: How often a copy held at the gate looks whether it may go.
@@ -121,5 +122,4 @@ def wiring() -> tuple[Dependencies, ArchiveStores]:
 if __name__ == "__main__":
     settings = Settings.from_environ()
     assert settings.redis_url is not None
-    jobs.install(wiring)
-    run_worker(Redis.from_url(settings.redis_url), settings.queue_name)
+    run_worker(Redis.from_url(settings.redis_url), settings.queue_name, WorkerContext(wiring))

@@ -24,7 +24,7 @@ from _deployment import BATCH_SIZE, LEASE_SECONDS, REDIS_DB, Deployment, MailSer
 from redis import Redis
 
 from migrationkit.adapters.sqlalchemy import upgrade
-from migrationkit.testing import throwaway_database
+from migrationkit.testing._databases import throwaway_database
 
 # The runtime tests' arrangement of a started move (``_moves``) lives beside them.
 sys.path.append(str(Path(__file__).parent.parent / "integration"))
@@ -92,6 +92,8 @@ def environment(
         "MIGRATIONKIT_LEASE_SECONDS": str(LEASE_SECONDS),
         # The source's blobs are released this long after the finish (by a sweep's wake-up).
         "MIGRATIONKIT_RELEASE_SOURCE_SECONDS": "1",
+        # Demo mode: no package credentials, the in-memory packages serve.
+        "MIGRATIONKIT_DEMO": "1",
     }
 
 

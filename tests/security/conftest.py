@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from migrationkit.testing import throwaway_database
+from migrationkit.testing._databases import throwaway_database
 
 sys.path.append(str(Path(__file__).parents[1] / "portal"))
 sys.path.append(str(Path(__file__).parents[1] / "browser"))

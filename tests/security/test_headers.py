@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from portal_support import PORTAL, SESSION_COOKIE, environ, make_app
+from portal_support import PORTAL, SESSION_COOKIE, environ, make_app, production_environ
 from security_support import get_paths
 from werkzeug.test import TestResponse
 
@@ -149,8 +149,7 @@ def cookies(response: TestResponse) -> dict[str, list[str]]:
 def test_the_session_cookie_is_http_only_same_site_lax_and_secure_outside_demo_mode(
     home: Path,
 ) -> None:
-    production = {k: v for k, v in environ(home).items() if k != "MIGRATIONKIT_DEMO"}
-    app = make_app(home, MIGRATIONKIT_ENVIRON=production)
+    app = make_app(home, MIGRATIONKIT_ENVIRON=production_environ(home))
 
     both = cookies(login(app.test_client()))
 

@@ -17,7 +17,7 @@ from flask import Flask
 from portal_support import RUNTIME_KEY, Scene, environ, make_app
 from security_support import all_at_once, served
 
-from migrationkit import services
+from migrationkit import bootstrap, services
 from migrationkit.bootstrap import Runtime
 from migrationkit.config import Settings
 from migrationkit.testing import FakeClock
@@ -140,7 +140,7 @@ def test_sixty_calls_at_once_let_exactly_the_limit_through(
 
 
 def test_the_limits_default_to_120_per_token_and_600_per_address() -> None:
-    policy = Settings.from_environ({"MIGRATIONKIT_SECRET_KEY": "k" * 32}).policy()
+    policy = bootstrap.policy(Settings.from_environ({"MIGRATIONKIT_SECRET_KEY": "k" * 32}))
 
     assert (policy.api_calls_per_token.calls, policy.api_calls_per_address.calls) == (120, 600)
     assert policy.api_calls_per_token.per == timedelta(minutes=1)

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from migrationkit import bootstrap
 from migrationkit.config import ConfigError, Settings
-from migrationkit.services.dependencies import MIN_SECRET_BYTES
+from migrationkit.domain.codes import MIN_SECRET_BYTES
 
 KEY = "k" * MIN_SECRET_BYTES
 
@@ -56,7 +57,7 @@ def test_without_a_home_the_data_goes_to_a_folder_in_the_working_directory(
 
     assert settings.home == tmp_path.resolve() / "migrationkit-data"
     assert not settings.home.exists()
-    settings.policy()
+    bootstrap.policy(settings)
     assert (settings.home / "secret.key").is_file()
 
 
@@ -73,7 +74,7 @@ def test_a_kept_key_that_is_too_short_is_refused_naming_the_file(tmp_path: Path)
     settings = Settings.from_environ({"MIGRATIONKIT_HOME": str(tmp_path)})
 
     with pytest.raises(ConfigError, match=r"secret\.key must hold a key of at least 32 bytes"):
-        settings.policy()
+        bootstrap.policy(settings)
 
 
 def test_with_no_mapping_given_the_process_environment_is_read(
@@ -105,7 +106,7 @@ def test_every_variable_is_read_and_reaches_the_policy(tmp_path: Path) -> None:
             "MIGRATIONKIT_BATCHES_PER_JOB": "4",
         }
     )
-    policy = settings.policy()
+    policy = bootstrap.policy(settings)
 
     assert settings.database_url == "postgresql+psycopg://mk@db.example.nl/mk"
     assert settings.secret_key == KEY.encode()
@@ -128,7 +129,7 @@ def test_the_secret_key_is_kept_out_of_the_repr(tmp_path: Path) -> None:
     )
 
     assert KEY not in repr(settings)
-    assert KEY not in repr(settings.policy())
+    assert KEY not in repr(bootstrap.policy(settings))
 
 
 @pytest.mark.parametrize(("variable", "field"), NUMBERS)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from migrationkit import bootstrap
 from migrationkit.config import ConfigError, Settings, SmtpSettings, masked_url
 
 
@@ -54,7 +55,7 @@ def test_every_runtime_variable_is_read(tmp_path: Path) -> None:
     )
     assert read.mail_from == "migratie@example.nl"
     assert read.batch_size == 250
-    assert read.policy().batch_size == 250
+    assert bootstrap.policy(read).batch_size == 250
     assert read.job_timeout_seconds == 600
 
 

@@ -28,8 +28,8 @@ from migrationkit.domain.model import (
 from migrationkit.ports import ArchiveStore, StoredBlob
 from migrationkit.services import TargetChoice, engine
 from migrationkit.services.sweeping import sweep
-from migrationkit.testing import (
-    FakeArchiveStore,
+from migrationkit.testing import FakeArchiveStore
+from migrationkit.testing._repositories import (
     InMemoryDocumentCopyRepository,
     InMemoryDocumentRepository,
 )

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import attrs
 import pytest
 
-from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.domain.model import Administration, ItemStatus
 from migrationkit.ports import DocumentBatch
+from migrationkit.workers.inprocess import InProcessQueue
 
 if TYPE_CHECKING:
     from conftest import Scene

@@ -12,13 +12,13 @@ from migrationkit.adapters.archive import LocalArchiveStore
 from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
 from migrationkit.adapters.connectors.registry import PackageConnectorRegistry
 from migrationkit.adapters.connectors.xero import XeroConnector
-from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.adapters.mail import SmtpMailer
 from migrationkit.adapters.rq import RQJobQueue
 from migrationkit.bootstrap import Runtime, build_runtime
 from migrationkit.config import ConfigError, Settings
 from migrationkit.domain.errors import PackageError
 from migrationkit.domain.model import AccountingPackage, Connection
+from migrationkit.workers.inprocess import InProcessQueue
 
 
 @pytest.fixture
@@ -32,7 +32,12 @@ def runtimes(tmp_path: Path) -> Iterator[list[Runtime]]:
 
 
 def runtime(tmp_path: Path, runtimes: list[Runtime], **variables: str) -> Runtime:
-    environ = {"MIGRATIONKIT_HOME": str(tmp_path), "MIGRATIONKIT_SECRET_KEY": "k" * 32}
+    """A runtime of these variables, in demo mode unless ``DEMO`` says otherwise."""
+    environ = {
+        "MIGRATIONKIT_HOME": str(tmp_path),
+        "MIGRATIONKIT_SECRET_KEY": "k" * 32,
+        "MIGRATIONKIT_DEMO": "1",
+    }
     made = build_runtime(
         Settings.from_environ(environ | {f"MIGRATIONKIT_{k}": v for k, v in variables.items()})
     )
@@ -87,7 +92,7 @@ def test_packages_with_credentials_get_the_librarys_connectors(
     tmp_path: Path, runtimes: list[Runtime]
 ) -> None:
     with_xero = runtime(
-        tmp_path, runtimes, XERO_CLIENT_ID="xero-app", XERO_CLIENT_SECRET="xero-geheim"
+        tmp_path, runtimes, DEMO="", XERO_CLIENT_ID="xero-app", XERO_CLIENT_SECRET="xero-geheim"
     )
     registry = with_xero.deps.connectors
     xero = Connection(1, 1, AccountingPackage.XERO, "Xero Noord")
@@ -98,6 +103,17 @@ def test_packages_with_credentials_get_the_librarys_connectors(
     with pytest.raises(PackageError) as refused:
         registry.connector_for(exact)
     assert refused.value.code == "package_not_configured"
+
+
+def test_outside_demo_mode_no_package_credentials_is_refused_at_start_naming_the_variables(
+    tmp_path: Path, runtimes: list[Runtime]
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        runtime(tmp_path, runtimes, DEMO="")
+
+    assert "MIGRATIONKIT_<PACKAGE>_CLIENT_ID" in str(refused.value)
+    assert "EXACT_ONLINE_NL" in str(refused.value)
+    assert "MIGRATIONKIT_DEMO=1" in str(refused.value)
 
 
 def test_a_malformed_archive_location_is_refused_naming_the_variable(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from migrationkit import services
 from migrationkit.domain.api_tokens import ApiToken, api_token_digest
 from migrationkit.domain.errors import InvalidInput, NotAllowed, NotFound, RuleViolation
-from migrationkit.testing import TEST_CODE_SECRET
+from migrationkit.testing._world import TEST_CODE_SECRET
 
 if TYPE_CHECKING:
     from conftest import Scene

@@ -15,8 +15,8 @@ from migrationkit import services
 from migrationkit.adapters.connectors import InMemoryConnector, InMemoryTokenStore
 from migrationkit.adapters.connectors._base import Wiring
 from migrationkit.adapters.connectors.registry import PackageConnectorRegistry
+from migrationkit.adapters.connectors.settings import PackageCredentials
 from migrationkit.adapters.connectors.xero import XeroConnector
-from migrationkit.config import PackageCredentials
 from migrationkit.domain.errors import NotAllowed, NotFound, PackageError, RuleViolation
 from migrationkit.domain.model import AccountingPackage, Connection
 from migrationkit.services import Dependencies

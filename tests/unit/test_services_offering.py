@@ -12,7 +12,7 @@ from migrationkit import services
 from migrationkit.domain import codes
 from migrationkit.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleViolation
 from migrationkit.domain.model import ItemStatus
-from migrationkit.testing import TEST_CODE_SECRET
+from migrationkit.testing._world import TEST_CODE_SECRET
 
 if TYPE_CHECKING:
     from conftest import Scene

@@ -30,8 +30,6 @@ from migrationkit.ports import StatusChange
 from migrationkit.services.dependencies import Policy
 from migrationkit.testing import (
     DEFAULT_NOW,
-    TEST_CODE_SECRET,
-    ConcurrentUpdate,
     FakeArchiveStore,
     FakeArchiveStores,
     FakeBilling,
@@ -40,12 +38,13 @@ from migrationkit.testing import (
     FakeJobQueue,
     FakeMailer,
     FakeUnitOfWork,
-    InMemoryDatabase,
     fake_uow_factory,
     make_dependencies,
     make_world,
 )
+from migrationkit.testing._database import ConcurrentUpdate, InMemoryDatabase
 from migrationkit.testing._outside import CHUNK_SIZE
+from migrationkit.testing._world import TEST_CODE_SECRET
 
 EXACT = AccountingPackage.EXACT_ONLINE_NL
 NOW = DEFAULT_NOW

@@ -68,7 +68,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     config = Settings.from_environ(environ)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _session_key(config.code_secret())
-    app.config["DEMO"] = environ.get("MIGRATIONKIT_DEMO") == "1"
+    app.config["DEMO"] = config.demo
     # The session cookie never goes over plain HTTP, except in demo mode (http://127.0.0.1).
     if "SESSION_COOKIE_SECURE" not in (test_config or {}):
         app.config["SESSION_COOKIE_SECURE"] = not app.config["DEMO"]

@@ -24,6 +24,8 @@ GROUP: Final = 4
 #: Bits of randomness in one code: 24 characters of 5 bits.
 BITS: Final = LENGTH * 5
 HINT_LENGTH: Final = 4
+#: The shortest server secret accepted for the keyed digests (codes, tokens, sessions).
+MIN_SECRET_BYTES: Final = 32
 
 _TYPOS: Final = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _IGNORED: Final = str.maketrans("", "", "- \t\u00a0_")

@@ -7,6 +7,7 @@ from datetime import timedelta
 import attrs
 
 from migrationkit.domain.audit import Origin
+from migrationkit.domain.codes import MIN_SECRET_BYTES
 from migrationkit.domain.rate_limits import RateLimit
 from migrationkit.domain.rules import LockoutPolicy
 from migrationkit.domain.sessions import SessionPolicy
@@ -18,9 +19,6 @@ API_CALLS_PER_ADDRESS = RateLimit(600)
 
 #: Ten refused sign-ins of one user in a quarter of an hour lock the account till they age.
 SIGN_IN_LOCKOUT = LockoutPolicy(max_failures=10)
-
-#: The shortest server secret accepted for the transfer codes' keyed digests.
-MIN_SECRET_BYTES = 32
 
 
 def _long_enough(_: object, __: attrs.Attribute[bytes], value: bytes) -> None:

@@ -12,14 +12,17 @@ For the library's own tests and for backends that embed it::
         uow.commit()
     world.clock.advance(timedelta(days=16))
 
+It exports what an embedder's tests need: ``make_world`` (every port faked, ``FakeWorld``)
+and ``make_dependencies`` (the fakes around a unit of work of one's own), the fakes of the
+outside world (archive stores, connectors, job queue, mailer, billing, the database's unit
+of work) and the clock (``FakeClock``, starting at ``DEFAULT_NOW``). The in-memory
+repositories and the other helpers are private (``migrationkit.testing._*``).
+
 ``FakeUnitOfWork`` keeps the database's rules (R8, R9, the reservations of unfinished
 migrations, compare-and-set of statuses, one charge per migration) and behaves like a
 transaction: nothing is seen by other units of work before ``commit()``.
 """
 
-from migrationkit.adapters.connectors.memory import InMemoryConnector
-from migrationkit.testing._database import ConcurrentUpdate, InMemoryDatabase
-from migrationkit.testing._databases import throwaway_database
 from migrationkit.testing._outside import (
     DEFAULT_NOW,
     FakeArchiveStore,
@@ -30,40 +33,11 @@ from migrationkit.testing._outside import (
     FakeJobQueue,
     FakeMailer,
 )
-from migrationkit.testing._repositories import (
-    InMemoryAccessRepository,
-    InMemoryAdministrationRepository,
-    InMemoryApiTokenRepository,
-    InMemoryAuditRepository,
-    InMemoryAuthorizationFlowRepository,
-    InMemoryChargeRepository,
-    InMemoryConnectionRepository,
-    InMemoryDocumentCopyRepository,
-    InMemoryDocumentRedirectRepository,
-    InMemoryDocumentRepository,
-    InMemoryEnvironmentRepository,
-    InMemoryMigrationRepository,
-    InMemoryOfferItemRepository,
-    InMemoryOfferRepository,
-    InMemoryOutboxRepository,
-    InMemoryRateLimitRepository,
-    InMemoryRedeemAttemptRepository,
-    InMemorySessionRepository,
-    InMemorySignInFailureRepository,
-    InMemoryUserRepository,
-)
 from migrationkit.testing._uow import FakeUnitOfWork, fake_uow_factory
-from migrationkit.testing._world import (
-    TEST_CODE_SECRET,
-    FakeWorld,
-    make_dependencies,
-    make_world,
-)
+from migrationkit.testing._world import FakeWorld, make_dependencies, make_world
 
 __all__ = [
     "DEFAULT_NOW",
-    "TEST_CODE_SECRET",
-    "ConcurrentUpdate",
     "FakeArchiveStore",
     "FakeArchiveStores",
     "FakeBilling",
@@ -73,30 +47,7 @@ __all__ = [
     "FakeMailer",
     "FakeUnitOfWork",
     "FakeWorld",
-    "InMemoryAccessRepository",
-    "InMemoryAdministrationRepository",
-    "InMemoryApiTokenRepository",
-    "InMemoryAuditRepository",
-    "InMemoryAuthorizationFlowRepository",
-    "InMemoryChargeRepository",
-    "InMemoryConnectionRepository",
-    "InMemoryConnector",
-    "InMemoryDatabase",
-    "InMemoryDocumentCopyRepository",
-    "InMemoryDocumentRedirectRepository",
-    "InMemoryDocumentRepository",
-    "InMemoryEnvironmentRepository",
-    "InMemoryMigrationRepository",
-    "InMemoryOfferItemRepository",
-    "InMemoryOfferRepository",
-    "InMemoryOutboxRepository",
-    "InMemoryRateLimitRepository",
-    "InMemoryRedeemAttemptRepository",
-    "InMemorySessionRepository",
-    "InMemorySignInFailureRepository",
-    "InMemoryUserRepository",
     "fake_uow_factory",
     "make_dependencies",
     "make_world",
-    "throwaway_database",
 ]

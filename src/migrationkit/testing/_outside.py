@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import BinaryIO, Final
 
 from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
-from migrationkit.adapters.inprocess import InProcessQueue
 from migrationkit.domain.errors import ArchiveError
 from migrationkit.domain.model import Charge, Email
 from migrationkit.ports import (
@@ -23,6 +22,7 @@ from migrationkit.ports import (
     Mailer,
     StoredBlob,
 )
+from migrationkit.workers.inprocess import InProcessQueue
 
 #: Where a ``FakeClock`` starts unless told otherwise: a Monday morning, 09:00 UTC.
 DEFAULT_NOW: Final = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

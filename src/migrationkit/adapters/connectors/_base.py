@@ -16,7 +16,7 @@ import requests
 from migrationkit.adapters.clock import SystemClock
 from migrationkit.adapters.connectors._http import Dialect, PackageHttp, RetryPolicy
 from migrationkit.adapters.connectors._oauth import Describe, OAuthApp, OAuthClient
-from migrationkit.config import PackageCredentials
+from migrationkit.adapters.connectors.settings import PackageCredentials
 from migrationkit.domain.errors import PackageError
 from migrationkit.domain.model import AccountingPackage, Connection
 from migrationkit.ports import Clock, OAuthTokens, TokenStore

@@ -21,7 +21,7 @@ import requests
 from migrationkit.adapters.connectors._base import WithoutLinkRewriting
 from migrationkit.adapters.connectors._http import Dialect
 from migrationkit.adapters.connectors._oauth import OAuthApp
-from migrationkit.config import PackageCredentials
+from migrationkit.adapters.connectors.settings import PackageCredentials
 from migrationkit.domain.model import AccountingPackage, Connection, PackageAdministration
 
 logger = logging.getLogger("migrationkit.connectors")

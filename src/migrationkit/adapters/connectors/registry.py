@@ -14,9 +14,9 @@ from migrationkit.adapters.connectors._http import RetryPolicy
 from migrationkit.adapters.connectors.accountview import AccountViewConnector
 from migrationkit.adapters.connectors.exact_online import ExactOnlineConnector
 from migrationkit.adapters.connectors.multivers import MultiversConnector
+from migrationkit.adapters.connectors.settings import ConnectorSettings, PackageCredentials
 from migrationkit.adapters.connectors.twinfield import TwinfieldConnector
 from migrationkit.adapters.connectors.xero import XeroConnector
-from migrationkit.config import ConnectorSettings, PackageCredentials
 from migrationkit.domain.errors import PackageError
 from migrationkit.domain.model import AccountingPackage, Connection
 from migrationkit.ports import AccountingConnector, Clock, TokenStore

@@ -25,7 +25,7 @@ import requests
 from migrationkit.adapters.connectors._base import WithoutLinkRewriting
 from migrationkit.adapters.connectors._http import Dialect, clean_detail
 from migrationkit.adapters.connectors._oauth import Describe, OAuthApp
-from migrationkit.config import PackageCredentials
+from migrationkit.adapters.connectors.settings import PackageCredentials
 from migrationkit.domain.model import AccountingPackage, Connection, PackageAdministration
 from migrationkit.ports import OAuthTokens
 

@@ -22,7 +22,7 @@ import requests
 from migrationkit.adapters.connectors._base import PackageConnector, bearer
 from migrationkit.adapters.connectors._http import MAX_PAGES, Dialect, RateLimit, retry_after
 from migrationkit.adapters.connectors._oauth import OAuthApp
-from migrationkit.config import PackageCredentials
+from migrationkit.adapters.connectors.settings import PackageCredentials
 from migrationkit.domain.model import AccountingPackage, Connection, PackageAdministration
 from migrationkit.ports import OAuthTokens
 

@@ -1,6 +1,6 @@
-"""The job queue on Redis with RQ: ``RQJobQueue``, the job functions, and the worker."""
+"""The job queue on Redis with RQ: ``RQJobQueue``. The functions its jobs name and the
+worker that runs them live in ``migrationkit.workers``."""
 
 from migrationkit.adapters.rq.queue import RQJobQueue
-from migrationkit.adapters.rq.worker import run_worker
 
-__all__ = ["RQJobQueue", "run_worker"]
+__all__ = ["RQJobQueue"]

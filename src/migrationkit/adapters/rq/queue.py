@@ -17,8 +17,9 @@ from rq.serializers import JSONSerializer
 
 from migrationkit.ports import DocumentBatch
 
-#: The module of the job functions that the workers run.
-JOBS = "migrationkit.adapters.rq.jobs"
+#: The module of the job functions that the workers run (a job names its function by this
+#: dotted path; see docs/operations.md on upgrading with jobs still queued).
+JOBS = "migrationkit.workers.jobs"
 
 #: How often, and after how many seconds, RQ runs a job again that raised (the database
 #: went away, say). A worker's scheduler (``migrationkit worker`` runs one) brings them back.

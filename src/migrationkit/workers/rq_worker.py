@@ -26,6 +26,8 @@ from rq import Queue, SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 from rq.worker import BaseWorker
 
+from migrationkit.workers.jobs import WorkerContext, running_with
+
 log = logging.getLogger(__name__)
 
 #: The longest wait between two tries to reach Redis.
@@ -95,11 +97,17 @@ class OutlivingSimpleWorker(_StopsWithoutRedis, SimpleWorker):
 
 
 def run_worker(
-    connection: Redis, queue_name: str, *, burst: bool = False, fork: bool = True
+    connection: Redis,
+    queue_name: str,
+    context: WorkerContext,
+    *,
+    burst: bool = False,
+    fork: bool = True,
 ) -> bool:
     """Works the queue until stopped, or until it is empty with ``burst``; whether it ran
-    any job. Redis must answer when it starts (a wrong address or password is said at
-    once); from then on ``connection`` waits out Redis outages (``wait_out_outages``).
+    any job. Every job runs with ``context`` (``migrationkit.workers.jobs``). Redis must
+    answer when it starts (a wrong address or password is said at once); from then on
+    ``connection`` waits out Redis outages (``wait_out_outages``).
 
     With ``fork`` (the default) each job runs in a work-horse child that RQ watches and kills
     when its timeout passes; without, in this process. The worker also runs RQ's scheduler,
@@ -110,4 +118,5 @@ def run_worker(
     queue = Queue(queue_name, connection=connection, serializer=JSONSerializer)
     worker_class = OutlivingWorker if fork else OutlivingSimpleWorker
     worker = worker_class([queue], connection=connection, serializer=JSONSerializer)
-    return worker.work(burst=burst, with_scheduler=True)
+    with running_with(context):  # a forked work-horse inherits it
+        return worker.work(burst=burst, with_scheduler=True)

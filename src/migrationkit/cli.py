@@ -17,6 +17,7 @@ from typing import TextIO
 from migrationkit import __version__, services
 from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
 from migrationkit.adapters.inprocess import InProcessQueue
+from migrationkit.adapters.logs import configure_logging
 from migrationkit.adapters.sqlalchemy import upgrade
 from migrationkit.bootstrap import build_runtime
 from migrationkit.config import ConfigError, Settings
@@ -437,9 +438,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--home", type=Path, help="folder for the demo database (default: a new temporary one)"
     )
     args = parser.parse_args(argv)
-    if args.command in ("worker", "sweep", "dispatch-mail"):
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
+        _configure_logging()
         return _COMMANDS[args.command](args)
     except ConfigError as error:
         print(f"migrationkit: {error}", file=sys.stderr)
@@ -450,6 +450,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(__name__).debug("migrationkit %s failed", args.command, exc_info=True)
         print(f"migrationkit {args.command}: {_describe(error)}", file=sys.stderr)
         return 1
+
+
+def _configure_logging() -> None:
+    settings = Settings.from_environ()
+    configure_logging(settings.log_format, settings.log_level)
 
 
 def _seconds(raw: str) -> float:

@@ -43,8 +43,7 @@ RULES = (
         allowed=frozenset({"attrs", "migrationkit.domain", "migrationkit.ports"}),
     ),
     # The use cases may also read hostile XML (an uploaded e-invoice), with defusedxml: the
-    # standard library's parsers expand entities and must never see it; and they log their
-    # events with structlog (configured by the entrypoints, ``adapters/logs.py``).
+    # standard library's parsers expand entities and must never see it.
     Rule(
         "migrationkit.services",
         allowed=frozenset(
@@ -54,7 +53,6 @@ RULES = (
                 "migrationkit.domain",
                 "migrationkit.ports",
                 "migrationkit.services",
-                "structlog",
             }
         ),
     ),

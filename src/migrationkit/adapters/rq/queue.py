@@ -8,12 +8,14 @@ dotted path and take plain ints, so any worker with the package installed can ru
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Dependency, Job
 from rq.serializers import JSONSerializer
+from rq.utils import utcparse
 
 from migrationkit.ports import DocumentBatch
 
@@ -118,6 +120,16 @@ class RQJobQueue:
                     existing.delete()
                     # Else RQ's maintenance would later fail the new job in its place.
                     self.queue.intermediate_queue.remove(job_id)
+
+    def waiting(self) -> tuple[int, datetime | None]:
+        """How many jobs wait in the queue, and when the oldest of them was enqueued (a
+        wake-up goes to the front, so the oldest is looked for): two round trips to Redis."""
+        job_ids = self.queue.get_job_ids()
+        pipeline = self.queue.connection.pipeline()
+        for job_id in job_ids:
+            pipeline.hget(Job.key_for(job_id), "enqueued_at")
+        moments = [utcparse(raw.decode()).replace(tzinfo=UTC) for raw in pipeline.execute() if raw]
+        return len(job_ids), min(moments, default=None)
 
     def _fetch(self, job_id: str) -> Job | None:
         try:

@@ -1,0 +1,68 @@
+"""What an operator's probes and dashboards read straight from the database: whether its
+schema is at the newest revision, how many moves stand in each status, and the outbox's
+backlog. Each is one statement, so a scrape every few seconds costs the database little."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import attrs
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, func, select
+
+from migrationkit.adapters.sqlalchemy.database import VERSION_TABLE, alembic_config
+from migrationkit.adapters.sqlalchemy.tables import migrations, offer_items, outbox
+
+
+@attrs.frozen
+class SchemaState:
+    """The database's schema revisions against the newest this version knows."""
+
+    current: tuple[str, ...]
+    head: tuple[str, ...]
+
+    @property
+    def at_head(self) -> bool:
+        return set(self.current) == set(self.head)
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    """Where the database's schema stands; raises when the database cannot be reached."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        current = context.get_current_heads()
+        head = ScriptDirectory.from_config(alembic_config(connection)).get_heads()
+    return SchemaState(tuple(current), tuple(head))
+
+
+@attrs.frozen
+class Backlog:
+    """The outbox's e-mails not sent yet, and the age of the oldest (0 without any)."""
+
+    unsent: int
+    oldest_seconds: float
+
+
+def migrations_by_status(engine: Engine) -> dict[str, int]:
+    """How many migrations stand in each status (QUEUED, PROCESSING, COMPLETED, FAILED)."""
+    query = (
+        select(offer_items.c.status, func.count())
+        .select_from(migrations.join(offer_items, offer_items.c.id == migrations.c.item_id))
+        .group_by(offer_items.c.status)
+    )
+    with engine.connect() as connection:
+        return dict(connection.execute(query).tuples().all())
+
+
+def outbox_backlog(engine: Engine, now: datetime | None = None) -> Backlog:
+    """The e-mails waiting in the outbox, and how long the oldest has waited."""
+    query = select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.sent_at.is_(None))
+    with engine.connect() as connection:
+        unsent, oldest = connection.execute(query).one()
+    if oldest is None:
+        return Backlog(0, 0.0)
+    if oldest.tzinfo is None:  # SQLite's aggregate comes back without the column's type
+        oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
+    age = ((now or datetime.now(UTC)) - oldest).total_seconds()
+    return Backlog(int(unsent), max(0.0, age))

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import TextIO
 
 import structlog
@@ -113,6 +115,22 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+
+
+#: The bound values that go with a job from where it was enqueued (a request) to where it
+#: runs (a worker), as the job's meta.
+CARRIED = ("request_id",)
+
+
+def carried() -> dict[str, str]:
+    """The values bound now that a job enqueued now carries along (``CARRIED``)."""
+    bound = structlog.contextvars.get_contextvars()
+    return {key: str(bound[key]) for key in CARRIED if key in bound}
+
+
+def bound(values: Mapping[str, object]) -> AbstractContextManager[None]:
+    """Binds ``values`` to every line logged inside (a job's id, what it carried along)."""
+    return structlog.contextvars.bound_contextvars(**values)
 
 
 def _is_terminal(stream: TextIO) -> bool:

@@ -17,6 +17,7 @@ from rq.job import Dependency, Job
 from rq.serializers import JSONSerializer
 from rq.utils import utcparse
 
+from migrationkit.adapters.logs import bound, carried
 from migrationkit.ports import DocumentBatch
 
 #: The module of the job functions that the workers run.
@@ -87,6 +88,7 @@ class RQJobQueue:
             depends_on=Dependency(batch_jobs, allow_failure=True) if batch_jobs else None,
             retry=_retry(),
             failure_ttl=FAILED_JOB_SECONDS,
+            meta=carried(),
         )
 
     def _enqueue_once(self, job_id: str, function: str, *args: int, at_front: bool = False) -> Job:
@@ -111,6 +113,7 @@ class RQJobQueue:
                     at_front=at_front,
                     retry=_retry(),
                     failure_ttl=FAILED_JOB_SECONDS,
+                    meta=carried(),
                 )
             except DuplicateJobError:
                 existing = self._fetch(job_id)
@@ -141,6 +144,15 @@ class RQJobQueue:
         job = self._fetch(job_id)
         if job is not None:
             job.delete()
+
+
+class LoggedJob(Job):
+    """A job whose log lines carry its id and what it carried from where it was enqueued
+    (the request's id): the workers run this class."""
+
+    def perform(self) -> object:
+        with bound({"job_id": self.id, **self.meta}):
+            return super().perform()
 
 
 def _retry() -> Retry:

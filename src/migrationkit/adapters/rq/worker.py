@@ -26,6 +26,8 @@ from rq import Queue, SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 from rq.worker import BaseWorker
 
+from migrationkit.adapters.rq.queue import LoggedJob
+
 log = logging.getLogger(__name__)
 
 #: The longest wait between two tries to reach Redis.
@@ -107,7 +109,9 @@ def run_worker(
     """
     connection.ping()
     wait_out_outages(connection)
-    queue = Queue(queue_name, connection=connection, serializer=JSONSerializer)
+    queue = Queue(queue_name, connection=connection, serializer=JSONSerializer, job_class=LoggedJob)
     worker_class = OutlivingWorker if fork else OutlivingSimpleWorker
-    worker = worker_class([queue], connection=connection, serializer=JSONSerializer)
+    worker = worker_class(
+        [queue], connection=connection, serializer=JSONSerializer, job_class=LoggedJob
+    )
     return worker.work(burst=burst, with_scheduler=True)

@@ -1,6 +1,7 @@
 """What an operator's probes and dashboards read straight from the database: whether its
-schema is at the newest revision, how many moves stand in each status, and the outbox's
-backlog. Each is one statement, so a scrape every few seconds costs the database little."""
+schema is at the newest revision, the archive stores in use, how many moves stand in each
+status, and the outbox's backlog. Each is one statement, so a scrape every few seconds
+costs the database little."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, select
 
 from migrationkit.adapters.sqlalchemy.database import VERSION_TABLE, alembic_config
-from migrationkit.adapters.sqlalchemy.tables import migrations, offer_items, outbox
+from migrationkit.adapters.sqlalchemy.tables import environments, migrations, offer_items, outbox
 
 
 @attrs.frozen
@@ -66,3 +67,9 @@ def outbox_backlog(engine: Engine, now: datetime | None = None) -> Backlog:
         oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
     age = ((now or datetime.now(UTC)) - oldest).total_seconds()
     return Backlog(int(unsent), max(0.0, age))
+
+
+def archive_store_names(engine: Engine) -> list[str]:
+    """The archive stores that the environments name."""
+    with engine.connect() as connection:
+        return list(connection.scalars(select(environments.c.archive_store).distinct()))

@@ -62,6 +62,12 @@ _SHARED: list[Processor] = [
 ]
 
 
+def _without_message(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """A standard library record's ``message`` is its ``event`` already."""
+    event.pop("message", None)
+    return event
+
+
 class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
     """The root logger's handler that ``configure_logging`` put there (and replaces)."""
 
@@ -102,7 +108,7 @@ def configure_logging(
     handler = _Handler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *_SHARED],
+            foreign_pre_chain=[structlog.stdlib.ExtraAdder(), _without_message, *_SHARED],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 *tail,

@@ -48,12 +48,12 @@ class Backlog:
 def migrations_by_status(engine: Engine) -> dict[str, int]:
     """How many migrations stand in each status (QUEUED, PROCESSING, COMPLETED, FAILED)."""
     query = (
-        select(offer_items.c.status, func.count().label("count"))
+        select(offer_items.c.status, func.count().label("moves"))
         .select_from(migrations.join(offer_items, offer_items.c.id == migrations.c.item_id))
         .group_by(offer_items.c.status)
     )
     with engine.connect() as connection:
-        return {row.status: row.count for row in connection.execute(query)}
+        return {row.status: row.moves for row in connection.execute(query)}
 
 
 def outbox_backlog(engine: Engine, now: datetime | None = None) -> Backlog:

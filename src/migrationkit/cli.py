@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -188,7 +189,20 @@ def run_demo(home: Path) -> None:
 
 def _worker(args: argparse.Namespace) -> int:
     settings = Settings.from_environ()
+    if args.metrics_port is not None:
+        # Before prometheus-client is first imported: RQ's work-horses count into files.
+        os.environ.setdefault(
+            "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="migrationkit-metrics-")
+        )
     runtime = build_runtime(settings)  # refuses bad settings before any job is taken
+    if args.metrics_port is not None:
+        try:
+            from migrationkit.adapters.metrics import serve
+        except ImportError:
+            raise ConfigError(
+                "--metrics-port needs prometheus-client: pip install 'migrationkit[metrics]'"
+            ) from None
+        serve(args.metrics_port, runtime.metrics_collector())
     if isinstance(runtime.queue, InProcessQueue):
         print("no MIGRATIONKIT_REDIS_URL: jobs run in this process (embedded mode)", flush=True)
         runtime.queue.work(runtime.deps, runtime.archives, burst=args.burst)
@@ -407,6 +421,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "worker", help="run jobs: an RQ worker with MIGRATIONKIT_REDIS_URL, else in this process"
     )
     worker.add_argument("--burst", action="store_true", help="stop when no job waits")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve Prometheus metrics at http://0.0.0.0:PORT/metrics (the metrics extra)",
+    )
     sweeper = commands.add_parser(
         "sweep", help="expire offers, send reminders, wake workers for what should run"
     )

@@ -26,6 +26,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -34,7 +35,14 @@ from sqlalchemy import Engine
 from migrationkit.adapters.sqlalchemy.health import migrations_by_status, outbox_backlog
 from migrationkit.domain.model import ItemStatus
 
-__all__ = ["CONTENT_TYPE_LATEST", "PrometheusMetrics", "QueueState", "StateCollector", "scrape"]
+__all__ = [
+    "CONTENT_TYPE_LATEST",
+    "PrometheusMetrics",
+    "QueueState",
+    "StateCollector",
+    "scrape",
+    "serve",
+]
 
 #: The environment variable that makes prometheus-client count into files, per process.
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -179,3 +187,9 @@ class _Process(Collector):
 def scrape(collector: Collector | None = None) -> bytes:
     """The metrics in Prometheus's text format."""
     return generate_latest(registry(collector))
+
+
+def serve(port: int, collector: Collector | None = None) -> None:
+    """Serves the metrics at ``http://0.0.0.0:port/metrics`` from a daemon thread (a
+    worker's, which has no web server of its own)."""
+    start_http_server(port, registry=registry(collector))

@@ -43,7 +43,9 @@ def sweep(deps: Dependencies) -> SweeperReport:
     remove_over_sessions(deps)
     forget_old_windows(deps)
     deps.metrics.sweep_ran(requeued=len(requeued))
-    log.info(
+    done = offers.expired_items or offers.reminded_offers or requeued or after_finish
+    log.log(
+        logging.INFO if done else logging.DEBUG,
         "sweep_ran",
         extra={
             "expired_items": offers.expired_items,

@@ -3,16 +3,20 @@ and the request id on every request."""
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from portal_support import RUNTIME_KEY, environ, make_app
+from portal_support import RUNTIME_KEY, Scene, environ, make_app
 from sqlalchemy import text
 
+from migrationkit import services
 from migrationkit.adapters.sqlalchemy.database import VERSION_TABLE
+from migrationkit.adapters.sqlalchemy.tables import migrations
 from migrationkit.bootstrap import Runtime
 
 
@@ -105,3 +109,26 @@ def test_a_sane_request_id_is_returned_and_a_new_one_made_otherwise(client: Flas
 @pytest.mark.parametrize("path", ["/login", "/api/v1/offers"])
 def test_every_page_and_api_call_has_a_request_id(client: FlaskClient, path: str) -> None:
     assert client.get(path).headers["X-Request-ID"]
+
+
+def scraped(client: FlaskClient, name: str) -> float:
+    found = re.search(rf"^{re.escape(name)} (\S+)$", client.get("/metrics").text, re.M)
+    assert found, name
+    return float(found.group(1))
+
+
+def test_metrics_count_moves_by_status_and_a_lease_that_ran_out(
+    app: Flask, client: FlaskClient, scene: Scene
+) -> None:
+    [migration] = scene.start(scene.offer("1002"))
+    assert scraped(client, 'migrationkit_migrations{status="queued"}') == 1
+    assert scraped(client, "migrationkit_outbox_backlog") >= 2  # the code, the start
+    assert scraped(client, "migrationkit_oldest_lapsed_lease_seconds") == 0
+    runtime: Runtime = app.extensions[RUNTIME_KEY]
+    assert services.claim_migration(runtime.deps, migration.id) is not None
+    assert scraped(client, 'migrationkit_migrations{status="processing"}') == 1
+    with runtime.database.begin() as connection:  # its worker stopped beating an hour ago
+        connection.execute(
+            migrations.update().values(lease_expires_at=datetime.now(UTC) - timedelta(hours=1))
+        )
+    assert scraped(client, "migrationkit_oldest_lapsed_lease_seconds") >= 3600

@@ -1,9 +1,10 @@
 """Prometheus metrics (the ``metrics`` extra, prometheus-client).
 
 ``PrometheusMetrics`` is the ``Metrics`` port: the use cases count into it. What the
-database and the queue know already (moves per status, the outbox's backlog, the queue's
-depth and its oldest job's age) is read when Prometheus scrapes, by ``StateCollector``, in
-three statements (two SQL, one round of Redis) whatever the size of the data.
+database and the queue know already (moves per status, a lapsed lease, the outbox's
+backlog, the queue's depth and its oldest job's age) is read when Prometheus scrapes, by
+``StateCollector``: two SQL statements and two round trips to Redis, whatever the size of
+the data.
 
 Processes that fork (gunicorn's workers, RQ's work-horses) count into files in
 ``PROMETHEUS_MULTIPROC_DIR`` when it is set before this module is imported; ``registry``
@@ -32,7 +33,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 
-from migrationkit.adapters.sqlalchemy.health import migrations_by_status, outbox_backlog
+from migrationkit.adapters.sqlalchemy.health import moves, outbox_backlog
 from migrationkit.domain.model import ItemStatus
 
 __all__ = [
@@ -125,18 +126,25 @@ class StateCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         now = datetime.now(UTC)
-        moves = GaugeMetricFamily(
+        by_status = GaugeMetricFamily(
             "migrationkit_migrations", "Migrations by their status now.", labels=["status"]
         )
-        counts = migrations_by_status(self._engine)
+        found = moves(self._engine)
         for status in (
             ItemStatus.QUEUED,
             ItemStatus.PROCESSING,
             ItemStatus.COMPLETED,
             ItemStatus.FAILED,
         ):
-            moves.add_metric([status.name.lower()], counts.get(status.value, 0))
-        yield moves
+            by_status.add_metric([status.name.lower()], found.by_status.get(status.value, 0))
+        yield by_status
+        lease_end = found.earliest_lease_end
+        yield GaugeMetricFamily(
+            "migrationkit_oldest_lapsed_lease_seconds",
+            "How long ago the lease of a move Aan het verwerken ran out without a heartbeat"
+            " (0 when every lease holds): the sweeper should have taken it back by now.",
+            0.0 if lease_end is None else max(0.0, (now - lease_end).total_seconds()),
+        )
         backlog = outbox_backlog(self._engine, now)
         yield GaugeMetricFamily(
             "migrationkit_outbox_backlog", "E-mails in the outbox not sent yet.", backlog.unsent

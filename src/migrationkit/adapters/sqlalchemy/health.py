@@ -45,15 +45,30 @@ class Backlog:
     oldest_seconds: float
 
 
-def migrations_by_status(engine: Engine) -> dict[str, int]:
-    """How many migrations stand in each status (QUEUED, PROCESSING, COMPLETED, FAILED)."""
+@attrs.frozen
+class Moves:
+    """How many migrations stand in each status (QUEUED, PROCESSING, COMPLETED, FAILED),
+    and the earliest moment a lease of one Aan het verwerken runs (or ran) out."""
+
+    by_status: dict[str, int]
+    earliest_lease_end: datetime | None
+
+
+def moves(engine: Engine) -> Moves:
+    """The migrations per status, and the earliest lease's end, in one statement."""
     query = (
-        select(offer_items.c.status, func.count().label("moves"))
+        select(
+            offer_items.c.status,
+            func.count().label("moves"),
+            func.min(migrations.c.lease_expires_at).label("lease_end"),
+        )
         .select_from(migrations.join(offer_items, offer_items.c.id == migrations.c.item_id))
         .group_by(offer_items.c.status)
     )
     with engine.connect() as connection:
-        return {row.status: row.moves for row in connection.execute(query)}
+        rows = connection.execute(query).all()
+    lease_end = next((row.lease_end for row in rows if row.status == "PROCESSING"), None)
+    return Moves({row.status: row.moves for row in rows}, _aware(lease_end))
 
 
 def outbox_backlog(engine: Engine, now: datetime | None = None) -> Backlog:
@@ -61,10 +76,9 @@ def outbox_backlog(engine: Engine, now: datetime | None = None) -> Backlog:
     query = select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.sent_at.is_(None))
     with engine.connect() as connection:
         unsent, oldest = connection.execute(query).one()
+    oldest = _aware(oldest)
     if oldest is None:
         return Backlog(0, 0.0)
-    if oldest.tzinfo is None:  # SQLite's aggregate comes back without the column's type
-        oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
     age = ((now or datetime.now(UTC)) - oldest).total_seconds()
     return Backlog(int(unsent), max(0.0, age))
 
@@ -73,3 +87,12 @@ def archive_store_names(engine: Engine) -> list[str]:
     """The archive stores that the environments name."""
     with engine.connect() as connection:
         return list(connection.scalars(select(environments.c.archive_store).distinct()))
+
+
+def _aware(moment: datetime | str | None) -> datetime | None:
+    """An aggregate's moment in UTC (SQLite's may come back as text, or naive)."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

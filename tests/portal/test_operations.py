@@ -3,6 +3,7 @@ and the request id on every request."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -132,3 +133,18 @@ def test_metrics_count_moves_by_status_and_a_lease_that_ran_out(
             migrations.update().values(lease_expires_at=datetime.now(UTC) - timedelta(hours=1))
         )
     assert scraped(client, "migrationkit_oldest_lapsed_lease_seconds") >= 3600
+
+
+@pytest.mark.parametrize(
+    "document", ["docs/grafana/migrationkit.json", "docs/prometheus/migrationkit-alerts.yml"]
+)
+def test_the_dashboard_and_the_alerts_use_only_metrics_that_exist(
+    client: FlaskClient, document: str
+) -> None:
+    text = (Path(__file__).parents[2] / document).read_text()
+    if document.endswith(".json"):
+        assert json.loads(text)["panels"]
+    used = set(re.findall(r"\bmigrationkit_[a-z_]+", text))
+    served = client.get("/metrics").text
+    assert used
+    assert sorted(name for name in used if name not in served) == []

@@ -77,6 +77,13 @@ _LOCKOUTS = Counter(
 )
 _SIGN_IN_REFUSALS = Counter("migrationkit_sign_in_refusals", "Sign-ins refused.")
 
+# The known labels start at 0, so a dashboard and an alert see them before their first event.
+for _status in ("completed", "failed"):
+    _MOVES_ENDED.labels(_status)
+    _MOVE_SECONDS.labels(_status)
+for _what in ("transfer_code", "sign_in"):
+    _LOCKOUTS.labels(_what)
+
 
 class PrometheusMetrics:
     """The ``Metrics`` port on prometheus-client's counters and histograms."""

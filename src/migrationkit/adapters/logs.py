@@ -69,7 +69,20 @@ def _without_message(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
 
 
 class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The root logger's handler that ``configure_logging`` put there (and replaces)."""
+    """The root logger's handler that ``configure_logging`` put there (and replaces). Given
+    no stream, it writes to whatever ``sys.stderr`` is when a line is written."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        logging.Handler.__init__(self)  # not StreamHandler's, which would fix sys.stderr
+        self._given = stream
+
+    @property
+    def stream(self) -> TextIO:
+        return self._given or sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        self._given = value
 
 
 def configure_logging(
@@ -80,7 +93,6 @@ def configure_logging(
     again replaces what an earlier call set up."""
     if log_format not in FORMATS:
         raise ValueError(f"log format must be one of {', '.join(FORMATS)}, not {log_format!r}")
-    stream = stream or sys.stderr
     renderer: Processor
     if log_format == "json":
         renderer = structlog.processors.JSONRenderer()
@@ -92,7 +104,8 @@ def configure_logging(
         ]
     else:
         renderer = structlog.dev.ConsoleRenderer(
-            colors=_is_terminal(stream), exception_formatter=structlog.dev.plain_traceback
+            colors=_is_terminal(stream or sys.stderr),
+            exception_formatter=structlog.dev.plain_traceback,
         )
         tail = []
     structlog.configure(

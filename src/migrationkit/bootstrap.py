@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import attrs
 from sqlalchemy import Engine
@@ -24,10 +26,14 @@ from migrationkit.ports import (
     ConnectorRegistry,
     JobQueue,
     Mailer,
+    Metrics,
     UnitOfWorkFactory,
 )
-from migrationkit.services.dependencies import Dependencies, Policy
+from migrationkit.services.dependencies import Dependencies, NoMetrics, Policy
 from migrationkit.workers.inprocess import InProcessQueue
+
+if TYPE_CHECKING:
+    from migrationkit.adapters.metrics import QueueState, StateCollector
 
 #: Seconds to wait for Redis before an enqueue gives up (the start stays recorded).
 REDIS_TIMEOUT_SECONDS = 3
@@ -40,10 +46,12 @@ def bootstrap(
     queue: JobQueue,
     uow: UnitOfWorkFactory | None = None,
     clock: Clock | None = None,
+    metrics: Metrics | None = None,
 ) -> Dependencies:
     """The use cases' dependencies: the database from ``settings`` (read from the
     environment when not given) unless a unit-of-work factory is passed, the given
-    connectors and job queue, and the system clock unless another is passed."""
+    connectors and job queue, the system clock unless another is passed, and the metrics
+    given (none counted otherwise)."""
     settings = settings or Settings.from_environ()
     return Dependencies(
         uow=uow or unit_of_work_factory(database(settings), settings.code_secret()),
@@ -51,6 +59,7 @@ def bootstrap(
         queue=queue,
         clock=clock or SystemClock(),
         policy=policy(settings),
+        metrics=metrics or NoMetrics(),
     )
 
 
@@ -65,6 +74,8 @@ class Runtime:
     queue: JobQueue
     #: ``None`` without MIGRATIONKIT_SMTP_URL: e-mail waits in the outbox.
     mailer: Mailer | None
+    #: The database's engine, for what is read straight from it (health, metrics).
+    database: Engine
 
     @property
     def embedded(self) -> bool:
@@ -77,6 +88,26 @@ class Runtime:
         worker``), and this does nothing."""
         if isinstance(self.queue, InProcessQueue):
             self.queue.start(self.deps, self.archives, sweep_every=sweep_every)
+
+    def metrics_collector(self) -> StateCollector:
+        """The gauges read at scrape time (moves per status, the outbox's backlog, the
+        queue's depth and oldest job); needs the ``metrics`` extra."""
+        from migrationkit.adapters.metrics import StateCollector
+
+        return StateCollector(self.database, self._queue_states)
+
+    def _queue_states(self) -> Iterator[QueueState]:
+        from migrationkit.adapters.metrics import QueueState
+
+        if isinstance(self.queue, InProcessQueue):
+            yield QueueState("inprocess", len(self.queue.pending), 0.0)
+            return
+        from migrationkit.adapters.rq import RQJobQueue
+
+        assert isinstance(self.queue, RQJobQueue)
+        depth, oldest = self.queue.waiting()
+        age = 0.0 if oldest is None else (datetime.now(UTC) - oldest).total_seconds()
+        yield QueueState(self.settings.queue_name, depth, max(0.0, age))
 
 
 def build_runtime(
@@ -107,8 +138,9 @@ def build_runtime(
         queue=queue,
         uow=uow or unit_of_work_factory(engine, settings.code_secret()),
         clock=clock,
+        metrics=_metrics(),
     )
-    return Runtime(settings, deps, archives, queue, _mailer(settings))
+    return Runtime(settings, deps, archives, queue, _mailer(settings), engine)
 
 
 def policy(settings: Settings) -> Policy:
@@ -187,6 +219,15 @@ def _queue(settings: Settings) -> JobQueue:
         retry=Retry(NoBackoff(), 1),
     )
     return RQJobQueue(connection, settings.queue_name, job_timeout=settings.job_timeout_seconds)
+
+
+def _metrics() -> Metrics:
+    """Prometheus's counters with the ``metrics`` extra installed; none counted without."""
+    try:
+        from migrationkit.adapters.metrics import PrometheusMetrics
+    except ImportError:  # prometheus-client is not installed
+        return NoMetrics()
+    return PrometheusMetrics()
 
 
 def _mailer(settings: Settings) -> Mailer | None:

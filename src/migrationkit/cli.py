@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -16,6 +17,7 @@ from typing import TextIO
 
 from migrationkit import __version__, services
 from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
+from migrationkit.adapters.logs import configure_logging
 from migrationkit.adapters.sqlalchemy import upgrade
 from migrationkit.bootstrap import build_runtime
 from migrationkit.config import ConfigError, Settings
@@ -187,7 +189,20 @@ def run_demo(home: Path) -> None:
 
 def _worker(args: argparse.Namespace) -> int:
     settings = Settings.from_environ()
+    if args.metrics_port is not None:
+        # Before prometheus-client is first imported: RQ's work-horses count into files.
+        os.environ.setdefault(
+            "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="migrationkit-metrics-")
+        )
     runtime = build_runtime(settings)  # refuses bad settings before any job is taken
+    if args.metrics_port is not None:
+        try:
+            from migrationkit.adapters.metrics import serve
+        except ImportError:
+            raise ConfigError(
+                "--metrics-port needs prometheus-client: pip install 'migrationkit[metrics]'"
+            ) from None
+        serve(args.metrics_port, runtime.metrics_collector())
     if isinstance(runtime.queue, InProcessQueue):
         print("no MIGRATIONKIT_REDIS_URL: jobs run in this process (embedded mode)", flush=True)
         runtime.queue.work(runtime.deps, runtime.archives, burst=args.burst)
@@ -411,6 +426,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "worker", help="run jobs: an RQ worker with MIGRATIONKIT_REDIS_URL, else in this process"
     )
     worker.add_argument("--burst", action="store_true", help="stop when no job waits")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve Prometheus metrics at http://0.0.0.0:PORT/metrics (the metrics extra)",
+    )
     sweeper = commands.add_parser(
         "sweep", help="expire offers, send reminders, wake workers for what should run"
     )
@@ -442,9 +463,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--home", type=Path, help="folder for the demo database (default: a new temporary one)"
     )
     args = parser.parse_args(argv)
-    if args.command in ("worker", "sweep", "dispatch-mail"):
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
+        _configure_logging()
         return _COMMANDS[args.command](args)
     except ConfigError as error:
         print(f"migrationkit: {error}", file=sys.stderr)
@@ -455,6 +475,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(__name__).debug("migrationkit %s failed", args.command, exc_info=True)
         print(f"migrationkit {args.command}: {_describe(error)}", file=sys.stderr)
         return 1
+
+
+def _configure_logging() -> None:
+    settings = Settings.from_environ()
+    configure_logging(settings.log_format, settings.log_level)
 
 
 def _seconds(raw: str) -> float:

@@ -30,6 +30,8 @@
 | MIGRATIONKIT_DB_KEEPALIVE_INTERVAL_SECONDS | 10 (between probes)                 |
 | MIGRATIONKIT_DB_KEEPALIVE_COUNT   | 3 (probes unanswered before the connection counts as lost) |
 | MIGRATIONKIT_DB_CONNECT_TIMEOUT_SECONDS | 10 (a connection to PostgreSQL not made by then fails) |
+| MIGRATIONKIT_LOG_FORMAT           | console when stderr is a terminal, else json (JSON lines) |
+| MIGRATIONKIT_LOG_LEVEL            | INFO (DEBUG, INFO, WARNING, ERROR)        |
 | MIGRATIONKIT_<PACKAGE>_...        | the packages' credentials: see ``connector_settings`` |
 | MIGRATIONKIT_DEMO                 | unset; ``1``: demo mode (in-memory packages, no credentials) |
 
@@ -45,6 +47,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -137,6 +140,9 @@ class Settings:
     db_keepalive_interval_seconds: int = 10
     db_keepalive_count: int = 3
     db_connect_timeout_seconds: int = 10
+    #: How the logs are written: ``json`` lines or readable ``console`` lines; the level.
+    log_format: str = "json"
+    log_level: str = "INFO"
     #: The accounting packages' credentials (``connector_settings`` below); none set up is
     #: refused at start outside demo mode.
     connectors: ConnectorSettings = attrs.field(factory=lambda: ConnectorSettings())
@@ -187,6 +193,8 @@ class Settings:
             db_keepalive_interval_seconds=_positive(env, "DB_KEEPALIVE_INTERVAL_SECONDS", 10),
             db_keepalive_count=_positive(env, "DB_KEEPALIVE_COUNT", 3),
             db_connect_timeout_seconds=_positive(env, "DB_CONNECT_TIMEOUT_SECONDS", 10),
+            log_format=_log_format(env.get(f"{PREFIX}LOG_FORMAT") or None),
+            log_level=_log_level(env.get(f"{PREFIX}LOG_LEVEL") or "INFO"),
             connectors=connector_settings(env),
             demo=env.get(f"{PREFIX}DEMO") == "1",
         )
@@ -216,6 +224,21 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{PREFIX}{name} must be greater than 0, not {value}")
     return value
+
+
+def _log_format(raw: str | None) -> str:
+    if raw is None:
+        return "console" if sys.stderr.isatty() else "json"
+    if raw not in ("json", "console"):
+        raise ConfigError(f"{PREFIX}LOG_FORMAT must be json or console, not {raw!r}")
+    return raw
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {raw!r}")
+    return level
 
 
 def _redis_url(raw: str | None) -> str | None:

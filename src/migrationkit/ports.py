@@ -910,3 +910,29 @@ class JobQueue(Protocol):
         """Fans a big archive out: one job per ``DocumentBatch``, which any worker may take,
         and one finishing job that runs once after all of them."""
         ...
+
+
+class Metrics(Protocol):
+    """What the use cases count, for an operator's dashboard: a Prometheus adapter
+    (``adapters/metrics.py``) or nothing (``services.dependencies.NoMetrics``). What the
+    database already knows (moves per status, the outbox's backlog) is read from it when
+    asked, not counted here."""
+
+    def move_claimed(self) -> None:
+        """A worker claimed a migration (In de wachtrij -> Aan het verwerken)."""
+
+    def batch_committed(self, *, documents: int, bytes_copied: int, seconds: float) -> None:
+        """A batch of copies was committed, ``seconds`` after its copying began."""
+
+    def move_ended(self, *, status: str, seconds: float | None, error_code: str | None) -> None:
+        """A move ended ``completed`` or ``failed`` (with its error's code), ``seconds``
+        after it started (``None`` when unknown)."""
+
+    def sweep_ran(self, *, requeued: int) -> None:
+        """The sweeper ran once and woke ``requeued`` migrations again."""
+
+    def locked_out(self, what: str) -> None:
+        """A lockout refused an attempt: ``transfer_code`` (R7) or ``sign_in``."""
+
+    def sign_in_refused(self) -> None:
+        """A sign-in was refused (a wrong address or password, or a locked account)."""

@@ -22,13 +22,17 @@ from werkzeug.routing import Rule
 
 from migrationkit import services
 
-#: Routes that any signed-in user (or anyone, for the first four) may use: they act on no
-#: object of an environment. Instellingen lists only the menu's pages.
+#: Routes that any signed-in user (or anyone, for the first seven) may use: they act on no
+#: object of an environment. Instellingen lists only the menu's pages. The operator's probes
+#: and metrics show no office data.
 OPEN = {
     "static",
     "bootstrap.static",
     "auth.login",
     "i18n.switch",
+    "operations.healthz",
+    "operations.readyz",
+    "operations.metrics",
     "auth.logout",
     "index",
     "administrations.index",

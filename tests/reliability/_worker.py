@@ -23,6 +23,7 @@ from typing import Any
 
 from redis import Redis
 
+from migrationkit.adapters.logs import configure_logging
 from migrationkit.bootstrap import build_runtime
 from migrationkit.config import Settings
 from migrationkit.ports import ArchiveStore, ArchiveStores, StoredBlob
@@ -122,4 +123,5 @@ def wiring() -> tuple[Dependencies, ArchiveStores]:
 if __name__ == "__main__":
     settings = Settings.from_environ()
     assert settings.redis_url is not None
+    configure_logging(settings.log_format, settings.log_level)  # as `migrationkit worker`
     run_worker(Redis.from_url(settings.redis_url), settings.queue_name, WorkerContext(wiring))

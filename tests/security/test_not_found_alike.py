@@ -104,13 +104,13 @@ def pairs(
 
 def alike(response: TestResponse) -> tuple[int, str, list[tuple[str, str]]]:
     """What the caller sees: status, body (without a CSRF token's value and the page's own
-    address) and headers (but the Date, and the length of a page, which holds its own
-    address)."""
+    address) and headers (but the Date, the request's own id, and the length of a page,
+    which holds its own address)."""
     page = response.mimetype == "text/html"
     headers = sorted(
         (k, v)
         for k, v in response.headers.items()
-        if k != "Date" and not (page and k == "Content-Length")
+        if k not in ("Date", "X-Request-ID") and not (page and k == "Content-Length")
     )
     return response.status_code, OWN_VALUES.sub(r'\1"', response.get_data(as_text=True)), headers
 

@@ -18,6 +18,7 @@ from flask import Flask, redirect, url_for
 from flask_wtf import CSRFProtect
 from werkzeug.wrappers import Response
 
+from migrationkit.adapters.logs import configure_logging
 from migrationkit.bootstrap import build_runtime
 from migrationkit.config import Settings
 from portal import (
@@ -33,6 +34,7 @@ from portal import (
     layout,
     mailbox,
     migrations,
+    operations,
     security,
     sessions,
     settings,
@@ -66,6 +68,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     config = Settings.from_environ(environ)
+    configure_logging(config.log_format, config.log_level)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _session_key(config.code_secret())
     app.config["DEMO"] = config.demo
@@ -79,6 +82,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["START_WORKER"]:
         runtime.start_worker()
 
+    operations.init_app(app)
     csrf.init_app(app)
     security.init_app(app)
     i18n.init_app(app)

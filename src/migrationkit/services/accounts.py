@@ -43,6 +43,9 @@ def sign_in(
 
     user, attempt, locked = _checked(deps, by_address, password_matches)
     if user is None or attempt is None:
+        deps.metrics.sign_in_refused()
+        if locked:
+            deps.metrics.locked_out("sign_in")
         record_refusal(
             deps,
             action=AuditAction.SIGN_IN,

@@ -11,7 +11,7 @@ from migrationkit.domain.codes import MIN_SECRET_BYTES
 from migrationkit.domain.rate_limits import RateLimit
 from migrationkit.domain.rules import LockoutPolicy
 from migrationkit.domain.sessions import SessionPolicy
-from migrationkit.ports import Clock, ConnectorRegistry, JobQueue, UnitOfWorkFactory
+from migrationkit.ports import Clock, ConnectorRegistry, JobQueue, Metrics, UnitOfWorkFactory
 
 #: The API's calls a minute per token, and per client address whatever the token.
 API_CALLS_PER_TOKEN = RateLimit(120)
@@ -59,6 +59,28 @@ class Policy:
     release_source_after: timedelta = timedelta(hours=1)
 
 
+class NoMetrics:
+    """``Metrics`` that counts nothing: the default, when no metrics are collected."""
+
+    def move_claimed(self) -> None:
+        pass
+
+    def batch_committed(self, *, documents: int, bytes_copied: int, seconds: float) -> None:
+        pass
+
+    def move_ended(self, *, status: str, seconds: float | None, error_code: str | None) -> None:
+        pass
+
+    def sweep_ran(self, *, requeued: int) -> None:
+        pass
+
+    def locked_out(self, what: str) -> None:
+        pass
+
+    def sign_in_refused(self) -> None:
+        pass
+
+
 @attrs.frozen
 class Dependencies:
     """The ports wired by ``migrationkit.bootstrap`` (or by an embedding backend)."""
@@ -71,3 +93,5 @@ class Dependencies:
     #: Where the request being served came from, for the audit trail. An entrypoint gives
     #: each request its own: ``attrs.evolve(deps, origin=Origin("api", address))``.
     origin: Origin = attrs.field(factory=Origin)
+    #: What the use cases count; nothing unless the entrypoint gives a collector.
+    metrics: Metrics = attrs.field(factory=NoMetrics)

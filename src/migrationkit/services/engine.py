@@ -31,6 +31,7 @@ import errno
 import logging
 import math
 import threading
+import time
 from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -50,7 +51,13 @@ from migrationkit.domain.model import Document, ItemStatus, Migration, document_
 from migrationkit.ports import ArchiveStore, ArchiveStores, DocumentBatch, DocumentCopy, UnitOfWork
 from migrationkit.services import _emails, _load
 from migrationkit.services.dependencies import Dependencies
-from migrationkit.services.moving import claim_migration, complete_within, fail_migration
+from migrationkit.services.moving import (
+    claim_migration,
+    complete_within,
+    completed,
+    fail_migration,
+    ids,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +92,14 @@ class _Move:
     """A migration Aan het verwerken, with the stores its archive goes from and to."""
 
     migration: Migration
+    offer_id: int
     source_store: str
     target_store: str
+
+    @property
+    def ids(self) -> dict[str, int]:
+        """What its log lines carry (``moving.ids``)."""
+        return ids(self.migration, self.offer_id)
 
     @property
     def id(self) -> int:
@@ -169,7 +182,7 @@ def _processing(deps: Dependencies, migration_id: int) -> _Move | None:
         offer = _load.offer(uow, item.offer_id)
         source = _load.environment(uow, offer.source_environment_id)
         target = _load.environment(uow, migration.target_environment_id)
-    return _Move(migration, source.archive_store, target.archive_store)
+    return _Move(migration, offer.id, source.archive_store, target.archive_store)
 
 
 @contextmanager
@@ -179,7 +192,13 @@ def _failing(deps: Dependencies, move: _Move) -> Iterator[None]:
     try:
         yield
     except _MOVE_ERRORS as error:
-        log.warning("migration %s failed: %s%s", move.id, error.message("en"), _cause(error))
+        log.warning(
+            "migration %s failed: %s%s",
+            move.id,
+            error.message("en"),
+            _cause(error),
+            extra=move.ids | {"error_code": error.code},
+        )
         try:
             fail_migration(deps, move.id, error)
         except MigrationError:
@@ -436,20 +455,21 @@ def _copy_uncopied(
 
     try:
         documents = _uncopied(deps, move, after_id=after_id, up_to_id=up_to_id)
-        copying = started(documents)
+        copying, began = started(documents), time.monotonic()
         counted_at: datetime | None = None
         while documents:
             copies = _copied(copying)
             if copies is None:
                 return False
             following = _uncopied(deps, move, after_id=documents[-1].id, up_to_id=up_to_id)
-            copying = started(following)
+            copying, batch_began, began = started(following), began, time.monotonic()
             # Counting the progress reads the whole archive: at the first and the last batch,
             # and at most every PROGRESS_EVERY in between.
             now = deps.clock.now()
             count = counted_at is None or not following or now - counted_at >= PROGRESS_EVERY
             if not _commit_copies(deps, move, lease, copies, progress=count):
                 return False
+            _committed(deps, move, copies, time.monotonic() - batch_began)
             counted_at = now if count else counted_at
             documents = following
         return True
@@ -498,6 +518,19 @@ def _commit_copies(
         uow.commit()
     lease.renewed()
     return True
+
+
+def _committed(
+    deps: Dependencies, move: _Move, copies: Sequence[DocumentCopy], seconds: float
+) -> None:
+    """Logs and counts a committed batch: its documents and bytes, and the seconds from
+    the start of its copying to its commit."""
+    copied = sum(copy.size for copy in copies)
+    deps.metrics.batch_committed(documents=len(copies), bytes_copied=copied, seconds=seconds)
+    log.info(
+        "batch_committed",
+        extra=move.ids | {"documents": len(copies), "bytes": copied, "seconds": seconds},
+    )
 
 
 def _copy(source: ArchiveStore, target: ArchiveStore, document: Document) -> DocumentCopy:
@@ -608,6 +641,10 @@ def _complete(
             uow.migrations.record_links_rewritten(move.id, now)
             uow.migrations.record_source_released(move.id, now)
         uow.commit()
+    finished = attrs.evolve(
+        move.migration, documents_total=documents.documents, bytes_total=documents.bytes
+    )
+    completed(deps, finished, move.offer_id)
     return _Finish.COMPLETED
 
 

@@ -7,6 +7,7 @@ status changes around it, each one transaction with its e-mails.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 import attrs
@@ -14,13 +15,20 @@ import attrs
 from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.errors import MigrationError, NotFound
 from migrationkit.domain.machine import Event
-from migrationkit.domain.model import ItemStatus, Migration, PackageAdministration
+from migrationkit.domain.model import (
+    ItemStatus,
+    Migration,
+    OfferItem,
+    PackageAdministration,
+)
 from migrationkit.domain.rules import charge_for, moved_administration
 from migrationkit.ports import UnitOfWork
 from migrationkit.services import _emails, _load
 from migrationkit.services._transitions import change_status
 from migrationkit.services.audit import audited
 from migrationkit.services.dependencies import Dependencies
+
+log = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -52,7 +60,23 @@ def claim_migration(deps: Dependencies, migration_id: int) -> Migration | None:
             return None
         uow.migrations.record_claim(migration.id, lease_for=deps.policy.lease_for)
         uow.commit()
-        return _load.migration(uow, migration.id)
+        claimed = _load.migration(uow, migration.id)
+    deps.metrics.move_claimed()
+    log.info("migration_claimed", extra=ids(claimed, item.offer_id))
+    return claimed
+
+
+def ids(migration: Migration, offer_id: int) -> dict[str, int]:
+    """The ids that every log line about a migration carries (``extra`` of a log record,
+    which the structured logs write as keys): the target environment's, and the claim's
+    number as ``attempt``."""
+    return {
+        "migration_id": migration.id,
+        "offer_id": offer_id,
+        "item_id": migration.item_id,
+        "environment_id": migration.target_environment_id,
+        "attempt": migration.attempts,
+    }
 
 
 def requeue_stale(deps: Dependencies) -> list[int]:
@@ -62,7 +86,7 @@ def requeue_stale(deps: Dependencies) -> list[int]:
     lost wake-up. The ids enqueued, in order."""
     with deps.uow() as uow:
         now = deps.clock.now()
-        waiting = []
+        waiting: list[tuple[Migration, OfferItem]] = []
         for migration in uow.migrations.list_to_run():
             item = _load.item(uow, migration.item_id)
             # A worker that finished or failed it meanwhile wins the compare-and-set.
@@ -72,11 +96,16 @@ def requeue_stale(deps: Dependencies) -> list[int]:
                     item, ItemStatus.QUEUED, event=Event.LEASE_EXPIRED, at=now
                 )
             ):
-                waiting.append(migration.id)
+                waiting.append((migration, item))
         uow.commit()
-    for migration_id in waiting:
-        deps.queue.enqueue_migration(migration_id)
-    return waiting
+    for migration, item in waiting:
+        lease_expired = item.status is ItemStatus.PROCESSING
+        log.info(
+            "migration_requeued",
+            extra=ids(migration, item.offer_id) | {"lease_expired": lease_expired},
+        )
+        deps.queue.enqueue_migration(migration.id)
+    return [migration.id for migration, _ in waiting]
 
 
 def record_progress(
@@ -105,7 +134,25 @@ def complete_migration(deps: Dependencies, migration_id: int) -> Migration:
     with deps.uow() as uow:
         complete_within(uow, migration_id, deps.clock.now())
         uow.commit()
-        return _load.migration(uow, migration_id)
+        migration = _load.migration(uow, migration_id)
+        offer_id = _load.item(uow, migration.item_id).offer_id
+    completed(deps, migration, offer_id)
+    return migration
+
+
+def completed(deps: Dependencies, migration: Migration, offer_id: int) -> None:
+    """Logs and counts a finish once it is committed (Voltooid)."""
+    seconds = _seconds_since_start(migration, deps.clock.now())
+    deps.metrics.move_ended(status="completed", seconds=seconds, error_code=None)
+    log.info(
+        "migration_finished",
+        extra=ids(migration, offer_id)
+        | {
+            "documents": migration.documents_total,
+            "bytes": migration.bytes_total,
+            "seconds": seconds,
+        },
+    )
 
 
 def complete_within(uow: UnitOfWork, migration_id: int, at: datetime) -> None:
@@ -152,7 +199,19 @@ def fail_migration(
         recipient = _load.redeemer(uow, offer)
         uow.outbox.add(_emails.failed(recipient.email, item, text), deps.clock.now())
         uow.commit()
-        return _load.migration(uow, migration.id)
+        failed = _load.migration(uow, migration.id)
+    seconds = _seconds_since_start(failed, deps.clock.now())
+    deps.metrics.move_ended(status="failed", seconds=seconds, error_code=code or "other")
+    log.warning(
+        "migration_failed",
+        extra=ids(failed, offer.id) | {"error_code": code or "other", "seconds": seconds},
+    )
+    return failed
+
+
+def _seconds_since_start(migration: Migration, now: datetime) -> float | None:
+    started = migration.started_at
+    return None if started is None else max(0.0, (now - started).total_seconds())
 
 
 def _kept_error(reason: MigrationError | str) -> tuple[str | None, tuple[tuple[str, str], ...]]:

@@ -86,12 +86,20 @@ def _claim(deps: Dependencies, size: int) -> tuple[datetime, list[OutboxMessage]
 
 def _send(deps: Dependencies, mailer: Mailer, message: OutboxMessage, domain: str) -> bool:
     """Sends one e-mail and marks it sent; false, and it stays pending, when the send fails."""
+    message_id = outbox_message_id(message.id, domain)
     try:
-        mailer.send(message.email, message_id=outbox_message_id(message.id, domain))
+        mailer.send(message.email, message_id=message_id)
     except Exception as error:  # any failure: the message waits, the run goes on
-        log.warning("outbox message %s not sent, kept for the next run: %r", message.id, error)
+        log.warning(
+            "outbox message %s not sent, kept for the next run: %r",
+            message.id,
+            error,
+            extra={"outbox_id": message.id},
+        )
         return False
     with deps.uow() as uow:
         uow.outbox.mark_sent(message.id, deps.clock.now())
         uow.commit()
+    # The Message-ID and the outbox row, never the e-mail's body or its code.
+    log.info("email_sent", extra={"outbox_id": message.id, "message_id": message_id})
     return True

@@ -11,7 +11,7 @@ import attrs
 from migrationkit.domain import codes
 from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.dates import show_date
-from migrationkit.domain.errors import InvalidInput, RuleViolation
+from migrationkit.domain.errors import InvalidInput, Locked, RuleViolation
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
     AccountingPackage,
@@ -39,6 +39,7 @@ from migrationkit.services._search import matches
 from migrationkit.services._transitions import change_status
 from migrationkit.services.audit import audited, record
 from migrationkit.services.dependencies import Dependencies
+from migrationkit.services.moving import ids
 from migrationkit.services.preflight import TargetChoice, start_report
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,11 @@ def _failures_locked(deps: Dependencies, uow: UnitOfWork, user: User, now: datet
         uow.redeem_attempts.failures_for_user(user.id, since),
         uow.redeem_attempts.failures_for_environment(user.environment_id, since),
     ):
-        deps.policy.lockout.require_unlocked(failures, now)
+        try:
+            deps.policy.lockout.require_unlocked(failures, now)
+        except Locked:
+            deps.metrics.locked_out("transfer_code")
+            raise
 
 
 def _as_shown(uow: UnitOfWork, offer: TransferOffer, now: datetime) -> tuple[OfferItem, ...]:
@@ -288,6 +293,7 @@ def start_migrations(
             record(uow, deps, actor, AuditAction.START, ("migration", migration.id))
         uow.commit()
     for migration in migrations:
+        log.info("migration_queued", extra=ids(migration, offer_id))
         _wake(deps, migration.id)
     return tuple(migrations)
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import attrs
 
 from migrationkit.services.dependencies import Dependencies
@@ -11,6 +13,8 @@ from migrationkit.services.expiry import sweep_offers
 from migrationkit.services.moving import requeue_stale
 from migrationkit.services.rate_limits import forget_old_windows
 from migrationkit.services.sessions import remove_over_sessions
+
+log = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -38,6 +42,18 @@ def sweep(deps: Dependencies) -> SweeperReport:
     after_finish = wake_after_finish(deps)
     remove_over_sessions(deps)
     forget_old_windows(deps)
+    deps.metrics.sweep_ran(requeued=len(requeued))
+    done = offers.expired_items or offers.reminded_offers or requeued or after_finish
+    log.log(
+        logging.INFO if done else logging.DEBUG,
+        "sweep_ran",
+        extra={
+            "expired_items": offers.expired_items,
+            "reminded_offers": offers.reminded_offers,
+            "requeued": len(requeued),
+            "after_finish": len(after_finish),
+        },
+    )
     return SweeperReport(
         offers.expired_items, offers.reminded_offers, tuple(requeued), tuple(after_finish)
     )

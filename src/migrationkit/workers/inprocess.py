@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
+from migrationkit.adapters.logs import bound, carried
 from migrationkit.ports import ArchiveStores, DocumentBatch
 from migrationkit.services import engine
 from migrationkit.services.dependencies import Dependencies
@@ -23,6 +24,8 @@ class _RunMigration:
     """The wake-up of one migration."""
 
     migration_id: int
+    #: What it carried from where it was enqueued, for the logs (not part of its identity).
+    carried: dict[str, str] = attrs.field(factory=carried, eq=False, repr=False)
 
     def run(self, deps: Dependencies, archives: ArchiveStores) -> None:
         engine.run_migration(deps, archives, self.migration_id)
@@ -35,6 +38,7 @@ class _RunBatches:
 
     migration_id: int
     batches: tuple[DocumentBatch, ...]
+    carried: dict[str, str] = attrs.field(factory=carried, eq=False, repr=False)
 
     def run(self, deps: Dependencies, archives: ArchiveStores) -> None:
         for batch in self.batches:
@@ -159,7 +163,8 @@ class InProcessQueue:
                     next_sweep = time.monotonic() + sweep_every
                     sweep(deps)
                 else:
-                    job.run(deps, archives)
+                    with bound(job.carried):
+                        job.run(deps, archives)
             except Exception:  # the database holds the truth; the next sweep tries again
                 log.exception("in-process job %s failed", job or "sweep")
 

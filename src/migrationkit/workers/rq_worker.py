@@ -26,6 +26,7 @@ from rq import Queue, SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 from rq.worker import BaseWorker
 
+from migrationkit.adapters.rq.queue import LoggedJob
 from migrationkit.workers.jobs import WorkerContext, running_with
 
 log = logging.getLogger(__name__)
@@ -115,8 +116,10 @@ def run_worker(
     """
     connection.ping()
     wait_out_outages(connection)
-    queue = Queue(queue_name, connection=connection, serializer=JSONSerializer)
+    queue = Queue(queue_name, connection=connection, serializer=JSONSerializer, job_class=LoggedJob)
     worker_class = OutlivingWorker if fork else OutlivingSimpleWorker
-    worker = worker_class([queue], connection=connection, serializer=JSONSerializer)
+    worker = worker_class(
+        [queue], connection=connection, serializer=JSONSerializer, job_class=LoggedJob
+    )
     with running_with(context):  # a forked work-horse inherits it
         return worker.work(burst=burst, with_scheduler=True)

@@ -8,13 +8,16 @@ dotted path and take plain ints, so any worker with the package installed can ru
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Dependency, Job
 from rq.serializers import JSONSerializer
+from rq.utils import utcparse
 
+from migrationkit.adapters.logs import bound, carried
 from migrationkit.ports import DocumentBatch
 
 #: The module of the job functions that the workers run (a job names its function by this
@@ -86,6 +89,7 @@ class RQJobQueue:
             depends_on=Dependency(batch_jobs, allow_failure=True) if batch_jobs else None,
             retry=_retry(),
             failure_ttl=FAILED_JOB_SECONDS,
+            meta=carried(),
         )
 
     def _enqueue_once(self, job_id: str, function: str, *args: int, at_front: bool = False) -> Job:
@@ -110,6 +114,7 @@ class RQJobQueue:
                     at_front=at_front,
                     retry=_retry(),
                     failure_ttl=FAILED_JOB_SECONDS,
+                    meta=carried(),
                 )
             except DuplicateJobError:
                 existing = self._fetch(job_id)
@@ -119,6 +124,16 @@ class RQJobQueue:
                     existing.delete()
                     # Else RQ's maintenance would later fail the new job in its place.
                     self.queue.intermediate_queue.remove(job_id)
+
+    def waiting(self) -> tuple[int, datetime | None]:
+        """How many jobs wait in the queue, and when the oldest of them was enqueued (a
+        wake-up goes to the front, so the oldest is looked for): two round trips to Redis."""
+        job_ids = self.queue.get_job_ids()
+        pipeline = self.queue.connection.pipeline()
+        for job_id in job_ids:
+            pipeline.hget(Job.key_for(job_id), "enqueued_at")
+        moments = [utcparse(raw.decode()).replace(tzinfo=UTC) for raw in pipeline.execute() if raw]
+        return len(job_ids), min(moments, default=None)
 
     def _fetch(self, job_id: str) -> Job | None:
         try:
@@ -130,6 +145,15 @@ class RQJobQueue:
         job = self._fetch(job_id)
         if job is not None:
             job.delete()
+
+
+class LoggedJob(Job):
+    """A job whose log lines carry its id and what it carried from where it was enqueued
+    (the request's id): the workers run this class."""
+
+    def perform(self) -> object:
+        with bound({"job_id": self.id, **self.meta}):
+            return super().perform()
 
 
 def _retry() -> Retry:

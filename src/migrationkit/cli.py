@@ -567,7 +567,8 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def make_parser() -> argparse.ArgumentParser:
+    """The command line: each command, its options and its help."""
     parser = argparse.ArgumentParser(
         prog="migrationkit",
         description=__doc__,
@@ -621,7 +622,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument(
         "--home", type=Path, help="folder for the demo database (default: a new temporary one)"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
     if args.command in ("worker", "sweep", "dispatch-mail"):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import attrs
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, DateTime, Engine, func, inspect, select, text
+from sqlalchemy import Connection, DateTime, Engine, column, func, inspect, select, table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -125,7 +125,9 @@ def check_database(engine: Engine) -> DatabaseCheck:
         with engine.connect() as connection:
             # Read, not through Alembic's MigrationContext, which logs as it starts.
             revision = (
-                connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+                connection.execute(
+                    select(column("version_num")).select_from(table(VERSION_TABLE))
+                ).scalar()
                 if inspect(connection).has_table(VERSION_TABLE)
                 else None
             )

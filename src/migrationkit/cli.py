@@ -374,7 +374,9 @@ def _duration(seconds: int | None) -> str:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    deps = build_runtime(checked_settings(redis=True)).deps
+    # Repeating, it outlives a Redis outage at its start too: Redis only carries wake-ups,
+    # and each round says what failed and sends them again.
+    deps = build_runtime(checked_settings(redis=args.every is None)).deps
 
     def once() -> tuple[bool, str]:
         report = sweep(deps)

@@ -1,10 +1,11 @@
-"""Operator commands: ``migrationkit worker``, ``sweep``, ``dispatch-mail``, ``follow``,
-``db upgrade`` and ``demo``. Every setting comes from the ``MIGRATIONKIT_*`` environment
-variables (``migrationkit.config``), so every machine runs them with the same environment."""
+"""Operator commands: worker, sweep, dispatch-mail, follow, status, db upgrade and demo.
+Every setting comes from the MIGRATIONKIT_* environment variables (migrationkit.config), so
+every machine runs them with the same environment."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -13,39 +14,62 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from migrationkit import __version__, services
 from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
 from migrationkit.adapters.logs import configure_logging
 from migrationkit.adapters.sqlalchemy import upgrade
-from migrationkit.bootstrap import build_runtime
-from migrationkit.config import ConfigError, Settings
+from migrationkit.adapters.sqlalchemy.status import (
+    DatabaseCheck,
+    SqlStatusReader,
+    check_database,
+    sqlite_file,
+)
+from migrationkit.bootstrap import REDIS_TIMEOUT_SECONDS, build_runtime, database
+from migrationkit.config import ConfigError, Settings, masked_url
 from migrationkit.demo import seed
 from migrationkit.domain.dates import show_date
 from migrationkit.domain.errors import MigrationError, NotFound, Unavailable
 from migrationkit.domain.model import AccountingPackage, ItemStatus, Migration
-from migrationkit.ports import ArchiveStores
+from migrationkit.ports import ArchiveStores, QueueInspector
 from migrationkit.services.dependencies import Dependencies
 from migrationkit.services.outbox import dispatch_outbox
+from migrationkit.services.status import (
+    MOVE_STATUSES,
+    OperatorStatus,
+    operator_status,
+    status_json,
+)
 from migrationkit.services.sweeping import sweep
 from migrationkit.workers.inprocess import InProcessQueue
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 #: What ``follow`` waits for.
 FINAL_STATUSES = (ItemStatus.COMPLETED, ItemStatus.FAILED)
 BAR_WIDTH = 30
 
-#: ``migrationkit follow``'s exit codes: how the move ended, or why following it did.
-EXIT_COMPLETED = 0
+#: Every command's exit codes; ``follow`` says with 0 and 1 how the move ended.
+EXIT_OK = EXIT_COMPLETED = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_LOST_CONTACT = 3
+EXITS = f"""exit codes:
+  {EXIT_OK}  done
+  {EXIT_FAILED}  the command (or the last round of --every) failed; the message says why
+  {EXIT_USAGE}  usage or configuration, said in one line on stderr before anything is made: a bad
+     option or MIGRATIONKIT_* setting, a database that is not there, does not answer or has
+     not the newest schema (run migrationkit db upgrade), a Redis that does not answer"""
 FOLLOW_EXITS = f"""exit codes:
   {EXIT_COMPLETED}  Voltooid: the move completed
   {EXIT_FAILED}  Mislukt: the move failed (the reason is shown)
-  {EXIT_USAGE}  usage or configuration: a bad option or MIGRATIONKIT_* setting, an unknown migration
+  {EXIT_USAGE}  usage or configuration: a bad option or MIGRATIONKIT_* setting, an unknown
+     migration, a database that is not there, does not answer or has not the newest schema
   {EXIT_LOST_CONTACT}  lost contact: the database did not answer for --lost-contact-after seconds
-     (or answered with an error), so how the move ends is not known; the move goes on"""
+     (or answered with an error) after follow began, so how the move ends is not known; the
+     move goes on"""
 #: How long ``follow`` keeps trying to reach the database before it gives up (exit 3).
 LOST_CONTACT_AFTER_SECONDS = 120.0
 #: The longest wait between two tries to reach the database again.
@@ -188,7 +212,7 @@ def run_demo(home: Path) -> None:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    settings = Settings.from_environ()
+    settings = checked_settings(redis=True)
     if args.metrics_port is not None:
         # Before prometheus-client is first imported: RQ's work-horses count into files.
         os.environ.setdefault(
@@ -222,14 +246,156 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def checked_settings(*, redis: bool = False) -> Settings:
+    """The settings from the environment, once the database they name is there, answers
+    and has the newest schema, and (with ``redis``) the Redis they name answers. Else a
+    ``ConfigError`` that says what is wrong and what to do, raised before anything is made
+    (no folder, no SQLite file, no secret key)."""
+    settings = Settings.from_environ()
+    file = sqlite_file(settings.database_url)
+    if file is not None and not file.exists():
+        raise ConfigError(
+            f"no database at {file}: set MIGRATIONKIT_HOME (or MIGRATIONKIT_DATABASE_URL)"
+            " to the one to use, or make it with 'migrationkit db upgrade'"
+        )
+    check = _check_answers(settings)
+    shown = masked_url(settings.database_url)
+    if check.revision is None:
+        raise ConfigError(
+            f"the database {shown} has no migrationkit schema: make it with 'migrationkit db"
+            " upgrade', or set MIGRATIONKIT_DATABASE_URL to the database that has it"
+        )
+    if not check.current:
+        raise ConfigError(
+            f"the database {shown} has schema revision {check.revision}, this migrationkit"
+            f" needs {check.head}: run 'migrationkit db upgrade' with this version"
+        )
+    if redis and settings.redis_url is not None:
+        from migrationkit.adapters.rq.status import check_redis
+
+        problem = check_redis(_redis(settings.redis_url))
+        if problem is not None:
+            raise ConfigError(
+                f"Redis {masked_url(settings.redis_url)} does not answer ({problem}):"
+                " check MIGRATIONKIT_REDIS_URL and that the server runs"
+            )
+    return settings
+
+
+def _check_answers(settings: Settings) -> DatabaseCheck:
+    """The database's check; a ``ConfigError`` when it does not answer."""
+    engine = database(settings)
+    try:
+        check = check_database(engine)
+    finally:
+        engine.dispose()
+    if check.unreachable is not None:
+        raise ConfigError(
+            f"the database {masked_url(settings.database_url)} does not answer"
+            f" ({check.unreachable}): check MIGRATIONKIT_DATABASE_URL and that the server runs"
+        )
+    return check
+
+
+def _redis(url: str) -> Redis:
+    from redis import Redis  # the ``worker`` extra: embedded mode runs without it
+
+    return Redis.from_url(
+        url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS
+    )
+
+
 def _wiring_from_environ() -> tuple[Dependencies, ArchiveStores]:
     """What a job needs, built anew in each work-horse from the environment."""
     runtime = build_runtime(Settings.from_environ())
     return runtime.deps, runtime.archives
 
 
+def _show_status(args: argparse.Namespace) -> int:
+    settings = checked_settings(redis=True)
+    queues: QueueInspector | None = None
+    if settings.redis_url is not None:
+        from migrationkit.adapters.rq.status import RQQueueInspector
+
+        queues = RQQueueInspector(_redis(settings.redis_url), settings.queue_name)
+    engine = database(settings)
+    try:
+        status = operator_status(SqlStatusReader(engine), queues)
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps(status_json(status), indent=2))
+    else:
+        print("\n".join(status_lines(status)))
+    return EXIT_OK
+
+
+def status_lines(status: OperatorStatus) -> list[str]:
+    """``migrationkit status`` for a person: one line per subject, ages by the database's
+    clock."""
+    shown = status_json(status)
+    moves = ", ".join(f"{s.label_nl} {status.database.moves.get(s, 0)}" for s in MOVE_STATUSES)
+    lines = [
+        f"migrationkit status at {shown['at']} (the database's clock)",
+        f"{'moves':<16}{moves}",
+    ]
+    if status.queues is None:
+        lines.append(f"{'queues':<16}none: jobs run in the process (no MIGRATIONKIT_REDIS_URL)")
+    for depth in status.queues or ():
+        lines.append(
+            f"{'queue':<16}{depth.name}: {depth.queued} waiting, {depth.started} running,"
+            f" {depth.deferred} deferred, {depth.scheduled} scheduled, {depth.failed} failed"
+        )
+    stale = shown["stale_leases"]
+    lines.append(
+        f"{'stale leases':<16}{stale['count']}"
+        + (
+            ""
+            if stale["oldest"] is None
+            else f"; the oldest: migration {stale['oldest']['migration_id']},"
+            f" ran out {_duration(stale['oldest']['seconds'])} ago"
+        )
+    )
+    outbox = shown["outbox"]
+    lines.append(
+        f"{'outbox':<16}{outbox['unsent']} unsent"
+        + (
+            ""
+            if outbox["oldest_unsent_seconds"] is None
+            else f"; the oldest waits {_duration(outbox['oldest_unsent_seconds'])}"
+        )
+    )
+    failure = shown["oldest_failure"]
+    lines.append(
+        f"{'oldest failure':<16}"
+        + (
+            "none"
+            if failure is None
+            else f"migration {failure['migration_id']}, {ItemStatus.FAILED.label_nl}"
+            f" {_duration(failure['seconds'])} ago: {failure['error_code'] or 'no code'}"
+        )
+    )
+    return lines
+
+
+def _duration(seconds: int | None) -> str:
+    """``45s``, ``3m 12s``, ``2h 3m``, ``4d 2h``; ``?`` when not known."""
+    if seconds is None:
+        return "?"
+    for unit, size, smaller, smaller_size in (
+        ("d", 86400, "h", 3600),
+        ("h", 3600, "m", 60),
+        ("m", 60, "s", 1),
+    ):
+        if seconds >= size:
+            return f"{seconds // size}{unit} {seconds % size // smaller_size}{smaller}"
+    return f"{seconds}s"
+
+
 def _sweep(args: argparse.Namespace) -> int:
-    deps = build_runtime().deps
+    # Repeating, it outlives a Redis outage at its start too: Redis only carries wake-ups,
+    # and each round says what failed and sends them again.
+    deps = build_runtime(checked_settings(redis=args.every is None)).deps
 
     def once() -> tuple[bool, str]:
         report = sweep(deps)
@@ -244,10 +410,14 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _dispatch_mail(args: argparse.Namespace) -> int:
-    runtime = build_runtime()
+    if Settings.from_environ().smtp is None:
+        raise ConfigError(
+            "MIGRATIONKIT_SMTP_URL is not set: e-mail waits in the outbox;"
+            " set it to smtp://USER:PASSWORD@HOST:PORT to send it"
+        )
+    runtime = build_runtime(checked_settings())
     mailer = runtime.mailer
-    if mailer is None:
-        raise ConfigError("MIGRATIONKIT_SMTP_URL is not set: e-mail waits in the outbox")
+    assert mailer is not None  # the settings name an SMTP server
 
     def once() -> tuple[bool, str]:
         sent = 0
@@ -280,7 +450,7 @@ def _repeat(name: str, once: Callable[[], tuple[bool, str]], every: float | None
 
 
 def _follow(args: argparse.Namespace) -> int:
-    deps = build_runtime().deps
+    deps = build_runtime(checked_settings()).deps
     try:
         return follow(
             deps,
@@ -418,8 +588,14 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="migrationkit", description=__doc__)
+def make_parser() -> argparse.ArgumentParser:
+    """The command line: each command, its options and its help."""
+    parser = argparse.ArgumentParser(
+        prog="migrationkit",
+        description=__doc__,
+        epilog=EXITS + "\n\nmigrationkit follow has exit codes of its own (its --help).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"migrationkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     worker = commands.add_parser(
@@ -456,25 +632,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="give up (exit 3) when the database does not answer for this long"
         f" ({LOST_CONTACT_AFTER_SECONDS:g})",
     )
+    status = commands.add_parser(
+        "status",
+        help="one screen for an operator: moves, queues, stale leases, outbox, failures",
+        description="Moves per status, the depth of each job queue, leases that ran out, the"
+        " outbox's backlog and the move Mislukt the longest, by the database's clock.",
+        epilog=EXITS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    status.add_argument(
+        "--json", action="store_true", help="print JSON (its shape: docs/operations.md)"
+    )
     db = commands.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"], help="bring the schema to the newest version")
     demo = commands.add_parser("demo", help="offer, redeem and start a migration of demo data")
     demo.add_argument(
         "--home", type=Path, help="folder for the demo database (default: a new temporary one)"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
     try:
         _configure_logging()
         return _COMMANDS[args.command](args)
     except ConfigError as error:
         print(f"migrationkit: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # a database or Redis away, a refusal: said plainly
         logging.getLogger(__name__).debug("migrationkit %s failed", args.command, exc_info=True)
         print(f"migrationkit {args.command}: {_describe(error)}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
 
 
 def _configure_logging() -> None:
@@ -495,7 +686,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _db(args: argparse.Namespace) -> int:
-    upgrade(Settings.from_environ().database_url)
+    settings = Settings.from_environ()
+    if sqlite_file(settings.database_url) is None:  # a SQLite file is made by the upgrade
+        _check_answers(settings)
+    upgrade(settings.database_url)
     print("database schema is up to date")
     return 0
 
@@ -505,6 +699,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "sweep": _sweep,
     "dispatch-mail": _dispatch_mail,
     "follow": _follow,
+    "status": _show_status,
     "db": _db,
     "demo": _demo,
 }

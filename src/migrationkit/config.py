@@ -162,8 +162,8 @@ class Settings:
         home = Path(env.get(f"{PREFIX}HOME", "migrationkit-data")).resolve()
         return cls(
             home=home,
-            database_url=env.get(
-                f"{PREFIX}DATABASE_URL", f"sqlite:///{home / 'migrationkit.sqlite3'}"
+            database_url=_database_url(
+                env.get(f"{PREFIX}DATABASE_URL") or f"sqlite:///{home / 'migrationkit.sqlite3'}"
             ),
             secret_key=_given_secret(env.get(f"{PREFIX}SECRET_KEY")),
             offer_valid_days=_positive(env, "OFFER_VALID_DAYS", 15),
@@ -241,12 +241,37 @@ def _log_level(raw: str) -> str:
     return level
 
 
-def _redis_url(raw: str | None) -> str | None:
-    if raw is not None and not raw.startswith(("redis://", "rediss://", "unix://")):
+#: The databases the library runs on, by their URL's scheme (with or without a driver).
+DATABASE_SCHEMES = ("sqlite", "postgresql")
+
+
+def _database_url(raw: str) -> str:
+    shown = masked_url(raw)
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}DATABASE_URL has no valid host and port: {shown!r}") from None
+    if parts.scheme.partition("+")[0] not in DATABASE_SCHEMES or not parts.netloc + parts.path:
         raise ConfigError(
-            f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://,"
-            f" not {masked_url(raw)!r}"
+            f"{PREFIX}DATABASE_URL must be sqlite:///PATH or"
+            f" postgresql+psycopg://USER:PASSWORD@HOST/DATABASE, not {shown!r}"
         )
+    return raw
+
+
+def _redis_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    shown = masked_url(raw)
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://, not {shown!r}"
+        )
+    try:
+        urlsplit(raw).port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}REDIS_URL has no valid host and port: {shown!r}") from None
     return raw
 
 

@@ -936,3 +936,61 @@ class Metrics(Protocol):
 
     def sign_in_refused(self) -> None:
         """A sign-in was refused (a wrong address or password, or a locked account)."""
+
+
+# The operator's status (``migrationkit status``, ``services.status``).
+
+
+@attrs.frozen
+class StaleLease:
+    """A move Aan het verwerken whose worker stopped beating: the sweeper takes it back."""
+
+    migration_id: int
+    #: ``None``: a move claimed without a lease (none is since the leases came).
+    expired_at: datetime | None
+
+
+@attrs.frozen
+class Failure:
+    """A move Mislukt, with the stable code of its reason."""
+
+    migration_id: int
+    failed_at: datetime
+    error_code: str | None
+
+
+@attrs.frozen
+class DatabaseStatus:
+    """What the database says, read at one moment of its own clock."""
+
+    at: datetime
+    moves: Mapping[ItemStatus, int]
+    stale_leases: int
+    oldest_stale_lease: StaleLease | None
+    outbox_unsent: int
+    oldest_unsent_at: datetime | None
+    oldest_failure: Failure | None
+
+
+@attrs.frozen
+class QueueDepth:
+    """One job queue's jobs: waiting, running, waiting for others, for a time, failed."""
+
+    name: str
+    queued: int
+    started: int
+    deferred: int
+    scheduled: int
+    failed: int
+
+
+class StatusReader(Protocol):
+    def read(self) -> DatabaseStatus:
+        """The database's part of the status, by the database's clock."""
+        ...
+
+
+class QueueInspector(Protocol):
+    def depths(self) -> Sequence[QueueDepth]:
+        """Every job queue's depth, the deployment's own queue first."""
+        ...

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +17,6 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 from portal_support import PORTAL, Scene
-
-from portal import i18n
 
 PO = PORTAL / "portal" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 TEMPLATES = PORTAL / "portal" / "templates"
@@ -71,25 +71,63 @@ def test_templates_hold_no_text_outside_a_translation(template: Path) -> None:
     assert literal_attributes == []
 
 
-def test_the_catalogue_is_compiled_when_missing_or_stale(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    source = tmp_path / "source"
-    shutil.copytree(PORTAL / "portal" / "translations", source)
-    monkeypatch.setattr(i18n, "SOURCE", source)
-    compiled = tmp_path / "compiled"
-    mo = compiled / "en" / "LC_MESSAGES" / "messages.mo"
+#: Runs the portal's app factory on a new home and shows the sign-in page in English.
+READ_ONLY_START = """
+import sys
+from migrationkit.adapters.sqlalchemy import upgrade
+from portal import create_app
 
-    i18n.compile_catalogues(compiled)
-    made = mo.stat().st_mtime_ns
-    i18n.compile_catalogues(compiled)
-    assert mo.stat().st_mtime_ns == made
-    po = source / "en" / "LC_MESSAGES" / "messages.po"
-    os.utime(po, ns=(made + 10**9, made + 10**9))
-    i18n.compile_catalogues(compiled)
+home = sys.argv[1]
+upgrade(f"sqlite:///{home}/migrationkit.sqlite3")
+app = create_app({
+    "TESTING": True,
+    "WTF_CSRF_ENABLED": False,
+    "START_WORKER": False,
+    "MIGRATIONKIT_ENVIRON": {"MIGRATIONKIT_HOME": home, "MIGRATIONKIT_SECRET_KEY": "r" * 40},
+})
+client = app.test_client()
+client.post("/taal", data={"language": "en", "next": "/inloggen"})
+print(client.get("/inloggen").get_data(as_text=True))
+"""
 
-    assert mo.stat().st_mtime_ns > made
-    assert mo.read_bytes()[:4] in (b"\xde\x12\x04\x95", b"\x95\x04\x12\xde")
+
+def tree_state(tree: Path) -> dict[str, int]:
+    """Every path under ``tree`` with its modification time: a write shows as a change."""
+    return {str(path.relative_to(tree)): path.stat().st_mtime_ns for path in tree.rglob("*")}
+
+
+def test_the_portal_runs_from_a_read_only_tree_with_its_translations(tmp_path: Path) -> None:
+    """A copy of the portal, made read-only (which stops anyone but root), is started by its
+    app factory in a process of its own and shows English: the catalogue compiled, and
+    nothing written under the tree (which stops root too)."""
+    tree = tmp_path / "flask_portal"
+    shutil.copytree(PORTAL, tree, ignore=shutil.ignore_patterns("__pycache__", "instance"))
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    cwd.mkdir()
+    before = tree_state(tree)
+    for path in [tree, *tree.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~0o222)
+    variables = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATIONKIT_")}
+    try:
+        shown = subprocess.run(
+            [sys.executable, "-c", READ_ONLY_START, str(home)],
+            env=variables | {"PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"},
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+    finally:
+        for path in [tree, *tree.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)
+
+    assert '<html lang="en"' in shown
+    assert "Sign in" in shown
+    assert "Inloggen" not in shown
+    assert tree_state(tree) == before
+    assert not (tree / "instance").exists()
 
 
 def test_dutch_is_the_default(noord: FlaskClient) -> None:

@@ -146,6 +146,12 @@ def test_busy_and_idle_workers_outlive_a_minute_without_redis_and_take_work_agai
         wait_for(lambda: waiting(gate), "a worker to be busy with the move")
         [busy] = waiting(gate)
         assert busy in {worker.pid for worker in workers}
+        # A worker that first meets Redis while it is away exits, as it should; on a busy
+        # machine the idle one may not have reached it yet.
+        wait_for(
+            lambda: all("Listening on" in deployment.log(worker) for worker in workers),
+            "both workers to listen on the queue",
+        )
 
         own_redis.stop()
         # RQ's heartbeats of the busy worker fail meanwhile; then the move goes on without

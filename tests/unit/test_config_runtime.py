@@ -90,6 +90,24 @@ def test_no_password_shows_in_the_settings_repr(tmp_path: Path) -> None:
             " 'http://:***@redis'",
         ),
         (
+            "REDIS_URL",
+            "redis://:geheim@redis:poort/0",
+            "MIGRATIONKIT_REDIS_URL has no valid host and port: 'redis://:***@redis:poort/0'",
+        ),
+        (
+            "DATABASE_URL",
+            "mysql://app:geheim@db/migrationkit",
+            "MIGRATIONKIT_DATABASE_URL must be sqlite:///PATH or"
+            " postgresql+psycopg://USER:PASSWORD@HOST/DATABASE, not"
+            " 'mysql://app:***@db/migrationkit'",
+        ),
+        (
+            "DATABASE_URL",
+            "postgresql+psycopg://app:geheim@db:poort/migrationkit",
+            "MIGRATIONKIT_DATABASE_URL has no valid host and port:"
+            " 'postgresql+psycopg://app:***@db:poort/migrationkit'",
+        ),
+        (
             "SMTP_URL",
             "imap://mailer:geheim@smtp.example.nl",
             "MIGRATIONKIT_SMTP_URL must start with smtp:// or smtps://, not"

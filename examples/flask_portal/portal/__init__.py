@@ -65,7 +65,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
     environ: Mapping[str, str] = app.config["MIGRATIONKIT_ENVIRON"] or os.environ
-    os.makedirs(app.instance_path, exist_ok=True)
 
     config = Settings.from_environ(environ)
     configure_logging(config.log_format, config.log_level)

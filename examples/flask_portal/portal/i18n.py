@@ -1,12 +1,17 @@
 """Dutch by default, English on request: the language switch and the compiled catalogues.
 
 Every text is a Dutch msgid; ``translations/en/LC_MESSAGES/messages.po`` holds the English.
-The ``.mo`` files are compiled at start-up into the instance folder when missing or older
-than their ``.po``, so nothing binary is committed.
+The ``.mo`` files are compiled once per process, at start-up, into a private temporary
+folder, so nothing binary is committed and the portal runs from a read-only tree.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
+import os
+import shutil
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,7 +28,7 @@ from migrationkit.domain.errors import MigrationError
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
-#: The .po files, beside this module; their compiled .mo files go to the instance folder.
+#: The .po files, beside this module; their compiled .mo files go to a temporary folder.
 SOURCE = Path(__file__).parent / "translations"
 
 bp = Blueprint("i18n", __name__)
@@ -45,25 +50,26 @@ def refusal(error: MigrationError) -> str:
     return error.message(current_language())
 
 
-def compile_catalogues(target: Path) -> None:
-    """Writes each ``.po`` under ``SOURCE`` as a ``.mo`` under ``target``, when the ``.mo``
-    is missing or older than its ``.po``."""
+@functools.cache
+def compiled_catalogues() -> Path:
+    """A folder with each ``.po`` under ``SOURCE`` compiled to its ``.mo``: made once per
+    process, readable by its user alone (``mkdtemp``), and removed when the process that
+    made it exits (not when a worker forked from it does)."""
+    target = Path(tempfile.mkdtemp(prefix="migrationkit-portal-translations-"))
+    maker = os.getpid()
+    atexit.register(lambda: os.getpid() == maker and shutil.rmtree(target, ignore_errors=True))
     for po_path in SOURCE.glob("*/LC_MESSAGES/*.po"):
         mo_path = target / po_path.relative_to(SOURCE).with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
-        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        mo_path.parent.mkdir(parents=True)
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parent.parent.name)
-        partial = mo_path.with_suffix(".mo.part")
-        with partial.open("wb") as mo_file:
+        with mo_path.open("wb") as mo_file:
             write_mo(mo_file, catalog)
-        partial.replace(mo_path)
+    return target
 
 
 def init_app(app: Flask) -> None:
-    compiled = Path(app.instance_path) / "translations"
-    compile_catalogues(compiled)
+    compiled = compiled_catalogues()
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
     app.config["BABEL_DEFAULT_TIMEZONE"] = "Europe/Amsterdam"
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)

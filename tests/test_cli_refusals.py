@@ -21,7 +21,7 @@ import pytest
 
 from migrationkit.adapters.sqlalchemy import upgrade
 from migrationkit.cli import make_parser
-from migrationkit.testing import throwaway_database
+from migrationkit.testing._databases import throwaway_database
 
 #: Each command that works on the database, as an operator would start it.
 DATABASE_COMMANDS = [

@@ -22,9 +22,9 @@ class ReportKey:
     """The server's signing key (a ``ReportSigner``)."""
 
     def __init__(self, secret: bytes) -> None:
-        seed = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=SIGNING_KEY_LABEL
-        ).derive(secret)
+        seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=SIGNING_KEY_LABEL).derive(
+            secret
+        )
         self._key = Ed25519PrivateKey.from_private_bytes(seed)
 
     def __repr__(self) -> str:
@@ -43,7 +43,9 @@ class ReportKey:
     def public_key_pem(self) -> str:
         return (
             self._key.public_key()
-            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
             .decode()
         )
 

@@ -102,7 +102,10 @@ def test_the_report_s_figures_and_digests_are_the_database_s(scene: Scene) -> No
     report = reports.migration_report(scene.deps, key, actor_id=zuid, migration_id=migration_id)
 
     migration = migration_of(scene, migration_id)
-    assert (report.documents, report.bytes) == (migration.documents_total, migration.bytes_total)
+    assert (report.documents, report.total_bytes) == (
+        migration.documents_total,
+        migration.bytes_total,
+    )
     assert report.verdict == "passed"
     entries = list(reports.migration_manifest(scene.deps, actor_id=zuid, migration_id=migration_id))
     jsonl = b"".join(json_line(e) for e in entries)
@@ -191,3 +194,42 @@ def test_both_offices_super_users_have_it_once_voltooid_and_not_before(scene: Sc
             migration_id=migration.id,
         )
         assert report.documents == 2
+
+
+def pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("nl", ("Migratieverslag", "Van kantoor", "Geslaagd", "Voltooid", "Aangeboden door")),
+        ("en", ("Migration report", "From office", "Passed", "Completed", "Offered by")),
+    ],
+)
+def test_the_pdf_says_it_in_dutch_or_english_on_one_page(
+    scene: Scene, language: str, words: tuple[str, ...]
+) -> None:
+    from pypdf import PdfReader
+
+    from migrationkit.adapters.report_pdf import migration_report_pdf, read_signed
+    from migrationkit.adapters.signing import encode
+
+    migration_id = moved(scene, 3)
+    report = reports.migration_report(
+        scene.deps, report_key(SECRET), actor_id=scene.zuid.super_user.id, migration_id=migration_id
+    )
+
+    data = migration_report_pdf(report, language)
+
+    assert len(PdfReader(io.BytesIO(data)).pages) == 1
+    text = pdf_text(data)
+    for word in words:
+        assert word in text
+    for figure in (report.manifest_sha256, encode(report.public_key), "Noord", "Zuid"):
+        assert figure in text.replace("\n", "")
+    assert "baas@zuid.nl" in text
+    signed = read_signed(data)
+    assert (signed.statement, signed.signature) == (report.statement, report.signature)

@@ -87,7 +87,7 @@ class MigrationReport:
 
     facts: MigrationFacts
     documents: int
-    bytes: int
+    total_bytes: int
     manifest_sha256: str
     manifest_csv_sha256: str
     verdict: str
@@ -308,7 +308,7 @@ def _report(deps: Dependencies, signer: ReportSigner, facts: MigrationFacts) -> 
     return MigrationReport(
         facts=facts,
         documents=digests.documents,
-        bytes=digests.bytes,
+        total_bytes=digests.bytes,
         manifest_sha256=digests.jsonl_sha256,
         manifest_csv_sha256=digests.csv_sha256,
         verdict=verdict,

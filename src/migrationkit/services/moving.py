@@ -30,6 +30,10 @@ class Progress:
     migration: Migration
     status: ItemStatus
     administration_name: str
+    #: The offer the migration's item came in, and how many items it has (a summary
+    #: Migratieverslag covers them all).
+    offer_id: int
+    offer_items: int
 
     @property
     def percent(self) -> int:
@@ -177,4 +181,5 @@ def migration_progress(deps: Dependencies, *, actor_id: int, migration_id: int) 
         sides = (offer.source_environment_id, migration.target_environment_id)
         if actor.environment_id not in sides:
             raise NotFound("unknown_migration")
-        return Progress(migration, item.status, item.name)
+        offer_items = len(uow.items.list_for_offer(offer.id))
+        return Progress(migration, item.status, item.name, offer.id, offer_items)

@@ -78,6 +78,13 @@ from migrationkit.services.receiving import (
     retry_migration,
     start_migrations,
 )
+from migrationkit.services.reports import (
+    MigrationReport,
+    OfferReport,
+    migration_manifest,
+    migration_report,
+    offer_report,
+)
 from migrationkit.services.sessions import (
     IssuedSession,
     ResumedSession,
@@ -103,8 +110,10 @@ __all__ = [
     "IssuedApiToken",
     "IssuedSession",
     "ItemChecks",
+    "MigrationReport",
     "OfferPreflight",
     "OfferReceipt",
+    "OfferReport",
     "OutgoingRow",
     "Policy",
     "Progress",
@@ -142,8 +151,11 @@ __all__ = [
     "list_connections",
     "list_documents",
     "list_sessions",
+    "migration_manifest",
     "migration_progress",
+    "migration_report",
     "offer_administrations",
+    "offer_report",
     "offerable_administrations",
     "open_document",
     "open_session",

@@ -233,3 +233,15 @@ def test_the_pdf_says_it_in_dutch_or_english_on_one_page(
     assert "baas@zuid.nl" in text
     signed = read_signed(data)
     assert (signed.statement, signed.signature) == (report.statement, report.signature)
+
+
+def test_the_voltooid_e_mails_link_the_report(scene: Scene) -> None:
+    migration_id = moved(scene, 2)
+
+    emails = scene.emails_of_kind("migration_completed")
+
+    url = f"{scene.deps.policy.portal_url}/migraties/{migration_id}/migratieverslag.pdf"
+    assert len(emails) == 2
+    for email in emails:
+        assert f"Migratieverslag: {url}" in email.body
+        assert f"Migration report: {url}" in email.body

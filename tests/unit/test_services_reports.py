@@ -9,11 +9,11 @@ import hashlib
 import io
 import json
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from test_engine import fill, migration_of, neighbour, run, started_to
 
-from conftest import Scene
 from migrationkit.adapters.signing import report_key, signature_holds
 from migrationkit.domain.errors import NotFound
 from migrationkit.domain.manifest import (
@@ -26,6 +26,9 @@ from migrationkit.domain.manifest import (
 )
 from migrationkit.domain.model import ItemStatus
 from migrationkit.services import reports
+
+if TYPE_CHECKING:
+    from conftest import Scene
 
 SECRET = b"s" * 32
 

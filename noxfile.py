@@ -17,7 +17,7 @@ nox.options.default_venv_backend = "uv|venv"
 nox.options.reuse_venv = "yes"
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
-EXTRAS = "postgres,worker,connectors,objectstore,portal,metrics"
+EXTRAS = "postgres,worker,connectors,objectstore,portal,metrics,report"
 TEST_ENV_VARS = ("MIGRATIONKIT_TEST_POSTGRES_URL", "MIGRATIONKIT_TEST_REDIS_URL", "CI")
 PREFIX = "MIGRATIONKIT_"
 DEMO_HOST, DEMO_PORT = "127.0.0.1", 5000

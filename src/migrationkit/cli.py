@@ -1,6 +1,6 @@
-"""Operator commands: worker, sweep, dispatch-mail, follow, status, db upgrade and demo.
-Every setting comes from the MIGRATIONKIT_* environment variables (migrationkit.config), so
-every machine runs them with the same environment."""
+"""Operator commands: worker, sweep, dispatch-mail, follow, status, verify-report, db upgrade
+and demo. Every setting comes from the MIGRATIONKIT_* environment variables
+(migrationkit.config), so every machine runs them with the same environment."""
 
 from __future__ import annotations
 
@@ -70,6 +70,13 @@ FOLLOW_EXITS = f"""exit codes:
   {EXIT_LOST_CONTACT}  lost contact: the database did not answer for --lost-contact-after seconds
      (or answered with an error) after follow began, so how the move ends is not known; the
      move goes on"""
+#: ``migrationkit verify-report``'s exit codes.
+VERIFY_EXITS = f"""exit codes:
+  {EXIT_COMPLETED}  the signature holds, the manifest is the one signed (and with --archive every
+     document is in the store, byte for byte)
+  {EXIT_FAILED}  something differs: each difference is named
+  {EXIT_USAGE}  usage or configuration: a file that cannot be read or holds no signed statement,
+     a bad public key or MIGRATIONKIT_* setting"""
 #: How long ``follow`` keeps trying to reach the database before it gives up (exit 3).
 LOST_CONTACT_AFTER_SECONDS = 120.0
 #: The longest wait between two tries to reach the database again.
@@ -643,6 +650,26 @@ def make_parser() -> argparse.ArgumentParser:
     status.add_argument(
         "--json", action="store_true", help="print JSON (its shape: docs/operations.md)"
     )
+    verifier = commands.add_parser(
+        "verify-report",
+        help="check a Migratieverslag's signature, its manifest and the archive",
+        description="Checks a Migratieverslag (its PDF, or its migratieverslag.json) against"
+        " its manifest (JSON Lines or CSV) and, with --archive, every document in the archive"
+        " stores of the MIGRATIONKIT_* settings.",
+        epilog=VERIFY_EXITS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verifier.add_argument("report", type=Path, metavar="REPORT")
+    verifier.add_argument("manifest", type=Path, metavar="MANIFEST")
+    verifier.add_argument(
+        "--public-key",
+        metavar="KEY",
+        help="the server's public key (base64 or PEM, or a file holding it), as served at"
+        " /api/v1/report-key; default: this server's own, from MIGRATIONKIT_SECRET_KEY",
+    )
+    verifier.add_argument(
+        "--archive", action="store_true", help="read every document from the archive stores"
+    )
     db = commands.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"], help="bring the schema to the newest version")
     demo = commands.add_parser("demo", help="offer, redeem and start a migration of demo data")
@@ -685,6 +712,40 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify_report(args: argparse.Namespace) -> int:
+    # Imported here: the report's PDF needs the ``report`` extra (fpdf2, pypdf).
+    from migrationkit.adapters.archive import archive_stores
+    from migrationkit.adapters.report_check import verify_report
+    from migrationkit.adapters.signing import public_key_from_text, report_key
+
+    settings = Settings.from_environ()
+    try:
+        report, manifest = args.report.read_bytes(), args.manifest.read_bytes()
+        if args.public_key is None:
+            public_key = report_key(settings.code_secret()).public_key
+        else:
+            given = Path(args.public_key)
+            public_key = public_key_from_text(
+                given.read_text() if given.is_file() else args.public_key
+            )
+        archives = None
+        if args.archive:
+            archives = archive_stores(
+                settings.archive_locations, default_root=settings.archive_root
+            )
+        verification = verify_report(report, manifest, public_key=public_key, archives=archives)
+    except (OSError, ValueError) as error:
+        print(f"migrationkit verify-report: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    for difference in verification.differences:
+        print(f"DIFFERS: {difference}")
+    if not verification.holds:
+        return EXIT_FAILED
+    checked = f"; {verification.documents_checked} documents read" if args.archive else ""
+    print(f"OK: the signature holds and the manifest is the one signed{checked}")
+    return EXIT_COMPLETED
+
+
 def _db(args: argparse.Namespace) -> int:
     settings = Settings.from_environ()
     if sqlite_file(settings.database_url) is None:  # a SQLite file is made by the upgrade
@@ -700,6 +761,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "dispatch-mail": _dispatch_mail,
     "follow": _follow,
     "status": _show_status,
+    "verify-report": _verify_report,
     "db": _db,
     "demo": _demo,
 }

@@ -21,6 +21,7 @@ import attrs
 from migrationkit.domain.api_tokens import ApiToken
 from migrationkit.domain.audit import AuditAction, AuditEvent, AuditOutcome, AuditRecord
 from migrationkit.domain.machine import Event
+from migrationkit.domain.manifest import ManifestEntry
 from migrationkit.domain.model import (
     AccessGrant,
     AccountingPackage,
@@ -305,6 +306,30 @@ class DocumentRedirectRepository(Protocol):
         ...
 
     def list_for_migration(self, migration_id: int) -> Sequence[DocumentRedirect]: ...
+
+
+class ManifestRepository(Protocol):
+    """The rows of a Voltooid migration's manifest (the Migratieverslag)."""
+
+    def copied_page(
+        self, migration_id: int, *, after_document_id: int = 0, limit: int = 1000
+    ) -> Sequence[ManifestEntry]:
+        """Up to ``limit`` documents with a verified copy recorded for the migration (a
+        move across stores), ids above ``after_document_id``, ordered by id, each with its
+        file name and upload time: the old address in the copy's source store, the new one
+        in its target store, the size and SHA-256 the copy was verified against."""
+        ...
+
+
+class ReportSigner(Protocol):
+    """Signs the Migratieverslag's statements with the server's key (Ed25519)."""
+
+    def sign(self, statement: bytes) -> bytes: ...
+
+    @property
+    def public_key(self) -> bytes:
+        """The public key's 32 raw bytes, which anyone may have to check a signature."""
+        ...
 
 
 class OfferRepository(Protocol):
@@ -706,6 +731,7 @@ class UnitOfWork(Protocol):
     charges: ChargeRepository
     copies: DocumentCopyRepository
     redirects: DocumentRedirectRepository
+    manifests: ManifestRepository
     api_tokens: ApiTokenRepository
     audit: AuditRepository
     sign_in_failures: SignInFailureRepository

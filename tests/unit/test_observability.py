@@ -197,7 +197,8 @@ def test_the_library_runs_without_prometheus_client() -> None:
         "from migrationkit.config import Settings\n"
         "import tempfile\n"
         "home = tempfile.mkdtemp()\n"
-        "runtime = build_runtime(Settings.from_environ({'MIGRATIONKIT_HOME': home, 'MIGRATIONKIT_DEMO': '1'}))\n"
+        "environ = {'MIGRATIONKIT_HOME': home, 'MIGRATIONKIT_DEMO': '1'}\n"
+        "runtime = build_runtime(Settings.from_environ(environ))\n"
         "print(type(runtime.deps.metrics).__name__)\n"
     )
     ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)

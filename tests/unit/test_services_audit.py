@@ -14,6 +14,7 @@ import attrs
 import pytest
 
 from migrationkit import services
+from migrationkit.adapters.signing import report_key
 from migrationkit.domain.audit import (
     AuditAction,
     AuditEvent,
@@ -765,6 +766,31 @@ REFUSALS: dict[str, Refusal] = {
         "not_super_user",
         plain("zuid"),
         lambda s: ("offer", s.offer_id),
+    ),
+    "migration_report": Refusal(
+        lambda s, d: services.migration_report(
+            d, report_key(b"s" * 32), actor_id=s.noord.user.id, migration_id=5
+        ),
+        AuditAction.OPEN,
+        "unknown_migration",
+        plain("noord"),
+        lambda s: ("migration", 5),
+    ),
+    "migration_manifest": Refusal(
+        lambda s, d: services.migration_manifest(d, actor_id=s.zuid.super_user.id, migration_id=5),
+        AuditAction.OPEN,
+        "unknown_migration",
+        boss("zuid"),
+        lambda s: ("migration", 5),
+    ),
+    "offer_report": Refusal(
+        lambda s, d: services.offer_report(
+            d, report_key(b"s" * 32), actor_id=s.oost.super_user.id, offer_id=5
+        ),
+        AuditAction.OPEN,
+        "unknown_offer",
+        boss("oost"),
+        lambda s: ("offer", 5),
     ),
     "retry_migration": Refusal(
         lambda s, d: services.retry_migration(d, actor_id=s.zuid.super_user.id, migration_id=5),

@@ -72,6 +72,10 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "unknown_offer": ("Onbekend migratieverzoek.", "Unknown migration request."),
     "unknown_item": ("Onbekende aangeboden administratie.", "Unknown offered administration."),
     "unknown_migration": ("Onbekende migratie.", "Unknown migration."),
+    "report_not_ready": (
+        "Er is nog geen migratieverslag: de migratie is niet voltooid.",
+        "There is no migration report yet: the migration has not completed.",
+    ),
     # R2
     "package_mismatch": (
         "Een administratie van {source_package} kan alleen naar een koppeling met "

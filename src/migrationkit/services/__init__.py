@@ -2,6 +2,7 @@
 its own unit of work, and either does all it says or changes nothing and raises a
 ``MigrationError`` with a stable code."""
 
+from migrationkit.domain.manifest import MigrationReport, OfferReport
 from migrationkit.services.accounts import sign_in
 from migrationkit.services.administrations import (
     AdministrationRow,
@@ -78,6 +79,11 @@ from migrationkit.services.receiving import (
     retry_migration,
     start_migrations,
 )
+from migrationkit.services.reports import (
+    migration_manifest,
+    migration_report,
+    offer_report,
+)
 from migrationkit.services.sessions import (
     IssuedSession,
     ResumedSession,
@@ -103,8 +109,10 @@ __all__ = [
     "IssuedApiToken",
     "IssuedSession",
     "ItemChecks",
+    "MigrationReport",
     "OfferPreflight",
     "OfferReceipt",
+    "OfferReport",
     "OutgoingRow",
     "Policy",
     "Progress",
@@ -142,8 +150,11 @@ __all__ = [
     "list_connections",
     "list_documents",
     "list_sessions",
+    "migration_manifest",
     "migration_progress",
+    "migration_report",
     "offer_administrations",
+    "offer_report",
     "offerable_administrations",
     "open_document",
     "open_session",

@@ -180,23 +180,27 @@ def started(offer: TransferOffer, items: Sequence[OfferItem]) -> Email:
     )
 
 
-def completed_to_sender(offer: TransferOffer, item: OfferItem) -> Email:
-    """To the sender: the administration left the environment (R13, R14)."""
-    item = _one_line(item)
+def completed_to_sender(offer: TransferOffer, item: OfferItem, report_url: str) -> Email:
+    """To the sender: the administration left the environment (R13, R14); the link to the
+    Migratieverslag."""
+    item, report_url = _one_line(item), _line(report_url)
     return _compose(
         "migration_completed",
         (offer.sender_email,),
         f"Migratie voltooid: {item.name} / Migration completed",
         f"De migratie van {item.code} {item.name} is voltooid. De administratie en haar "
-        "archief staan nu in de nieuwe omgeving.",
+        f"archief staan nu in de nieuwe omgeving.\n\nMigratieverslag: {report_url}",
         f"The migration of {item.code} {item.name} is complete. The administration and its "
-        "archive are now in the new environment.",
+        f"archive are now in the new environment.\n\nMigration report: {report_url}",
     )
 
 
-def completed_to_recipient(recipient: str, item: OfferItem, target_code: str) -> Email:
-    """To the recipient: done, check the archive and the links, then grant access (R14)."""
-    item, target_code = _one_line(item), _line(target_code)
+def completed_to_recipient(
+    recipient: str, item: OfferItem, target_code: str, report_url: str
+) -> Email:
+    """To the recipient: done, check the archive and the links, then grant access (R14);
+    the link to the Migratieverslag."""
+    item, target_code, report_url = _one_line(item), _line(target_code), _line(report_url)
     return _compose(
         "migration_completed",
         (recipient,),
@@ -204,11 +208,13 @@ def completed_to_recipient(recipient: str, item: OfferItem, target_code: str) ->
         f"De migratie van {item.name} (nu code {target_code}) is voltooid.\n\n"
         "Controleer of alles goed is overgezet, zoals het archief en de linkjes in het "
         "boekhoudpakket. Geef jezelf en andere gebruikers daarna toegang via Instellingen > "
-        "Administraties > Acties (bewerken) > tabblad Gebruikers > Toegang op Ja.",
+        "Administraties > Acties (bewerken) > tabblad Gebruikers > Toegang op Ja.\n\n"
+        f"Migratieverslag: {report_url}",
         f"The migration of {item.name} (now code {target_code}) is complete.\n\n"
         "Check that everything came over, such as the archive and the links in the accounting "
         "package. Then grant yourself and other users access via Settings > Administrations > "
-        "Actions (edit) > Users tab > Access: Yes.",
+        "Actions (edit) > Users tab > Access: Yes.\n\n"
+        f"Migration report: {report_url}",
     )
 
 

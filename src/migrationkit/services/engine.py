@@ -636,7 +636,7 @@ def _complete(
             bytes_total=documents.bytes,
             bytes_done=documents.bytes,
         )
-        complete_within(uow, move.id, now)
+        complete_within(uow, move.id, now, deps.policy.portal_url)
         if move.same_store:  # no address changed, no blob to let go
             uow.migrations.record_links_rewritten(move.id, now)
             uow.migrations.record_source_released(move.id, now)

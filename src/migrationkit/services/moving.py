@@ -38,6 +38,10 @@ class Progress:
     migration: Migration
     status: ItemStatus
     administration_name: str
+    #: The offer the migration's item came in, and how many items it has (a summary
+    #: Migratieverslag covers them all).
+    offer_id: int
+    offer_items: int
 
     @property
     def percent(self) -> int:
@@ -132,7 +136,7 @@ def record_progress(
 def complete_migration(deps: Dependencies, migration_id: int) -> Migration:
     """The finish, in one transaction (``complete_within``)."""
     with deps.uow() as uow:
-        complete_within(uow, migration_id, deps.clock.now())
+        complete_within(uow, migration_id, deps.clock.now(), deps.policy.portal_url)
         uow.commit()
         migration = _load.migration(uow, migration_id)
         offer_id = _load.item(uow, migration.item_id).offer_id
@@ -155,7 +159,11 @@ def completed(deps: Dependencies, migration: Migration, offer_id: int) -> None:
     )
 
 
-def complete_within(uow: UnitOfWork, migration_id: int, at: datetime) -> None:
+#: Where the portal serves a migration's Migratieverslag; the Voltooid e-mails link it.
+REPORT_PATH = "/migraties/{migration_id}/migratieverslag.pdf"
+
+
+def complete_within(uow: UnitOfWork, migration_id: int, at: datetime, portal_url: str) -> None:
     """The finish inside the caller's transaction, so that the engine commits it with the
     archive's last changes (R14, R15): the administration changes environment, connection
     and maybe code; nobody in the target has access yet; the target is charged once; sender
@@ -176,9 +184,10 @@ def complete_within(uow: UnitOfWork, migration_id: int, at: datetime) -> None:
     uow.access.clear_for_administration(administration.id)
     uow.charges.add(charge_for(migration, at))
     uow.migrations.record_finish(migration.id, at)
-    uow.outbox.add(_emails.completed_to_sender(offer, item), at)
+    report = portal_url.rstrip("/") + REPORT_PATH.format(migration_id=migration.id)
+    uow.outbox.add(_emails.completed_to_sender(offer, item, report), at)
     recipient = _load.redeemer(uow, offer)
-    uow.outbox.add(_emails.completed_to_recipient(recipient.email, item, target.code), at)
+    uow.outbox.add(_emails.completed_to_recipient(recipient.email, item, target.code, report), at)
 
 
 def fail_migration(
@@ -236,4 +245,5 @@ def migration_progress(deps: Dependencies, *, actor_id: int, migration_id: int) 
         sides = (offer.source_environment_id, migration.target_environment_id)
         if actor.environment_id not in sides:
             raise NotFound("unknown_migration")
-        return Progress(migration, item.status, item.name)
+        offer_items = len(uow.items.list_for_offer(offer.id))
+        return Progress(migration, item.status, item.name, offer.id, offer_items)

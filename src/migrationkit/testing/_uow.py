@@ -18,6 +18,7 @@ from migrationkit.ports import (
     DocumentRedirectRepository,
     DocumentRepository,
     EnvironmentRepository,
+    ManifestRepository,
     MigrationRepository,
     OfferItemRepository,
     OfferRepository,
@@ -30,6 +31,7 @@ from migrationkit.ports import (
     UserRepository,
 )
 from migrationkit.testing._database import InMemoryDatabase, Transaction
+from migrationkit.testing._manifests import InMemoryManifestRepository
 from migrationkit.testing._repositories import (
     InMemoryAccessRepository,
     InMemoryAdministrationRepository,
@@ -91,6 +93,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.charges: ChargeRepository = InMemoryChargeRepository(current)
         self.copies: DocumentCopyRepository = InMemoryDocumentCopyRepository(current)
         self.redirects: DocumentRedirectRepository = InMemoryDocumentRedirectRepository(current)
+        self.manifests: ManifestRepository = InMemoryManifestRepository(current)
         self.api_tokens: ApiTokenRepository = InMemoryApiTokenRepository(current)
         self.audit: AuditRepository = InMemoryAuditRepository(current)
         self.sign_in_failures: SignInFailureRepository = InMemorySignInFailureRepository(current)

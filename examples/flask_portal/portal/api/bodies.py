@@ -260,3 +260,14 @@ def query_text(name: str) -> str | None:
     if given is not None and not plain_text(given):
         raise InvalidInput("request_invalid", field=name, reason=BAD_CHARACTER)
     return given
+
+
+def query_choice(name: str, choices: tuple[str, ...]) -> str:
+    """A query parameter that is one of ``choices``; the first when it is absent."""
+    given = request.args.get(name)
+    if given is None:
+        return choices[0]
+    if given not in choices:
+        reason = Reason(_l("moet een van %(choices)s zijn", choices=", ".join(choices)))
+        raise InvalidInput("request_invalid", field=name, reason=reason)
+    return given

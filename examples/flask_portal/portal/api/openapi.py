@@ -271,6 +271,16 @@ def schemas() -> Json:
         ),
         "Migration": closed(_migration()),
         "Migrations": closed({"migrations": array(ref("Migration"))}),
+        "ReportKey": closed(
+            {
+                "algorithm": {"type": "string", "const": "Ed25519"},
+                "public_key": {
+                    "type": "string",
+                    "description": "The 32 raw bytes of the key, base64",
+                },
+                "pem": {"type": "string", "description": "The key as PEM (SubjectPublicKeyInfo)"},
+            }
+        ),
         "Progress": closed(
             {
                 **_migration(),
@@ -392,6 +402,20 @@ def _responses(success: str, schema: Json | None, statuses: str, *, no_store: bo
     answers: Json = {success: success_answer}
     for status in sorted({*statuses.split(), "401", "429", "500", "503"}):
         answers[status] = {"$ref": f"#/components/responses/{status}"}
+    return answers
+
+
+def _file_responses(media_type: str, statuses: str, *, also: str | None = None) -> Json:
+    """The answers of an operation whose success is a file to save (``attachment``)."""
+    answers = _responses("200", None, statuses)
+    content = {kind: {"schema": {}} for kind in (media_type, also) if kind is not None}
+    answers["200"]["content"] = content
+    answers["200"]["headers"] = {
+        "Content-Disposition": {
+            "description": "attachment, with the file's name",
+            "schema": {"type": "string"},
+        }
+    }
     return answers
 
 
@@ -673,6 +697,51 @@ def paths() -> Json:
                 body="Empty",
                 optional_body=True,
             )
+        },
+        f"{p}/migrations/{{migration_id}}/report": {
+            "get": _operation(
+                "getMigrationReport",
+                "The Migratieverslag of a Voltooid migration: a one-page PDF (Dutch, or English"
+                " with Accept-Language: en), its signed statement attached (docs/report.md)",
+                _file_responses("application/pdf", "404"),
+                parameters=("migration_id",),
+            )
+        },
+        f"{p}/migrations/{{migration_id}}/manifest": {
+            "get": _operation(
+                "getMigrationManifest",
+                "The manifest of a Voltooid migration: every document with its old and new"
+                " address, file name, size, SHA-256 and upload time, in canonical JSON Lines"
+                " or CSV (docs/report.md)",
+                _file_responses("application/jsonl", "404 422", also="text/csv"),
+                parameters=("migration_id",),
+                query=(
+                    _query(
+                        "format",
+                        {"type": "string", "enum": ["jsonl", "csv"], "default": "jsonl"},
+                        "The manifest's form.",
+                    ),
+                ),
+            )
+        },
+        f"{p}/offers/{{offer_id}}/report": {
+            "get": _operation(
+                "getOfferReport",
+                "The summary Migratieverslag of every migration of an offer (an office"
+                " takeover), as a PDF with its signed statement attached",
+                _file_responses("application/pdf", "404"),
+                parameters=("offer_id",),
+            )
+        },
+        f"{p}/report-key": {
+            "get": {
+                **_operation(
+                    "getReportKey",
+                    "The server's Ed25519 public key that signs every Migratieverslag",
+                    _responses("200", ref("ReportKey"), ""),
+                ),
+                "security": [],
+            }
         },
         f"{p}/audit": {
             "get": _operation(

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from migrationkit import services
+from migrationkit.adapters.signing import encode
 from migrationkit.domain.errors import MigrationError, NotAllowed
 from migrationkit.domain.model import MAX_ID
 from migrationkit.services.archive import MAX_PAGE as MAX_DOCUMENTS
@@ -28,6 +29,7 @@ from portal.api.problems import (
     language,
     problem,
 )
+from portal.reports import MANIFEST_FORMS, manifest_file, offer_report_file, report_file, signer
 from portal.runtime import deps, is_api_request
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -35,7 +37,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 #: Ids in paths: 32-bit, as in the database; anything else is an unknown path.
 ID = "int(min=1)"
 #: The endpoints that take no token.
-PUBLIC = frozenset({"api.openapi"})
+PUBLIC = frozenset({"api.openapi", "api.report_key"})
 #: A code appears in an answer once: no cache may keep it.
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -323,6 +325,36 @@ def retry(migration_id: int) -> Response:
     services.retry_migration(deps(), actor_id=g.user.id, migration_id=migration_id)
     progress = services.migration_progress(deps(), actor_id=g.user.id, migration_id=migration_id)
     return answer(shapes.progress(progress, language()))
+
+
+# --- the Migratieverslag ---------------------------------------------------------------------
+
+
+@bp.get(f"/migrations/<{ID}:migration_id>/report")
+def migration_report(migration_id: int) -> Response:
+    """The Migratieverslag as a PDF, in the language of Accept-Language."""
+    return report_file(migration_id, language())
+
+
+@bp.get(f"/migrations/<{ID}:migration_id>/manifest")
+def migration_manifest(migration_id: int) -> Response:
+    """The manifest as JSON Lines (``?format=jsonl``, the default) or CSV, streamed."""
+    return manifest_file(migration_id, bodies.query_choice("format", tuple(MANIFEST_FORMS)))
+
+
+@bp.get(f"/offers/<{ID}:offer_id>/report")
+def offer_report(offer_id: int) -> Response:
+    """The summary Migratieverslag of every migration of an offer, as a PDF."""
+    return offer_report_file(offer_id, language())
+
+
+@bp.get("/report-key")
+def report_key() -> Response:
+    """The server's public key that signs every Migratieverslag; no token needed."""
+    key = signer()
+    return answer(
+        {"algorithm": "Ed25519", "public_key": encode(key.public_key), "pem": key.public_key_pem}
+    )
 
 
 # --- the audit trail -------------------------------------------------------------------------

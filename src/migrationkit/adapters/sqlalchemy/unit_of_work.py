@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from migrationkit.adapters.sealing import sealing_key
+from migrationkit.adapters.sqlalchemy.manifests import SqlAlchemyManifestRepository
 from migrationkit.adapters.sqlalchemy.repositories import (
     OUTBOX_KEY_LABEL,
     SqlAlchemyAccessRepository,
@@ -47,6 +48,7 @@ from migrationkit.ports import (
     DocumentRedirectRepository,
     DocumentRepository,
     EnvironmentRepository,
+    ManifestRepository,
     MigrationRepository,
     OfferItemRepository,
     OfferRepository,
@@ -109,6 +111,7 @@ class SqlAlchemyUnitOfWork:
     charges: ChargeRepository
     copies: DocumentCopyRepository
     redirects: DocumentRedirectRepository
+    manifests: ManifestRepository
     api_tokens: ApiTokenRepository
     audit: AuditRepository
     sign_in_failures: SignInFailureRepository
@@ -147,6 +150,7 @@ class SqlAlchemyUnitOfWork:
         self.charges = SqlAlchemyChargeRepository(connection)
         self.copies = SqlAlchemyDocumentCopyRepository(connection)
         self.redirects = SqlAlchemyDocumentRedirectRepository(connection)
+        self.manifests = SqlAlchemyManifestRepository(connection)
         self.api_tokens = SqlAlchemyApiTokenRepository(connection)
         self.audit = SqlAlchemyAuditRepository(connection)
         self.sign_in_failures = SqlAlchemySignInFailureRepository(connection)

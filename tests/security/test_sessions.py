@@ -182,7 +182,9 @@ def sessions_page(client: FlaskClient) -> str:
 
 
 def rows_of(page: str) -> list[str]:
-    return re.findall(r"<tr(?: aria-current=\"true\")?>\s*<th scope=\"row\"[^>]*>(.*?)</tr>", page, re.S)
+    return re.findall(
+        r"<tr(?: aria-current=\"true\")?>\s*<th scope=\"row\"[^>]*>(.*?)</tr>", page, re.S
+    )
 
 
 def test_the_sessies_page_lists_the_users_own_sessions_with_their_browsers(

@@ -2,7 +2,7 @@
 its own unit of work, and either does all it says or changes nothing and raises a
 ``MigrationError`` with a stable code."""
 
-from migrationkit.services.accounts import sign_in
+from migrationkit.services.accounts import choose_language, sign_in
 from migrationkit.services.administrations import (
     AdministrationRow,
     UserAccess,
@@ -123,6 +123,7 @@ __all__ = [
     "available_package_administrations",
     "begin_authorization",
     "change_password",
+    "choose_language",
     "claim_migration",
     "complete_migration",
     "copy_batch",

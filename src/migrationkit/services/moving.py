@@ -129,16 +129,16 @@ def complete_within(uow: UnitOfWork, migration_id: int, at: datetime) -> None:
     uow.access.clear_for_administration(administration.id)
     uow.charges.add(charge_for(migration, at))
     uow.migrations.record_finish(migration.id, at)
-    uow.outbox.add(_emails.completed_to_sender(offer, item), at)
+    _emails.post(uow, _emails.completed_to_sender(offer, item), at)
     recipient = _load.redeemer(uow, offer)
-    uow.outbox.add(_emails.completed_to_recipient(recipient.email, item, target.code), at)
+    _emails.post(uow, _emails.completed_to_recipient(recipient.email, item, target.code), at)
 
 
 def fail_migration(
     deps: Dependencies, migration_id: int, reason: MigrationError | str
 ) -> Migration:
     """Aan het verwerken -> Mislukt, with a readable reason e-mailed to the recipient in
-    Dutch (as every e-mail). An error is kept with its code and params as well, so that the
+    their language. An error is kept with its code and params as well, so that the
     portal shows the reason in the reader's language (``Migration.failure_message``); a
     reason given as text is shown as it is."""
     text = reason if isinstance(reason, str) else reason.message("nl")
@@ -150,7 +150,8 @@ def fail_migration(
         item = change_status(uow, item, Event.FAIL, at=deps.clock.now())
         uow.migrations.record_failure(migration.id, text, code=code, params=params)
         recipient = _load.redeemer(uow, offer)
-        uow.outbox.add(_emails.failed(recipient.email, item, text), deps.clock.now())
+        wording = reason if isinstance(reason, str) else reason.message
+        _emails.post(uow, _emails.failed(recipient.email, item, wording), deps.clock.now())
         uow.commit()
         return _load.migration(uow, migration.id)
 

@@ -89,6 +89,15 @@ class UserRepository(Protocol):
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
 
+    def set_language(self, user_id: int, language: str) -> None:
+        """The language the user chose ("nl" or "en"): their e-mails are written in it."""
+        ...
+
+    def languages(self, emails: Collection[str]) -> Mapping[str, str]:
+        """The chosen language of each of these addresses that is a user who chose one, by
+        the address lower-cased."""
+        ...
+
     def get_by_email(self, email: str) -> User | None:
         """The user with this address, compared without regard to case."""
         ...

@@ -159,8 +159,43 @@ def test_the_mailer_sends_the_email_with_the_given_message_id(
     assert received["To"] == "baas@zuid.nl, hulp@zuid.nl"
     assert received["Cc"] == "baas@noord.nl"
     assert received["Subject"] == "Migratieverzoek"
-    assert received.get_content().strip() == "Je overdrachtscode: ABCD-EFGH"
+    assert received["Content-Language"] == "nl"
+    assert received.get_content_type() == "multipart/alternative"
+    text, html = (received.get_body((kind,)) for kind in ("plain", "html"))
+    assert text is not None
+    assert html is not None
+    assert text.get_content().strip() == "Je overdrachtscode: ABCD-EFGH"
+    assert "<p>Je overdrachtscode: ABCD-EFGH</p>" in html.get_content()
+    assert '<html lang="nl">' in html.get_content()
     assert "ABCD" not in repr(sent)
+
+
+def test_an_email_in_english_goes_out_in_english_with_every_value_escaped_in_html(
+    server: Controller, inbox: Inbox, smtp_port: int
+) -> None:
+    mailer = SmtpMailer("127.0.0.1", smtp_port, SENDER, timeout=5)
+    hostile = "<script>alert(1)</script> & Zn"
+    sent = Email(
+        to=("boss@south.example",),
+        subject=f"Migration completed: {hostile}",
+        body=f"The migration of 0042 {hostile} is complete.\n\n- one\n- two\n",
+        kind="migration_completed",
+        language="en",
+    )
+
+    mailer.send(sent, message_id="<outbox-8@migratie.example.nl>")
+
+    [received] = inbox.messages
+    assert received["Content-Language"] == "en"
+    text, html = (received.get_body((kind,)) for kind in ("plain", "html"))
+    assert text is not None
+    assert html is not None
+    assert hostile in text.get_content()
+    page = html.get_content()
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Zn" in page
+    assert "<li>one</li>" in page
+    assert '<html lang="en">' in page
 
 
 def test_the_dispatcher_sends_each_email_once_with_the_code_and_then_forgets_the_code(
@@ -174,7 +209,11 @@ def test_the_dispatcher_sends_each_email_once_with_the_code_and_then_forgets_the
 
     assert inbox.message_ids() == ["<outbox-1@localhost>", "<outbox-2@localhost>"]
     for message, code in zip(inbox.messages, codes, strict=True):
-        assert f"Je overdrachtscode: {code}" in message.get_content()
+        text, html = (message.get_body((kind,)) for kind in ("plain", "html"))
+        assert text is not None
+        assert html is not None
+        assert f"Je overdrachtscode: {code}" in text.get_content()
+        assert f"Je overdrachtscode: {code}" in html.get_content()
     for kept in kept_emails(runtime):
         assert kept.secret is None
         assert all(code not in kept.text() for code in codes)

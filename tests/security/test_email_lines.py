@@ -130,7 +130,7 @@ def test_a_recipient_on_an_internationalised_domain_gets_the_code_from_a_plain_s
     ((envelope, message),) = inbox.messages
     assert envelope == ["zuid@xn--exmple-cua.nl", "baas@noord.nl"]
     assert message["To"] == "zuid@xn--exmple-cua.nl"
-    assert receipt.code in message.get_content()
+    assert receipt.code in message.get_body(("plain",)).get_content()
     assert receipt.offer.recipients == ("zuid@exämple.nl",)  # shown as typed
 
 
@@ -170,17 +170,22 @@ def test_the_portal_refuses_a_non_ascii_local_part_at_the_recipients_field(
 # --- one line per name -------------------------------------------------------------------------
 
 
-def email_kinds() -> dict[str, Callable[..., Email]]:
-    """Every kind of e-mail the library writes: the public functions of ``_emails``."""
+def email_kinds() -> dict[str, Callable[..., _emails.Letter]]:
+    """Every kind of e-mail the library writes: the functions of ``_emails`` that make a
+    letter."""
     return {
         name: function
         for name, function in inspect.getmembers(_emails, inspect.isfunction)
-        if not name.startswith("_") and function.__module__ == _emails.__name__
+        if function.__module__ == _emails.__name__
+        and inspect.signature(function).return_annotation == "Letter"
     }
 
 
-def written(kind: Callable[..., Email], receipt: services.OfferReceipt) -> Email:
-    """The e-mail of this kind about the receipt's offer, every argument filled by name."""
+def written(
+    kind: Callable[..., _emails.Letter], receipt: services.OfferReceipt, language: str = "nl"
+) -> Email:
+    """The e-mail of this kind about the receipt's offer in ``language``, every argument
+    filled by name."""
     values = {
         "offer": receipt.offer,
         "items": receipt.items,
@@ -190,20 +195,23 @@ def written(kind: Callable[..., Email], receipt: services.OfferReceipt) -> Email
         "reason": "Niet bij ons.\r\nBcc: indringer@example.nl",
         "recipient": "zuid@example.nl",
         "target_code": "7001\r\n",
+        "report_url": "https://portal.example.nl/migraties/1/migratieverslag.pdf\n",
     }
     names = inspect.signature(kind).parameters
-    return kind(**{name: values[name] for name in names})
+    return _emails._render(kind(**{name: values[name] for name in names}), language)
 
 
 def test_every_email_kind_is_known() -> None:
     assert len(email_kinds()) >= 10
 
 
+@pytest.mark.parametrize("language", ["nl", "en"])
 @pytest.mark.parametrize("kind", sorted(email_kinds()))
 def test_a_name_with_line_breaks_stays_one_line_in_every_email(
-    runtime: Runtime, inbox: Inbox, smtp_port: int, kind: str
+    runtime: Runtime, inbox: Inbox, smtp_port: int, kind: str, language: str
 ) -> None:
-    broken = written(email_kinds()[kind], offer(runtime, BROKEN_NAME, ["zuid@example.nl"]))
+    receipt = offer(runtime, BROKEN_NAME, ["zuid@example.nl"])
+    broken = written(email_kinds()[kind], receipt, language)
 
     assert "\r" not in broken.subject
     assert "\n" not in broken.subject
@@ -231,7 +239,8 @@ def test_the_code_and_withdraw_emails_of_a_name_with_line_breaks_are_sent(
 
     code_email, withdrawn = (message for _envelope, message in inbox.messages)
     assert "Bakkerij Bcc: indringer@example.nl De Korenschoof" in withdrawn["Subject"]
-    listed = [line for line in code_email.get_content().splitlines() if "1001" in line]
+    text = code_email.get_body(("plain",)).get_content()
+    listed = [line for line in text.splitlines() if "1001" in line]
     assert (
         listed[0].strip()
         == "- 1001 Bakkerij Bcc: indringer@example.nl De Korenschoof (1001@inbox.nl)"

@@ -131,6 +131,15 @@ def _fresh_ui_session() -> None:
         session["language"] = language
 
 
+def _carry_language(user: User) -> None:
+    """The portal speaks the language the user chose before; a language chosen on the login
+    page by someone who never chose one becomes theirs (their e-mails follow it)."""
+    if user.language is not None:
+        session["language"] = user.language
+    elif session.get("language") is not None:
+        services.choose_language(deps(), user.id, session["language"])
+
+
 def login_required(view: Callable[P, R]) -> Callable[P, R | Response]:
     """Sends a visitor who is not signed in to the login page, and back afterwards."""
 
@@ -175,6 +184,7 @@ def login() -> str | Response:
             )
             g.opened_session = issued.secret
             _fresh_ui_session()
+            _carry_language(user)
             return redirect(same_site(request.args.get("next", "")) or url_for("index"))
         form.password.errors.append(_("Onbekend e-mailadres of onjuist wachtwoord."))
     return render_template("auth/login.html", form=form)

@@ -19,12 +19,14 @@ from urllib.parse import urlsplit
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask import Blueprint, Flask, g, redirect, request, session, url_for
 from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response
 
+from migrationkit import services
 from migrationkit.domain.dates import show_date, show_moment
 from migrationkit.domain.errors import MigrationError
+from portal.runtime import deps
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
@@ -88,6 +90,8 @@ def switch() -> Response:
     chosen = request.form.get("language", "")
     if chosen in LANGUAGES:
         session["language"] = chosen
+        if g.user is not None:  # kept with the user too: their e-mails follow it
+            services.choose_language(deps(), g.user.id, chosen)
     return redirect(same_site(request.form.get("next", "")) or url_for("index"))
 
 

@@ -59,6 +59,10 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Only a super user of this environment may do this.",
     ),
     "unknown_user": ("Onbekende gebruiker.", "Unknown user."),
+    "unknown_language": (
+        "De taal {language} wordt niet ondersteund; kies Nederlands (nl) of Engels (en).",
+        "The language {language} is not supported; choose Dutch (nl) or English (en).",
+    ),
     "email_taken": (
         "Er is al een gebruiker met het e-mailadres {email}.",
         "There already is a user with the e-mail address {email}.",

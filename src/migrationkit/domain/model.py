@@ -11,6 +11,7 @@ from datetime import datetime
 
 import attrs
 
+from migrationkit.domain.emails import DEFAULT_LANGUAGE, html_alternative
 from migrationkit.domain.errors import MESSAGES, MigrationError
 
 #: The largest id anything has: ids are 32-bit integers in the database, so a bigger number
@@ -119,6 +120,9 @@ class User:
     email: str
     name: str
     role: Role
+    #: The language the user chose in the portal ("nl" or "en"); none until they choose.
+    #: Their e-mails are written in it.
+    language: str | None = None
 
     @property
     def is_super_user(self) -> bool:
@@ -329,10 +333,16 @@ class Email:
     kind: str
     cc: tuple[str, ...] = ()
     secret: str | None = attrs.field(default=None, repr=False)
+    #: The one language it is written in, its recipients' ("nl" or "en").
+    language: str = DEFAULT_LANGUAGE
 
     def text(self) -> str:
         """The body as it is sent: with the secret, or a note that it is no longer kept."""
         return self.body.replace(CODE_PLACEHOLDER, self.secret or CODE_NOT_KEPT)
+
+    def html(self) -> str:
+        """The HTML alternative sent beside ``text()``, with the same content."""
+        return html_alternative(self.text(), self.language, self.subject)
 
     def without_secret(self) -> Email:
         return attrs.evolve(self, secret=None)

@@ -3,7 +3,7 @@ its own unit of work, and either does all it says or changes nothing and raises 
 ``MigrationError`` with a stable code."""
 
 from migrationkit.domain.manifest import MigrationReport, OfferReport
-from migrationkit.services.accounts import sign_in
+from migrationkit.services.accounts import choose_language, sign_in
 from migrationkit.services.administrations import (
     AdministrationRow,
     UserAccess,
@@ -131,6 +131,7 @@ __all__ = [
     "available_package_administrations",
     "begin_authorization",
     "change_password",
+    "choose_language",
     "claim_migration",
     "complete_migration",
     "copy_batch",

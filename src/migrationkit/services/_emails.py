@@ -1,7 +1,12 @@
-"""The product's e-mails, Dutch first and English below, written to the outbox.
+"""The product's e-mails, each in its recipients' language, written to the outbox.
 
-Each function returns an ``Email`` with a stable ``kind``; the use case adds it to the outbox
-in the same transaction as the change that causes it.
+The texts are templates shipped in the package (``email_texts/<template>.<language>.txt``,
+``string.Template``): the first line is the subject, the body follows a blank line. Each
+function here returns a ``Letter``: which template, to whom, with which values; ``post``
+writes it to the outbox in the use case's transaction, as one e-mail per language among its
+recipients. A recipient who is a user gets the language they chose in the portal; anyone
+else the language of the user the letter comes from (its ``sender``), else Dutch. The HTML
+alternative is made from the text when it is sent (``Email.html``).
 
 Every value put into an e-mail (an administration's code, name and address as the package
 delivered them, a reason, an address) is made one line first (``_line``): a line break in
@@ -12,14 +17,37 @@ lines of its own to the body.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from string import Template
 
 import attrs
 
 from migrationkit.domain.dates import show_moment
+from migrationkit.domain.emails import LANGUAGES, known_language
 from migrationkit.domain.model import CODE_PLACEHOLDER, Email, OfferItem, TransferOffer
+from migrationkit.ports import UnitOfWork
 
 _SIGNATURE = "-- \nmigrationkit"
+
+#: A value that reads differently per language (a refusal's reason): called with it.
+Wording = Callable[[str], str]
+
+
+@attrs.frozen
+class Letter:
+    """An e-mail before it is written in its recipients' languages."""
+
+    template: str
+    kind: str
+    to: tuple[str, ...]
+    values: Mapping[str, str | Wording]
+    cc: tuple[str, ...] = ()
+    #: Whose language the recipients who are not users get: the user it comes from.
+    sender: str | None = None
+    secret: str | None = attrs.field(default=None, repr=False)
 
 
 def _line(text: str) -> str:
@@ -29,223 +57,205 @@ def _line(text: str) -> str:
     return "".join(ch for ch in spaced if unicodedata.category(ch) != "Cc")
 
 
-def _one_line(item: OfferItem) -> OfferItem:
-    """The item with its code, name and address each on one line."""
-    return attrs.evolve(item, code=_line(item.code), name=_line(item.name), email=_line(item.email))
+@cache
+def _text(name: str, language: str) -> str:
+    path = resources.files(__package__).joinpath("email_texts", f"{name}.{language}.txt")
+    return path.read_text(encoding="utf-8")
 
 
-def _listing(items: Sequence[OfferItem]) -> str:
-    shown = [_one_line(item) for item in items]
-    return "\n".join(f"  - {item.code} {item.name} ({item.email})" for item in shown)
+def _template(name: str, language: str) -> tuple[Template, Template]:
+    """The subject's template and the body's."""
+    subject, _, body = _text(name, language).partition("\n\n")
+    return Template(subject.strip()), Template(body.strip())
 
 
-def _compose(
-    kind: str,
-    to: Sequence[str],
-    subject: str,
-    dutch: str,
-    english: str,
-    cc: Sequence[str] = (),
-    secret: str | None = None,
-) -> Email:
-    body = f"{dutch.strip()}\n\n---\n\n{english.strip()}\n\n{_SIGNATURE}\n"
+def _render(letter: Letter, language: str) -> Email:
+    values = {
+        name: value(language) if callable(value) else value for name, value in letter.values.items()
+    }
+    subject, body = _template(letter.template, language)
     return Email(
-        to=tuple(to), cc=tuple(cc), subject=_line(subject), body=body, kind=kind, secret=secret
+        to=letter.to,
+        cc=letter.cc,
+        subject=_line(subject.substitute(values)),
+        body=f"{body.substitute(values)}\n\n{_SIGNATURE}\n",
+        kind=letter.kind,
+        secret=letter.secret,
+        language=language,
     )
 
 
-def _from_sender(offer: TransferOffer) -> TransferOffer:
-    """The offer with its sender's address on one line."""
-    return attrs.evolve(offer, sender_email=_line(offer.sender_email))
+def post(uow: UnitOfWork, letter: Letter, at: datetime) -> None:
+    """Writes ``letter`` to the outbox: one e-mail per language among its recipients, each
+    with those of its addressees who read that language (a copy goes to the others as
+    ``to`` when no main addressee reads it)."""
+    everyone = (*letter.to, *letter.cc, *((letter.sender,) if letter.sender else ()))
+    chosen = uow.users.languages(everyone)
+    fallback = known_language(chosen.get(letter.sender.lower()) if letter.sender else None)
+
+    def reads(address: str, language: str) -> bool:
+        return known_language(chosen.get(address.lower(), fallback)) == language
+
+    for language in LANGUAGES:
+        to = tuple(address for address in letter.to if reads(address, language))
+        cc = tuple(address for address in letter.cc if reads(address, language))
+        if to or cc:
+            addressed = attrs.evolve(letter, to=to or cc, cc=cc if to else ())
+            uow.outbox.add(_render(addressed, language), at)
+
+
+def _listing(items: Sequence[OfferItem]) -> str:
+    return "\n".join(
+        f"- {_line(item.code)} {_line(item.name)} ({_line(item.email)})" for item in items
+    )
+
+
+def _about(item: OfferItem) -> dict[str, str]:
+    return {"code": _line(item.code), "name": _line(item.name)}
+
+
+def _reason(reason: str | None) -> Wording:
+    """The optional "Reden: ..." paragraph."""
+    if reason is None or not reason.strip():
+        return lambda language: ""
+    one_line = _line(reason)
+    return lambda language: Template(_text("reason", language)).substitute(reason=one_line)
 
 
 def offer_code(
     offer: TransferOffer, items: Sequence[OfferItem], code: str, portal_url: str
-) -> Email:
+) -> Letter:
     """The transfer code to the recipients, with a copy to the sender."""
-    offer, portal_url = _from_sender(offer), _line(portal_url)
-    expires = show_moment(offer.expires_at)
-    return _compose(
+    sender = _line(offer.sender_email)
+    return Letter(
+        "offer_code",
         "offer_code",
         offer.recipients,
-        "Migratieverzoek: administraties staan voor je klaar / Migration request",
-        f"""
-{offer.sender_email} biedt je de volgende administratie(s) aan, inclusief archief:
-
-{_listing(items)}
-
-Je overdrachtscode: {CODE_PLACEHOLDER}
-
-Zo rond je de migratie af, als supergebruiker van je eigen omgeving:
-1. Ga naar Administraties > + Migreer administratie(s) > Migratie acties.
-2. Kies "Haal één of meerdere administratie(s) op uit een andere omgeving" en lees de
-   checklist.
-3. Vul de overdrachtscode in en ga akkoord met de voorwaarden en de kosten. De kosten
-   worden aan jouw omgeving gefactureerd.
-4. Kies per administratie de boekhoudkoppeling en de administratie uit het boekhoudpakket,
-   en klik op Start migratie.
-
-Let op: voeg de administratie niet rechtstreeks toe vanuit het boekhoudpakket, anders kun je
-haar tijdens de migratie niet selecteren. De code vervalt op {expires}.
-{portal_url}
-""",
-        f"""
-{offer.sender_email} offers you the following administration(s), archive included:
-
-{_listing(items)}
-
-Your transfer code: {CODE_PLACEHOLDER}
-
-As a super user of your own environment: go to Administrations > + Migrate
-administration(s) > Migration actions, choose to take in administrations from another
-environment, enter the code, accept the terms and the costs (billed to your environment),
-choose the accounting connection and administration for each, and click Start migration.
-Do not add the administration straight from the accounting package first. The code
-expires on {expires}.
-{portal_url}
-""",
+        {
+            "sender": sender,
+            "listing": _listing(items),
+            "code": CODE_PLACEHOLDER,
+            "expires": show_moment(offer.expires_at),
+            "portal_url": _line(portal_url),
+        },
         cc=(offer.sender_email,),
+        sender=offer.sender_email,
         secret=code,
     )
 
 
-def withdrawn(offer: TransferOffer, item: OfferItem) -> Email:
+def withdrawn(offer: TransferOffer, item: OfferItem) -> Letter:
     """To the recipients: the sender took an item back."""
-    offer, item = _from_sender(offer), _one_line(item)
-    return _compose(
+    return Letter(
+        "offer_withdrawn",
         "offer_withdrawn",
         offer.recipients,
-        f"Migratie ingetrokken: {item.name} / Migration withdrawn",
-        f"{offer.sender_email} heeft de migratie van {item.code} {item.name} ingetrokken. "
-        "De overdrachtscode geldt niet meer voor deze administratie.",
-        f"{offer.sender_email} withdrew the migration of {item.code} {item.name}. "
-        "The transfer code no longer covers this administration.",
+        {"sender": _line(offer.sender_email), **_about(item)},
+        sender=offer.sender_email,
     )
 
 
-def rejected(offer: TransferOffer, items: Sequence[OfferItem], reason: str | None) -> Email:
+def rejected(offer: TransferOffer, items: Sequence[OfferItem], reason: str | None) -> Letter:
     """To the sender: the recipient refused the request or some of its items (R11)."""
-    reason = None if reason is None else _line(reason)
-    why_nl = f"\nReden: {reason}\n" if reason else ""
-    why_en = f"\nReason: {reason}\n" if reason else ""
-    return _compose(
+    return Letter(
+        "offer_rejected",
         "offer_rejected",
         (offer.sender_email,),
-        "Migratieverzoek afgewezen / Migration request rejected",
-        f"De ontvangende omgeving heeft de migratie afgewezen van:\n\n{_listing(items)}\n{why_nl}"
-        "\nIn het Migratie overzicht staan deze administraties nu op Afgewezen.",
-        f"The receiving environment rejected the migration of:\n\n{_listing(items)}\n{why_en}"
-        "\nThe Migration overview now shows them as Rejected.",
+        {"listing": _listing(items), "reason": _reason(reason)},
+        sender=offer.sender_email,
     )
 
 
-def expired(offer: TransferOffer, items: Sequence[OfferItem]) -> Email:
+def expired(offer: TransferOffer, items: Sequence[OfferItem]) -> Letter:
     """To the sender: the code expired before these items were taken in (R6)."""
-    return _compose(
+    return Letter(
+        "offer_expired",
         "offer_expired",
         (offer.sender_email,),
-        "Overdrachtscode verlopen / Transfer code expired",
-        f"De overdrachtscode is verlopen voordat deze administraties werden opgehaald:\n\n"
-        f"{_listing(items)}\n\nBied ze opnieuw aan als de migratie nog moet plaatsvinden.",
-        f"The transfer code expired before these administrations were taken in:\n\n"
-        f"{_listing(items)}\n\nOffer them again if the move is still wanted.",
+        {"listing": _listing(items)},
+        sender=offer.sender_email,
     )
 
 
-def expiry_reminder(offer: TransferOffer, items: Sequence[OfferItem]) -> Email:
+def expiry_reminder(offer: TransferOffer, items: Sequence[OfferItem]) -> Letter:
     """To the recipients, some days before the code expires."""
-    offer = _from_sender(offer)
-    expires = show_moment(offer.expires_at)
-    return _compose(
+    return Letter(
+        "offer_expiry_reminder",
         "offer_expiry_reminder",
         offer.recipients,
-        "Herinnering: overdrachtscode verloopt binnenkort / Reminder: transfer code expires soon",
-        f"De overdrachtscode voor deze administraties verloopt op {expires}:\n\n"
-        f"{_listing(items)}\n\nGebruik de code uit de eerdere e-mail van {offer.sender_email}.",
-        f"The transfer code for these administrations expires on {expires}:\n\n"
-        f"{_listing(items)}\n\nUse the code from the earlier e-mail from {offer.sender_email}.",
+        {
+            "expires": show_moment(offer.expires_at),
+            "listing": _listing(items),
+            "sender": _line(offer.sender_email),
+        },
+        sender=offer.sender_email,
     )
 
 
-def started(offer: TransferOffer, items: Sequence[OfferItem]) -> Email:
+def started(offer: TransferOffer, items: Sequence[OfferItem]) -> Letter:
     """To the sender: the recipient started the migration (R13)."""
-    return _compose(
+    return Letter(
+        "migration_started",
         "migration_started",
         (offer.sender_email,),
-        "Migratie gestart / Migration started",
-        f"De ontvangende omgeving heeft de migratie gestart van:\n\n{_listing(items)}\n\n"
-        "De migratie loopt op de achtergrond; je krijgt bericht als ze klaar is.",
-        f"The receiving environment started the migration of:\n\n{_listing(items)}\n\n"
-        "It runs in the background; you will hear when it is done.",
+        {"listing": _listing(items)},
+        sender=offer.sender_email,
     )
 
 
-def completed_to_sender(offer: TransferOffer, item: OfferItem, report_url: str) -> Email:
+def completed_to_sender(offer: TransferOffer, item: OfferItem, report_url: str) -> Letter:
     """To the sender: the administration left the environment (R13, R14); the link to the
     Migratieverslag."""
-    item, report_url = _one_line(item), _line(report_url)
-    return _compose(
+    return Letter(
+        "completed_to_sender",
         "migration_completed",
         (offer.sender_email,),
-        f"Migratie voltooid: {item.name} / Migration completed",
-        f"De migratie van {item.code} {item.name} is voltooid. De administratie en haar "
-        f"archief staan nu in de nieuwe omgeving.\n\nMigratieverslag: {report_url}",
-        f"The migration of {item.code} {item.name} is complete. The administration and its "
-        f"archive are now in the new environment.\n\nMigration report: {report_url}",
+        {**_about(item), "report_url": _line(report_url)},
+        sender=offer.sender_email,
     )
 
 
 def completed_to_recipient(
     recipient: str, item: OfferItem, target_code: str, report_url: str
-) -> Email:
+) -> Letter:
     """To the recipient: done, check the archive and the links, then grant access (R14);
     the link to the Migratieverslag."""
-    item, target_code, report_url = _one_line(item), _line(target_code), _line(report_url)
-    return _compose(
+    return Letter(
+        "completed_to_recipient",
         "migration_completed",
         (recipient,),
-        f"Migratie voltooid: {item.name} / Migration completed",
-        f"De migratie van {item.name} (nu code {target_code}) is voltooid.\n\n"
-        "Controleer of alles goed is overgezet, zoals het archief en de linkjes in het "
-        "boekhoudpakket. Geef jezelf en andere gebruikers daarna toegang via Instellingen > "
-        "Administraties > Acties (bewerken) > tabblad Gebruikers > Toegang op Ja.\n\n"
-        f"Migratieverslag: {report_url}",
-        f"The migration of {item.name} (now code {target_code}) is complete.\n\n"
-        "Check that everything came over, such as the archive and the links in the accounting "
-        "package. Then grant yourself and other users access via Settings > Administrations > "
-        "Actions (edit) > Users tab > Access: Yes.\n\n"
-        f"Migration report: {report_url}",
+        {**_about(item), "target_code": _line(target_code), "report_url": _line(report_url)},
+        sender=recipient,
     )
 
 
-def failed(recipient: str, item: OfferItem, reason: str) -> Email:
+def failed(recipient: str, item: OfferItem, reason: str | Wording) -> Letter:
     """To the recipient: the migration failed, with the reason; a retry resumes."""
-    item, reason = _one_line(item), _line(reason)
-    return _compose(
+    one_line: str | Wording = (
+        _line(reason) if isinstance(reason, str) else (lambda language: _line(reason(language)))
+    )
+    return Letter(
+        "migration_failed",
         "migration_failed",
         (recipient,),
-        f"Migratie mislukt: {item.name} / Migration failed",
-        f"De migratie van {item.code} {item.name} is mislukt.\n\nReden: {reason}\n\n"
-        "Start haar opnieuw vanuit het Migratie overzicht; ze gaat verder waar ze stopte.",
-        f"The migration of {item.code} {item.name} failed.\n\nReason: {reason}\n\n"
-        "Retry it from the Migration overview; it resumes where it stopped.",
+        {**_about(item), "reason": one_line},
+        sender=recipient,
     )
 
 
-def links_not_rewritten(recipient: str, item: OfferItem, target_code: str, reason: str) -> Email:
+def links_not_rewritten(
+    recipient: str, item: OfferItem, target_code: str, reason: Wording
+) -> Letter:
     """To the recipient: the move is done, but the package's links to the documents could
     not be rewritten; the old links keep working, as they redirect."""
-    item = _one_line(item)
-    target_code, reason = _line(target_code), _line(reason)
-    return _compose(
+    return Letter(
+        "links_not_rewritten",
         "links_not_rewritten",
         (recipient,),
-        f"Linkjes niet bijgewerkt: {item.name} / Links not updated",
-        f"De migratie van {item.name} (nu code {target_code}) is voltooid, maar de linkjes in "
-        f"het boekhoudpakket naar de documenten zijn niet bijgewerkt.\n\nReden: {reason}\n\n"
-        "De oude linkjes blijven werken: ze verwijzen door naar de documenten op hun nieuwe "
-        "plek.",
-        f"The migration of {item.name} (now code {target_code}) is complete, but the links in "
-        f"the accounting package to the documents were not updated.\n\nReason: {reason}\n\n"
-        "The old links keep working: they redirect to the documents in their new place.",
+        {
+            **_about(item),
+            "target_code": _line(target_code),
+            "reason": lambda language: _line(reason(language)),
+        },
+        sender=recipient,
     )

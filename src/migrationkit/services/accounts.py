@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import attrs
+
 from migrationkit.domain.audit import AuditAction
-from migrationkit.domain.errors import NotAllowed
+from migrationkit.domain.emails import LANGUAGES
+from migrationkit.domain.errors import NotAllowed, RuleViolation
 from migrationkit.domain.model import User
 from migrationkit.domain.rules import has_invisible_characters
 from migrationkit.ports import UnitOfWork
@@ -101,3 +104,17 @@ def _reserve(deps: Dependencies, uow: UnitOfWork, user: User) -> int | None:
     if policy.locked_until(uow.sign_in_failures.since(user.id, now - policy.window), now):
         return None
     return uow.sign_in_failures.add(user_id=user.id, at=now)
+
+
+def choose_language(deps: Dependencies, actor_id: int, language: str) -> User:
+    """The actor's language from now on ("nl" or "en"): the portal speaks it after their next
+    sign-in too, and their e-mails are written in it. Another is refused
+    (``unknown_language``) and nothing changes."""
+    if language not in LANGUAGES:
+        raise RuleViolation("unknown_language", language=language[:20])
+    with deps.uow() as uow:
+        user = _load.user(uow, actor_id)
+        if user.language != language:
+            uow.users.set_language(user.id, language)
+            uow.commit()
+    return user if user.language == language else attrs.evolve(user, language=language)

@@ -772,10 +772,10 @@ def _report_links_not_rewritten(
     with deps.uow() as uow:
         item = _load.item(uow, migration.item_id)
         recipient = _load.redeemer(uow, _load.offer(uow, item.offer_id))
-        email = _emails.links_not_rewritten(
-            recipient.email, item, migration.target.code, error.message("nl")
+        letter = _emails.links_not_rewritten(
+            recipient.email, item, migration.target.code, error.message
         )
-        uow.outbox.add(email, deps.clock.now())
+        _emails.post(uow, letter, deps.clock.now())
         uow.commit()
 
 

@@ -48,7 +48,7 @@ def sweep_offers(deps: Dependencies) -> SweepReport:
                     except Conflict:
                         continue
                 if expired:
-                    uow.outbox.add(_emails.expired(offer, expired), now)
+                    _emails.post(uow, _emails.expired(offer, expired), now)
                 expired_items += len(expired)
             elif (
                 offered
@@ -56,7 +56,7 @@ def sweep_offers(deps: Dependencies) -> SweepReport:
                 and now >= offer.expires_at - deps.policy.reminder_before
             ):
                 uow.offers.mark_reminded(offer.id, now)
-                uow.outbox.add(_emails.expiry_reminder(offer, offered), now)
+                _emails.post(uow, _emails.expiry_reminder(offer, offered), now)
                 reminded += 1
             uow.commit()
     return SweepReport(expired_items, reminded)

@@ -185,16 +185,17 @@ def complete_within(uow: UnitOfWork, migration_id: int, at: datetime, portal_url
     uow.charges.add(charge_for(migration, at))
     uow.migrations.record_finish(migration.id, at)
     report = portal_url.rstrip("/") + REPORT_PATH.format(migration_id=migration.id)
-    uow.outbox.add(_emails.completed_to_sender(offer, item, report), at)
+    _emails.post(uow, _emails.completed_to_sender(offer, item, report), at)
     recipient = _load.redeemer(uow, offer)
-    uow.outbox.add(_emails.completed_to_recipient(recipient.email, item, target.code, report), at)
+    letter = _emails.completed_to_recipient(recipient.email, item, target.code, report)
+    _emails.post(uow, letter, at)
 
 
 def fail_migration(
     deps: Dependencies, migration_id: int, reason: MigrationError | str
 ) -> Migration:
     """Aan het verwerken -> Mislukt, with a readable reason e-mailed to the recipient in
-    Dutch (as every e-mail). An error is kept with its code and params as well, so that the
+    their language. An error is kept with its code and params as well, so that the
     portal shows the reason in the reader's language (``Migration.failure_message``); a
     reason given as text is shown as it is."""
     text = reason if isinstance(reason, str) else reason.message("nl")
@@ -206,7 +207,8 @@ def fail_migration(
         item = change_status(uow, item, Event.FAIL, at=deps.clock.now())
         uow.migrations.record_failure(migration.id, text, code=code, params=params)
         recipient = _load.redeemer(uow, offer)
-        uow.outbox.add(_emails.failed(recipient.email, item, text), deps.clock.now())
+        wording = reason if isinstance(reason, str) else reason.message
+        _emails.post(uow, _emails.failed(recipient.email, item, wording), deps.clock.now())
         uow.commit()
         failed = _load.migration(uow, migration.id)
     seconds = _seconds_since_start(failed, deps.clock.now())

@@ -127,7 +127,9 @@ def offer_administrations(
             expires_at=expiry_of(now, deps.policy.offer_valid_for),
         )
         items = tuple(uow.items.add(offer.id, a, now) for a in administrations)
-        uow.outbox.add(_emails.offer_code(offer, items, issued.code, deps.policy.portal_url), now)
+        _emails.post(
+            uow, _emails.offer_code(offer, items, issued.code, deps.policy.portal_url), now
+        )
         record(uow, deps, actor, AuditAction.OFFER, ("offer", offer.id))
         uow.commit()
     return OfferReceipt(offer, items, issued.code)
@@ -143,7 +145,7 @@ def withdraw_item(deps: Dependencies, *, actor_id: int, item_id: int) -> OfferIt
         require_sender(offer, actor, "unknown_item")
         now = deps.clock.now()
         item = change_status(uow, item, Event.WITHDRAW, at=now, offer=offer, actor_user_id=actor.id)
-        uow.outbox.add(_emails.withdrawn(offer, item), now)
+        _emails.post(uow, _emails.withdrawn(offer, item), now)
         record(uow, deps, actor, AuditAction.WITHDRAW, ("offer_item", item.id))
         uow.commit()
     return item
@@ -175,7 +177,9 @@ def resend_code(deps: Dependencies, *, actor_id: int, offer_id: int) -> OfferRec
             expires_at=expires_at,
         )
         offer = _load.offer(uow, offer.id)
-        uow.outbox.add(_emails.offer_code(offer, offered, issued.code, deps.policy.portal_url), now)
+        _emails.post(
+            uow, _emails.offer_code(offer, offered, issued.code, deps.policy.portal_url), now
+        )
         record(uow, deps, actor, AuditAction.RESEND, ("offer", offer.id))
         uow.commit()
     return OfferReceipt(offer, offered, issued.code)

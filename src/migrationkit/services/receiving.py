@@ -207,7 +207,7 @@ def reject_items(
             )
             for item in chosen
         )
-        uow.outbox.add(_emails.rejected(offer, rejected, why), now)
+        _emails.post(uow, _emails.rejected(offer, rejected, why), now)
         record(uow, deps, actor, AuditAction.REJECT, ("offer", offer.id))
         uow.commit()
     return rejected
@@ -288,7 +288,7 @@ def start_migrations(
                     at=now,
                 )
             )
-        uow.outbox.add(_emails.started(offer, started), now)
+        _emails.post(uow, _emails.started(offer, started), now)
         for migration in migrations:
             record(uow, deps, actor, AuditAction.START, ("migration", migration.id))
         uow.commit()

@@ -3,7 +3,7 @@ database rules included."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -243,6 +243,20 @@ class InMemoryUserRepository(_Repository, ports.UserRepository):
         tx = self._tx
         if USERS.get(tx, user_id) is not None:
             PASSWORD_HASHES.put(tx, user_id, password_hash)
+
+    def set_language(self, user_id: int, language: str) -> None:
+        tx = self._tx
+        user = USERS.get(tx, user_id)
+        if user is not None:
+            USERS.put(tx, user_id, attrs.evolve(user, language=language))
+
+    def languages(self, emails: Collection[str]) -> Mapping[str, str]:
+        keys = {email.lower() for email in emails}
+        return {
+            user.email.lower(): user.language
+            for user in USERS.rows(self._tx)
+            if user.email.lower() in keys and user.language is not None
+        }
 
     def get_by_email(self, email: str) -> User | None:
         wanted = email.casefold()

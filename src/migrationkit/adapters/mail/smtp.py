@@ -28,7 +28,9 @@ class SmtpMailer:
 
     The Message-ID header is the stable id the caller gives, so a message sent again after a
     crash is recognised as the same one. An address on an internationalised domain is sent
-    in its ASCII (IDNA) form, so any server takes it. The transfer code (``Email.secret``)
+    in its ASCII (IDNA) form, so any server takes it. Each e-mail goes as plain text with a
+    simple HTML alternative of the same content (``multipart/alternative``), in its one
+    language. The transfer code (``Email.secret``)
     enters the body here, at the moment of sending, and nowhere else. A password is only
     sent over TLS: from the first byte (``implicit_tls``), or after STARTTLS, which is used
     whenever the server offers it.
@@ -70,6 +72,9 @@ class SmtpMailer:
         message["Date"] = formatdate(localtime=False, usegmt=True)
         message["Message-ID"] = message_id
         message.set_content(email.text())
+        message.add_alternative(email.html(), subtype="html")
+        # After the parts are made: making them moves every Content-* header into the first.
+        message["Content-Language"] = email.language
         with self._connect() as server:
             server.send_message(message)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -134,6 +134,7 @@ def user_from_row(row: RowMapping) -> User:
         email=row["email"],
         name=row["name"],
         role=Role(row["role"]),
+        language=row["language"],
     )
 
 
@@ -456,6 +457,18 @@ class SqlAlchemyUserRepository(_Repository):
         self._connection.execute(
             update(users).where(users.c.id == user_id).values(password_hash=password_hash)
         )
+
+    def set_language(self, user_id: int, language: str) -> None:
+        self._connection.execute(
+            update(users).where(users.c.id == user_id).values(language=language)
+        )
+
+    def languages(self, emails: Collection[str]) -> Mapping[str, str]:
+        keys = {email.lower() for email in emails}
+        statement = select(users.c.email_key, users.c.language).where(
+            users.c.email_key.in_(keys), users.c.language.is_not(None)
+        )
+        return {row.email_key: row.language for row in self._connection.execute(statement)}
 
     def get(self, user_id: int) -> User | None:
         row = self._one(select(users).where(users.c.id == user_id))

@@ -101,6 +101,8 @@ users = Table(
     Column("name", String(CODE_NAME), nullable=False),
     Column("role", String(STATUS), nullable=False),
     Column("password_hash", String(KEY), nullable=False),
+    # The language chosen in the portal ("nl", "en"); their e-mails are written in it.
+    Column("language", String(2)),
     Index(None, "environment_id"),
 )
 

@@ -247,4 +247,3 @@ def test_the_voltooid_e_mails_link_the_report(scene: Scene) -> None:
     assert len(emails) == 2
     for email in emails:
         assert f"Migratieverslag: {url}" in email.body
-        assert f"Migration report: {url}" in email.body

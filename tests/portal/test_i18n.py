@@ -83,7 +83,9 @@ app = create_app({
     "TESTING": True,
     "WTF_CSRF_ENABLED": False,
     "START_WORKER": False,
-    "MIGRATIONKIT_ENVIRON": {"MIGRATIONKIT_HOME": home, "MIGRATIONKIT_SECRET_KEY": "r" * 40},
+    "MIGRATIONKIT_ENVIRON": {
+        "MIGRATIONKIT_HOME": home, "MIGRATIONKIT_SECRET_KEY": "r" * 40, "MIGRATIONKIT_DEMO": "1"
+    },
 })
 client = app.test_client()
 client.post("/taal", data={"language": "en", "next": "/inloggen"})
@@ -178,3 +180,31 @@ def test_refusals_and_statuses_come_in_english(zuid: FlaskClient, scene: Scene) 
     overview = zuid.get("/migraties").text
     assert "Queued" in overview
     assert "In de wachtrij" not in overview
+
+
+def chosen_language(scene: Scene, email: str) -> str | None:
+    with scene.deps.uow() as uow:
+        user = uow.users.get_by_email(email)
+    assert user is not None
+    return user.language
+
+
+def test_the_language_a_user_switches_to_is_theirs_at_the_next_sign_in(
+    noord: FlaskClient, client: FlaskClient, scene: Scene
+) -> None:
+    noord.post("/taal", data={"language": "en"})
+
+    assert chosen_language(scene, "noord@example.nl") == "en"  # their e-mails follow it
+    client.post("/inloggen", data={"email": "noord@example.nl", "password": "demo"})
+    assert '<html lang="en">' in client.get("/administraties").text
+
+
+def test_a_language_chosen_before_the_first_sign_in_becomes_the_users(
+    client: FlaskClient, scene: Scene
+) -> None:
+    client.post("/taal", data={"language": "en", "next": "/inloggen"})
+    assert chosen_language(scene, "zuid@example.nl") is None
+
+    client.post("/inloggen", data={"email": "zuid@example.nl", "password": "demo"})
+
+    assert chosen_language(scene, "zuid@example.nl") == "en"

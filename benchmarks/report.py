@@ -34,7 +34,7 @@ from migrationkit.config import Settings
 from migrationkit.domain.manifest import CSV_HEADER, csv_line, json_line
 from migrationkit.services import migration_manifest, migration_report
 from migrationkit.services.dependencies import Dependencies
-from migrationkit.testing import throwaway_database
+from migrationkit.testing._databases import throwaway_database
 
 SECRET = "benchmark-secret-key-of-at-least-32-bytes"  # noqa: S105 (a throwaway database)
 CHUNK = 10_000

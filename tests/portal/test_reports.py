@@ -24,7 +24,7 @@ from portal_support import RUNTIME_KEY, SECRET, Scene, environ, make_app, signed
 from pypdf import PdfReader
 
 from migrationkit.domain.model import MAX_ID
-from migrationkit.testing import throwaway_database
+from migrationkit.testing._databases import throwaway_database
 
 MIGRATIONKIT = [sys.executable, "-m", "migrationkit.cli"]
 #: What a page holds that differs by nature: its CSRF token and its own address.

@@ -7,28 +7,40 @@ transaction usable (PostgreSQL aborts it otherwise), and the database's refusal 
 domain's ``RuleViolation``.
 """
 
-from migrationkit.adapters.sqlalchemy.repositories.migrations import (
-    OUTBOX_KEY_LABEL,
-    SqlAlchemyAccessRepository,
-    SqlAlchemyAdministrationRepository,
+from migrationkit.adapters.sqlalchemy.repositories.accounts import (
     SqlAlchemyApiTokenRepository,
-    SqlAlchemyAuditRepository,
-    SqlAlchemyAuthorizationFlowRepository,
-    SqlAlchemyChargeRepository,
-    SqlAlchemyConnectionRepository,
-    SqlAlchemyDocumentCopyRepository,
-    SqlAlchemyDocumentRedirectRepository,
-    SqlAlchemyDocumentRepository,
     SqlAlchemyEnvironmentRepository,
-    SqlAlchemyMigrationRepository,
-    SqlAlchemyOfferItemRepository,
-    SqlAlchemyOfferRepository,
-    SqlAlchemyOutboxRepository,
-    SqlAlchemyRateLimitRepository,
-    SqlAlchemyRedeemAttemptRepository,
     SqlAlchemySessionRepository,
     SqlAlchemySignInFailureRepository,
     SqlAlchemyUserRepository,
+)
+from migrationkit.adapters.sqlalchemy.repositories.administrations import (
+    SqlAlchemyAccessRepository,
+    SqlAlchemyAdministrationRepository,
+    SqlAlchemyAuthorizationFlowRepository,
+    SqlAlchemyConnectionRepository,
+)
+from migrationkit.adapters.sqlalchemy.repositories.archive import (
+    SqlAlchemyDocumentRedirectRepository,
+    SqlAlchemyDocumentRepository,
+)
+from migrationkit.adapters.sqlalchemy.repositories.audit import SqlAlchemyAuditRepository
+from migrationkit.adapters.sqlalchemy.repositories.migrations import (
+    SqlAlchemyChargeRepository,
+    SqlAlchemyDocumentCopyRepository,
+    SqlAlchemyMigrationRepository,
+)
+from migrationkit.adapters.sqlalchemy.repositories.offers import (
+    SqlAlchemyOfferItemRepository,
+    SqlAlchemyOfferRepository,
+    SqlAlchemyRedeemAttemptRepository,
+)
+from migrationkit.adapters.sqlalchemy.repositories.outbox import (
+    OUTBOX_KEY_LABEL,
+    SqlAlchemyOutboxRepository,
+)
+from migrationkit.adapters.sqlalchemy.repositories.rate_limits import (
+    SqlAlchemyRateLimitRepository,
 )
 
 __all__ = [

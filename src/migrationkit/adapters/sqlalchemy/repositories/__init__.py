@@ -39,9 +39,7 @@ from migrationkit.adapters.sqlalchemy.repositories.outbox import (
     OUTBOX_KEY_LABEL,
     SqlAlchemyOutboxRepository,
 )
-from migrationkit.adapters.sqlalchemy.repositories.rate_limits import (
-    SqlAlchemyRateLimitRepository,
-)
+from migrationkit.adapters.sqlalchemy.repositories.rate_limits import SqlAlchemyRateLimitRepository
 
 __all__ = [
     "OUTBOX_KEY_LABEL",

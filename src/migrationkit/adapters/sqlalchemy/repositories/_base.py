@@ -26,10 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from migrationkit.adapters.sqlalchemy.tables import (
-    UtcDateTime,
-    environments,
-)
+from migrationkit.adapters.sqlalchemy.tables import UtcDateTime, environments
 from migrationkit.domain.errors import RuleViolation
 
 

@@ -5,18 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import (
-    RowMapping,
-    delete,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import RowMapping, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from migrationkit.adapters.sqlalchemy.repositories._base import (
-    _Repository,
-)
+from migrationkit.adapters.sqlalchemy.repositories._base import _Repository
 from migrationkit.adapters.sqlalchemy.tables import (
     api_tokens,
     environments,
@@ -26,11 +18,7 @@ from migrationkit.adapters.sqlalchemy.tables import (
 )
 from migrationkit.domain.api_tokens import USE_RECORDED_EVERY, ApiToken
 from migrationkit.domain.errors import RuleViolation
-from migrationkit.domain.model import (
-    Environment,
-    Role,
-    User,
-)
+from migrationkit.domain.model import Environment, Role, User
 from migrationkit.domain.sessions import UserSession
 
 

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import (
-    ColumnElement,
-    RowMapping,
-    delete,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import ColumnElement, RowMapping, delete, insert, select, update
 
-from migrationkit.adapters.sqlalchemy.repositories._base import (
-    _dialect_insert,
-    _Repository,
-)
+from migrationkit.adapters.sqlalchemy.repositories._base import _dialect_insert, _Repository
 from migrationkit.adapters.sqlalchemy.tables import (
     access_grants,
     administration_code_name,
@@ -33,9 +23,7 @@ from migrationkit.domain.model import (
     Administration,
     AuthorizationFlow,
 )
-from migrationkit.domain.model import (
-    Connection as AccountingConnection,
-)
+from migrationkit.domain.model import Connection as AccountingConnection
 from migrationkit.domain.rules import has_invisible_characters
 
 

@@ -23,22 +23,10 @@ from sqlalchemy import (
     update,
 )
 
-from migrationkit.adapters.sqlalchemy.repositories._base import (
-    _dialect_insert,
-    _Repository,
-)
-from migrationkit.adapters.sqlalchemy.tables import (
-    document_copies,
-    document_redirects,
-    documents,
-)
-from migrationkit.domain.model import (
-    Document,
-)
-from migrationkit.ports import (
-    ArchiveTotals,
-    DocumentRedirect,
-)
+from migrationkit.adapters.sqlalchemy.repositories._base import _dialect_insert, _Repository
+from migrationkit.adapters.sqlalchemy.tables import document_copies, document_redirects, documents
+from migrationkit.domain.model import Document
+from migrationkit.ports import ArchiveTotals, DocumentRedirect
 
 T = TypeVar("T")
 

@@ -5,26 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import (
-    ColumnElement,
-    RowMapping,
-    String,
-    cast,
-    func,
-    or_,
-    select,
-)
+from sqlalchemy import ColumnElement, RowMapping, String, cast, func, or_, select
 
-from migrationkit.adapters.sqlalchemy.repositories._base import (
-    _Repository,
-)
-from migrationkit.adapters.sqlalchemy.tables import (
-    audit_events,
-)
+from migrationkit.adapters.sqlalchemy.repositories._base import _Repository
+from migrationkit.adapters.sqlalchemy.tables import audit_events
 from migrationkit.domain.audit import AuditAction, AuditEvent, AuditOutcome, AuditRecord, Origin
-from migrationkit.ports import (
-    AuditSearchWord,
-)
+from migrationkit.ports import AuditSearchWord
 
 
 def audit_event_from_row(row: RowMapping) -> AuditEvent:

@@ -27,10 +27,7 @@ from migrationkit.adapters.sqlalchemy.repositories._base import (
     _Repository,
     _violates,
 )
-from migrationkit.adapters.sqlalchemy.repositories.archive import (
-    _copy_of_document,
-    _totals,
-)
+from migrationkit.adapters.sqlalchemy.repositories.archive import _copy_of_document, _totals
 from migrationkit.adapters.sqlalchemy.tables import (
     charges,
     document_copies,
@@ -42,17 +39,8 @@ from migrationkit.adapters.sqlalchemy.tables import (
     offer_items,
 )
 from migrationkit.domain.errors import Conflict
-from migrationkit.domain.model import (
-    Charge,
-    ItemStatus,
-    Migration,
-    MigrationTarget,
-    OfferItem,
-)
-from migrationkit.ports import (
-    ArchiveTotals,
-    DocumentCopy,
-)
+from migrationkit.domain.model import Charge, ItemStatus, Migration, MigrationTarget, OfferItem
+from migrationkit.ports import ArchiveTotals, DocumentCopy
 from migrationkit.serialization import from_json, to_json
 
 

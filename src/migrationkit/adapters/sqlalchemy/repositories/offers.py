@@ -18,9 +18,7 @@ from sqlalchemy import (
     update,
 )
 
-from migrationkit.adapters.sqlalchemy.repositories._base import (
-    _Repository,
-)
+from migrationkit.adapters.sqlalchemy.repositories._base import _Repository
 from migrationkit.adapters.sqlalchemy.tables import (
     offer_items,
     redeem_failures,
@@ -36,9 +34,7 @@ from migrationkit.domain.model import (
     OfferItem,
     TransferOffer,
 )
-from migrationkit.ports import (
-    StatusChange,
-)
+from migrationkit.ports import StatusChange
 from migrationkit.serialization import from_json, to_json
 
 

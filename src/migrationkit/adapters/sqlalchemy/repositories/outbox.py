@@ -8,25 +8,12 @@ from datetime import datetime
 
 import attrs
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import (
-    Connection,
-    RowMapping,
-    select,
-    update,
-)
+from sqlalchemy import Connection, RowMapping, select, update
 
-from migrationkit.adapters.sqlalchemy.repositories._base import (
-    _Repository,
-)
-from migrationkit.adapters.sqlalchemy.tables import (
-    outbox,
-)
-from migrationkit.domain.model import (
-    Email,
-)
-from migrationkit.ports import (
-    OutboxMessage,
-)
+from migrationkit.adapters.sqlalchemy.repositories._base import _Repository
+from migrationkit.adapters.sqlalchemy.tables import outbox
+from migrationkit.domain.model import Email
+from migrationkit.ports import OutboxMessage
 from migrationkit.serialization import from_json, to_json
 
 log = logging.getLogger(__name__)

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    delete,
-)
+from sqlalchemy import delete
 
-from migrationkit.adapters.sqlalchemy.repositories._base import (
-    _dialect_insert,
-    _Repository,
-)
-from migrationkit.adapters.sqlalchemy.tables import (
-    rate_limit_hits,
-)
+from migrationkit.adapters.sqlalchemy.repositories._base import _dialect_insert, _Repository
+from migrationkit.adapters.sqlalchemy.tables import rate_limit_hits
 
 
 class SqlAlchemyRateLimitRepository(_Repository):

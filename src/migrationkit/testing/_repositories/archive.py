@@ -9,7 +9,7 @@ import attrs
 
 from migrationkit import ports
 from migrationkit.domain.model import Document, document_address
-from migrationkit.ports import ArchiveTotals, DocumentCopy, DocumentRedirect
+from migrationkit.ports import MAX_REDIRECTS, ArchiveTotals, DocumentCopy, DocumentRedirect
 from migrationkit.testing._repositories._base import _existing, _Repository
 from migrationkit.testing._repositories.tables import (
     ADMINISTRATIONS,
@@ -115,10 +115,6 @@ class InMemoryDocumentRepository(_Repository, ports.DocumentRepository):
 
 def _totals(rows: Sequence[Document] | Sequence[DocumentCopy]) -> ArchiveTotals:
     return ArchiveTotals(documents=len(rows), bytes=sum(row.size for row in rows))
-
-
-#: How many redirects ``resolve`` follows before it gives up on a chain.
-MAX_REDIRECTS = 100
 
 
 class InMemoryDocumentRedirectRepository(_Repository, ports.DocumentRedirectRepository):

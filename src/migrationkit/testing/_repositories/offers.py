@@ -17,7 +17,7 @@ from migrationkit.domain.model import (
     OfferItem,
     TransferOffer,
 )
-from migrationkit.ports import StatusChange
+from migrationkit.ports import OFFER_EVENT, StatusChange
 from migrationkit.testing._repositories._base import _existing, _Repository
 from migrationkit.testing._repositories.tables import (
     ADMINISTRATIONS,
@@ -147,7 +147,7 @@ class InMemoryOfferItemRepository(_Repository, ports.OfferItemRepository):
             status_changed_at=at,
         )
         ITEMS.put(tx, item.id, item)
-        self._log(item.id, None, ItemStatus.OFFERED, "offer", offer.sender_user_id, at)
+        self._log(item.id, None, ItemStatus.OFFERED, OFFER_EVENT, offer.sender_user_id, at)
         return item
 
     def get(self, item_id: int) -> OfferItem | None:

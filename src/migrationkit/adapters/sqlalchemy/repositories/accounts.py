@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import RowMapping, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from migrationkit import ports
 from migrationkit.adapters.sqlalchemy.repositories._base import _Repository
 from migrationkit.adapters.sqlalchemy.tables import (
     api_tokens,
@@ -53,7 +54,7 @@ def api_token_from_row(row: RowMapping) -> ApiToken:
     )
 
 
-class SqlAlchemyEnvironmentRepository(_Repository):
+class SqlAlchemyEnvironmentRepository(_Repository, ports.EnvironmentRepository):
     def add(self, name: str, *, has_subscription: bool, archive_store: str) -> Environment:
         row = self._insert(
             environments, name=name, has_subscription=has_subscription, archive_store=archive_store
@@ -77,7 +78,7 @@ class SqlAlchemyEnvironmentRepository(_Repository):
         ]
 
 
-class SqlAlchemyUserRepository(_Repository):
+class SqlAlchemyUserRepository(_Repository, ports.UserRepository):
     def add(
         self, environment_id: int, email: str, name: str, role: Role, password_hash: str = ""
     ) -> User:
@@ -128,7 +129,7 @@ class SqlAlchemyUserRepository(_Repository):
         return [user_from_row(row) for row in self._all(statement)]
 
 
-class SqlAlchemyApiTokenRepository(_Repository):
+class SqlAlchemyApiTokenRepository(_Repository, ports.ApiTokenRepository):
     def add(self, *, user_id: int, name: str, digest: str, shown: str, at: datetime) -> ApiToken:
         return api_token_from_row(
             self._insert(
@@ -182,7 +183,7 @@ def session_from_row(row: RowMapping) -> UserSession:
     )
 
 
-class SqlAlchemySignInFailureRepository(_Repository):
+class SqlAlchemySignInFailureRepository(_Repository, ports.SignInFailureRepository):
     def add(self, *, user_id: int, at: datetime) -> int:
         return int(self._insert(sign_in_failures, user_id=user_id, at=at)["id"])
 
@@ -201,7 +202,7 @@ class SqlAlchemySignInFailureRepository(_Repository):
         )
 
 
-class SqlAlchemySessionRepository(_Repository):
+class SqlAlchemySessionRepository(_Repository, ports.SessionRepository):
     def add(self, *, user_id: int, digest: str, user_agent: str, at: datetime) -> UserSession:
         row = self._insert(
             sessions,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, RowMapping, delete, insert, select, update
 
+from migrationkit import ports
 from migrationkit.adapters.sqlalchemy.repositories._base import _dialect_insert, _Repository
 from migrationkit.adapters.sqlalchemy.tables import (
     access_grants,
@@ -50,7 +51,7 @@ def administration_from_row(row: RowMapping) -> Administration:
     )
 
 
-class SqlAlchemyConnectionRepository(_Repository):
+class SqlAlchemyConnectionRepository(_Repository, ports.ConnectionRepository):
     def add(
         self, environment_id: int, package: AccountingPackage, name: str
     ) -> AccountingConnection:
@@ -78,7 +79,7 @@ _ADMINISTRATIONS = select(administrations, connections.c.package).join(
 )
 
 
-class SqlAlchemyAdministrationRepository(_Repository):
+class SqlAlchemyAdministrationRepository(_Repository, ports.AdministrationRepository):
     def add(
         self,
         environment_id: int,
@@ -185,7 +186,7 @@ class SqlAlchemyAdministrationRepository(_Repository):
         return [administration_from_row(row) for row in self._all(statement)]
 
 
-class SqlAlchemyAuthorizationFlowRepository(_Repository):
+class SqlAlchemyAuthorizationFlowRepository(_Repository, ports.AuthorizationFlowRepository):
     def add(
         self, administration_id: int, name: str, authorizer_user_ids: Sequence[int] = ()
     ) -> AuthorizationFlow:
@@ -232,7 +233,7 @@ class SqlAlchemyAuthorizationFlowRepository(_Repository):
         ]
 
 
-class SqlAlchemyAccessRepository(_Repository):
+class SqlAlchemyAccessRepository(_Repository, ports.AccessRepository):
     def set(self, administration_id: int, user_id: int, *, granted: bool) -> None:
         statement = _dialect_insert(self._connection, access_grants).values(
             administration_id=administration_id, user_id=user_id, granted=granted

@@ -23,10 +23,11 @@ from sqlalchemy import (
     update,
 )
 
+from migrationkit import ports
 from migrationkit.adapters.sqlalchemy.repositories._base import _dialect_insert, _Repository
 from migrationkit.adapters.sqlalchemy.tables import document_copies, document_redirects, documents
 from migrationkit.domain.model import Document
-from migrationkit.ports import ArchiveTotals, DocumentRedirect
+from migrationkit.ports import MAX_REDIRECTS, ArchiveTotals, DocumentRedirect
 
 T = TypeVar("T")
 
@@ -54,7 +55,7 @@ def document_redirect_from_row(row: RowMapping) -> DocumentRedirect:
     )
 
 
-class SqlAlchemyDocumentRepository(_Repository):
+class SqlAlchemyDocumentRepository(_Repository, ports.DocumentRepository):
     def add(
         self,
         administration_id: int,
@@ -228,12 +229,7 @@ def _address(store: ColumnElement[str], document_id: ColumnElement[int]) -> Colu
     return store + "/" + cast(document_id, String)
 
 
-#: How many redirects ``resolve`` follows before it gives up on a chain: far more moves of
-#: one document than anyone makes, and a stop should a chain ever loop.
-MAX_REDIRECTS = 100
-
-
-class SqlAlchemyDocumentRedirectRepository(_Repository):
+class SqlAlchemyDocumentRedirectRepository(_Repository, ports.DocumentRedirectRepository):
     def add_for_migration(self, migration_id: int, administration_id: int, at: datetime) -> int:
         copy_store = _copy_of_document(migration_id, document_copies.c.archive_store)
         moved = select(

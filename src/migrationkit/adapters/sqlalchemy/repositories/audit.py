@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, RowMapping, String, cast, func, or_, select
 
+from migrationkit import ports
 from migrationkit.adapters.sqlalchemy.repositories._base import _Repository
 from migrationkit.adapters.sqlalchemy.tables import audit_events
 from migrationkit.domain.audit import AuditAction, AuditEvent, AuditOutcome, AuditRecord, Origin
@@ -33,7 +34,7 @@ def audit_event_from_row(row: RowMapping) -> AuditEvent:
     )
 
 
-class SqlAlchemyAuditRepository(_Repository):
+class SqlAlchemyAuditRepository(_Repository, ports.AuditRepository):
     def append(self, record: AuditRecord, at: datetime) -> AuditEvent:
         return audit_event_from_row(
             self._insert(

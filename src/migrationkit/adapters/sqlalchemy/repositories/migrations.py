@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
+from migrationkit import ports
 from migrationkit.adapters.sqlalchemy.repositories._base import (
     _dialect_insert,
     _Repository,
@@ -137,7 +138,7 @@ def _copies_from_arrays(
     )
 
 
-class SqlAlchemyDocumentCopyRepository(_Repository):
+class SqlAlchemyDocumentCopyRepository(_Repository, ports.DocumentCopyRepository):
     def add_many(self, migration_id: int, copies: Sequence[DocumentCopy], at: datetime) -> int:
         """No RETURNING of a row per copy: the count of new rows is the statement's row
         count. On PostgreSQL one ``INSERT ... SELECT FROM unnest(arrays)``, a parameter per
@@ -221,7 +222,7 @@ class SqlAlchemyDocumentCopyRepository(_Repository):
         return list(self._connection.execute(statement).scalars())
 
 
-class SqlAlchemyMigrationRepository(_Repository):
+class SqlAlchemyMigrationRepository(_Repository, ports.MigrationRepository):
     def add(
         self,
         item: OfferItem,
@@ -421,7 +422,7 @@ class SqlAlchemyMigrationRepository(_Repository):
         )
 
 
-class SqlAlchemyChargeRepository(_Repository):
+class SqlAlchemyChargeRepository(_Repository, ports.ChargeRepository):
     def add(self, charge: Charge) -> bool:
         statement = _dialect_insert(self._connection, charges).values(
             migration_id=charge.migration_id,

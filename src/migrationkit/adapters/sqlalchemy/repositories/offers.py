@@ -18,6 +18,7 @@ from sqlalchemy import (
     update,
 )
 
+from migrationkit import ports
 from migrationkit.adapters.sqlalchemy.repositories._base import _Repository
 from migrationkit.adapters.sqlalchemy.tables import (
     offer_items,
@@ -34,7 +35,7 @@ from migrationkit.domain.model import (
     OfferItem,
     TransferOffer,
 )
-from migrationkit.ports import StatusChange
+from migrationkit.ports import OFFER_EVENT, StatusChange
 from migrationkit.serialization import from_json, to_json
 
 
@@ -83,7 +84,7 @@ def status_change_from_row(row: RowMapping) -> StatusChange:
     )
 
 
-class SqlAlchemyOfferRepository(_Repository):
+class SqlAlchemyOfferRepository(_Repository, ports.OfferRepository):
     def add(
         self,
         *,
@@ -187,7 +188,7 @@ class SqlAlchemyOfferRepository(_Repository):
         )
 
 
-class SqlAlchemyOfferItemRepository(_Repository):
+class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
     def add(self, offer_id: int, administration: Administration, at: datetime) -> OfferItem:
         row = self._insert(
             offer_items,
@@ -274,11 +275,7 @@ class SqlAlchemyOfferItemRepository(_Repository):
         )
 
 
-#: The event of an item's first row in the status-change log: it was offered.
-OFFER_EVENT = "offer"
-
-
-class SqlAlchemyRedeemAttemptRepository(_Repository):
+class SqlAlchemyRedeemAttemptRepository(_Repository, ports.RedeemAttemptRepository):
     def add_failure(self, *, user_id: int, environment_id: int, at: datetime) -> None:
         self._insert(redeem_failures, user_id=user_id, environment_id=environment_id, at=at)
 

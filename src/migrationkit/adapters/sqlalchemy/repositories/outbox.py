@@ -10,6 +10,7 @@ import attrs
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Connection, RowMapping, select, update
 
+from migrationkit import ports
 from migrationkit.adapters.sqlalchemy.repositories._base import _Repository
 from migrationkit.adapters.sqlalchemy.tables import outbox
 from migrationkit.domain.model import Email
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 OUTBOX_KEY_LABEL = b"migrationkit outbox secrets v1"
 
 
-class SqlAlchemyOutboxRepository(_Repository):
+class SqlAlchemyOutboxRepository(_Repository, ports.OutboxRepository):
     """The outbox; an e-mail's secret (a transfer code) is sealed at rest with ``sealer``
     (the key of ``OUTBOX_KEY_LABEL``), so a dump of the database shows no code even before
     the e-mail is sent, and it is forgotten once sent (R5)."""

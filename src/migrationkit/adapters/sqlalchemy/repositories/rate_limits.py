@@ -6,11 +6,12 @@ from datetime import datetime
 
 from sqlalchemy import delete
 
+from migrationkit import ports
 from migrationkit.adapters.sqlalchemy.repositories._base import _dialect_insert, _Repository
 from migrationkit.adapters.sqlalchemy.tables import rate_limit_hits
 
 
-class SqlAlchemyRateLimitRepository(_Repository):
+class SqlAlchemyRateLimitRepository(_Repository, ports.RateLimitRepository):
     def hit(self, key: str, window_start: datetime) -> int:
         statement = _dialect_insert(self._connection, rate_limit_hits).values(
             key=key, window_start=window_start, hits=1

@@ -54,6 +54,16 @@ def api_token_from_row(row: RowMapping) -> ApiToken:
     )
 
 
+def session_from_row(row: RowMapping) -> UserSession:
+    return UserSession(
+        id=row["id"],
+        user_id=row["user_id"],
+        started_at=row["started_at"],
+        last_seen_at=row["last_seen_at"],
+        user_agent=row["user_agent"],
+    )
+
+
 class SqlAlchemyEnvironmentRepository(_Repository, ports.EnvironmentRepository):
     def add(self, name: str, *, has_subscription: bool, archive_store: str) -> Environment:
         row = self._insert(
@@ -171,16 +181,6 @@ class SqlAlchemyApiTokenRepository(_Repository, ports.ApiTokenRepository):
             )
             .values(last_used_at=at)
         )
-
-
-def session_from_row(row: RowMapping) -> UserSession:
-    return UserSession(
-        id=row["id"],
-        user_id=row["user_id"],
-        started_at=row["started_at"],
-        last_seen_at=row["last_seen_at"],
-        user_agent=row["user_agent"],
-    )
 
 
 class SqlAlchemySignInFailureRepository(_Repository, ports.SignInFailureRepository):

@@ -51,6 +51,26 @@ def administration_from_row(row: RowMapping) -> Administration:
     )
 
 
+def authorization_flow_from_row(
+    row: RowMapping, authorizer_user_ids: Sequence[int]
+) -> AuthorizationFlow:
+    """From a row of ``authorization_flows`` and its authorizers' ids, in their order."""
+    return AuthorizationFlow(
+        id=row["id"],
+        administration_id=row["administration_id"],
+        name=row["name"],
+        authorizer_user_ids=tuple(authorizer_user_ids),
+    )
+
+
+def access_grant_from_row(row: RowMapping) -> AccessGrant:
+    return AccessGrant(
+        administration_id=row["administration_id"],
+        user_id=row["user_id"],
+        granted=row["granted"],
+    )
+
+
 class SqlAlchemyConnectionRepository(_Repository, ports.ConnectionRepository):
     def add(
         self, environment_id: int, package: AccountingPackage, name: str
@@ -190,9 +210,8 @@ class SqlAlchemyAuthorizationFlowRepository(_Repository, ports.AuthorizationFlow
     def add(
         self, administration_id: int, name: str, authorizer_user_ids: Sequence[int] = ()
     ) -> AuthorizationFlow:
-        flow_id = self._insert(authorization_flows, administration_id=administration_id, name=name)[
-            "id"
-        ]
+        row = self._insert(authorization_flows, administration_id=administration_id, name=name)
+        flow_id = row["id"]
         if authorizer_user_ids:
             self._connection.execute(
                 insert(authorization_flow_authorizers),
@@ -201,12 +220,7 @@ class SqlAlchemyAuthorizationFlowRepository(_Repository, ports.AuthorizationFlow
                     for position, user_id in enumerate(authorizer_user_ids)
                 ],
             )
-        return AuthorizationFlow(
-            id=flow_id,
-            administration_id=administration_id,
-            name=name,
-            authorizer_user_ids=tuple(authorizer_user_ids),
-        )
+        return authorization_flow_from_row(row, authorizer_user_ids)
 
     def list_for_administration(self, administration_id: int) -> Sequence[AuthorizationFlow]:
         flows = self._all(
@@ -221,13 +235,8 @@ class SqlAlchemyAuthorizationFlowRepository(_Repository, ports.AuthorizationFlow
             .order_by(authorization_flow_authorizers.c.position)
         )
         return [
-            AuthorizationFlow(
-                id=flow["id"],
-                administration_id=flow["administration_id"],
-                name=flow["name"],
-                authorizer_user_ids=tuple(
-                    row["user_id"] for row in authorizers if row["flow_id"] == flow["id"]
-                ),
+            authorization_flow_from_row(
+                flow, [row["user_id"] for row in authorizers if row["flow_id"] == flow["id"]]
             )
             for flow in flows
         ]
@@ -251,14 +260,7 @@ class SqlAlchemyAccessRepository(_Repository, ports.AccessRepository):
             .where(access_grants.c.administration_id == administration_id)
             .order_by(access_grants.c.user_id)
         )
-        return [
-            AccessGrant(
-                administration_id=row["administration_id"],
-                user_id=row["user_id"],
-                granted=row["granted"],
-            )
-            for row in self._all(statement)
-        ]
+        return [access_grant_from_row(row) for row in self._all(statement)]
 
     def clear_for_administration(self, administration_id: int) -> None:
         self._connection.execute(

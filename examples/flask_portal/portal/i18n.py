@@ -33,6 +33,9 @@ DEFAULT_LANGUAGE = "nl"
 #: The .po files, beside this module; their compiled .mo files go to a temporary folder.
 SOURCE = Path(__file__).parent / "translations"
 
+#: The longest page address the switch goes back to.
+MAX_NEXT = 2048
+
 bp = Blueprint("i18n", __name__)
 
 
@@ -86,13 +89,16 @@ def init_app(app: Flask) -> None:
 
 @bp.post("/taal")
 def switch() -> Response:
-    """Keeps the chosen language in the session and goes back to the page it came from."""
-    chosen = request.form.get("language", "")
+    """Keeps the chosen language in the session and goes back to the page it came from. A
+    page address longer than any of the portal's is bad input: nothing changes."""
+    chosen, back = request.form.get("language", ""), request.form.get("next", "")
+    if len(back) > MAX_NEXT:
+        return redirect(url_for("index"))
     if chosen in LANGUAGES:
         session["language"] = chosen
         if g.user is not None:  # kept with the user too: their e-mails follow it
             services.choose_language(deps(), g.user.id, chosen)
-    return redirect(same_site(request.form.get("next", "")) or url_for("index"))
+    return redirect(same_site(back) or url_for("index"))
 
 
 def same_site(target: str) -> str | None:

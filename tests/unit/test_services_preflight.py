@@ -201,9 +201,7 @@ def test_an_offer_goes_through_when_its_report_passes(scene: Scene) -> None:
 def test_a_plain_user_gets_no_offer_report_and_the_refusal_is_recorded(scene: Scene) -> None:
     administration = scene.administration()
 
-    with scene.refused(
-        NotAllowed, "not_super_user", "Alleen een supergebruiker van deze omgeving mag dit doen."
-    ):
+    with scene.refused(NotAllowed, "not_super_user"):
         preflight_offer(scene, [administration], actor_id=scene.noord.user.id)
 
     [event] = refusals_recorded(scene)

@@ -3,6 +3,7 @@ wheel; the wheel installs into a clean virtualenv and its command answers ``--ve
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import venv
@@ -63,3 +64,13 @@ def test_the_wheel_installs_into_a_clean_virtualenv_and_tells_its_version(
         [env / "bin" / "migrationkit", "--version"], check=True, capture_output=True, text=True
     )
     assert shown.stdout.strip() == f"migrationkit {version}"
+
+
+def test_the_changelog_has_a_dated_entry_for_this_version() -> None:
+    changelog = (Path(__file__).parent.parent / "CHANGELOG.md").read_text(encoding="utf-8")
+
+    assert re.search(
+        rf"^## \[{re.escape(migrationkit.__version__)}\] - \d{{4}}-\d{{2}}-\d{{2}}$",
+        changelog,
+        re.M,
+    )

@@ -304,6 +304,11 @@ class DocumentRedirect:
     migration_id: int
 
 
+#: How many redirects ``DocumentRedirectRepository.resolve`` follows before it gives up on a
+#: chain: far more moves of one document than anyone makes, and a stop should a chain ever loop.
+MAX_REDIRECTS = 100
+
+
 class DocumentRedirectRepository(Protocol):
     def add_for_migration(self, migration_id: int, administration_id: int, at: datetime) -> int:
         """Writes a redirect from each copied document's old address (its store before the
@@ -311,7 +316,8 @@ class DocumentRedirectRepository(Protocol):
         ...
 
     def resolve(self, old_address: str) -> str | None:
-        """The new address of an old one, following a chain of moves to its end."""
+        """The new address of an old one, following a chain of moves to its end (at most
+        ``MAX_REDIRECTS`` of them)."""
         ...
 
     def list_for_migration(self, migration_id: int) -> Sequence[DocumentRedirect]: ...
@@ -423,6 +429,10 @@ class OfferItemRepository(Protocol):
     def status_changes(self, item_id: int) -> Sequence[StatusChange]:
         """The log of the item's changes, oldest first."""
         ...
+
+
+#: The event of an item's first row in the status-change log: it was offered.
+OFFER_EVENT = "offer"
 
 
 @attrs.frozen

@@ -8,6 +8,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import attrs
 import pytest
@@ -231,6 +232,13 @@ def grant_own_access(page: Page, email: str) -> None:
     expect(page.locator(".flash-success")).to_have_text("Toegang opgeslagen: Ja.")
 
 
+def downloaded(page: Page, link_text: str) -> bytes:
+    """The file behind the link whose text holds ``link_text``, as the browser saves it."""
+    with page.expect_download() as download:
+        page.get_by_role("link", name=link_text).click()
+    return Path(download.value.path()).read_bytes()
+
+
 # --- the tests -------------------------------------------------------------------------------
 
 
@@ -293,6 +301,9 @@ def test_the_whole_guide_from_migreer_to_a_green_voltooid_with_the_archive_in_zu
     expect(zuid.locator("#voortgang-tekst")).to_have_text("250 van 250 documenten")
     expect(zuid.get_by_text("Nog niemand heeft toegang tot deze administratie")).to_be_visible()
     look(zuid, "voltooid", scripts=scripts)
+    report, manifest = (downloaded(zuid, name) for name in ("Migratieverslag", "JSON Lines"))
+    assert report.startswith(b"%PDF-")
+    assert len(manifest.splitlines()) == 250  # a line per document
     # As the guide says, the recipient gives even themselves access first (R14).
     expect(zuid.get_by_role("link", name="Archief bekijken")).to_have_count(0)
     status_page = zuid.url

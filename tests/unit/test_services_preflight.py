@@ -29,7 +29,7 @@ from migrationkit.services import (
     TargetChoice,
     Verdict,
 )
-from migrationkit.testing._repositories import ENVIRONMENTS
+from migrationkit.testing._repositories.tables import ENVIRONMENTS
 
 if TYPE_CHECKING:
     from conftest import Scene

@@ -14,12 +14,12 @@ import attrs
 from fpdf import FPDF
 
 from migrationkit.adapters.signing import decode, encode
+from migrationkit.domain.dates import show_moment
 from migrationkit.domain.manifest import (
     PASSED,
     LinksOutcome,
     MigrationReport,
     OfferReport,
-    timestamp,
 )
 from migrationkit.domain.model import ItemStatus
 
@@ -163,7 +163,7 @@ def migration_report_pdf(report: MigrationReport, language: str = "nl") -> bytes
     page.row(
         t("statuses"),
         "\n".join(
-            f"{_status_label(reached.status, language)}: {timestamp(reached.at)}"
+            f"{_status_label(reached.status, language)}: {show_moment(reached.at)}"
             for reached in facts.statuses
         ),
     )

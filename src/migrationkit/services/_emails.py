@@ -114,6 +114,13 @@ def _about(item: OfferItem) -> dict[str, str]:
     return {"code": _line(item.code), "name": _line(item.name)}
 
 
+def _one_line_reason(reason: str | Wording) -> str | Wording:
+    """A reason given as text, or in the reader's language, on one line."""
+    if isinstance(reason, str):
+        return _line(reason)
+    return lambda language: _line(reason(language))
+
+
 def _reason(reason: str | None) -> Wording:
     """The optional "Reden: ..." paragraph."""
     if reason is None or not reason.strip():
@@ -231,20 +238,17 @@ def completed_to_recipient(
 
 def failed(recipient: str, item: OfferItem, reason: str | Wording) -> Letter:
     """To the recipient: the migration failed, with the reason; a retry resumes."""
-    one_line: str | Wording = (
-        _line(reason) if isinstance(reason, str) else (lambda language: _line(reason(language)))
-    )
     return Letter(
         "migration_failed",
         "migration_failed",
         (recipient,),
-        {**_about(item), "reason": one_line},
+        {**_about(item), "reason": _one_line_reason(reason)},
         sender=recipient,
     )
 
 
 def links_not_rewritten(
-    recipient: str, item: OfferItem, target_code: str, reason: Wording
+    recipient: str, item: OfferItem, target_code: str, reason: str | Wording
 ) -> Letter:
     """To the recipient: the move is done, but the package's links to the documents could
     not be rewritten; the old links keep working, as they redirect."""
@@ -255,7 +259,7 @@ def links_not_rewritten(
         {
             **_about(item),
             "target_code": _line(target_code),
-            "reason": lambda language: _line(reason(language)),
+            "reason": _one_line_reason(reason),
         },
         sender=recipient,
     )

@@ -31,7 +31,6 @@ from migrationkit.ports import (
     UserRepository,
 )
 from migrationkit.testing._database import InMemoryDatabase, Transaction
-from migrationkit.testing._manifests import InMemoryManifestRepository
 from migrationkit.testing._repositories import (
     InMemoryAccessRepository,
     InMemoryAdministrationRepository,
@@ -54,6 +53,7 @@ from migrationkit.testing._repositories import (
     InMemorySignInFailureRepository,
     InMemoryUserRepository,
 )
+from migrationkit.testing._repositories.manifests import InMemoryManifestRepository
 
 
 class FakeUnitOfWork(UnitOfWork):

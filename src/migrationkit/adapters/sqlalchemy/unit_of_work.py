@@ -11,7 +11,6 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from migrationkit.adapters.sealing import sealing_key
-from migrationkit.adapters.sqlalchemy.manifests import SqlAlchemyManifestRepository
 from migrationkit.adapters.sqlalchemy.repositories import (
     OUTBOX_KEY_LABEL,
     SqlAlchemyAccessRepository,
@@ -35,6 +34,7 @@ from migrationkit.adapters.sqlalchemy.repositories import (
     SqlAlchemySignInFailureRepository,
     SqlAlchemyUserRepository,
 )
+from migrationkit.adapters.sqlalchemy.repositories.manifests import SqlAlchemyManifestRepository
 from migrationkit.domain.errors import Unavailable
 from migrationkit.ports import (
     AccessRepository,

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
+from migrationkit import ports
+from migrationkit.adapters.sqlalchemy.repositories._base import _Repository
 from migrationkit.adapters.sqlalchemy.tables import document_copies, documents
 from migrationkit.domain.manifest import ManifestEntry
 from migrationkit.domain.model import document_address
 
 
-class SqlAlchemyManifestRepository:
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
-
+class SqlAlchemyManifestRepository(_Repository, ports.ManifestRepository):
     def copied_page(
         self, migration_id: int, *, after_document_id: int = 0, limit: int = 1000
     ) -> Sequence[ManifestEntry]:

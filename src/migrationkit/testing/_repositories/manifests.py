@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from migrationkit import ports
 from migrationkit.domain.manifest import ManifestEntry
 from migrationkit.domain.model import document_address
-from migrationkit.testing._repositories import COPIES, DOCUMENTS, _Repository
+from migrationkit.testing._repositories._base import _Repository
+from migrationkit.testing._repositories.tables import COPIES, DOCUMENTS
 
 
 class InMemoryManifestRepository(_Repository, ports.ManifestRepository):

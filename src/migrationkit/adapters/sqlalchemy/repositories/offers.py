@@ -1,0 +1,294 @@
+"""Transfer offers, their items with the status-change log, and refused redemptions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    ScalarSelect,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+
+from migrationkit import ports
+from migrationkit.adapters.sqlalchemy.repositories._base import _Repository
+from migrationkit.adapters.sqlalchemy.tables import (
+    offer_items,
+    redeem_failures,
+    status_changes,
+    transfer_offers,
+)
+from migrationkit.domain.machine import Event
+from migrationkit.domain.model import (
+    OPEN_STATUSES,
+    AccountingPackage,
+    Administration,
+    ItemStatus,
+    OfferItem,
+    TransferOffer,
+)
+from migrationkit.ports import OFFER_EVENT, StatusChange
+from migrationkit.serialization import from_json, to_json
+
+
+def offer_from_row(row: RowMapping) -> TransferOffer:
+    return TransferOffer(
+        id=row["id"],
+        source_environment_id=row["source_environment_id"],
+        source_connection_id=row["source_connection_id"],
+        package=AccountingPackage(row["package"]),
+        sender_user_id=row["sender_user_id"],
+        sender_email=row["sender_email"],
+        recipients=from_json(row["recipients"], tuple[str, ...]),
+        code_digest=row["code_digest"],
+        code_hint=row["code_hint"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        reminder_sent_at=row["reminder_sent_at"],
+        target_environment_id=row["target_environment_id"],
+        redeemed_by_user_id=row["redeemed_by_user_id"],
+        redeemed_at=row["redeemed_at"],
+    )
+
+
+def item_from_row(row: RowMapping) -> OfferItem:
+    return OfferItem(
+        id=row["id"],
+        offer_id=row["offer_id"],
+        administration_id=row["administration_id"],
+        code=row["code"],
+        name=row["name"],
+        email=row["email"],
+        status=ItemStatus(row["status"]),
+        status_changed_at=row["status_changed_at"],
+        rejection_reason=row["rejection_reason"],
+    )
+
+
+def status_change_from_row(row: RowMapping) -> StatusChange:
+    return StatusChange(
+        item_id=row["item_id"],
+        from_status=None if row["from_status"] is None else ItemStatus(row["from_status"]),
+        to_status=ItemStatus(row["to_status"]),
+        event=row["event"],
+        actor_user_id=row["actor_user_id"],
+        at=row["at"],
+    )
+
+
+class SqlAlchemyOfferRepository(_Repository, ports.OfferRepository):
+    def add(
+        self,
+        *,
+        source_environment_id: int,
+        source_connection_id: int,
+        package: AccountingPackage,
+        sender_user_id: int,
+        sender_email: str,
+        recipients: Sequence[str],
+        code_digest: str,
+        code_hint: str,
+        created_at: datetime,
+        expires_at: datetime,
+    ) -> TransferOffer:
+        row = self._insert(
+            transfer_offers,
+            source_environment_id=source_environment_id,
+            source_connection_id=source_connection_id,
+            package=package.value,
+            sender_user_id=sender_user_id,
+            sender_email=sender_email,
+            recipients=to_json(tuple(recipients)),
+            code_digest=code_digest,
+            code_hint=code_hint,
+            created_at=created_at,
+            expires_at=expires_at,
+        )
+        return offer_from_row(row)
+
+    def get(self, offer_id: int) -> TransferOffer | None:
+        return self._first(transfer_offers.c.id == offer_id)
+
+    def find_by_digest(self, code_digest: str) -> TransferOffer | None:
+        return self._first(transfer_offers.c.code_digest == code_digest)
+
+    def replace_code(
+        self, offer_id: int, *, code_digest: str, code_hint: str, expires_at: datetime
+    ) -> None:
+        # A new code has a new expiry, so its reminder is still to be sent.
+        self._update(
+            offer_id,
+            code_digest=code_digest,
+            code_hint=code_hint,
+            expires_at=expires_at,
+            reminder_sent_at=None,
+        )
+
+    def bind_target(
+        self, offer_id: int, *, environment_id: int, user_id: int, at: datetime
+    ) -> bool:
+        column = transfer_offers.c
+        result = self._connection.execute(
+            update(transfer_offers)
+            .where(
+                column.id == offer_id,
+                column.target_environment_id.is_(None)
+                | (column.target_environment_id == environment_id),
+            )
+            # The first redeemer and moment stay when the same environment redeems again.
+            .values(
+                target_environment_id=environment_id,
+                redeemed_by_user_id=func.coalesce(column.redeemed_by_user_id, user_id),
+                # Typed, or the moment would skip the column type's conversion to UTC.
+                redeemed_at=func.coalesce(column.redeemed_at, literal(at, column.redeemed_at.type)),
+            )
+        )
+        return result.rowcount == 1
+
+    def mark_reminded(self, offer_id: int, at: datetime) -> None:
+        self._update(offer_id, reminder_sent_at=at)
+
+    def list_outgoing(self, environment_id: int) -> Sequence[TransferOffer]:
+        return self._newest_first(transfer_offers.c.source_environment_id == environment_id)
+
+    def list_incoming(self, environment_id: int) -> Sequence[TransferOffer]:
+        return self._newest_first(transfer_offers.c.target_environment_id == environment_id)
+
+    def list_with_offered_items(self) -> Sequence[TransferOffer]:
+        offered = exists().where(
+            offer_items.c.offer_id == transfer_offers.c.id,
+            offer_items.c.status == ItemStatus.OFFERED.value,
+        )
+        statement = select(transfer_offers).where(offered).order_by(transfer_offers.c.id)
+        return [offer_from_row(row) for row in self._all(statement)]
+
+    def _first(self, where: ColumnElement[bool]) -> TransferOffer | None:
+        row = self._one(select(transfer_offers).where(where))
+        return None if row is None else offer_from_row(row)
+
+    def _newest_first(self, where: ColumnElement[bool]) -> Sequence[TransferOffer]:
+        statement = (
+            select(transfer_offers)
+            .where(where)
+            .order_by(transfer_offers.c.created_at.desc(), transfer_offers.c.id.desc())
+        )
+        return [offer_from_row(row) for row in self._all(statement)]
+
+    def _update(self, offer_id: int, **values: object) -> None:
+        self._connection.execute(
+            update(transfer_offers).where(transfer_offers.c.id == offer_id).values(**values)
+        )
+
+
+class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
+    def add(self, offer_id: int, administration: Administration, at: datetime) -> OfferItem:
+        row = self._insert(
+            offer_items,
+            offer_id=offer_id,
+            administration_id=administration.id,
+            code=administration.code,
+            name=administration.name,
+            email=administration.email,
+            status=ItemStatus.OFFERED.value,
+            status_changed_at=at,
+        )
+        # The offer is the item's first change, made by the offer's sender.
+        sender = (
+            select(transfer_offers.c.sender_user_id)
+            .where(transfer_offers.c.id == offer_id)
+            .scalar_subquery()
+        )
+        self._log(row["id"], None, ItemStatus.OFFERED, OFFER_EVENT, sender, at)
+        return item_from_row(row)
+
+    def get(self, item_id: int) -> OfferItem | None:
+        row = self._one(select(offer_items).where(offer_items.c.id == item_id))
+        return None if row is None else item_from_row(row)
+
+    def list_for_offer(self, offer_id: int) -> Sequence[OfferItem]:
+        return self._list(offer_items.c.offer_id == offer_id)
+
+    def list_open_for_administration(self, administration_id: int) -> Sequence[OfferItem]:
+        return self._list(
+            offer_items.c.administration_id == administration_id,
+            offer_items.c.status.in_([status.value for status in OPEN_STATUSES]),
+        )
+
+    def compare_and_set(
+        self,
+        item: OfferItem,
+        to: ItemStatus,
+        *,
+        event: Event,
+        at: datetime,
+        actor_user_id: int | None = None,
+        rejection_reason: str | None = None,
+    ) -> bool:
+        result = self._connection.execute(
+            update(offer_items)
+            .where(offer_items.c.id == item.id, offer_items.c.status == item.status.value)
+            .values(status=to.value, status_changed_at=at, rejection_reason=rejection_reason)
+        )
+        if result.rowcount != 1:
+            return False
+        self._log(item.id, item.status, to, event.value, actor_user_id, at)
+        return True
+
+    def status_changes(self, item_id: int) -> Sequence[StatusChange]:
+        statement = (
+            select(status_changes)
+            .where(status_changes.c.item_id == item_id)
+            .order_by(status_changes.c.id)
+        )
+        return [status_change_from_row(row) for row in self._all(statement)]
+
+    def _list(self, *where: ColumnElement[bool]) -> Sequence[OfferItem]:
+        statement = select(offer_items).where(*where).order_by(offer_items.c.id)
+        return [item_from_row(row) for row in self._all(statement)]
+
+    def _log(
+        self,
+        item_id: int,
+        from_status: ItemStatus | None,
+        to_status: ItemStatus,
+        event: str,
+        actor_user_id: int | ScalarSelect[Any] | None,
+        at: datetime,
+    ) -> None:
+        self._connection.execute(
+            insert(status_changes).values(
+                item_id=item_id,
+                from_status=None if from_status is None else from_status.value,
+                to_status=to_status.value,
+                event=event,
+                actor_user_id=actor_user_id,
+                at=at,
+            )
+        )
+
+
+class SqlAlchemyRedeemAttemptRepository(_Repository, ports.RedeemAttemptRepository):
+    def add_failure(self, *, user_id: int, environment_id: int, at: datetime) -> None:
+        self._insert(redeem_failures, user_id=user_id, environment_id=environment_id, at=at)
+
+    def failures_for_user(self, user_id: int, since: datetime) -> Sequence[datetime]:
+        return self._since(redeem_failures.c.user_id == user_id, since)
+
+    def failures_for_environment(self, environment_id: int, since: datetime) -> Sequence[datetime]:
+        return self._since(redeem_failures.c.environment_id == environment_id, since)
+
+    def _since(self, where: ColumnElement[bool], since: datetime) -> Sequence[datetime]:
+        statement = (
+            select(redeem_failures.c.at)
+            .where(where, redeem_failures.c.at >= since)
+            .order_by(redeem_failures.c.at)
+        )
+        return list(self._connection.execute(statement).scalars())

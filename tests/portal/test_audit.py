@@ -89,7 +89,7 @@ def test_the_logboek_is_for_super_users_and_in_their_nav(
     refused = medewerker.get(PAGE)
 
     assert refused.status_code == 403
-    assert "Alleen een supergebruiker van deze omgeving mag dit doen." in refused.text
+    assert 'data-code="not_super_user">' in refused.text
     assert f'href="{PAGE}"' not in medewerker.get("/administraties").text
     assert f'<a href="{PAGE}">Logboek</a>' in noord.get("/administraties").text
 
@@ -101,7 +101,7 @@ def test_a_plain_users_refusal_is_in_the_trail_of_their_environment(
 
     assert rows(noord.get(PAGE).text) == [
         f"{SHOWN_NOW} {PLAIN_USER} Openen Geweigerd "
-        f"Alleen een supergebruiker van deze omgeving mag dit doen. portaal {ADDRESS}"
+        f"{NotAllowed('not_super_user')} portaal {ADDRESS}"
     ]
 
 

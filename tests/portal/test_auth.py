@@ -14,6 +14,8 @@ from portal_support import (
 )
 from werkzeug.test import TestResponse
 
+from migrationkit.domain.errors import NotAllowed
+
 
 def test_the_login_page_has_labelled_fields(client: FlaskClient) -> None:
     page = client.get("/inloggen").text
@@ -115,10 +117,12 @@ def test_a_plain_user_is_refused_the_migration_pages_in_their_language(
 ) -> None:
     response = medewerker.get("/migraties")
 
+    refusal = NotAllowed("not_super_user")
     assert response.status_code == 403
-    assert "Alleen een supergebruiker van deze omgeving mag dit doen." in response.text
+    assert 'data-code="not_super_user">' in response.text
+    assert refusal.message("nl") in response.text
     medewerker.post("/taal", data={"language": "en"})
-    assert "Only a super user of this environment may do this." in medewerker.get("/migraties").text
+    assert refusal.message("en") in medewerker.get("/migraties").text
 
 
 def test_a_plain_user_sees_no_migration_links(medewerker: FlaskClient) -> None:

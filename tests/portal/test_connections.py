@@ -77,7 +77,7 @@ def test_a_plain_user_may_not_open_the_screen(medewerker: FlaskClient) -> None:
     response = medewerker.get(LIST)
 
     assert response.status_code == 403
-    assert "Alleen een supergebruiker" in response.text
+    assert 'data-code="not_super_user">' in response.text
 
 
 # --- Xero set up on this server: the real connector, its tokens sealed in the database ---------

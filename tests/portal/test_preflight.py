@@ -4,14 +4,19 @@ and English, with nothing changed."""
 
 from __future__ import annotations
 
+import sys
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+from api_support import Api
 from flask.testing import FlaskClient
 from portal_support import Scene
 
 from migrationkit import services
 from migrationkit.domain.model import AccountingPackage, OfferItem
+from migrationkit.services import preflight
 
 Dump = Callable[[], object]
 
@@ -241,3 +246,111 @@ def test_controleer_needs_the_csrf_token(
 
     assert response.status_code == 400
     assert "Het formulier is verlopen of ongeldig" in response.text
+
+
+# --- one dry run per click -------------------------------------------------------------------
+
+
+@pytest.fixture
+def reports_made(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How often the offer's and the start's report are made, wherever they are called from."""
+    made: Counter[str] = Counter()
+    for name in ("offer_report", "start_report"):
+        original = getattr(preflight, name)
+
+        def counted(*args: Any, _name: str = name, _made: Any = original, **kwargs: Any) -> Any:
+            made[_name] += 1
+            return _made(*args, **kwargs)
+
+        for module in list(sys.modules.values()):
+            bound = getattr(module, name, None) is original
+            if bound and module.__name__.startswith("migrationkit."):
+                monkeypatch.setattr(module, name, counted)
+    return made
+
+
+def submitted(noord: FlaskClient, scene: Scene, *codes: str, **fields: str) -> Any:
+    data: dict[str, Any] = {
+        "koppeling": scene.connection("Noord").id,
+        "administratie": [scene.administration(code).id for code in codes],
+        "ontvangers": "noord@example.nl, zuid@example.nl",
+        "voorwaarden": "y",
+        **fields,
+    }
+    return noord.post("/migraties/uitgaand/samenvatting", data=data)
+
+
+def test_the_portal_makes_the_offers_report_once_per_submit(
+    noord: FlaskClient, scene: Scene, reports_made: Counter[str]
+) -> None:
+    sent = submitted(noord, scene, "1001")
+    assert sent.status_code == 200
+    assert reports_made == {"offer_report": 1}
+
+    # Refused by its report (R10): the page shows the refusal and the report it came with.
+    reports_made.clear()
+    page = submitted(noord, scene, "1003").text
+    assert reports_made == {"offer_report": 1}
+    assert 'class="verdict verdict-refused">Geweigerd</span>' in page
+    assert page.count('class="verdict verdict-passed">In orde</span>') > 0
+
+    # Refused before its report (the terms): the page still shows the report, made once.
+    reports_made.clear()
+    page = submitted(noord, scene, "1002", voorwaarden="").text
+    assert reports_made == {"offer_report": 1}
+    assert 'class="verdict verdict-passed">In orde</span>' in page
+
+
+def test_the_portal_makes_the_starts_report_once_per_submit(
+    zuid: FlaskClient, scene: Scene, reports_made: Counter[str]
+) -> None:
+    offer_id, items = redeemed(scene, "1001", "1002")
+    zuid_id = scene.connection("Zuid").id
+    url = f"/migraties/inkomend/{offer_id}/koppelen"
+
+    # Both on the same package administration: refused by the start's report (R8/R9).
+    same = targets(items, zuid_id, **{"1001": "zuid-1001", "1002": "zuid-1001"})
+    reports_made.clear()
+    refused = zuid.post(url, data={**same, "start": "S"})
+    assert refused.status_code == 200
+    assert reports_made == {"start_report": 1}
+
+    chosen = targets(items, zuid_id, **{"1001": "zuid-1001", "1002": "zuid-1002"})
+    reports_made.clear()
+    started = zuid.post(url, data={**chosen, "start": "S"})
+    assert started.location == "/migraties"
+    assert reports_made == {"start_report": 1}
+
+
+def test_the_api_makes_each_report_once_per_call(
+    api_as: Callable[[str], Api], scene: Scene, reports_made: Counter[str]
+) -> None:
+    noord, zuid = api_as("noord@example.nl"), api_as("zuid@example.nl")
+    offer = {
+        "connection_id": scene.connection("Noord").id,
+        "administration_ids": [scene.administration("1001").id],
+        "recipients": ["zuid@example.nl"],
+        "accept_terms": True,
+    }
+    refused = {**offer, "administration_ids": [scene.administration("1003").id]}
+
+    assert noord.post("offers", json=refused).get_json()["code"] == "authorizers_in_flow"
+    assert reports_made == {"offer_report": 1}
+    reports_made.clear()
+    code = noord.post("offers", json=offer).get_json()["code"]
+    assert reports_made == {"offer_report": 1}
+
+    redeemed = zuid.post(
+        "redemptions", json={"code": code, "accept_terms": True, "accept_costs": True}
+    ).get_json()
+    (item,) = redeemed["items"]
+    start = f"offers/{redeemed['offer']['id']}/start"
+    target = {"item_id": item["id"], "connection_id": scene.connection("Zuid").id}
+    reports_made.clear()
+    unknown = zuid.post(start, json={"targets": [{**target, "package_admin_id": "zuid-9999"}]})
+    assert unknown.status_code >= 400
+    assert reports_made == {"start_report": 1}
+    reports_made.clear()
+    started = zuid.post(start, json={"targets": [{**target, "package_admin_id": "zuid-1001"}]})
+    assert started.status_code == 201
+    assert reports_made == {"start_report": 1}

@@ -54,10 +54,18 @@ def test_the_dutch_message_is_the_string_and_english_is_asked_for() -> None:
     assert error.params == {"environment": "Zuid", "code": "0042", "name": "Bakkerij"}
 
 
+def test_the_super_user_refusal_reads_in_both_languages() -> None:
+    """The one place its text is tested: elsewhere tests assert its code, not_super_user."""
+    error = NotAllowed("not_super_user")
+
+    assert str(error) == "Alleen een supergebruiker van deze omgeving mag dit doen."
+    assert error.message("en") == "Only a super user of this environment may do this."
+
+
 def test_an_unknown_language_falls_back_to_dutch() -> None:
     error = NotAllowed("not_super_user")
 
-    assert error.message("de") == "Alleen een supergebruiker van deze omgeving mag dit doen."
+    assert error.message("de") == error.message("nl")
 
 
 def test_an_unknown_code_is_a_programming_error() -> None:

@@ -33,12 +33,7 @@ def test_r1_a_super_user_may_act_in_their_own_environment(build: Build) -> None:
 
 
 def test_r1_a_plain_user_is_refused(build: Build, refused: Refused) -> None:
-    with refused(
-        NotAllowed,
-        "not_super_user",
-        "Alleen een supergebruiker van deze omgeving mag dit doen.",
-        "Only a super user of this environment may do this.",
-    ):
+    with refused(NotAllowed, "not_super_user"):
         rules.require_super_user(build.user(role=Role.USER), 1)
 
 
@@ -204,7 +199,7 @@ def test_r7_a_super_user_with_subscription_who_accepted_may_take_in(build: Build
             {"role": Role.USER},
             NotAllowed,
             "not_super_user",
-            "Alleen een supergebruiker van deze omgeving mag dit doen.",
+            None,
         ),
         (
             {"user_environment_id": 1},
@@ -239,7 +234,7 @@ def test_r7_taking_in_is_refused_without_each_condition(
     missing: dict[str, Any],
     error_class: type[Exception],
     code: str,
-    dutch: str,
+    dutch: str | None,
 ) -> None:
     with refused(error_class, code, dutch):
         take_in(build, **missing)
@@ -248,9 +243,7 @@ def test_r7_taking_in_is_refused_without_each_condition(
 def test_r7_the_rights_are_checked_before_the_subscription_and_the_terms(
     build: Build, refused: Refused
 ) -> None:
-    with refused(
-        NotAllowed, "not_super_user", "Alleen een supergebruiker van deze omgeving mag dit doen."
-    ):
+    with refused(NotAllowed, "not_super_user"):
         take_in(build, role=Role.USER, subscription=False, terms=False, costs=False)
 
 
@@ -529,9 +522,7 @@ def test_r11_to_a_super_user_of_another_environment_the_offer_is_unknown(
 def test_r11_a_plain_user_of_the_redeeming_environment_is_refused(
     build: Build, refused: Refused
 ) -> None:
-    with refused(
-        NotAllowed, "not_super_user", "Alleen een supergebruiker van deze omgeving mag dit doen."
-    ):
+    with refused(NotAllowed, "not_super_user"):
         rules.require_recipient(
             build.offer(target_environment_id=2), build.user(2, environment_id=2, role=Role.USER)
         )
@@ -544,9 +535,7 @@ def test_r12_a_super_user_of_the_offering_environment_is_the_sender(build: Build
 def test_r12_anyone_else_is_not_the_sender(build: Build, refused: Refused) -> None:
     with refused(NotFound, "unknown_offer", "Onbekend migratieverzoek."):
         rules.require_sender(build.offer(), build.user(2, environment_id=2))
-    with refused(
-        NotAllowed, "not_super_user", "Alleen een supergebruiker van deze omgeving mag dit doen."
-    ):
+    with refused(NotAllowed, "not_super_user"):
         rules.require_sender(build.offer(), build.user(1, role=Role.USER))
 
 
@@ -600,9 +589,7 @@ def test_r16_relinking_to_another_administration_in_the_same_connection_passes(
 
 
 def test_r16_a_plain_user_may_not_relink(build: Build, refused: Refused) -> None:
-    with refused(
-        NotAllowed, "not_super_user", "Alleen een supergebruiker van deze omgeving mag dit doen."
-    ):
+    with refused(NotAllowed, "not_super_user"):
         rules.require_relink(
             build.user(role=Role.USER),
             build.administration(1),

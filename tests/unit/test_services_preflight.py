@@ -158,6 +158,37 @@ def test_an_offer_is_refused_with_the_first_refusal_of_its_report(scene: Scene) 
         scene.offer(guarded)
 
 
+def test_an_offers_refusal_carries_the_report_it_was_refused_by(scene: Scene) -> None:
+    guarded = scene.administration("0043", "Slagerij Vos")
+    scene.flow(guarded, "Verkoop", scene.noord.user)
+    dry_run = preflight_offer(scene, [guarded])
+
+    with pytest.raises(RuleViolation) as refused:
+        scene.offer(guarded)
+
+    carried = services.report_of(refused.value, services.OfferPreflight)
+    assert carried is not None
+    assert services.report_of(refused.value, services.StartPreflight) is None
+    assert carried.first_error() is refused.value
+    assert [verdicts(e.checks) for e in carried.administrations] == [
+        verdicts(e.checks) for e in dry_run.administrations
+    ]
+
+
+def test_an_offers_refusal_before_its_report_carries_none(scene: Scene) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        services.offer_administrations(
+            scene.deps,
+            actor_id=scene.noord.super_user.id,
+            connection_id=scene.noord.connection.id,
+            administration_ids=[scene.administration().id],
+            recipients=["zuid@example.nl"],
+            accepted_terms=False,
+        )
+
+    assert services.report_of(refused.value, services.OfferPreflight) is None
+
+
 def test_an_offer_goes_through_when_its_report_passes(scene: Scene) -> None:
     administration = scene.administration()
     assert preflight_offer(scene, [administration]).passed
@@ -170,9 +201,7 @@ def test_an_offer_goes_through_when_its_report_passes(scene: Scene) -> None:
 def test_a_plain_user_gets_no_offer_report_and_the_refusal_is_recorded(scene: Scene) -> None:
     administration = scene.administration()
 
-    with scene.refused(
-        NotAllowed, "not_super_user", "Alleen een supergebruiker van deze omgeving mag dit doen."
-    ):
+    with scene.refused(NotAllowed, "not_super_user"):
         preflight_offer(scene, [administration], actor_id=scene.noord.user.id)
 
     [event] = refusals_recorded(scene)
@@ -458,6 +487,11 @@ def test_a_refused_check_refuses_the_start_with_the_same_error(
     assert first is not None
     with scene.refused(type(first), first.code, str(first), first.message("en")):
         start(scene, receipt, choices)
+    with pytest.raises(type(first)) as refused:
+        start(scene, receipt, choices)
+    carried = services.report_of(refused.value, services.StartPreflight)
+    assert carried is not None
+    assert refused_rules(carried) == [refusals]
 
 
 def test_a_target_not_chosen_is_named_in_both_languages(scene: Scene) -> None:

@@ -55,8 +55,15 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(MigrationError)
     def refused(error: MigrationError) -> tuple[str, int]:
         status = status_of(error)
-        message = refusal(error) if status != 404 else _("Deze pagina bestaat niet.")
-        return render_template("error.html", status=status, message=message), status
+        if status == 404:  # like a missing page: neither its words nor its code tell more
+            page = render_template(
+                "error.html", status=status, message=_("Deze pagina bestaat niet.")
+            )
+        else:  # the code, for programs and tests, beside the words in the user's language
+            page = render_template(
+                "error.html", status=status, message=refusal(error), code=error.code
+            )
+        return page, status
 
     @app.errorhandler(CSRFError)
     def csrf_refused(_error: CSRFError) -> tuple[str, int]:

@@ -170,12 +170,8 @@ def outgoing_summary() -> str | Response:
     if not administration_ids:
         flash(refusal(InvalidInput("no_administrations")), "error")
         return redirect(url_for("migrations.outgoing_choose"))
-    preflight = services.preflight_offer(
-        deps(),
-        actor_id=g.user.id,
-        connection_id=connection_id,
-        administration_ids=administration_ids,
-    )
+    # One dry run per click: a refusal by the offer's report carries it.
+    preflight = None
     if form.validate_on_submit():
         try:
             receipt = services.offer_administrations(
@@ -188,8 +184,16 @@ def outgoing_summary() -> str | Response:
             )
         except MigrationError as error:
             show_refusal(form, OFFER_FIELDS, error)
+            preflight = services.report_of(error, services.OfferPreflight)
         else:
             return _code_once(receipt, resent=False)
+    if preflight is None:
+        preflight = services.preflight_offer(
+            deps(),
+            actor_id=g.user.id,
+            connection_id=connection_id,
+            administration_ids=administration_ids,
+        )
     return render_template("migrations/outgoing_summary.html", form=form, preflight=preflight)
 
 

@@ -489,6 +489,11 @@ class MigrationError(Exception):
     language. ``str(error)`` is the Dutch message; ``message("en")`` gives the English one.
     """
 
+    #: The dry run's report that a use case refused by (an offer's or a start's), so that
+    #: whoever shows the refusal shows the report beside it without making it again. Opaque
+    #: to the domain; ``migrationkit.services.report_of`` reads it by its type.
+    report: object | None = None
+
     def __init__(self, code: str, /, **params: object) -> None:
         if code not in MESSAGES:
             raise KeyError(f"unknown error code {code!r}")

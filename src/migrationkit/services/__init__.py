@@ -66,6 +66,7 @@ from migrationkit.services.preflight import (
     Verdict,
     preflight_offer,
     preflight_start,
+    report_of,
 )
 from migrationkit.services.rate_limits import count_api_call
 from migrationkit.services.receiving import (
@@ -168,6 +169,7 @@ __all__ = [
     "redeemed_offer",
     "reject_items",
     "relink_administration",
+    "report_of",
     "requeue_stale",
     "resend_code",
     "resolve_address",

@@ -11,7 +11,7 @@ import attrs
 from migrationkit.domain import codes
 from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.dates import show_date
-from migrationkit.domain.errors import InvalidInput, RuleViolation
+from migrationkit.domain.errors import InvalidInput, MigrationError, RuleViolation
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
     Administration,
@@ -31,7 +31,7 @@ from migrationkit.services._search import matches
 from migrationkit.services._transitions import change_status
 from migrationkit.services.audit import audited, record
 from migrationkit.services.dependencies import Dependencies
-from migrationkit.services.preflight import offer_report
+from migrationkit.services.preflight import carrying, offer_report
 
 
 @attrs.frozen
@@ -91,7 +91,8 @@ def offer_administrations(
     accepted_terms: bool,
 ) -> OfferReceipt:
     """Offers administrations of one connection to another environment (R1-R5, R10):
-    refused with the first refusal of the dry run's report (``preflight_offer``).
+    refused with the first refusal of the dry run's report (``preflight_offer``), which a
+    refusal after the report carries (``report_of``).
 
     The code goes to the recipients, with a copy to the sender, through the outbox; the
     receipt holds the full code, which is never stored and never shown again.
@@ -109,10 +110,13 @@ def offer_administrations(
         )
         error = report.first_error()
         if error is not None:
-            raise error
+            raise carrying(error, report)
         # The sender's own address is pre-filled in the form; the sender gets the copy.
         to = tuple(a for a in addresses if a.lower() != actor.email.lower())
-        require_valid_recipients(to)
+        try:
+            require_valid_recipients(to)
+        except MigrationError as refusal:
+            raise carrying(refusal, report) from None
         issued = codes.issue_code(deps.policy.code_secret)
         offer = uow.offers.add(
             source_environment_id=actor.environment_id,

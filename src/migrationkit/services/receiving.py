@@ -40,7 +40,7 @@ from migrationkit.services._transitions import change_status
 from migrationkit.services.audit import audited, record
 from migrationkit.services.dependencies import Dependencies
 from migrationkit.services.moving import ids
-from migrationkit.services.preflight import TargetChoice, start_report
+from migrationkit.services.preflight import TargetChoice, carrying, start_report
 
 log = logging.getLogger(__name__)
 
@@ -236,15 +236,16 @@ def start_migrations(
     """Start migratie: each chosen item goes to In de wachtrij with its target, and one job
     per migration is enqueued after the commit (R2, R6-R9, R13). All or nothing.
 
-    Refused with the first refusal of the dry run's report (``preflight_start``); inside the
-    transaction the compare-and-set and R8/R9 are checked again, as someone may have acted
-    since. If the queue is unreachable the start still stands: the database holds it, and
-    the sweeper enqueues whatever should run and is not.
+    Refused with the first refusal of the dry run's report (``preflight_start``), which the
+    refusal carries (``report_of``); inside the transaction the compare-and-set and R8/R9
+    are checked again, as someone may have acted since. If the queue is unreachable the start
+    still stands: the database holds it, and the sweeper enqueues whatever should run and is
+    not.
     """
     report = start_report(deps, actor_id, offer_id, choices)
     error = report.first_error()
     if error is not None:
-        raise error
+        raise carrying(error, report)
     with deps.uow() as uow:
         actor = _load.super_user(uow, actor_id)
         offer = _load.offer(uow, offer_id)

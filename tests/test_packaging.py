@@ -43,6 +43,10 @@ def test_the_sdist_and_the_wheel_carry_the_version_and_the_licence(dist: Path) -
         name.startswith("migrationkit/adapters/sqlalchemy/migrations/versions/0001")
         for name in names
     )
+    # So do the e-mails' texts, each kind in Dutch and English.
+    texts = [name for name in names if name.startswith("migrationkit/services/email_texts/")]
+    assert "migrationkit/services/email_texts/offer_code.nl.txt" in texts
+    assert "migrationkit/services/email_texts/offer_code.en.txt" in texts
     assert not any(name.startswith(("tests/", "examples/")) for name in names)
     metadata = zipfile.ZipFile(wheel).read(f"migrationkit-{version}.dist-info/METADATA").decode()
     assert "License-Expression: MIT" in metadata

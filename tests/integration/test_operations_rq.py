@@ -100,6 +100,8 @@ def test_a_worker_serves_its_metrics_on_the_port_it_is_given(
         "MIGRATIONKIT_SECRET_KEY": "operations-tests-" * 3,
         "MIGRATIONKIT_REDIS_URL": redis_db_url,
         "MIGRATIONKIT_QUEUE": QUEUE,
+        # The in-memory packages: this worker moves nothing, it shows its metrics.
+        "MIGRATIONKIT_DEMO": "1",
     }
     upgrade(f"sqlite:///{tmp_path / 'home' / 'migrationkit.sqlite3'}")
     RQJobQueue(connection, QUEUE).enqueue_migration(404)  # waits: the worker takes it

@@ -42,6 +42,9 @@ MAX_REASON = 1000
 MAX_SEARCH = 200
 MAX_RECIPIENTS = 20
 MAX_FILENAME = 255
+#: The longest e-mail address (RFC 5321's path limit less its angle brackets); the users
+#: table holds no longer.
+MAX_EMAIL = 254
 
 # A pragmatic address check: one @, a dot in the domain, no spaces or angle brackets.
 _EMAIL = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"'.]+(\.[^@\s<>,;\"'.]+)+$")
@@ -355,7 +358,7 @@ def require_valid_recipients(addresses: Sequence[str]) -> tuple[str, ...]:
         if not address:
             continue
         require_typed_text(address)
-        if len(address) > 254 or not _EMAIL.match(address):
+        if len(address) > MAX_EMAIL or not _EMAIL.match(address):
             raise InvalidInput("email_invalid", email=address[:80])
         local, _, domain = address.rpartition("@")
         if not local.isascii():

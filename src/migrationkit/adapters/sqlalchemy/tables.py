@@ -29,6 +29,8 @@ from sqlalchemy import (
     text,
 )
 
+from migrationkit.domain.rules import MAX_EMAIL
+
 #: Constraint names that Alembic can find again on every database.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -42,7 +44,7 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 # Lengths of the short strings; free text is Text.
 CODE_NAME = 200
-EMAIL = 254
+EMAIL = MAX_EMAIL
 KEY = 500
 STATUS = 40
 

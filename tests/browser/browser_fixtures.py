@@ -29,7 +29,7 @@ from typing import Protocol
 import attrs
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from migrationkit.testing import FakeClock
@@ -51,8 +51,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-#: How long a step may wait for the page, in milliseconds.
-STEP_TIMEOUT_MS = 10_000
+#: How long a step may wait for the page, in milliseconds: a bound only a broken page
+#: reaches, since a machine busy with other servers may answer a step in seconds.
+STEP_TIMEOUT_MS = 60_000
+expect.set_options(timeout=STEP_TIMEOUT_MS)
 PASSWORD = "demo"
 #: A phone and a laptop: the widths the guide is walked at.
 PHONE, LAPTOP = 390, 1366

@@ -29,7 +29,7 @@ INCOMING = "Administraties die klaar staan om gemigreerd te worden"
 #: Below this width (Bootstrap's lg) the main menu folds behind the Menu button.
 MENU_FOLDS_BELOW = 992
 #: The longest a move of the demo's largest archive may take in the browser, in ms.
-MOVE_TIMEOUT_MS = 30_000
+MOVE_TIMEOUT_MS = 120_000
 
 
 def connection(package: str, office: str) -> str:

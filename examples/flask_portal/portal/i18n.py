@@ -90,19 +90,23 @@ def init_app(app: Flask) -> None:
 @bp.post("/taal")
 def switch() -> Response:
     """Keeps the chosen language in the session and goes back to the page it came from. A
-    page address longer than any of the portal's is bad input: nothing changes."""
+    page that is not one of this site's is bad input: nothing changes."""
     chosen, back = request.form.get("language", ""), request.form.get("next", "")
-    if len(back) > MAX_NEXT:
+    target = same_site(back)
+    if back and target is None:
         return redirect(url_for("index"))
     if chosen in LANGUAGES:
         session["language"] = chosen
         if g.user is not None:  # kept with the user too: their e-mails follow it
             services.choose_language(deps(), g.user.id, chosen)
-    return redirect(same_site(back) or url_for("index"))
+    return redirect(target or url_for("index"))
 
 
 def same_site(target: str) -> str | None:
-    """``target`` when it is a path on this site, so the switch cannot send anyone away."""
+    """``target`` when it is a path on this site, so the switch cannot send anyone away: no
+    other site, no control character, no longer than any of the portal's addresses."""
+    if len(target) > MAX_NEXT or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None

@@ -15,7 +15,8 @@ import io
 
 import attrs
 
-from migrationkit.adapters.sqlalchemy.health import archive_store_names, schema_state
+from migrationkit.adapters.sqlalchemy.health import archive_store_names
+from migrationkit.adapters.sqlalchemy.status import check_database
 from migrationkit.bootstrap import Runtime
 
 #: What the archive probe writes.
@@ -59,15 +60,16 @@ def readiness(runtime: Runtime) -> Readiness:
 
 def _database(runtime: Runtime) -> Check:
     try:
-        state = schema_state(runtime.database)
+        check = check_database(runtime.database)
     except Exception as error:  # any failure to reach it is the answer
         return Check("database", False, f"unreachable: {type(error).__name__}")
-    if not state.at_head:
-        current = ", ".join(state.current) or "no schema"
+    if check.unreachable is not None:  # the error's type only: the probe is public
+        return Check("database", False, f"unreachable: {check.unreachable.partition(':')[0]}")
+    if not check.current:
         return Check(
             "database",
             False,
-            f"schema at {current}, newest is {', '.join(state.head)}:"
+            f"schema at {check.revision or 'no schema'}, newest is {check.head}:"
             " run `migrationkit db upgrade`",
         )
     return Check("database", True)

@@ -1,40 +1,16 @@
-"""What an operator's probes and dashboards read straight from the database: whether its
-schema is at the newest revision, the archive stores in use, how many moves stand in each
-status, and the outbox's backlog. Each is one statement, so a scrape every few seconds
-costs the database little."""
+"""What an operator's probes and dashboards read straight from the database: the archive
+stores in use, how many moves stand in each status, and the outbox's backlog. Each is one
+statement, so a scrape every few seconds costs the database little. The schema's revision
+is read by ``status.check_database``, for the CLI and the readiness probe alike."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import attrs
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, select
 
-from migrationkit.adapters.sqlalchemy.database import VERSION_TABLE, alembic_config
 from migrationkit.adapters.sqlalchemy.tables import environments, migrations, offer_items, outbox
-
-
-@attrs.frozen
-class SchemaState:
-    """The database's schema revisions against the newest this version knows."""
-
-    current: tuple[str, ...]
-    head: tuple[str, ...]
-
-    @property
-    def at_head(self) -> bool:
-        return set(self.current) == set(self.head)
-
-
-def schema_state(engine: Engine) -> SchemaState:
-    """Where the database's schema stands; raises when the database cannot be reached."""
-    with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-        current = context.get_current_heads()
-        head = ScriptDirectory.from_config(alembic_config(connection)).get_heads()
-    return SchemaState(tuple(current), tuple(head))
 
 
 @attrs.frozen

@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from migrationkit.adapters.inprocess import InProcessQueue
 from sqlalchemy import create_engine, insert
 
 from migrationkit.adapters.connectors.memory import InMemoryConnectorRegistry
@@ -35,6 +34,7 @@ from migrationkit.domain.manifest import CSV_HEADER, csv_line, json_line
 from migrationkit.services import migration_manifest, migration_report
 from migrationkit.services.dependencies import Dependencies
 from migrationkit.testing._databases import throwaway_database
+from migrationkit.workers.inprocess import InProcessQueue
 
 SECRET = "benchmark-secret-key-of-at-least-32-bytes"  # noqa: S105 (a throwaway database)
 CHUNK = 10_000

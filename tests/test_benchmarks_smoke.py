@@ -1,4 +1,4 @@
-"""The engine benchmark at its smallest size (``--smoke``): it builds its administrations on
+"""The benchmarks at their smallest size (``--smoke``). The engine's builds its administrations on
 PostgreSQL, moves them with real worker processes and prints its table. No timing is
 asserted: at this size the numbers mean nothing."""
 
@@ -50,3 +50,17 @@ def test_the_benchmark_smoke_run_prints_its_table(
     ):
         assert any(line.startswith(measure) for line in lines), finished.stdout
     assert list(tmp_path.iterdir()) == []  # the run cleans up after itself
+
+
+def test_the_report_benchmark_smoke_run_prints_its_table() -> None:
+    finished = subprocess.run(
+        [sys.executable, str(BENCHMARK.with_name("report.py")), "--smoke"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    for step in ("manifest JSON Lines", "manifest CSV", "report (digests, signature, PDF)"):
+        assert sum(step in line for line in finished.stdout.splitlines()) == 2, finished.stdout

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from portal_support import RUNTIME_KEY, Scene, environ, make_app, signed_in_client
+from portal_support import RUNTIME_KEY, Scene, codes, environ, make_app, signed_in_client
 
 from migrationkit import services
 from migrationkit.bootstrap import Runtime
@@ -129,7 +129,7 @@ def test_a_plain_user_without_access_is_refused_the_archive(
     response = medewerker.get(f"/administraties/{administration.id}/archief")
 
     assert response.status_code == 403
-    assert "Je hebt geen toegang tot deze administratie." in response.text
+    assert codes(response.text) == {"no_access": "refusal"}
 
 
 def test_a_plain_user_with_access_opens_the_archive(medewerker: FlaskClient, scene: Scene) -> None:

@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 from portal_support import (
     SESSION_COOKIE,
     Scene,
+    codes,
     make_app,
     production_environ,
     signed_in_client,
@@ -60,7 +61,7 @@ def test_a_wrong_password_is_refused_on_the_login_page_and_keeps_the_address(
     response = client.post("/inloggen", data={"email": "noord@example.nl", "password": "fout"})
 
     assert response.status_code == 200
-    assert "Onbekend e-mailadres of onjuist wachtwoord." in response.text
+    assert codes(response.text) == {"sign_in_failed": "password-error"}
     assert 'value="noord@example.nl"' in response.text
     assert 'aria-describedby="password-error"' in response.text
     assert client.get("/administraties").status_code == 302
@@ -69,7 +70,7 @@ def test_a_wrong_password_is_refused_on_the_login_page_and_keeps_the_address(
 def test_an_unknown_address_gets_the_same_refusal(client: FlaskClient) -> None:
     response = client.post("/inloggen", data={"email": "niemand@example.nl", "password": "demo"})
 
-    assert "Onbekend e-mailadres of onjuist wachtwoord." in response.text
+    assert codes(response.text) == {"sign_in_failed": "password-error"}
 
 
 def test_logging_out_ends_the_session(noord: FlaskClient) -> None:

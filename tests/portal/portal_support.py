@@ -209,7 +209,8 @@ class Scene:
 
 class Shown(NamedTuple):
     """A library refusal on a page: its code, its words, and where: the element's id (a
-    field's error: ``code-error``), else "flash", "refusal" (the refusal page) or "form"."""
+    field's error: ``code-error``), else "flash", "refusal" (the refusal page), "check" (a
+    refused check of a dry run) or "form"."""
 
     code: str
     words: str
@@ -232,7 +233,8 @@ class _Refusals(HTMLParser):
         found = dict(attrs)
         if found.get("data-code"):
             classes = (found.get("class") or "").split()
-            kind = next((c for c in ("flash", "refusal") if c in classes), "form")
+            kinds = {"flash": "flash", "refusal": "refusal", "check-refusal": "check"}
+            kind = next((kinds[c] for c in classes if c in kinds), "form")
             place = found.get("id") or kind
             self._open.append((found["data-code"] or "", place, []))
             self._depth = 0

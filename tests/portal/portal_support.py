@@ -209,8 +209,8 @@ class Scene:
 
 class Shown(NamedTuple):
     """A library refusal on a page: its code, its words, and where: the element's id (a
-    field's error: ``code-error``), else "flash", "refusal" (the refusal page), "check" (a
-    refused check of a dry run) or "form"."""
+    field's error: ``code-error``), else "flash", "refusal" (the refusal page or a move's
+    failure), "check" (a refused check of a dry run), "trail" (the audit trail) or "form"."""
 
     code: str
     words: str
@@ -233,7 +233,12 @@ class _Refusals(HTMLParser):
         found = dict(attrs)
         if found.get("data-code"):
             classes = (found.get("class") or "").split()
-            kinds = {"flash": "flash", "refusal": "refusal", "check-refusal": "check"}
+            kinds = {
+                "flash": "flash",
+                "refusal": "refusal",
+                "check-refusal": "check",
+                "reason": "trail",
+            }
             kind = next((kinds[c] for c in classes if c in kinds), "form")
             place = found.get("id") or kind
             self._open.append((found["data-code"] or "", place, []))

@@ -125,8 +125,7 @@ def test_interne_migratie_to_another_package_is_refused_and_kept(
     )
 
     assert response.status_code == 200
-    assert "niet naar Xero." in response.text
-    assert 'id="koppeling-error"' in response.text
+    assert codes(response.text) == {"package_mismatch": "koppeling-error"}
     assert f'<option selected value="{xero.id}">' in response.text
     assert database_dump() == before
 

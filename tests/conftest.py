@@ -8,8 +8,9 @@ failure there, never a skip. A server that is named but does not answer is alway
 from __future__ import annotations
 
 import functools
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -79,3 +80,16 @@ def postgres_url() -> str:
 def redis_url() -> str:
     """The URL of a real Redis server (redis://...)."""
     return server_url(REDIS_VAR)
+
+
+@pytest.fixture(autouse=True)
+def logging_handlers_as_they_were() -> Iterator[None]:
+    """A test that runs the CLI in this process has it send the root logger's records to
+    stderr; taking that handler away again keeps a server thread that logs after the test
+    (aiosmtpd's) from writing into the run's output."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in set(root.handlers) - set(handlers):
+        root.removeHandler(handler)
+    root.setLevel(level)

@@ -10,7 +10,6 @@ import io
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +27,7 @@ from migrationkit.adapters.sqlalchemy.database import VERSION_TABLE
 from migrationkit.cli import main
 from migrationkit.domain import codes
 from migrationkit.domain.errors import NotFound, RuleViolation
+from served import free_port
 
 #: A transfer code in full, as shown once: groups of four characters of the code alphabet.
 FULL_CODE = re.compile(
@@ -223,13 +223,6 @@ def run(*argv: str) -> tuple[int, str, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(list(argv))
     return code, out.getvalue(), err.getvalue()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture

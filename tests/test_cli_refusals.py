@@ -11,7 +11,6 @@ import contextlib
 import io
 import os
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from migrationkit.adapters.sqlalchemy import make_engine, upgrade
 from migrationkit.adapters.sqlalchemy.status import check_database
 from migrationkit.cli import make_parser
 from migrationkit.testing._databases import throwaway_database
+from served import free_port
 
 #: Each command that works on the database, as an operator would start it.
 DATABASE_COMMANDS = [
@@ -37,13 +37,6 @@ DATABASE_COMMANDS = [
 REDIS_COMMANDS = [("worker", "--burst"), ("sweep",), ("status",)]
 #: dispatch-mail first asks for an SMTP server; one is named so it goes on to the database.
 SMTP = {"MIGRATIONKIT_SMTP_URL": "smtp://127.0.0.1:2525"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -47,6 +47,9 @@ def test_the_sdist_and_the_wheel_carry_the_version_and_the_licence(dist: Path) -
     texts = [name for name in names if name.startswith("migrationkit/services/email_texts/")]
     assert "migrationkit/services/email_texts/offer_code.nl.txt" in texts
     assert "migrationkit/services/email_texts/offer_code.en.txt" in texts
+    # And the Migratieverslag's fonts with their licence.
+    for font in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf", "LICENSE"):
+        assert f"migrationkit/adapters/fonts/{font}" in names
     assert not any(name.startswith(("tests/", "examples/")) for name in names)
     metadata = zipfile.ZipFile(wheel).read(f"migrationkit-{version}.dist-info/METADATA").decode()
     assert "License-Expression: MIT" in metadata

@@ -218,6 +218,9 @@ class Look:
         self.count = 0
 
     def __call__(self, page: Page, name: str, *, scripts: bool = True) -> Path:
+        # The whole page first, stylesheets included: a page looked at while it still loads
+        # (a busy machine) is measured as wide as its unstyled tables.
+        page.wait_for_load_state()
         width = (page.viewport_size or {"width": 0})["width"]
         self.count += 1
         path = self.folder / f"{self.count:02d}-{name}-{width}.png"

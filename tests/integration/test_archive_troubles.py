@@ -155,6 +155,49 @@ def moved_onto(
     return (migration.failure_code, dict(migration.failure_params)), caplog.text
 
 
+class Racing(LocalArchiveStore):
+    """A store whose folder another thread's troubles reach between two steps of a link:
+    ``vanish``, once set, runs each time this store has just made a folder for a blob."""
+
+    def __init__(self, name: str, root: Path) -> None:
+        super().__init__(name, root)
+        self.root = root
+        self.vanish: Callable[[Path], object] = lambda root: None
+
+    def _folder(self, path: str) -> None:
+        super()._folder(path)
+        self.vanish(self.root)
+
+
+@pytest.mark.parametrize(
+    "vanish",
+    [
+        pytest.param(
+            lambda root: shutil.rmtree(root), id="the-store-folder-goes-after-the-fan-out-is-made"
+        ),
+        pytest.param(
+            lambda root: [shutil.rmtree(level) for level in root.iterdir() if level.name != ".tmp"],
+            id="the-fan-out-folder-goes-each-time-it-is-made",
+        ),
+    ],
+)
+def test_a_target_folder_vanishing_while_a_copy_links_is_never_a_missing_source_document(
+    tmp_path: Path, vanish: Callable[[Path], object]
+) -> None:
+    source = LocalArchiveStore("noord", tmp_path / "noord")
+    blob = source.write(io.BytesIO(b"factuur"))
+    target = Racing("zuid", tmp_path / "zuid")
+    target.write(io.BytesIO(b"eerder"))  # the store's folder is there, the blob's is not
+    target.vanish = vanish
+
+    with pytest.raises(ArchiveError) as refused:
+        target.copy_from(source, blob.key, sha256=blob.sha256)
+
+    assert refused.value.code == "archive_folder_missing"
+    assert refused.value.params == {"store": "zuid"}
+    assert source.sizes({blob.key}) == {blob.key: len(b"factuur")}
+
+
 def test_a_move_onto_a_full_disk_fails_naming_the_target_and_logs_the_errno(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -12,7 +12,6 @@ import email
 import email.policy
 import ipaddress
 import smtplib
-import socket
 import ssl
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -34,6 +33,7 @@ from migrationkit.bootstrap import Runtime, build_runtime
 from migrationkit.config import Settings
 from migrationkit.domain.model import AccountingPackage, Email, Role
 from migrationkit.services.outbox import DispatchReport, dispatch_outbox
+from served import free_port
 
 SENDER = "migratie@example.nl"
 
@@ -62,13 +62,6 @@ class Inbox:
 
     def message_ids(self) -> list[str]:
         return [str(message["Message-ID"]) for message in self.messages]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture

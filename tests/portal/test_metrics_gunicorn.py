@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,55 +14,45 @@ import pytest
 import requests
 from portal_support import PORTAL, environ
 
-#: How long gunicorn may take to start answering (a readiness wait, not a measurement).
-START_SECONDS = 60
+from served import csrf_token, free_port, serving
+
 REFUSED_SIGN_INS = 6
 
 
 @pytest.fixture
 def served(home: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """The portal under ``gunicorn --workers 2``; its address and the metrics' folder."""
-    command = ["-m", "gunicorn", "--workers", "2", "--bind"]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
     counted = tmp_path / "prometheus"
     counted.mkdir()
-    log_path = tmp_path / "gunicorn.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, *command, f"127.0.0.1:{port}", "wsgi:app"],
-            cwd=PORTAL,
-            env={**os.environ, **environ(home), "PROMETHEUS_MULTIPROC_DIR": str(counted)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + START_SECONDS
-            while True:
-                try:
-                    requests.get(f"{url}/healthz", timeout=START_SECONDS).raise_for_status()
-                    break
-                except requests.ConnectionError:
-                    assert process.poll() is None, log_path.read_text()
-                    assert time.monotonic() < deadline, "gunicorn did not start"
-                    time.sleep(0.2)
-            yield url, counted
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with serving(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        url=url,
+        ready="/healthz",
+        cwd=PORTAL,
+        env={**os.environ, **environ(home), "PROMETHEUS_MULTIPROC_DIR": str(counted)},
+        log=tmp_path / "gunicorn.log",
+    ):
+        yield url, counted
 
 
 def refuse_a_sign_in(url: str) -> None:
     """A wrong password through the login page, on a connection of its own."""
     with requests.Session() as session:
-        page = session.get(f"{url}/inloggen").text
-        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
-        assert token, page
+        token = csrf_token(session.get(f"{url}/inloggen").text)
         answer = session.post(
             f"{url}/inloggen",
-            data={"csrf_token": token.group(1), "email": "noord@example.nl", "password": "x"},
+            data={"csrf_token": token, "email": "noord@example.nl", "password": "x"},
             allow_redirects=False,
         )
     assert answer.status_code == 200  # the form again, with the refusal

@@ -15,7 +15,6 @@ import email
 import email.policy
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -164,13 +163,6 @@ def recovery(killed_at: float, listening: float, went_on: float) -> float:
     worker took to start listening after the lease ran out (the operator's restart, which
     the bound leaves out); moments of ``time.monotonic``."""
     return went_on - killed_at - max(0.0, listening - killed_at - LEASE_SECONDS)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class MailServer:

@@ -11,9 +11,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from _deployment import WAIT_SECONDS, free_port, wait_for
+from _deployment import WAIT_SECONDS, wait_for
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+
+from served import free_port
 
 
 class RedisServer:

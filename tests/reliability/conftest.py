@@ -20,11 +20,12 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from _deployment import BATCH_SIZE, LEASE_SECONDS, REDIS_DB, Deployment, MailServer, free_port
+from _deployment import BATCH_SIZE, LEASE_SECONDS, REDIS_DB, Deployment, MailServer
 from redis import Redis
 
 from migrationkit.adapters.sqlalchemy import upgrade
 from migrationkit.testing._databases import throwaway_database
+from served import free_port
 
 # The runtime tests' arrangement of a started move (``_moves``) lives beside them.
 sys.path.append(str(Path(__file__).parent.parent / "integration"))

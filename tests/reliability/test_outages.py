@@ -18,7 +18,6 @@ from _deployment import (
     WAIT_SECONDS,
     Deployment,
     MailServer,
-    free_port,
     wait_for,
 )
 from _moves import start_move
@@ -29,6 +28,7 @@ from rq.defaults import DEFAULT_JOB_MONITORING_INTERVAL
 from rq.serializers import JSONSerializer
 
 from migrationkit.domain.model import ItemStatus
+from served import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

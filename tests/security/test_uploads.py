@@ -16,10 +16,8 @@ import hashlib
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,10 +27,9 @@ import requests
 from portal_support import PORTAL, Scene, environ
 
 from migrationkit.domain.errors import MESSAGES
+from served import csrf_token, free_port, serving
 
 MB = 1024 * 1024
-#: How long a server may take to start answering (a readiness wait, not a measurement).
-START_SECONDS = 60
 #: The most the serving process's resident memory may grow during a 49 MB upload.
 MEMORY_GROWTH_LIMIT = 16 * MB
 
@@ -51,13 +48,6 @@ class Server:
         return int(found[0]) if found else self.process.pid
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 COMMANDS = {
     "flask": ["-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1", "--no-reload"],
     "gunicorn": ["-m", "gunicorn", "--worker-class", "gthread", "--threads", "4", "wsgi:app"],
@@ -68,36 +58,16 @@ COMMANDS = {
 def server(request: pytest.FixtureRequest, home: Path, tmp_path: Path) -> Iterator[Server]:
     port = free_port()
     where = ["--port", str(port)] if request.param == "flask" else ["--bind", f"127.0.0.1:{port}"]
-    log = (tmp_path / f"{request.param}.log").open("wb")
-    process = subprocess.Popen(
+    url = f"http://127.0.0.1:{port}"
+    with serving(
         [sys.executable, *COMMANDS[request.param], *where],
+        url=url,
+        ready="/inloggen",
         cwd=PORTAL,
         env={**os.environ, **environ(home)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            try:
-                requests.get(f"{url}/inloggen", timeout=START_SECONDS).raise_for_status()
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, (tmp_path / f"{request.param}.log").read_text()
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.2)
+        log=tmp_path / f"{request.param}.log",
+    ) as process:
         yield Server(url, process)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-
-
-def csrf_token(page: str) -> str:
-    found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
 
 
 def signed_in(server: Server, email: str = "noord@example.nl") -> requests.Session:

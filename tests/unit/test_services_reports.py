@@ -247,3 +247,21 @@ def test_the_voltooid_e_mails_link_the_report(scene: Scene) -> None:
     assert len(emails) == 2
     for email in emails:
         assert f"Migratieverslag: {url}" in email.body
+
+
+def test_the_pdf_prints_every_name_as_written_beyond_latin_1(scene: Scene) -> None:
+    import attrs
+
+    from migrationkit.adapters.report_pdf import migration_report_pdf
+
+    migration_id = moved(scene, 1)
+    report = reports.migration_report(
+        scene.deps, report_key(SECRET), actor_id=scene.zuid.super_user.id, migration_id=migration_id
+    )
+    names = ("Accountants Wiśniewski & Dvořák", "Łódź Ørsted Şahin B.V.")
+    facts = attrs.evolve(report.facts, source_environment=names[0], target_environment=names[1])
+
+    text = pdf_text(migration_report_pdf(attrs.evolve(report, facts=facts), "nl"))
+
+    for name in names:
+        assert name in text

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
+from importlib import resources
 
 import attrs
 from fpdf import FPDF
@@ -97,9 +98,11 @@ def _status_label(status: ItemStatus, language: str) -> str:
     return status.label_en if language == "en" else status.label_nl
 
 
-def _latin(text: str) -> str:
-    """What the PDF's core font can show: a character outside Latin-1 becomes "?"."""
-    return text.encode("latin-1", "replace").decode("latin-1")
+#: Unicode fonts shipped with the package (DejaVu, see fonts/LICENSE): every name prints as
+#: written (Wiśniewski, Ørsted), where the PDF core fonts know Latin-1 only. Only the letters
+#: used are embedded.
+_FONTS = resources.files("migrationkit.adapters") / "fonts"
+_SANS, _MONO = "DejaVu Sans", "DejaVu Sans Mono"
 
 
 class _Page:
@@ -111,22 +114,29 @@ class _Page:
         self.pdf.set_auto_page_break(True, margin=14)
         self.pdf.set_title(title)
         self.pdf.set_creator("migrationkit")
+        for family, style, file in (
+            (_SANS, "", "DejaVuSans.ttf"),
+            (_SANS, "B", "DejaVuSans-Bold.ttf"),
+            (_MONO, "", "DejaVuSansMono.ttf"),
+        ):
+            with resources.as_file(_FONTS / file) as font:
+                self.pdf.add_font(family, style, str(font))
         self.pdf.add_page()
-        self.pdf.set_font("Helvetica", "B", 17)
-        self.pdf.cell(0, 10, _latin(title), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.set_font(_SANS, "B", 17)
+        self.pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(2)
 
     def row(self, label: str, value: str, *, mono: bool = False) -> None:
         pdf = self.pdf
-        pdf.set_font("Helvetica", "B", 9)
-        pdf.cell(52, 5.2, _latin(label))
-        pdf.set_font("Courier" if mono else "Helvetica", "", 8 if mono else 9)
-        pdf.multi_cell(0, 5.2, _latin(value), align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(_SANS, "B", 9)
+        pdf.cell(52, 5.2, label)
+        pdf.set_font(_MONO if mono else _SANS, "", 8 if mono else 9)
+        pdf.multi_cell(0, 5.2, value, align="L", new_x="LMARGIN", new_y="NEXT")
 
     def note(self, text: str) -> None:
         self.pdf.ln(2)
-        self.pdf.set_font("Helvetica", "", 8)
-        self.pdf.multi_cell(0, 4.4, _latin(text), align="L", new_x="LMARGIN", new_y="NEXT")
+        self.pdf.set_font(_SANS, "", 8)
+        self.pdf.multi_cell(0, 4.4, text, align="L", new_x="LMARGIN", new_y="NEXT")
 
     def signed(self, statement: bytes, signature: bytes, public_key: bytes) -> bytes:
         attached = {

@@ -8,7 +8,7 @@ import io
 import os
 import secrets
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
@@ -34,6 +34,9 @@ _CANNOT_HERE = frozenset(
 #: A temporary file untouched for this long was left by a process killed half-way through a
 #: copy: one being written is touched at each chunk, and published within seconds after.
 STALE_TEMPORARY_SECONDS = 3600
+
+#: A link whose folder vanishes again each time it is made is given up after this many tries.
+_LINK_ATTEMPTS = 3
 
 
 class LocalArchiveStore(ArchiveStore):
@@ -120,7 +123,7 @@ class LocalArchiveStore(ArchiveStore):
         source = store._file(key)
         target = self._file(blob_key(sha256))
         try:
-            made = _link(source, target, self._folder)
+            made = self._link(source, target)
         except OSError as error:
             if error.errno not in _CANNOT_HERE:
                 raise
@@ -150,7 +153,7 @@ class LocalArchiveStore(ArchiveStore):
             os.fchmod(temporary.fileno(), 0o444)
             os.fsync(temporary.fileno())
             try:
-                _link(temporary.name, target, self._folder)
+                self._link(temporary.name, target)
             except FileNotFoundError:  # the temporary file went with the store's folder
                 raise ArchiveError("archive_folder_missing", store=self.name) from None
         return StoredBlob(key=blob_key(sha256), sha256=sha256, size=size)
@@ -161,11 +164,39 @@ class LocalArchiveStore(ArchiveStore):
         return f"{self._root}/{key}"
 
     def _folder(self, path: str) -> None:
-        """Makes a folder inside the store's; ``archive_folder_missing`` when the store's
-        own folder is gone."""
-        if not os.path.isdir(self._root):
-            raise ArchiveError("archive_folder_missing", store=self.name)
-        os.makedirs(path, exist_ok=True)
+        """Makes a folder inside the store's, one level at a time so that the store's own
+        folder is never made again here: ``archive_folder_missing`` when it is gone (a volume
+        unmounted), even when it goes between two steps."""
+        if not path.startswith(f"{self._root}/"):
+            raise ValueError(f"{path!r} is not inside the archive {self.name}")
+        made = self._root
+        for part in path[len(self._root) + 1 :].split("/"):
+            made = f"{made}/{part}"
+            try:
+                os.mkdir(made)
+            except FileExistsError:
+                continue
+            except FileNotFoundError:
+                raise ArchiveError("archive_folder_missing", store=self.name) from None
+
+    def _link(self, existing: str, target: str) -> bool:
+        """Links ``existing`` under the name ``target``, making its folder when it is
+        missing; false when a blob is there already (blobs never change: the same bytes).
+        ``FileNotFoundError`` only when ``existing`` is missing: a target folder that goes
+        away meanwhile (another thread's copy may have made it just before) is this store's
+        ``archive_folder_missing``, never a document missing from the source."""
+        for _ in range(_LINK_ATTEMPTS):
+            try:
+                os.link(existing, target)
+            except FileExistsError:
+                return False
+            except FileNotFoundError:
+                if not os.path.lexists(existing):
+                    raise
+                self._folder(os.path.dirname(target))
+            else:
+                return True
+        raise ArchiveError("archive_folder_missing", store=self.name)
 
     def _prepare(self) -> None:
         """Once per process: makes the store's folder if it is not there yet, and deletes
@@ -214,23 +245,6 @@ class LocalArchiveStore(ArchiveStore):
             raise
         except OSError as error:
             raise disk_error(self.name, error) from error
-
-
-def _link(existing: str, target: str, folder: Callable[[str], None]) -> bool:
-    """Links ``existing`` under the name ``target``, making its folder with ``folder`` when
-    it is missing; false when a blob is there already (blobs never change: the same bytes).
-    ``FileNotFoundError`` only when ``existing`` is missing."""
-    try:
-        try:
-            os.link(existing, target)
-        except FileNotFoundError:
-            if not os.path.lexists(existing):
-                raise
-            folder(os.path.dirname(target))
-            os.link(existing, target)
-    except FileExistsError:
-        return False
-    return True
 
 
 def _copy_in_kernel(source: BinaryIO, target: BinaryIO, size: int) -> None:

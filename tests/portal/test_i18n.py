@@ -204,7 +204,7 @@ REFUSALS = {
 @pytest.mark.parametrize("language", ["nl", "en"])
 @pytest.mark.parametrize("where", sorted(REFUSALS))
 def test_a_refusal_reads_in_the_users_language_wherever_it_is_shown(
-    signed_in: Callable[[str], FlaskClient], scene: Scene, where: str, language: str
+    signed_in: Callable[[str], FlaskClient], where: str, language: str
 ) -> None:
     """The portal's one test of a refusal's words; every other test finds a refusal by its
     code (``data-code``), and test_errors.py reads every message in both languages."""

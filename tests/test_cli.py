@@ -26,6 +26,7 @@ from migrationkit.adapters.sqlalchemy import make_engine
 from migrationkit.adapters.sqlalchemy.database import VERSION_TABLE
 from migrationkit.cli import main
 from migrationkit.domain import codes
+from migrationkit.domain.errors import NotFound, RuleViolation
 from served import free_port
 
 #: A transfer code in full, as shown once: groups of four characters of the code alphabet.
@@ -85,20 +86,19 @@ def test_the_demo_shows_each_refusal_with_its_code_and_dutch_message(demo_output
         if title.startswith("Geweigerd: ")
     }
 
-    assert list(refusals.values()) == [
-        [
-            "[authorizers_in_flow] Administratie 1003 Hoveniersbedrijf Groen heeft autorisatoren"
-            " in de autorisatieflow Inkoopfacturen. Haal ze eerst uit de flow."
-        ],
-        [
-            "[no_subscription] Omgeving Kantoor West heeft geen abonnement; zonder abonnement"
-            " kun je geen administraties ontvangen."
-        ],
-        [
-            "[package_mismatch] Een administratie van Exact Online (NL) kan alleen naar een"
-            " koppeling met Exact Online (NL), niet naar Twinfield."
-        ],
+    expected = [
+        RuleViolation(
+            "authorizers_in_flow",
+            code="1003",
+            name="Hoveniersbedrijf Groen",
+            flows="Inkoopfacturen",
+        ),
+        RuleViolation("no_subscription", environment="Kantoor West"),
+        RuleViolation(
+            "package_mismatch", source_package="Exact Online (NL)", target_package="Twinfield"
+        ),
     ]
+    assert list(refusals.values()) == [[f"[{error.code}] {error}"] for error in expected]
 
 
 def test_the_demo_shows_the_code_once_in_full_and_masked_in_the_overview(
@@ -264,7 +264,8 @@ def test_a_sweep_reports_what_it_did(worked: str) -> None:
 
 
 def test_following_an_unknown_migration_says_so_and_exits_2(in_demo_home: Path) -> None:
-    assert run("follow", "99") == (2, "", "migrationkit follow: Unknown migration.\n")
+    unknown = NotFound("unknown_migration").message("en")
+    assert run("follow", "99") == (2, "", f"migrationkit follow: {unknown}\n")
 
 
 def test_follows_help_names_each_exit_code(capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,6 +16,7 @@ from browser_fixtures import LAPTOP, PHONE, Look, Person
 from playwright.sync_api import APIResponse, Locator, Page, expect
 
 from migrationkit.domain import codes
+from migrationkit.domain.errors import InvalidInput
 from migrationkit.testing import FakeClock
 
 #: A transfer code in full, as the e-mail and the confirmation page show it.
@@ -80,7 +81,7 @@ def offer(
     page.get_by_label("Boekhoudsysteemkoppeling").select_option(label=account)
     if not scripts:
         page.get_by_role("button", name="Toon administraties").click()
-    expect(page.get_by_text("Selecteer minstens één administratie.")).to_have_count(0)
+    expect(page.locator('[data-code="no_administrations"]')).to_have_count(0)
     for administration in administrations:
         page.get_by_label(administration).check()
     look(page, "verplaats-administraties", scripts=scripts)
@@ -367,9 +368,7 @@ def test_noord_withdraws_an_offered_administration_and_its_code_stops_working(
     assert status_in_overview(noord, OFFERED, "Installatiebedrijf Vos") == "Ingetrokken"
     zuid = person("zuid@example.nl")
     redeem(zuid, code)
-    expect(
-        zuid.get_by_text("Dit migratieverzoek is ingetrokken door de aanbieder.")
-    ).to_be_visible()
+    expect(zuid.locator('[data-code="code_withdrawn"]')).to_be_visible()
 
 
 def test_zuid_rejects_one_administration_with_a_reason_and_noord_sees_afgewezen(
@@ -416,7 +415,7 @@ def test_a_code_typed_after_its_expiry_is_refused_and_kept_in_the_field(
 
     redeem(zuid, code)
 
-    expect(zuid.locator("#code-error")).to_contain_text("Deze overdrachtscode is verlopen op")
+    expect(zuid.locator("#code-error")).to_have_attribute("data-code", "code_expired")
     expect(zuid.get_by_label("Overdrachtscode")).to_have_value(code)
     assert status_in_overview(noord, OFFERED, "Installatiebedrijf Vos") == "Verlopen"
 
@@ -498,7 +497,9 @@ def test_the_portal_speaks_dutch_first_and_english_when_chosen(
     noord.goto("/migraties/inkomend/code")
     noord.get_by_label("Transfer code").fill("ABCD-EFGH")
     noord.get_by_role("button", name="Next").click()
-    expect(noord.get_by_text("Accept the terms and conditions to continue.")).to_be_visible()
+    expect(noord.locator("#voorwaarden-error")).to_have_text(
+        InvalidInput("terms_not_accepted").message("en")
+    )
     expect(noord.get_by_label("Transfer code")).to_have_value("ABCD-EFGH")
 
     noord.get_by_role("button", name="Nederlands").click()

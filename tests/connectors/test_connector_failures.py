@@ -54,8 +54,6 @@ def refused(make: Make, listing: Listing) -> PackageError:
     with pytest.raises(PackageError) as caught:
         list_them(make, listing)
     assert caught.value.params["package"] == listing.package.label
-    assert listing.package.label in caught.value.message("nl")
-    assert listing.package.label in caught.value.message("en")
     return caught.value
 
 

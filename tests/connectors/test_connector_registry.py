@@ -87,7 +87,7 @@ def test_a_package_without_credentials_is_not_configured() -> None:
         registry.connector_for(connection(AccountingPackage.ACCOUNTVIEW))
 
     assert caught.value.code == "package_not_configured"
-    assert str(caught.value) == "De koppeling met AccountView is niet ingesteld op deze server."
+    assert caught.value.params == {"package": "AccountView"}
 
 
 def test_the_registry_uses_the_given_session() -> None:

@@ -127,7 +127,6 @@ def test_a_spent_daily_limit_ends_at_once_saying_when_it_resets(
     reset = datetime.fromtimestamp(clock.now().timestamp() + 30, UTC)
     assert error.params["until_iso"] == reset.isoformat()
     assert error.params["until"] == show_moment(reset)
-    assert str(error.params["until"]) in error.message("nl")
     assert waits == [], "a daily limit is not waited for, however near its reset"
     assert len(api.calls) == 1
 
@@ -145,7 +144,6 @@ def test_a_refresh_token_exact_refuses_means_connecting_again(
     error = refused(lambda: list_exact(make))
 
     assert error.code == "package_auth_expired"
-    assert "opnieuw" in error.message("nl")
     assert len(api.calls) == 1, "spending a refresh token is never tried again"
 
 

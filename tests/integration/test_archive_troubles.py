@@ -63,8 +63,7 @@ def test_a_full_disk_says_the_store_is_full(tmp_path: Path) -> None:
         error = refusal(LocalArchiveStore("zuid", volume / "zuid"))
 
     assert error.code == "archive_full"
-    assert error.message("nl") == "Het archief zuid is vol: er is geen ruimte meer op de schijf."
-    assert error.message("en") == "The archive zuid is full: there is no space left on its disk."
+    assert error.params == {"store": "zuid"}
 
 
 def test_a_read_only_disk_says_the_store_is_read_only(tmp_path: Path) -> None:
@@ -130,9 +129,11 @@ def test_a_store_whose_folder_went_missing_says_so_and_makes_no_new_one(tmp_path
     assert target.sizes({blob.key}) == {}
 
 
-def moved_onto(tmp_path: Path, zuid: Path, caplog: pytest.LogCaptureFixture) -> tuple[str, str]:
-    """A move of three documents from Noord's folder to ``zuid``, run by the engine; its
-    reason of Mislukt in Dutch and the worker's log."""
+def moved_onto(
+    tmp_path: Path, zuid: Path, caplog: pytest.LogCaptureFixture
+) -> tuple[tuple[str | None, dict[str, str]], str]:
+    """A move of three documents from Noord's folder to ``zuid``, run by the engine; the
+    code and params of its reason of Mislukt, and the worker's log."""
     world = make_world()
     archives = ConfiguredArchiveStores(
         {
@@ -151,8 +152,7 @@ def moved_onto(tmp_path: Path, zuid: Path, caplog: pytest.LogCaptureFixture) -> 
     assert migration is not None
     assert item is not None
     assert item.status is ItemStatus.FAILED
-    assert migration.failure_reason is not None
-    return migration.failure_reason, caplog.text
+    return (migration.failure_code, dict(migration.failure_params)), caplog.text
 
 
 class Racing(LocalArchiveStore):
@@ -206,8 +206,8 @@ def test_a_move_onto_a_full_disk_fails_naming_the_target_and_logs_the_errno(
         (volume / "ballast").write_bytes(b"\0" * (60 * 1024))
         reason, logged = moved_onto(tmp_path, volume / "zuid", caplog)
 
-    assert reason == "Het doelarchief zuid is vol: er is geen ruimte meer op de schijf."
-    assert "The target archive zuid is full" in logged
+    assert reason == ("target_archive_full", {"store": "zuid"})
+    assert ArchiveError("target_archive_full", store="zuid").message("en") in logged
     assert "errno ENOSPC" in logged
 
 
@@ -217,7 +217,7 @@ def test_a_move_onto_a_read_only_disk_fails_naming_the_target_and_logs_the_errno
     with tmpfs(tmp_path / "vol", "ro") as volume:
         reason, logged = moved_onto(tmp_path, volume, caplog)
 
-    assert reason == "Het doelarchief zuid is alleen-lezen: er kan niets in worden geschreven."
+    assert reason == ("target_archive_read_only", {"store": "zuid"})
     assert "errno EROFS" in logged
 
 
@@ -245,10 +245,7 @@ def test_a_vanished_target_folder_is_blamed_on_the_target_not_the_source(
     with world.deps.uow() as uow:
         migration = uow.migrations.get(move.migration_id)
     assert migration is not None
-    assert migration.failure_code == "target_archive_folder_missing"
-    assert migration.failure_reason == (
-        "Het doelarchief zuid is weg: de map of bucket ervan bestaat niet (meer)."
-    )
-    assert migration.failure_message("en") == (
-        "The target archive zuid is gone: its folder or bucket does not exist (any more)."
+    assert (migration.failure_code, migration.failure_params) == (
+        "target_archive_folder_missing",
+        (("store", "zuid"),),
     )

@@ -44,12 +44,12 @@ PRELOAD = ("pytest", "migrationkit.services", "migrationkit.adapters.sqlalchemy"
 #: Long enough for twenty interpreters to start on a small machine, short enough to fail.
 WAIT_SECONDS = 60
 
-#: What every loser must hear, per variant: the step it lost at, its code and Dutch message.
-CODE_USED = ("redeem", "code_used", "Deze overdrachtscode is al gebruikt door een andere omgeving.")
+#: What every loser must hear, per variant: the step it lost at, its code and its params.
+CODE_USED = ("redeem", "code_used", ())
 ITEM_STARTED = (
     "start",
     "item_started",
-    f"De migratie van {CODE} {NAME} is al gestart (In de wachtrij).",
+    (("code", CODE), ("name", NAME), ("status", ItemStatus.QUEUED)),
 )
 
 
@@ -69,7 +69,7 @@ class Outcome:
     contender: Contender
     lost_at: str | None
     code: str | None
-    message: str | None
+    params: tuple[tuple[str, object], ...]
     enqueued: tuple[int, ...]
 
 
@@ -102,7 +102,7 @@ def contend(
     deps = dependencies(engine, connectors, jobs)
     step: str | None = "redeem"
     error_code: str | None = None
-    message: str | None = None
+    params: tuple[tuple[str, object], ...] = ()
     try:
         # Connect before the barrier, so that the race is about the rows, not the sockets.
         engine.connect().close()
@@ -118,14 +118,14 @@ def contend(
             deps, actor_id=contender.user_id, offer_id=redeemed.offer.id, choices=[choice]
         )
     except MigrationError as error:
-        error_code, message = error.code, error.message("nl")
+        error_code, params = error.code, tuple(sorted(error.params.items()))
     except Exception as error:  # reported, so the parent fails with the cause, not a timeout
-        error_code, message = f"unexpected {type(error).__name__}", str(error)
+        error_code = f"unexpected {type(error).__name__}: {error}"
     else:
         step = None
     finally:
         engine.dispose()
-    results.put(Outcome(contender, step, error_code, message, jobs.pending))
+    results.put(Outcome(contender, step, error_code, params, jobs.pending))
 
 
 @attrs.frozen
@@ -209,7 +209,7 @@ def run_race(url: str, race: Race) -> list[Outcome]:
     ids=["twenty-environments", "one-environment"],
 )
 def test_of_twenty_processes_redeeming_and_starting_one_item_exactly_one_wins(
-    engine: Engine, one_environment: bool, loss: tuple[str, str, str]
+    engine: Engine, one_environment: bool, loss: tuple[str, str, tuple[tuple[str, object], ...]]
 ) -> None:
     race = seed_race(engine, one_environment=one_environment)
 
@@ -218,7 +218,7 @@ def test_of_twenty_processes_redeeming_and_starting_one_item_exactly_one_wins(
     (winner,) = [o for o in outcomes if o.lost_at is None]
     losers = [o for o in outcomes if o.lost_at is not None]
     assert len(losers) == CONTENDERS - 1
-    assert {(o.lost_at, o.code, o.message) for o in losers} == {loss}
+    assert {(o.lost_at, o.code, o.params) for o in losers} == {loss}
     assert [o.enqueued for o in outcomes if o.enqueued] == [winner.enqueued]
     (migration_id,) = winner.enqueued
     with SqlAlchemyUnitOfWork(engine, SECRET) as uow:

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import attrs
 import pytest
 
-from migrationkit.domain.errors import Conflict, RuleViolation
+from migrationkit.domain.errors import ArchiveError, Conflict, RuleViolation
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
     CODE_NOT_KEPT,
@@ -173,7 +173,7 @@ def test_a_second_user_with_the_same_email_in_another_case_is_refused(
     with uow_factory() as uow, pytest.raises(RuleViolation) as refused:
         uow.users.add(noord.environment.id, "SUPER@NOORD.NL", "Dubbel", Role.USER)
     assert refused.value.code == "email_taken"
-    assert refused.value.message() == "Er is al een gebruiker met het e-mailadres SUPER@NOORD.NL."
+    assert refused.value.params == {"email": "SUPER@NOORD.NL"}
     with uow_factory() as uow:
         assert uow.users.get_by_email("super@noord.nl") == noord.user
 
@@ -853,7 +853,9 @@ def test_a_failure_keeps_the_code_and_params_of_its_error_until_the_next_claim(
         "document_missing",
         (("filename", "é.pdf"), ("store", "noord")),
     )
-    assert failed.failure_message("en") == "Document é.pdf is missing from the archive noord."
+    assert failed.failure_message("en") == (
+        ArchiveError("document_missing", filename="é.pdf", store="noord").message("en")
+    )
     assert (claimed.failure_reason, claimed.failure_code, claimed.failure_params) == (
         None,
         None,

@@ -5,8 +5,9 @@ modules import it by a name no other test folder uses."""
 from __future__ import annotations
 
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -41,10 +42,13 @@ __all__ = [
     "SESSION_COOKIE",
     "SUPER_USERS",
     "Scene",
+    "Shown",
+    "codes",
     "dump",
     "environ",
     "make_app",
     "production_environ",
+    "refusals",
 ]
 
 SECRET = "portal-tests-secret-key-of-forty-bytes!!"
@@ -201,3 +205,68 @@ class Scene:
                 for item in redeemed.items
             ],
         )
+
+
+class Shown(NamedTuple):
+    """A library refusal on a page: its code, its words, and where: the element's id (a
+    field's error: ``code-error``), else "flash", "refusal" (the refusal page or a move's
+    failure), "check" (a refused check of a dry run), "trail" (the audit trail) or "form"."""
+
+    code: str
+    words: str
+    place: str
+
+
+class _Refusals(HTMLParser):
+    """Collects every element that carries a refusal's code (``data-code``) with its text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.shown: list[Shown] = []
+        self._open: list[tuple[str, str, list[str]]] = []  # code, place, words so far
+        self._depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._open:
+            self._depth += 1
+            return
+        found = dict(attrs)
+        if found.get("data-code"):
+            classes = (found.get("class") or "").split()
+            kinds = {
+                "flash": "flash",
+                "refusal": "refusal",
+                "check-refusal": "check",
+                "reason": "trail",
+            }
+            kind = next((kinds[c] for c in classes if c in kinds), "form")
+            place = found.get("id") or kind
+            self._open.append((found["data-code"] or "", place, []))
+            self._depth = 0
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self._open:
+            return
+        if self._depth:
+            self._depth -= 1
+            return
+        code, place, words = self._open.pop()
+        self.shown.append(Shown(code, " ".join("".join(words).split()), place))
+
+    def handle_data(self, data: str) -> None:
+        if self._open:
+            self._open[-1][2].append(data)
+
+
+def refusals(page: str) -> list[Shown]:
+    """The library refusals a page shows (flash messages, field and form errors, the refusal
+    page), in the page's order: each carries its code in a ``data-code`` attribute."""
+    parser = _Refusals()
+    parser.feed(page)
+    parser.close()
+    return parser.shown
+
+
+def codes(page: str) -> dict[str, str]:
+    """The codes of the refusals a page shows, each with its place (see ``Shown``)."""
+    return {shown.code: shown.place for shown in refusals(page)}

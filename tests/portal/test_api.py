@@ -646,7 +646,7 @@ def test_a_malformed_body_is_refused_422_naming_the_field(
     response = world.api["noord"].post("offers", json=body, language="en")
 
     assert_problem(response, 422, "request_invalid", "en")
-    assert response.get_json()["detail"].startswith(f"The request is invalid: {field} ")
+    assert f" {field} " in response.get_json()["detail"]
     assert unchanged_dump() == before
 
 
@@ -657,9 +657,8 @@ def test_a_malformed_target_is_named_by_its_place(world: World) -> None:
     response = world.api["zuid"].post(f"offers/{world.open_offer.offer.id}/start", json=body)
 
     assert_problem(response, 422, "request_invalid")
-    assert response.get_json()["detail"] == (
-        "Het verzoek is ongeldig: targets[1].package_admin_id ontbreekt."
-    )
+    # the field by its place, and what is wrong with it (the API's word for a missing field)
+    assert response.get_json()["detail"].endswith(" targets[1].package_admin_id ontbreekt.")
 
 
 @pytest.mark.parametrize(

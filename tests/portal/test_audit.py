@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from portal_support import PLAIN_USER, RUNTIME_KEY, Scene, make_app
+from portal_support import PLAIN_USER, RUNTIME_KEY, Scene, Shown, codes, make_app, refusals
 from sqlalchemy import select
 
 from migrationkit import services
@@ -22,7 +22,7 @@ from migrationkit.adapters.sqlalchemy import make_engine
 from migrationkit.adapters.sqlalchemy.tables import audit_events
 from migrationkit.bootstrap import Runtime
 from migrationkit.domain.audit import AuditAction
-from migrationkit.domain.errors import NotAllowed
+from migrationkit.domain.errors import NotAllowed, RuleViolation
 from migrationkit.services import Dependencies
 from migrationkit.testing import FakeClock
 from migrationkit.workers.inprocess import InProcessQueue
@@ -47,10 +47,12 @@ def app(home: Path) -> Iterator[Flask]:
 
 
 def rows(page: str) -> list[str]:
-    """The trail's rows as text, one string per row, newest first."""
+    """The trail's rows as text, one string per row, newest first; what a refused user was
+    told reads as its code in brackets ("[item_withdrawn]")."""
     if "<tbody>" not in page:
         return []
     body = page.split("<tbody>")[1].split("</tbody>")[0]
+    body = re.sub(r'<span [^>]*data-code="([^"]+)"[^>]*>[^<]*</span>', r"[\1]", body)
     return [
         " ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split())
         for row in body.split("<tr>")[1:]
@@ -100,8 +102,7 @@ def test_a_plain_users_refusal_is_in_the_trail_of_their_environment(
     medewerker.get(PAGE, environ_base={"REMOTE_ADDR": ADDRESS})
 
     assert rows(noord.get(PAGE).text) == [
-        f"{SHOWN_NOW} {PLAIN_USER} Openen Geweigerd "
-        f"{NotAllowed('not_super_user')} portaal {ADDRESS}"
+        f"{SHOWN_NOW} {PLAIN_USER} Openen Geweigerd [not_super_user] portaal {ADDRESS}"
     ]
 
 
@@ -119,9 +120,8 @@ def test_each_action_and_refusal_shows_who_when_what_the_object_and_where(
     page = noord.get(PAGE).text
 
     assert rows(page) == [
-        f"{SHOWN_NOW} noord@example.nl Intrekken Geweigerd Administratie 1001 Bakkerij De "
-        f"Korenschoof is ingetrokken door de aanbieder. aangeboden administratie {item_id} "
-        "portaal 127.0.0.1",
+        f"{SHOWN_NOW} noord@example.nl Intrekken Geweigerd [item_withdrawn] aangeboden "
+        f"administratie {item_id} portaal 127.0.0.1",
         f"{SHOWN_NOW} noord@example.nl Intrekken Uitgevoerd aangeboden administratie "
         f"{item_id} portaal 127.0.0.1",
         f"{SHOWN_NOW} noord@example.nl Administraties aanbieden Uitgevoerd "
@@ -166,9 +166,9 @@ def test_the_trail_holds_only_its_own_environments_events(
     ]
     assert f'<a href="/instellingen/api-tokens">API-token {issued.token.id}</a>' in noord_page
     assert oost_rows == [
-        f"{SHOWN_NOW} oost@example.nl Openen Geweigerd Onbekende migratie. migratie 999999 "
+        f"{SHOWN_NOW} oost@example.nl Openen Geweigerd [unknown_migration] migratie 999999 "
         "portaal 127.0.0.1",
-        f"{SHOWN_NOW} oost@example.nl API-token intrekken Geweigerd Onbekend API-token. "
+        f"{SHOWN_NOW} oost@example.nl API-token intrekken Geweigerd [unknown_api_token] "
         f"API-token {issued.token.id} portaal 127.0.0.1",
         f"{SHOWN_NOW} oost@example.nl API-token aanmaken Uitgevoerd API-token "
         f"{issued.token.id + 1} portaal 127.0.0.1",
@@ -186,9 +186,11 @@ def test_the_logboek_speaks_english_on_request(noord: FlaskClient, scene: Scene)
 
     assert "Date and time" in page
     assert rows(page)[0].startswith(
-        f"{SHOWN_NOW} noord@example.nl Withdraw Refused Administration 1001 Bakkerij De "
-        "Korenschoof was withdrawn by the sender. offered administration"
+        f"{SHOWN_NOW} noord@example.nl Withdraw Refused [item_withdrawn] offered administration"
     )
+    withdrawn = RuleViolation("item_withdrawn", code="1001", name="Bakkerij De Korenschoof")
+    in_trail = [shown for shown in refusals(page) if shown.place == "trail"]
+    assert in_trail == [Shown(withdrawn.code, withdrawn.message("en"), "trail")]
     assert rows(page)[-1].startswith(
         f"{SHOWN_NOW} noord@example.nl Offer administrations Done migration request"
     )
@@ -242,10 +244,7 @@ def test_a_search_term_that_is_too_long_is_refused_at_the_field(noord: FlaskClie
     response = noord.get(PAGE, query_string={"zoeken": "x" * 201})
 
     assert response.status_code == 200
-    assert (
-        '<p class="invalid-feedback d-block field-error" id="zoeken-error">De zoekterm is te lang'
-        in response.text
-    )
+    assert codes(response.text) == {"search_too_long": "zoeken-error"}
     assert "<table>" not in response.text
 
 
@@ -330,7 +329,7 @@ def test_nothing_secret_is_in_the_logboek_or_the_trail_after_a_full_flow(
     assert "Overdrachtscode invoeren Geweigerd" in shown
     assert "Inloggen Geweigerd" in shown
     assert "Start migratie Uitgevoerd" in shown
-    assert "Openen Geweigerd Onbekende migratie. migratie 999999 API 127.0.0.1" in shown
+    assert "Openen Geweigerd [unknown_migration] migratie 999999 API 127.0.0.1" in shown
     secrets = [code, code.replace("-", ""), code.lower(), wrong_code, token, token[4:]]
     secrets += [wrong_code.replace("-", ""), "geheim-typfout", token[:-1] + "x"]
     for secret in secrets:

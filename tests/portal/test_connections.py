@@ -16,9 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from portal.connections import PENDING
 from portal.runtime import RUNTIME_KEY
-from portal_support import Scene, dump, environ, make_app, signed_in_client
+from portal_support import Scene, Shown, codes, dump, environ, make_app, refusals, signed_in_client
 
 from migrationkit.bootstrap import Runtime
+from migrationkit.domain.errors import PackageError
 from migrationkit.domain.model import AccountingPackage
 
 XERO_APP = "portal-xero-app"
@@ -30,7 +31,6 @@ NEW_REFRESH = "rt-1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d-refresh"
 LIST = "/instellingen/koppelingen"
 BACK = "/instellingen/koppelingen/terug"
 MISMATCH = "hoort niet bij een koppeling die je hier bent begonnen"
-CONSENT_REFUSED = "Koppelen met Xero is niet gelukt: Xero gaf geen toestemming"
 
 
 # --- the demo: in-memory packages, which ask no consent ----------------------------------------
@@ -68,7 +68,7 @@ def test_a_connection_that_asks_no_consent_is_refused_on_the_page(
     response = noord.post(f"{LIST}/{scene.connection('Noord').id}/koppelen")
 
     assert response.location == LIST
-    assert "Exact Online (NL) Noord is altijd gekoppeld" in noord.get(LIST).text
+    assert codes(noord.get(LIST).text) == {"authorization_not_needed": "flash"}
     with noord.session_transaction() as session:
         assert PENDING not in session
 
@@ -238,7 +238,7 @@ def test_a_no_at_xero_or_a_refused_code_is_a_clear_refusal_that_changes_nothing(
     noord.get(BACK, query_string=query)
     page = noord.get(LIST).text
 
-    assert CONSENT_REFUSED in page
+    assert codes(page) == {"package_consent_refused": "flash"}
     assert "Niet gekoppeld" in page
     assert len(package.calls) == (0 if answer == "said-no" else 1)
     assert database() == before
@@ -254,7 +254,8 @@ def test_the_refusal_from_xero_is_shown_in_english(
 
     noord.get(BACK, query_string={"state": state, "error": "access_denied"})
 
-    assert "Connecting Xero did not succeed: Xero gave no consent" in noord.get(LIST).text
+    refused = PackageError("package_consent_refused", package="Xero")
+    assert refusals(noord.get(LIST).text) == [Shown(refused.code, refused.message("en"), "flash")]
 
 
 def test_another_environments_connection_cannot_be_connected(

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
-from portal_support import PORTAL, Scene
+from portal_support import PORTAL, Scene, Shown, refusals
+
+from migrationkit.domain.errors import InvalidInput, NotAllowed
 
 PO = PORTAL / "portal" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 TEMPLATES = PORTAL / "portal" / "templates"
@@ -167,19 +170,51 @@ def test_an_unknown_language_or_an_outside_address_is_ignored(noord: FlaskClient
     assert '<html lang="nl">' in noord.get("/administraties").text
 
 
-def test_refusals_and_statuses_come_in_english(zuid: FlaskClient, scene: Scene) -> None:
+def test_statuses_come_in_english(zuid: FlaskClient, scene: Scene) -> None:
     scene.start(scene.offer("1002"))
     zuid.post("/taal", data={"language": "en"})
 
-    refused = zuid.post(
-        "/migraties/inkomend/code",
-        data={"code": "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01", "voorwaarden": "y", "kosten": "y"},
-    )
-
-    assert "This transfer code is unknown. Check the code in the e-mail." in refused.text
     overview = zuid.get("/migraties").text
     assert "Queued" in overview
     assert "In de wachtrij" not in overview
+
+
+#: A refusal provoked in each place the portal shows one: at a field, in a flash message on
+#: the next page, on the refusal page. What a test sends, the refusal, and where it shows.
+REFUSALS = {
+    "field": (
+        (
+            "zuid",
+            "post",
+            "/migraties/inkomend/code",
+            {"code": "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01", "voorwaarden": "y", "kosten": "y"},
+        ),
+        InvalidInput("code_unknown"),
+        "code-error",
+    ),
+    "flash": (
+        ("zuid", "get", "/migraties/uitgaand/samenvatting", {}),
+        InvalidInput("no_administrations"),
+        "flash",
+    ),
+    "page": (("medewerker", "get", "/migraties", {}), NotAllowed("not_super_user"), "refusal"),
+}
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("where", sorted(REFUSALS))
+def test_a_refusal_reads_in_the_users_language_wherever_it_is_shown(
+    signed_in: Callable[[str], FlaskClient], where: str, language: str
+) -> None:
+    """The portal's one test of a refusal's words; every other test finds a refusal by its
+    code (``data-code``), and test_errors.py reads every message in both languages."""
+    (user, method, path, data), error, place = REFUSALS[where]
+    client = signed_in(f"{user}@example.nl")
+    client.post("/taal", data={"language": language})
+
+    response = getattr(client, method)(path, data=data, follow_redirects=True)
+
+    assert refusals(response.text) == [Shown(error.code, error.message(language), place)]
 
 
 def chosen_language(scene: Scene, email: str) -> str | None:

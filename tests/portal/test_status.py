@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask.testing import FlaskClient
-from portal_support import Scene
+from portal_support import Scene, codes, refusals
 
 from migrationkit import services
 from migrationkit.domain.model import Migration
@@ -111,12 +111,15 @@ def test_a_failed_move_shows_mislukt_with_its_reason_and_a_retry(
     page = zuid.get(f"/migraties/{migration.id}").text
 
     assert '<span class="badge status status-failed text-bg-danger">Mislukt</span>' in page
-    assert f"Document {missing.filename} ontbreekt in het archief" in page
+    [reason] = refusals(page)
+    assert (reason.code, reason.place) == ("document_missing", "refusal")
+    assert missing.filename in reason.words
     assert "Opnieuw proberen" in page
     zuid.post("/taal", data={"language": "en"})
-    english = zuid.get(f"/migraties/{migration.id}").text
-    assert f"Document {missing.filename} is missing from the archive" in english
-    assert "ontbreekt" not in english
+    [in_english] = refusals(zuid.get(f"/migraties/{migration.id}").text)
+    assert in_english.code == reason.code
+    assert missing.filename in in_english.words
+    assert in_english.words != reason.words
     zuid.post("/taal", data={"language": "nl"})
     assert "Opnieuw proberen" not in noord.get(f"/migraties/{migration.id}").text
     retried = zuid.post(f"/migraties/{migration.id}/opnieuw", follow_redirects=True)
@@ -131,4 +134,4 @@ def test_retry_of_a_migration_that_did_not_fail_is_refused_on_its_page(
 
     response = zuid.post(f"/migraties/{migration.id}/opnieuw", follow_redirects=True)
 
-    assert "Alleen een mislukte migratie kan opnieuw worden gestart." in response.text
+    assert codes(response.text) == {"migration_not_failed": "flash"}

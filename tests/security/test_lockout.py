@@ -37,9 +37,10 @@ STEP = timedelta(seconds=10)
 POLICY = LockoutPolicy()
 FORM = "/migraties/inkomend/code"
 REDEMPTIONS = "/api/v1/redemptions"
-UNKNOWN = "Deze overdrachtscode is onbekend. Controleer de code in de e-mail."
-MALFORMED = "tekens; een code heeft er 24"
-LOCKED = "Te veel onjuiste overdrachtscodes. Probeer het opnieuw om "
+#: The refusals the form shows, by their codes (searched as text: ten thousand pages).
+UNKNOWN = 'data-code="code_unknown"'
+MALFORMED = 'data-code="code_malformed"'
+LOCKED = 'data-code="redeem_locked"'
 CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*"')
 #: A colleague of zuid@example.nl in Kantoor Zuid, to attack the environment's limit.
 COLLEAGUE = "collega@zuid.example.nl"

@@ -32,8 +32,9 @@ from migrationkit.services.dependencies import SIGN_IN_LOCKOUT
 BURST = 60
 CODE_LOCKOUT = LockoutPolicy()
 CSRF = re.compile(r'(name="csrf_token" (?:type="hidden" )?value=")([^"]+)"')
-WRONG_PASSWORD = "Onbekend e-mailadres of onjuist wachtwoord."
-LOCKED_CODE = "Te veel onjuiste overdrachtscodes."
+#: The refusals the pages show, by their codes.
+WRONG_PASSWORD = 'data-code="sign_in_failed"'
+LOCKED_CODE = 'data-code="redeem_locked"'
 #: The longest a thread waits for the burst to reach the limit: a bound, not a measure.
 PATIENCE = 120.0
 

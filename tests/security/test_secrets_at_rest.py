@@ -18,7 +18,7 @@ import pytest
 import responses
 from flask import Flask
 from flask.testing import FlaskClient
-from portal_support import RUNTIME_KEY, Scene, environ, make_app
+from portal_support import RUNTIME_KEY, Scene, codes, environ, make_app
 from sqlalchemy import MetaData, select, text
 from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
@@ -90,7 +90,7 @@ def set_passwords(database_url: str) -> None:
 def sign_in(app: Flask, email: str) -> FlaskClient:
     client = app.test_client()
     refused = client.post("/inloggen", data={"email": email, "password": WRONG_PASSWORD})
-    assert "Onbekend e-mailadres of onjuist wachtwoord." in refused.text
+    assert codes(refused.text) == {"sign_in_failed": "password-error"}
     response = client.post("/inloggen", data={"email": email, "password": PASSWORDS[email]})
     assert response.status_code == 302, response.text
     return client

@@ -93,15 +93,7 @@ def test_a_code_of_the_wrong_length_is_told_how_many_characters_it_has(
         codes.normalise_code(typed)
 
     assert caught.value.code == "code_malformed"
-    assert caught.value.params["given"] == given
-    assert str(caught.value) == (
-        f"Deze overdrachtscode heeft {given} tekens; een code heeft er 24 "
-        "(streepjes en spaties tellen niet mee)."
-    )
-    assert caught.value.message("en") == (
-        f"This transfer code has {given} characters; a code has 24 "
-        "(dashes and spaces do not count)."
-    )
+    assert caught.value.params == {"given": given, "length": 24}
 
 
 @pytest.mark.parametrize(
@@ -119,8 +111,6 @@ def test_a_character_outside_the_alphabet_is_named(typed: str, character: str) -
 
     assert caught.value.code == "code_invalid_character"
     assert caught.value.params["character"] == character
-    assert f'"{character}"' in str(caught.value)
-    assert "zonder de U" in str(caught.value)
 
 
 def test_the_digest_is_a_keyed_hmac_that_does_not_contain_the_code() -> None:

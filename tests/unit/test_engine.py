@@ -362,9 +362,8 @@ def test_links_that_cannot_be_rewritten_are_reported_and_the_move_stays_complete
     assert status(scene, migration) is ItemStatus.COMPLETED
     [email] = scene.emails_of_kind("links_not_rewritten")
     assert email.to == ("baas@zuid.nl",)
-    assert "Reden: Exact Online (NL) is nu niet bereikbaar. Probeer het later opnieuw." in (
-        email.body
-    )
+    unavailable = PackageError("package_unavailable", package="Exact Online (NL)")
+    assert f"Reden: {unavailable.message('nl')}" in email.body
     done = migration_of(scene, migration.id)
     assert (done.links_attempts, done.links_rewritten_at) == (engine.LINK_ATTEMPTS, None)
     after_grace(scene)
@@ -640,14 +639,14 @@ def test_a_checksum_mismatch_fails_the_move_and_a_retry_resumes_from_its_copies(
     run_batches(scene)
 
     assert status(scene, migration) is ItemStatus.FAILED
-    reason = "Document factuur-4.pdf kwam niet byte voor byte gelijk over (controlegetal wijkt af)."
-    assert migration_of(scene, migration.id).failure_reason == reason
-    assert migration_of(scene, migration.id).failure_message("en") == (
-        "Document factuur-4.pdf did not come over byte for byte (its checksum differs)."
+    failed = migration_of(scene, migration.id)
+    assert (failed.failure_code, failed.failure_params) == (
+        "checksum_mismatch",
+        (("filename", "factuur-4.pdf"),),
     )
     [email] = scene.emails_of_kind("migration_failed")
     assert email.to == ("baas@zuid.nl",)
-    assert f"Reden: {reason}" in email.body
+    assert f"Reden: {failed.failure_reason}" in email.body
     assert copies_of(scene, migration) == 3
 
     noord.blobs[broken.blob_key] = content(administration, 4)
@@ -685,9 +684,10 @@ def test_a_failed_integrity_check_fails_the_move_and_moves_nothing(scene: Scene)
     run(scene, migration.id)
 
     assert status(scene, migration) is ItemStatus.FAILED
-    assert migration_of(scene, migration.id).failure_reason == (
-        "De controle na het verplaatsen vond 1 van de 3 documenten niet terug in de nieuwe "
-        "omgeving."
+    failed = migration_of(scene, migration.id)
+    assert (failed.failure_code, failed.failure_params) == (
+        "integrity_failed",
+        (("missing", "1"), ("total", "3")),
     )
     assert archive_of(scene, administration) == documents
     assert scene.reloaded(administration).environment_id == scene.noord.environment.id
@@ -703,8 +703,10 @@ def test_a_missing_source_blob_fails_the_move_naming_the_document(scene: Scene) 
     run(scene, migration.id)
 
     assert status(scene, migration) is ItemStatus.FAILED
-    assert migration_of(scene, migration.id).failure_reason == (
-        "Document factuur-1.pdf ontbreekt in het archief noord."
+    failed = migration_of(scene, migration.id)
+    assert (failed.failure_code, failed.failure_params) == (
+        "document_missing",
+        (("filename", "factuur-1.pdf"), ("store", "noord")),
     )
 
 

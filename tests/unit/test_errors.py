@@ -16,6 +16,8 @@ from migrationkit.domain.errors import (
     NotFound,
     RuleViolation,
 )
+from migrationkit.domain.machine import Event
+from migrationkit.domain.model import ItemStatus
 
 
 def placeholders(template: str) -> set[str]:
@@ -30,6 +32,15 @@ def test_every_message_exists_in_dutch_and_english_with_the_same_placeholders(co
     assert english.strip()
     assert dutch != english
     assert placeholders(dutch) == placeholders(english)
+
+
+@pytest.mark.parametrize("language", [0, 1], ids=["nl", "en"])
+def test_no_two_codes_share_a_message(language: int) -> None:
+    """A person can tell every refusal from every other by its words, as a program can by
+    its code."""
+    messages = [pair[language] for pair in MESSAGES.values()]
+
+    assert len(set(messages)) == len(messages)
 
 
 @pytest.mark.parametrize("code", sorted(MESSAGES))
@@ -60,6 +71,13 @@ def test_the_super_user_refusal_reads_in_both_languages() -> None:
 
     assert str(error) == "Alleen een supergebruiker van deze omgeving mag dit doen."
     assert error.message("en") == "Only a super user of this environment may do this."
+
+
+def test_a_status_or_an_event_in_a_message_reads_in_the_message_language() -> None:
+    error = RuleViolation("transition_refused", event=Event.CLAIM, status=ItemStatus.OFFERED)
+
+    assert str(error) == "Verwerken kan niet bij status Aangeboden."
+    assert error.message("en") == "Process is not possible in status Offered."
 
 
 def test_an_unknown_language_falls_back_to_dutch() -> None:

@@ -85,7 +85,7 @@ def test_administrations_are_added_from_the_package_with_an_inbox_of_their_own(
 
 
 def test_adding_nothing_is_refused(scene: Scene) -> None:
-    with scene.refused(InvalidInput, "no_administrations", "Selecteer minstens één administratie."):
+    with scene.refused(InvalidInput, "no_administrations"):
         add(scene)
 
 
@@ -99,7 +99,7 @@ def test_a_plain_user_may_not_add_administrations(scene: Scene) -> None:
 def test_a_connection_of_another_environment_cannot_be_added_from(scene: Scene) -> None:
     scene.package_administration("zuid-1", "0042", "Bakkerij")
 
-    with scene.refused(NotFound, "unknown_connection", "Onbekende boekhoudsysteemkoppeling."):
+    with scene.refused(NotFound, "unknown_connection"):
         services.add_administrations(
             scene.deps,
             actor_id=scene.noord.super_user.id,
@@ -117,8 +117,8 @@ def test_an_administration_the_package_does_not_know_is_refused_and_nothing_is_a
     with scene.refused(
         RuleViolation,
         "package_administration_missing",
-        "Administratie div-9 bestaat niet in de koppeling Exact Online (NL) Noord. "
-        "Rond eerst de migratie in het boekhoudpakket af.",
+        connection="Exact Online (NL) Noord",
+        package_admin_id="div-9",
     ):
         add(scene, "div-1", "div-9")
 
@@ -128,10 +128,7 @@ def test_an_administration_linked_already_is_refused(scene: Scene) -> None:
     noord_package(scene, "div-1", "0042", "Bakkerij")
 
     with scene.refused(
-        RuleViolation,
-        "package_administration_linked",
-        "Administratie 0042 Bakkerij is in deze omgeving al gekoppeld (rechtstreeks "
-        "toegevoegd vanuit het boekhoudpakket?). Kies een andere administratie.",
+        RuleViolation, "package_administration_linked", code="0042", name="Bakkerij"
     ):
         add(scene, "div-1")
 
@@ -139,11 +136,7 @@ def test_an_administration_linked_already_is_refused(scene: Scene) -> None:
 def test_the_same_administration_chosen_twice_is_refused(scene: Scene) -> None:
     noord_package(scene, "div-1", "0042", "Bakkerij")
 
-    with scene.refused(
-        InvalidInput,
-        "duplicate_administration",
-        "Administratie 0042 Bakkerij is twee keer gekozen.",
-    ):
+    with scene.refused(InvalidInput, "duplicate_administration", code="0042", name="Bakkerij"):
         add(scene, "div-1", "div-1")
 
 
@@ -152,9 +145,7 @@ def test_a_code_and_name_present_in_the_environment_are_refused(scene: Scene) ->
     noord_package(scene, "div-2", "0042", "Bakkerij")
 
     with scene.refused(
-        RuleViolation,
-        "code_name_taken",
-        "Omgeving Noord heeft al een administratie met code 0042 en naam Bakkerij.",
+        RuleViolation, "code_name_taken", code="0042", environment="Noord", name="Bakkerij"
     ):
         add(scene, "div-2")
 
@@ -235,7 +226,7 @@ def test_an_administration_of_another_environment_cannot_be_relinked(scene: Scen
     theirs = scene.administration(office=scene.zuid)
     noord_package(scene, "div-2", "2042", "Bakkerij BV")
 
-    with scene.refused(NotFound, "unknown_administration", "Onbekende administratie."):
+    with scene.refused(NotFound, "unknown_administration"):
         relink(scene, theirs, "div-2")
 
 
@@ -243,7 +234,7 @@ def test_a_connection_of_another_environment_is_refused(scene: Scene) -> None:
     administration = scene.administration()
     scene.package_administration("zuid-2", "2042", "Bakkerij BV")
 
-    with scene.refused(NotFound, "unknown_connection", "Onbekende boekhoudsysteemkoppeling."):
+    with scene.refused(NotFound, "unknown_connection"):
         relink(scene, administration, "zuid-2", connection_id=scene.zuid.connection.id)
 
 
@@ -253,10 +244,7 @@ def test_a_connection_of_another_package_is_refused(scene: Scene) -> None:
     scene.package_administration("x-1", "0042", "Bakkerij", connection=xero)
 
     with scene.refused(
-        RuleViolation,
-        "package_mismatch",
-        "Een administratie van Exact Online (NL) kan alleen naar een koppeling met "
-        "Exact Online (NL), niet naar Xero.",
+        RuleViolation, "package_mismatch", source_package="Exact Online (NL)", target_package="Xero"
     ):
         relink(scene, administration, "x-1", connection_id=xero.id)
 
@@ -267,8 +255,8 @@ def test_a_package_administration_that_does_not_exist_is_refused(scene: Scene) -
     with scene.refused(
         RuleViolation,
         "package_administration_missing",
-        "Administratie div-9 bestaat niet in de koppeling Exact Online (NL) Noord. "
-        "Rond eerst de migratie in het boekhoudpakket af.",
+        connection="Exact Online (NL) Noord",
+        package_admin_id="div-9",
     ):
         relink(scene, administration, "div-9")
 
@@ -281,10 +269,7 @@ def test_a_package_administration_linked_to_another_administration_is_refused(
     noord_package(scene, "div-2", "0043", "Slagerij")
 
     with scene.refused(
-        RuleViolation,
-        "package_administration_linked",
-        "Administratie 0043 Slagerij is in deze omgeving al gekoppeld (rechtstreeks "
-        "toegevoegd vanuit het boekhoudpakket?). Kies een andere administratie.",
+        RuleViolation, "package_administration_linked", code="0043", name="Slagerij"
     ):
         relink(scene, administration, "div-2")
 
@@ -293,12 +278,7 @@ def test_relinking_to_where_it_already_is_is_refused(scene: Scene) -> None:
     administration = scene.administration("0042", "Bakkerij", package_admin_id="div-1")
     noord_package(scene, "div-1", "0042", "Bakkerij")
 
-    with scene.refused(
-        RuleViolation,
-        "relink_same_target",
-        "Administratie 0042 Bakkerij is al aan deze administratie gekoppeld.",
-        "Administration 0042 Bakkerij is already linked to this administration.",
-    ):
+    with scene.refused(RuleViolation, "relink_same_target", code="0042", name="Bakkerij"):
         relink(scene, administration, "div-1")
 
 
@@ -311,9 +291,7 @@ def test_a_relink_onto_a_code_and_name_present_in_the_environment_is_refused(
     noord_package(scene, "div-3", "0043", "Slagerij")
 
     with scene.refused(
-        RuleViolation,
-        "code_name_taken",
-        "Omgeving Noord heeft al een administratie met code 0043 en naam Slagerij.",
+        RuleViolation, "code_name_taken", code="0043", environment="Noord", name="Slagerij"
     ):
         relink(scene, administration, "div-3")
 
@@ -327,11 +305,7 @@ def test_an_administration_that_is_moving_cannot_be_relinked(scene: Scene, stage
         scene.processing(administration)
     noord_package(scene, "div-2", "2042", "Bakkerij BV")
 
-    with scene.refused(
-        RuleViolation,
-        "administration_moving",
-        "Administratie 0042 Bakkerij wordt op dit moment verplaatst.",
-    ):
+    with scene.refused(RuleViolation, "administration_moving", code="0042", name="Bakkerij"):
         relink(scene, administration, "div-2")
 
 
@@ -406,19 +380,19 @@ def test_a_plain_user_may_not_grant_access(scene: Scene) -> None:
 def test_access_cannot_be_granted_to_a_user_of_another_environment(scene: Scene) -> None:
     administration = scene.administration()
 
-    with scene.refused(NotFound, "unknown_user", "Onbekende gebruiker.", "Unknown user."):
+    with scene.refused(NotFound, "unknown_user"):
         set_access(scene, administration, scene.zuid.user.id)
 
 
 def test_access_to_another_environments_administration_cannot_be_granted(scene: Scene) -> None:
     theirs = scene.administration(office=scene.zuid)
 
-    with scene.refused(NotFound, "unknown_administration", "Onbekende administratie."):
+    with scene.refused(NotFound, "unknown_administration"):
         set_access(scene, theirs, scene.noord.user.id)
 
 
 def test_access_for_an_unknown_user_is_refused(scene: Scene) -> None:
     administration = scene.administration()
 
-    with scene.refused(NotFound, "unknown_user", "Onbekende gebruiker."):
+    with scene.refused(NotFound, "unknown_user"):
         set_access(scene, administration, 999)

@@ -967,7 +967,7 @@ def test_a_wrong_password_is_refused_and_recorded_naming_the_user_not_what_was_t
     user = add_user_with_password(scene, scene.noord, "boekhouder@noord.nl")
     typed = "Zomer2026!geheim"
 
-    with refused(NotAllowed, "sign_in_failed", "Onbekend e-mailadres of onjuist wachtwoord."):
+    with refused(NotAllowed, "sign_in_failed"):
         services.sign_in(
             via_api(scene),
             email="boekhouder@noord.nl",
@@ -983,8 +983,8 @@ def test_a_wrong_password_is_refused_and_recorded_naming_the_user_not_what_was_t
         actor_email=user.email,
         environment_id=scene.noord.environment.id,
         error_code="sign_in_failed",
-        message_nl="Onbekend e-mailadres of onjuist wachtwoord.",
-        message_en="Unknown e-mail address or wrong password.",
+        message_nl=NotAllowed("sign_in_failed").message("nl"),
+        message_en=NotAllowed("sign_in_failed").message("en"),
     )
     assert typed not in repr(scene.world.database.snapshot())
 
@@ -998,7 +998,7 @@ def test_an_unknown_address_gets_the_same_refusal_and_names_nobody(
         seen.append(stored)
         return False
 
-    with refused(NotAllowed, "sign_in_failed", "Onbekend e-mailadres of onjuist wachtwoord."):
+    with refused(NotAllowed, "sign_in_failed"):
         services.sign_in(via_api(scene), email="raden@noord.nl", password_matches=matches)
 
     assert seen == [None]  # the embedder spends the same time on a decoy
@@ -1012,7 +1012,7 @@ def test_an_unknown_address_gets_the_same_refusal_and_names_nobody(
 def test_a_user_without_a_password_cannot_sign_in_whatever_the_check_says(
     scene: Scene, refused: Refused
 ) -> None:
-    with refused(NotAllowed, "sign_in_failed", "Onbekend e-mailadres of onjuist wachtwoord."):
+    with refused(NotAllowed, "sign_in_failed"):
         services.sign_in(via_api(scene), email="baas@noord.nl", password_matches=lambda _: True)
 
     (event,) = trail(scene).values()
@@ -1152,23 +1152,13 @@ def test_the_search_ands_its_words_each_in_any_column_or_label(
 
 
 def test_a_search_term_that_is_too_long_is_refused(scene: Scene, refused: Refused) -> None:
-    with refused(
-        InvalidInput,
-        "search_too_long",
-        "De zoekterm is te lang (hoogstens 200 tekens).",
-        "The search term is too long (at most 200 characters).",
-    ):
+    with refused(InvalidInput, "search_too_long", limit=200):
         services.audit_trail(scene.deps, actor_id=scene.noord.super_user.id, search="x" * 201)
 
 
 @pytest.mark.parametrize("limit", [0, -1, 101])
 def test_a_page_size_out_of_range_is_refused(scene: Scene, refused: Refused, limit: int) -> None:
-    with refused(
-        InvalidInput,
-        "page_size_invalid",
-        "Een pagina heeft 1 tot 100 regels.",
-        "A page has 1 to 100 rows.",
-    ):
+    with refused(InvalidInput, "page_size_invalid", limit=100):
         services.audit_trail(scene.deps, actor_id=scene.noord.super_user.id, limit=limit)
 
 

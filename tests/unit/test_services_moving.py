@@ -9,6 +9,7 @@ import attrs
 
 from migrationkit import services
 from migrationkit.domain.errors import ArchiveError, Conflict, NotAllowed, NotFound, RuleViolation
+from migrationkit.domain.machine import Event
 from migrationkit.domain.model import ItemStatus, Migration
 from migrationkit.services import OfferReceipt
 
@@ -46,7 +47,7 @@ def test_a_job_that_runs_twice_claims_once(scene: Scene) -> None:
 
 
 def test_claiming_an_unknown_migration_is_refused(scene: Scene) -> None:
-    with scene.refused(NotFound, "unknown_migration", "Onbekende migratie."):
+    with scene.refused(NotFound, "unknown_migration"):
         services.claim_migration(scene.deps, 99)
 
 
@@ -83,7 +84,7 @@ def test_a_completed_migration_is_at_a_hundred_percent(scene: Scene) -> None:
 def test_progress_is_hidden_from_other_environments_and_plain_users(scene: Scene) -> None:
     _, migration = scene.processing()
 
-    with scene.refused(NotFound, "unknown_migration", "Onbekende migratie."):
+    with scene.refused(NotFound, "unknown_migration"):
         services.migration_progress(
             scene.deps, actor_id=scene.oost.super_user.id, migration_id=migration.id
         )
@@ -186,10 +187,7 @@ def test_completing_twice_is_refused_and_charges_nothing_more(scene: Scene) -> N
     _, migration = completed(scene)
 
     with scene.refused(
-        RuleViolation,
-        "item_completed",
-        f"De migratie van {KORENSCHOOF} is al voltooid.",
-        "The migration of 0042 Bakkerij de Korenschoof is already completed.",
+        RuleViolation, "item_completed", code="0042", name="Bakkerij de Korenschoof"
     ):
         services.complete_migration(scene.deps, migration.id)
     with scene.world.uow() as uow:
@@ -211,9 +209,7 @@ def test_a_migration_that_was_not_claimed_cannot_complete(scene: Scene) -> None:
     _, migration = scene.started()
 
     with scene.refused(
-        RuleViolation,
-        "transition_refused",
-        "Voltooien kan niet bij status In de wachtrij.",
+        RuleViolation, "transition_refused", event=Event.COMPLETE, status=ItemStatus.QUEUED
     ):
         services.complete_migration(scene.deps, migration.id)
 
@@ -255,21 +251,15 @@ def test_a_failure_from_an_error_is_e_mailed_in_dutch_and_readable_in_english(
 
     failed = services.fail_migration(scene.deps, migration.id, error)
 
-    dutch = (
-        "De controle na het verplaatsen vond 2 van de 10 documenten niet terug in de nieuwe "
-        "omgeving."
-    )
-    assert failed.failure_reason == dutch
+    assert failed.failure_reason == str(error)
     assert (failed.failure_code, failed.failure_params) == (
         "integrity_failed",
         (("missing", "2"), ("total", "10")),
     )
-    assert failed.failure_message("nl") == dutch
-    assert failed.failure_message("en") == (
-        "The check after the move did not find 2 of the 10 documents in the new environment."
-    )
+    assert failed.failure_message("nl") == error.message("nl")
+    assert failed.failure_message("en") == error.message("en")
     [email] = scene.emails_of_kind("migration_failed")
-    assert f"Reden: {dutch}" in email.body
+    assert f"Reden: {error.message('nl')}" in email.body
 
 
 def test_a_failure_given_as_text_or_stored_without_a_code_reads_as_it_was_stored(
@@ -293,15 +283,13 @@ def test_a_failure_whose_error_names_a_status_is_kept_in_dutch_only(scene: Scene
     failed = services.fail_migration(scene.deps, migration.id, error)
 
     assert failed.failure_code is None
-    assert failed.failure_message("en") == (
-        "De migratie van 0042 Bakkerij is al gestart (In de wachtrij)."
-    )
+    assert failed.failure_message("en") == error.message("nl")
 
 
 def test_a_completed_migration_cannot_fail(scene: Scene) -> None:
     _, migration = completed(scene)
 
     with scene.refused(
-        RuleViolation, "item_completed", f"De migratie van {KORENSCHOOF} is al voltooid."
+        RuleViolation, "item_completed", code="0042", name="Bakkerij de Korenschoof"
     ):
         services.fail_migration(scene.deps, migration.id, "te laat")

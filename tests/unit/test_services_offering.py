@@ -133,8 +133,9 @@ def test_an_administration_with_authorizers_in_a_flow_cannot_be_offered(scene: S
     with scene.refused(
         RuleViolation,
         "authorizers_in_flow",
-        f"Administratie {KORENSCHOOF} heeft autorisatoren in de autorisatieflow Inkoop. "
-        "Haal ze eerst uit de flow.",
+        code="0042",
+        flows="Inkoop",
+        name="Bakkerij de Korenschoof",
     ):
         offer_by(scene, scene.noord.super_user.id, [administration.id])
 
@@ -144,10 +145,7 @@ def test_an_administration_in_an_open_offer_cannot_be_offered_again(scene: Scene
     scene.offer(administration)
 
     with scene.refused(
-        RuleViolation,
-        "already_offered",
-        f"Administratie {KORENSCHOOF} staat al in een openstaand migratieverzoek.",
-        "Administration 0042 Bakkerij de Korenschoof is already in an open migration request.",
+        RuleViolation, "already_offered", code="0042", name="Bakkerij de Korenschoof"
     ):
         offer_by(scene, scene.noord.super_user.id, [administration.id])
 
@@ -156,11 +154,7 @@ def test_an_administration_in_an_open_offer_cannot_be_offered_again(scene: Scene
 def test_an_offer_without_recipients_is_refused(scene: Scene, recipients: list[str]) -> None:
     administration = scene.administration()
 
-    with scene.refused(
-        InvalidInput,
-        "no_recipients",
-        "Vul het e-mailadres van minstens één supergebruiker van de nieuwe omgeving in.",
-    ):
+    with scene.refused(InvalidInput, "no_recipients"):
         offer_by(
             scene,
             scene.noord.super_user.id,
@@ -173,7 +167,7 @@ def test_an_offer_without_recipients_is_refused(scene: Scene, recipients: list[s
 def test_an_offer_to_a_malformed_address_is_refused(scene: Scene, address: str) -> None:
     administration = scene.administration()
 
-    with scene.refused(InvalidInput, "email_invalid", f"{address} is geen geldig e-mailadres."):
+    with scene.refused(InvalidInput, "email_invalid", email=address):
         offer_by(
             scene,
             scene.noord.super_user.id,
@@ -185,11 +179,7 @@ def test_an_offer_to_a_malformed_address_is_refused(scene: Scene, address: str) 
 def test_an_offer_needs_the_terms_accepted(scene: Scene) -> None:
     administration = scene.administration()
 
-    with scene.refused(
-        InvalidInput,
-        "terms_not_accepted",
-        "Ga akkoord met de Algemene voorwaarden om verder te gaan.",
-    ):
+    with scene.refused(InvalidInput, "terms_not_accepted"):
         offer_by(
             scene,
             scene.noord.super_user.id,
@@ -199,14 +189,14 @@ def test_an_offer_needs_the_terms_accepted(scene: Scene) -> None:
 
 
 def test_an_offer_needs_an_administration(scene: Scene) -> None:
-    with scene.refused(InvalidInput, "no_administrations", "Selecteer minstens één administratie."):
+    with scene.refused(InvalidInput, "no_administrations"):
         offer_by(scene, scene.noord.super_user.id, [])
 
 
 def test_an_offer_from_another_environments_connection_is_refused(scene: Scene) -> None:
     administration = scene.administration()
 
-    with scene.refused(NotFound, "unknown_connection", "Onbekende boekhoudsysteemkoppeling."):
+    with scene.refused(NotFound, "unknown_connection"):
         offer_by(
             scene,
             scene.noord.super_user.id,
@@ -218,7 +208,7 @@ def test_an_offer_from_another_environments_connection_is_refused(scene: Scene) 
 def test_an_offer_of_another_environments_administration_is_refused(scene: Scene) -> None:
     theirs = scene.administration(office=scene.zuid)
 
-    with scene.refused(NotFound, "unknown_administration", "Onbekende administratie."):
+    with scene.refused(NotFound, "unknown_administration"):
         offer_by(scene, scene.noord.super_user.id, [theirs.id])
 
 
@@ -228,15 +218,13 @@ def test_an_offer_of_administrations_of_two_connections_is_refused(scene: Scene)
     second = scene.administration("0043", "Slagerij Vos", connection=other)
 
     with scene.refused(
-        RuleViolation,
-        "administration_not_in_connection",
-        "Administratie 0043 Slagerij Vos hoort niet bij de gekozen boekhoudsysteemkoppeling.",
+        RuleViolation, "administration_not_in_connection", code="0043", name="Slagerij Vos"
     ):
         offer_by(scene, scene.noord.super_user.id, [first.id, second.id])
 
 
 def test_an_offer_of_an_unknown_administration_is_refused(scene: Scene) -> None:
-    with scene.refused(NotFound, "unknown_administration", "Onbekende administratie."):
+    with scene.refused(NotFound, "unknown_administration"):
         offer_by(scene, scene.noord.super_user.id, [999])
 
 
@@ -297,7 +285,9 @@ def test_a_started_item_cannot_be_withdrawn(scene: Scene) -> None:
     with scene.refused(
         RuleViolation,
         "item_started",
-        f"De migratie van {KORENSCHOOF} is al gestart (In de wachtrij).",
+        code="0042",
+        name="Bakkerij de Korenschoof",
+        status=ItemStatus.QUEUED,
     ):
         withdraw(scene, receipt.items[0].id)
 
@@ -307,9 +297,7 @@ def test_a_withdrawn_item_cannot_be_withdrawn_again(scene: Scene) -> None:
     withdraw(scene, receipt.items[0].id)
 
     with scene.refused(
-        RuleViolation,
-        "item_withdrawn",
-        f"Administratie {KORENSCHOOF} is ingetrokken door de aanbieder.",
+        RuleViolation, "item_withdrawn", code="0042", name="Bakkerij de Korenschoof"
     ):
         withdraw(scene, receipt.items[0].id)
 
@@ -318,9 +306,7 @@ def test_an_expired_item_cannot_be_withdrawn(scene: Scene) -> None:
     receipt = scene.offer()
     scene.world.clock.advance(timedelta(days=15))
 
-    with scene.refused(
-        RuleViolation, "item_expired", f"Het migratieverzoek voor {KORENSCHOOF} is verlopen."
-    ):
+    with scene.refused(RuleViolation, "item_expired", code="0042", name="Bakkerij de Korenschoof"):
         withdraw(scene, receipt.items[0].id)
 
 
@@ -328,14 +314,14 @@ def test_only_a_super_user_of_the_sender_may_withdraw(scene: Scene) -> None:
     receipt = scene.offer()
     scene.redeem(receipt)
 
-    with scene.refused(NotFound, "unknown_item", "Onbekende aangeboden administratie."):
+    with scene.refused(NotFound, "unknown_item"):
         withdraw(scene, receipt.items[0].id, scene.zuid.super_user.id)
     with scene.refused(NotAllowed, "not_super_user"):
         withdraw(scene, receipt.items[0].id, scene.noord.user.id)
 
 
 def test_withdrawing_an_unknown_item_is_refused(scene: Scene) -> None:
-    with scene.refused(NotFound, "unknown_item", "Onbekende aangeboden administratie."):
+    with scene.refused(NotFound, "unknown_item"):
         withdraw(scene, 999)
 
 
@@ -356,12 +342,7 @@ def test_a_resent_code_works_and_the_old_one_is_unknown(scene: Scene) -> None:
     resent = resend(scene, receipt)
 
     assert resent.code != receipt.code
-    with scene.refused(
-        RuleViolation,
-        "code_unknown",
-        "Deze overdrachtscode is onbekend. Controleer de code in de e-mail.",
-        wrong_code_recorded=True,
-    ):
+    with scene.refused(RuleViolation, "code_unknown", wrong_code_recorded=True):
         scene.redeem(receipt)
     assert scene.redeem(resent).offer.id == receipt.offer.id
 
@@ -400,12 +381,7 @@ def test_a_code_cannot_be_resent_when_nothing_is_offered(scene: Scene) -> None:
     receipt = scene.offer()
     withdraw(scene, receipt.items[0].id)
 
-    with scene.refused(
-        RuleViolation,
-        "no_open_items",
-        "Er staat niets meer op Aangeboden in dit migratieverzoek.",
-        "Nothing in this migration request is Offered any more.",
-    ):
+    with scene.refused(RuleViolation, "no_open_items"):
         resend(scene, receipt)
 
 
@@ -413,16 +389,14 @@ def test_an_expired_code_cannot_be_resent(scene: Scene) -> None:
     receipt = scene.offer()
     scene.world.clock.advance(timedelta(days=15))
 
-    with scene.refused(
-        RuleViolation, "no_open_items", "Er staat niets meer op Aangeboden in dit migratieverzoek."
-    ):
+    with scene.refused(RuleViolation, "no_open_items"):
         resend(scene, receipt)
 
 
 def test_only_a_super_user_of_the_sender_may_resend(scene: Scene) -> None:
     receipt = scene.offer()
 
-    with scene.refused(NotFound, "unknown_offer", "Onbekend migratieverzoek."):
+    with scene.refused(NotFound, "unknown_offer"):
         resend(scene, receipt, scene.zuid.super_user.id)
     with scene.refused(NotAllowed, "not_super_user"):
         resend(scene, receipt, scene.noord.user.id)
@@ -527,9 +501,7 @@ def test_the_outgoing_search_finds_the_masked_codes_last_group(scene: Scene) -> 
 
 
 def test_an_overly_long_search_is_refused(scene: Scene) -> None:
-    with scene.refused(
-        InvalidInput, "search_too_long", "De zoekterm is te lang (hoogstens 200 tekens)."
-    ):
+    with scene.refused(InvalidInput, "search_too_long", limit=200):
         overview(scene, "x" * 201)
 
 
@@ -555,6 +527,6 @@ def test_a_withdraw_that_loses_the_race_to_a_start_hears_that_it_started(scene: 
         withdraw(scene, receipt.items[0].id)
 
     assert caught.value.code == "item_started"
-    assert str(caught.value) == f"De migratie van {KORENSCHOOF} is al gestart (In de wachtrij)."
+    assert caught.value.params["status"] is ItemStatus.QUEUED
     assert scene.status(receipt.items[0].id) is ItemStatus.QUEUED
     assert scene.emails_of_kind("offer_withdrawn") == []

@@ -36,7 +36,7 @@ from migrationkit.domain.errors import MigrationError, NotAllowed
 from migrationkit.domain.model import User
 from portal.errors import show_refusal
 from portal.forms import LoginForm, PasswordForm
-from portal.i18n import same_site
+from portal.i18n import refusal, same_site
 from portal.runtime import deps, is_api_request
 
 bp = Blueprint("auth", __name__)
@@ -186,7 +186,9 @@ def login() -> str | Response:
             _fresh_ui_session()
             _carry_language(user)
             return redirect(same_site(request.args.get("next", "")) or url_for("index"))
-        form.password.errors.append(_("Onbekend e-mailadres of onjuist wachtwoord."))
+        # The library's one refusal for an unknown address, a wrong password and a locked
+        # account alike: the page tells no more than it.
+        form.password.errors.append(refusal(NotAllowed("sign_in_failed")))
     return render_template("auth/login.html", form=form)
 
 

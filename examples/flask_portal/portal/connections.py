@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from migrationkit import services
 from migrationkit.domain.errors import MigrationError
 from portal.auth import super_user_required
-from portal.errors import on_page
+from portal.errors import flash_refusal
 from portal.runtime import deps
 
 bp = Blueprint("connections", __name__, url_prefix="/instellingen/koppelingen")
@@ -47,7 +47,7 @@ def connect(connection_id: int) -> Response:
             deps(), actor_id=g.user.id, connection_id=connection_id, state=state
         )
     except MigrationError as error:
-        flash(on_page(error), "error")
+        flash_refusal(error)
         return redirect(url_for("connections.index"))
     session[PENDING] = {"state": state, "connection_id": connection_id}
     return redirect(consent)
@@ -75,7 +75,7 @@ def back() -> Response:
             deps(), actor_id=g.user.id, connection_id=pending["connection_id"], code=code
         )
     except MigrationError as error:
-        flash(on_page(error), "error")
+        flash_refusal(error)
     else:
         flash(_("%(name)s is gekoppeld.", name=row.connection.name), "success")
     return redirect(url_for("connections.index"))

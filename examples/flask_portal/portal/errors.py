@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Flask, render_template, request
+from flask import Flask, flash, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -42,6 +42,12 @@ def on_page(error: MigrationError) -> str:
     if status_of(error) not in (CONFLICT, UNAVAILABLE):
         raise error
     return refusal(error)
+
+
+def flash_refusal(error: MigrationError) -> None:
+    """Flashes a refusal for the next page, its code in the category (``error:<code>``)
+    since a flashed message keeps no more than its words and its category."""
+    flash(on_page(error), f"error:{error.code}")
 
 
 def show_refusal(form: Form, fields: Mapping[str, str], error: MigrationError) -> None:

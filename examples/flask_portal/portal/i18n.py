@@ -50,9 +50,21 @@ def current_language() -> str:
     return str(get_locale() or DEFAULT_LANGUAGE)
 
 
-def refusal(error: MigrationError) -> str:
-    """A library refusal in the user's language."""
-    return error.message(current_language())
+class Refusal(str):
+    """A library refusal's words in the user's language, with its code: a page shows the
+    code beside the words (``data-code``), for programs and tests to match on."""
+
+    code: str
+
+    def __new__(cls, error: MigrationError) -> Refusal:
+        words = super().__new__(cls, error.message(current_language()))
+        words.code = error.code
+        return words
+
+
+def refusal(error: MigrationError) -> Refusal:
+    """A library refusal in the user's language, carrying its code."""
+    return Refusal(error)
 
 
 @functools.cache

@@ -24,7 +24,7 @@ from migrationkit.domain.errors import InvalidInput, MigrationError
 from migrationkit.domain.model import ItemStatus, OfferItem
 from portal.administrations import connection_choices, own_connections
 from portal.auth import super_user_required
-from portal.errors import on_page, show_refusal
+from portal.errors import flash_refusal, on_page, show_refusal
 from portal.forms import (
     ActionForm,
     ConnectionForm,
@@ -168,7 +168,7 @@ def outgoing_summary() -> str | Response:
     connection_id = _int(form.koppeling.data)
     administration_ids = list(form.administratie.data or [])
     if not administration_ids:
-        flash(refusal(InvalidInput("no_administrations")), "error")
+        flash_refusal(InvalidInput("no_administrations"))
         return redirect(url_for("migrations.outgoing_choose"))
     # One dry run per click: a refusal by the offer's report carries it.
     preflight = None
@@ -204,7 +204,7 @@ def outgoing_preflight(connection_id: int) -> str | Response:
     and the checklist per administration; it sends nothing."""
     administration_ids = request.args.getlist("administratie", type=id_number)
     if not administration_ids:
-        flash(refusal(InvalidInput("no_administrations")), "error")
+        flash_refusal(InvalidInput("no_administrations"))
         return redirect(url_for("migrations.outgoing_choose"))
     report = services.preflight_offer(
         deps(),
@@ -222,7 +222,7 @@ def withdraw(item_id: int) -> Response:
     try:
         item = services.withdraw_item(deps(), actor_id=g.user.id, item_id=item_id)
     except MigrationError as error:
-        flash(on_page(error), "error")
+        flash_refusal(error)
     else:
         flash(_("%(code)s %(name)s is ingetrokken.", code=item.code, name=item.name), "success")
     return redirect(url_for("migrations.overview"))
@@ -235,7 +235,7 @@ def resend(offer_id: int) -> str | Response:
     try:
         receipt = services.resend_code(deps(), actor_id=g.user.id, offer_id=offer_id)
     except MigrationError as error:
-        flash(on_page(error), "error")
+        flash_refusal(error)
         return redirect(url_for("migrations.overview"))
     return _code_once(receipt, resent=True)
 
@@ -399,7 +399,7 @@ def start_preflight(offer_id: int) -> str | Response:
             ],
         )
     except MigrationError as error:
-        flash(on_page(error), "error")
+        flash_refusal(error)
         return redirect(url_for("migrations.offered", offer_id=offer_id))
     return render_template(
         "migrations/start_preflight.html",
@@ -483,7 +483,7 @@ def retry(migration_id: int) -> Response:
     try:
         services.retry_migration(deps(), actor_id=g.user.id, migration_id=migration_id)
     except MigrationError as error:
-        flash(on_page(error), "error")
+        flash_refusal(error)
     else:
         flash(_("De migratie wordt opnieuw gestart."), "success")
     return redirect(url_for("migrations.status", migration_id=migration_id))

@@ -16,7 +16,7 @@ from migrationkit import services
 from migrationkit.domain.errors import MigrationError
 from migrationkit.domain.sessions import UserSession
 from portal.auth import login_required
-from portal.errors import on_page
+from portal.errors import flash_refusal
 from portal.runtime import deps
 
 bp = Blueprint("sessions", __name__, url_prefix="/instellingen/sessies")
@@ -69,7 +69,7 @@ def end(session_id: int) -> Response:
     try:
         services.end_session(deps(), actor_id=g.user.id, session_id=session_id)
     except MigrationError as error:
-        flash(on_page(error), "error")
+        flash_refusal(error)
         return redirect(url_for("sessions.index"))
     if session_id == g.session.id:
         g.forget_session = True

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from migrationkit import services
 from migrationkit.domain.errors import MigrationError
 from portal.auth import login_required
-from portal.errors import on_page, show_refusal
+from portal.errors import flash_refusal, show_refusal
 from portal.forms import ApiTokenForm
 from portal.runtime import deps
 
@@ -63,7 +63,7 @@ def revoke(token_id: int) -> Response:
     try:
         token = services.revoke_api_token(deps(), actor_id=g.user.id, token_id=token_id)
     except MigrationError as error:
-        flash(on_page(error), "error")
+        flash_refusal(error)
     else:
         flash(_("Het API-token %(name)s is ingetrokken.", name=token.name), "success")
     return redirect(url_for("tokens.index"))

@@ -18,7 +18,6 @@ from urllib.parse import parse_qs, urlsplit
 import attrs
 import responses
 from flask import Flask
-from flask.testing import FlaskClient
 from portal_support import RUNTIME_KEY, Scene, environ, make_app, signed_in_client
 from sqlalchemy import event
 

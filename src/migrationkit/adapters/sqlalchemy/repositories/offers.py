@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -190,24 +190,55 @@ class SqlAlchemyOfferRepository(_Repository, ports.OfferRepository):
 
 class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
     def add(self, offer_id: int, administration: Administration, at: datetime) -> OfferItem:
-        row = self._insert(
-            offer_items,
-            offer_id=offer_id,
-            administration_id=administration.id,
-            code=administration.code,
-            name=administration.name,
-            email=administration.email,
-            status=ItemStatus.OFFERED.value,
-            status_changed_at=at,
+        (item,) = self.add_many(offer_id, [administration], at)
+        return item
+
+    def add_many(
+        self, offer_id: int, administrations: Sequence[Administration], at: datetime
+    ) -> Sequence[OfferItem]:
+        if not administrations:
+            return []
+        # RETURNING in the parameters' order would cost SQLite a statement per row: the
+        # rows are put in order here, by their administration (once in an offer, R3).
+        rows = (
+            self._connection.execute(
+                insert(offer_items).returning(*offer_items.c),
+                [
+                    {
+                        "offer_id": offer_id,
+                        "administration_id": administration.id,
+                        "code": administration.code,
+                        "name": administration.name,
+                        "email": administration.email,
+                        "status": ItemStatus.OFFERED.value,
+                        "status_changed_at": at,
+                    }
+                    for administration in administrations
+                ],
+            )
+            .mappings()
+            .all()
         )
-        # The offer is the item's first change, made by the offer's sender.
-        sender = (
-            select(transfer_offers.c.sender_user_id)
-            .where(transfer_offers.c.id == offer_id)
-            .scalar_subquery()
+        # The offer is each item's first change, made by the offer's sender.
+        sender = self._connection.execute(
+            select(transfer_offers.c.sender_user_id).where(transfer_offers.c.id == offer_id)
+        ).scalar_one()
+        self._connection.execute(
+            insert(status_changes),
+            [
+                {
+                    "item_id": row["id"],
+                    "from_status": None,
+                    "to_status": ItemStatus.OFFERED.value,
+                    "event": OFFER_EVENT,
+                    "actor_user_id": sender,
+                    "at": at,
+                }
+                for row in rows
+            ],
         )
-        self._log(row["id"], None, ItemStatus.OFFERED, OFFER_EVENT, sender, at)
-        return item_from_row(row)
+        by_administration = {row["administration_id"]: item_from_row(row) for row in rows}
+        return [by_administration[administration.id] for administration in administrations]
 
     def get(self, item_id: int) -> OfferItem | None:
         row = self._one(select(offer_items).where(offer_items.c.id == item_id))
@@ -217,8 +248,13 @@ class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
         return self._list(offer_items.c.offer_id == offer_id)
 
     def list_open_for_administration(self, administration_id: int) -> Sequence[OfferItem]:
+        return self.list_open_for_administrations([administration_id])
+
+    def list_open_for_administrations(
+        self, administration_ids: Collection[int]
+    ) -> Sequence[OfferItem]:
         return self._list(
-            offer_items.c.administration_id == administration_id,
+            offer_items.c.administration_id.in_(list(administration_ids)),
             offer_items.c.status.in_([status.value for status in OPEN_STATUSES]),
         )
 

@@ -459,6 +459,19 @@ class OfferItemRepository(Protocol):
         expected status any more: the caller reads it again to tell the loser why."""
         ...
 
+    def compare_and_set_many(
+        self,
+        items: Sequence[OfferItem],
+        to: ItemStatus,
+        *,
+        event: Event,
+        at: datetime,
+        actor_user_id: int | None = None,
+    ) -> Collection[int]:
+        """``compare_and_set`` of each item (from its own status) to ``to``, in a fixed
+        number of statements however many there are; the ids of the items that changed."""
+        ...
+
     def status_changes(self, item_id: int) -> Sequence[StatusChange]:
         """The log of the item's changes, oldest first."""
         ...
@@ -493,6 +506,17 @@ class MigrationRepository(Protocol):
         reserves the (code, name) in the target environment, and
         ``RuleViolation("package_administration_linked")`` when one reserves the package
         administration (R8, R9)."""
+        ...
+
+    def add_many(
+        self,
+        starts: Sequence[tuple[OfferItem, MigrationTarget]],
+        *,
+        target_environment_id: int,
+        at: datetime,
+    ) -> Sequence[Migration]:
+        """``add`` for each item with its target, in their order, in a fixed number of
+        statements however many there are; the same refusals, naming the one refused."""
         ...
 
     def get(self, migration_id: int) -> Migration | None: ...
@@ -750,6 +774,10 @@ class AuditRepository(Protocol):
     deletes of its rows as well)."""
 
     def append(self, record: AuditRecord, at: datetime) -> AuditEvent: ...
+
+    def append_many(self, records: Sequence[AuditRecord], at: datetime) -> None:
+        """``append`` of each record, in their order, in one statement."""
+        ...
 
     def search(
         self,

@@ -31,6 +31,7 @@ from migrationkit.adapters.connectors.settings import PackageCredentials
 from migrationkit.bootstrap import Runtime
 from migrationkit.domain.model import AccountingPackage, Connection, PackageAdministration
 from migrationkit.ports import OAuthTokens
+from migrationkit.services import RedeemedOffer
 
 EXACT = AccountingPackage.EXACT_ONLINE_NL
 EXACT_API = "https://start.exactonline.nl/api/v1"
@@ -52,9 +53,16 @@ class ExactApi:
     """Exact Online's divisions of one account, answered as its REST API does: ``Me``,
     then the divisions a page of ``EXACT_PAGE`` at a time, or one by ``$filter``."""
 
-    def __init__(self, divisions: list[PackageAdministration]) -> None:
+    def __init__(self, divisions: list[PackageAdministration], *, busy_for: int = 0) -> None:
         self.divisions = divisions
         self.mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+        if busy_for:  # Exact's minutely limit reached: it says so to every call
+            self.mock.get(
+                re.compile(re.escape(EXACT_API) + ".*"),
+                status=429,
+                headers={"Retry-After": str(busy_for)},
+            )
+            return
         self.mock.get(
             f"{EXACT_API}/current/Me",
             json={"d": {"results": [{"CurrentDivision": CURRENT_DIVISION}]}},
@@ -118,13 +126,9 @@ class Flow:
             event.remove(self.runtime.database, "before_cursor_execute", count)
         self.counts[name] = Count(statements, self.package_calls() - calls)
 
-    def run(self) -> dict[str, Count]:
-        """Every request of ``REQUESTS``, each counted; the start must succeed."""
-        scene = self.scene
-        noord = signed_in_client(self.app, scene.user("noord@example.nl"))
-        zuid = signed_in_client(self.app, scene.user("zuid@example.nl"))
-        source = scene.connection("Noord")
-        target = scene.connection("Zuid")
+    def offered(self) -> list[int]:
+        """The ids of Noord's administrations to offer."""
+        source = self.scene.connection("Noord")
         with self.runtime.deps.uow() as uow:
             offered = [
                 a.id
@@ -132,6 +136,29 @@ class Flow:
                 if a.code.startswith("S")
             ]
         assert len(offered) == self.size
+        return offered
+
+    def redeemed(self) -> RedeemedOffer:
+        """Noord's administrations offered to Zuid, Zuid's code entered: through the library."""
+        scene = self.scene
+        receipt = services.offer_administrations(
+            self.runtime.deps,
+            actor_id=scene.user("noord@example.nl"),
+            connection_id=scene.connection("Noord").id,
+            administration_ids=self.offered(),
+            recipients=["zuid@example.nl"],
+            accepted_terms=True,
+        )
+        return scene.redeem(receipt)
+
+    def run(self) -> dict[str, Count]:
+        """Every request of ``REQUESTS``, each counted; the start must succeed."""
+        scene = self.scene
+        noord = signed_in_client(self.app, scene.user("noord@example.nl"))
+        zuid = signed_in_client(self.app, scene.user("zuid@example.nl"))
+        source = scene.connection("Noord")
+        target = scene.connection("Zuid")
+        offered = self.offered()
         with self.counted("offerable"):
             page = noord.get(f"/migraties/uitgaand/administraties?koppeling={source.id}")
         assert page.status_code == 200
@@ -153,21 +180,33 @@ class Flow:
             accepted_terms=True,
             accepted_costs=True,
         )
-        address = f"/migraties/inkomend/{redeemed.offer.id}/koppelen"
-        shown = {f"doelen-{i}-item": str(item.id) for i, item in enumerate(redeemed.items)}
-        shown |= {f"doelen-{i}-koppeling": str(target.id) for i in range(len(redeemed.items))}
+        address = targets_address(redeemed)
         with self.counted("targets page"):
-            page = zuid.post(address, data={**shown, "toon": "y"})
+            page = zuid.post(address, data={**shown(redeemed, target), "toon": "y"})
         assert page.status_code == 200
         assert page.get_data(as_text=True).count("<option") >= self.size
-        chosen = shown | {
-            f"doelen-{i}-administratie": division(int(item.code[1:])).package_admin_id
-            for i, item in enumerate(redeemed.items)
-        }
         with self.counted("start post"):
-            page = zuid.post(address, data={**chosen, "start": "y"})
+            page = zuid.post(address, data={**chosen(redeemed, target), "start": "y"})
         assert page.status_code == 302, page.get_data(as_text=True)
         return self.counts
+
+
+def targets_address(redeemed: RedeemedOffer) -> str:
+    return f"/migraties/inkomend/{redeemed.offer.id}/koppelen"
+
+
+def shown(redeemed: RedeemedOffer, target: Connection) -> dict[str, str]:
+    """The targets page's form with the connection chosen for every item."""
+    form = {f"doelen-{i}-item": str(item.id) for i, item in enumerate(redeemed.items)}
+    return form | {f"doelen-{i}-koppeling": str(target.id) for i in range(len(redeemed.items))}
+
+
+def chosen(redeemed: RedeemedOffer, target: Connection) -> dict[str, str]:
+    """The targets page's form with each item's counterpart chosen."""
+    return shown(redeemed, target) | {
+        f"doelen-{i}-administratie": division(int(item.code[1:])).package_admin_id
+        for i, item in enumerate(redeemed.items)
+    }
 
 
 def division(number: int) -> PackageAdministration:
@@ -197,9 +236,17 @@ def _seed(runtime: Runtime, size: int) -> tuple[Connection, list[PackageAdminist
 
 
 @contextmanager
-def flow(home: Path, size: int, *, database_url: str | None = None, exact: bool) -> Iterator[Flow]:
+def flow(
+    home: Path,
+    size: int,
+    *,
+    database_url: str | None = None,
+    exact: bool,
+    busy_for: int = 0,
+) -> Iterator[Flow]:
     """The demo portal with ``size`` administrations to offer; Zuid's Exact Online account
-    in memory, or behind Exact's faked web API (``exact``)."""
+    in memory, or behind Exact's faked web API (``exact``), which answers every call with a
+    429 asking to wait ``busy_for`` seconds when it is given. No call waits."""
     extra = {} if database_url is None else {"MIGRATIONKIT_DATABASE_URL": database_url}
     app = make_app(home, MIGRATIONKIT_ENVIRON=environ(home) | extra)
     runtime: Runtime = app.extensions[RUNTIME_KEY]
@@ -214,9 +261,7 @@ def flow(home: Path, size: int, *, database_url: str | None = None, exact: bool)
             )
         yield Flow(app, runtime, size, lambda: sum(package.calls.values()))
         return
-    api = ExactApi(
-        [PackageAdministration(pa.package_admin_id, pa.code, pa.name) for pa in divisions]
-    )
+    api = ExactApi(divisions, busy_for=busy_for)
     tokens = InMemoryTokenStore()
     tokens.save(
         target.id,

@@ -339,6 +339,8 @@ def targets(offer_id: int) -> str | Response:
     if request.method == "GET" and len(choices) == 1:
         for entry, _item in entries:
             entry.form.koppeling.data = choices[0][0]  # the one there is, chosen already
+    # Validated before the package's refusals are put on the fields: validating clears them.
+    starting = form.validate_on_submit() and form.start.data
     # Each chosen connection's package listed once, however many administrations it serves.
     available = {
         connection_id: _available(connection_id)
@@ -350,7 +352,7 @@ def targets(offer_id: int) -> str | Response:
         assert item is not None
         _prepare_target(entry.form, item, choices, available)
         complete = complete and bool(entry.form.koppeling.data and entry.form.administratie.data)
-    if form.validate_on_submit() and form.start.data:
+    if starting:
         if not complete:
             field_error(
                 form,

@@ -36,8 +36,8 @@ from migrationkit.domain.rules import (
 from migrationkit.ports import UnitOfWork
 from migrationkit.services import _emails, _load
 from migrationkit.services._search import matches
-from migrationkit.services._transitions import change_status
-from migrationkit.services.audit import audited, record
+from migrationkit.services._transitions import change_status, change_statuses
+from migrationkit.services.audit import audited, record, record_many
 from migrationkit.services.dependencies import Dependencies
 from migrationkit.services.moving import ids
 from migrationkit.services.preflight import Occupants, TargetChoice, carrying, start_report
@@ -257,9 +257,7 @@ def start_migrations(
         targets = [entry.target() for entry in report.items]
         occupants = Occupants.read(uow, environment.id, targets)
         items = {item.id: item for item in uow.items.list_for_offer(offer.id)}
-        migrations = []
-        started = []
-        for entry, (connection, chosen) in zip(report.items, targets, strict=True):
+        for connection, chosen in targets:
             linked = occupants.linking(connection, chosen.package_admin_id)
             found = require_package_administration_available(
                 connection,
@@ -271,31 +269,32 @@ def start_migrations(
             require_unique_code_name(
                 environment, found.code, found.name, [existing] if existing else []
             )
-            item = change_status(
-                uow,
-                items[entry.item.id],
-                Event.START,
-                at=now,
-                offer=offer,
-                actor_user_id=actor.id,
-            )
-            started.append(item)
-            migrations.append(
-                uow.migrations.add(
+        started = change_statuses(
+            uow,
+            [items[entry.item.id] for entry in report.items],
+            Event.START,
+            at=now,
+            offer=offer,
+            actor_user_id=actor.id,
+        )
+        migrations = uow.migrations.add_many(
+            [
+                (
                     item,
-                    target_environment_id=environment.id,
-                    target=MigrationTarget(
+                    MigrationTarget(
                         connection_id=connection.id,
                         package_admin_id=found.package_admin_id,
                         code=found.code,
                         name=found.name,
                     ),
-                    at=now,
                 )
-            )
+                for item, (connection, found) in zip(started, targets, strict=True)
+            ],
+            target_environment_id=environment.id,
+            at=now,
+        )
         _emails.post(uow, _emails.started(offer, started), now)
-        for migration in migrations:
-            record(uow, deps, actor, AuditAction.START, ("migration", migration.id))
+        record_many(uow, deps, actor, AuditAction.START, [("migration", m.id) for m in migrations])
         uow.commit()
     for migration in migrations:
         log.info("migration_queued", extra=ids(migration, offer_id))

@@ -198,6 +198,21 @@ class InMemoryOfferItemRepository(_Repository, ports.OfferItemRepository):
         self._log(item.id, stored.status, to, event.value, actor_user_id, at)
         return True
 
+    def compare_and_set_many(
+        self,
+        items: Sequence[OfferItem],
+        to: ItemStatus,
+        *,
+        event: Event,
+        at: datetime,
+        actor_user_id: int | None = None,
+    ) -> Collection[int]:
+        return {
+            item.id
+            for item in items
+            if self.compare_and_set(item, to, event=event, at=at, actor_user_id=actor_user_id)
+        }
+
     def status_changes(self, item_id: int) -> Sequence[StatusChange]:
         return [c for c in STATUS_CHANGES.rows(self._tx) if c.item_id == item_id]
 

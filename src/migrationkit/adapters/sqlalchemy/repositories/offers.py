@@ -268,15 +268,60 @@ class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
         actor_user_id: int | None = None,
         rejection_reason: str | None = None,
     ) -> bool:
-        result = self._connection.execute(
-            update(offer_items)
-            .where(offer_items.c.id == item.id, offer_items.c.status == item.status.value)
-            .values(status=to.value, status_changed_at=at, rejection_reason=rejection_reason)
+        return item.id in self._compare_and_set(
+            [item], to, event=event, at=at, actor_user_id=actor_user_id, reason=rejection_reason
         )
-        if result.rowcount != 1:
-            return False
-        self._log(item.id, item.status, to, event.value, actor_user_id, at)
-        return True
+
+    def compare_and_set_many(
+        self,
+        items: Sequence[OfferItem],
+        to: ItemStatus,
+        *,
+        event: Event,
+        at: datetime,
+        actor_user_id: int | None = None,
+    ) -> Collection[int]:
+        return self._compare_and_set(items, to, event=event, at=at, actor_user_id=actor_user_id)
+
+    def _compare_and_set(
+        self,
+        items: Sequence[OfferItem],
+        to: ItemStatus,
+        *,
+        event: Event,
+        at: datetime,
+        actor_user_id: int | None,
+        reason: str | None = None,
+    ) -> set[int]:
+        """One UPDATE per status the items are seen in (one, as a rule), one INSERT of the
+        log's rows."""
+        seen = {item.id: item.status for item in items}
+        won: set[int] = set()
+        for status in set(seen.values()):
+            ids = [item_id for item_id, its in seen.items() if its is status]
+            result = self._connection.execute(
+                update(offer_items)
+                .where(offer_items.c.id.in_(ids), offer_items.c.status == status.value)
+                .values(status=to.value, status_changed_at=at, rejection_reason=reason)
+                .returning(offer_items.c.id)
+            )
+            won.update(result.scalars())
+        if won:
+            self._connection.execute(
+                insert(status_changes),
+                [
+                    {
+                        "item_id": item_id,
+                        "from_status": seen[item_id].value,
+                        "to_status": to.value,
+                        "event": event.value,
+                        "actor_user_id": actor_user_id,
+                        "at": at,
+                    }
+                    for item_id in sorted(won)
+                ],
+            )
+        return won
 
     def status_changes(self, item_id: int) -> Sequence[StatusChange]:
         statement = (

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "portal"))
 
-from scale_support import REQUESTS, Count, flow  # noqa: E402
+from scale_support import REQUESTS, Count, flow
 
-from migrationkit.testing._databases import throwaway_database  # noqa: E402
+from migrationkit.testing._databases import throwaway_database
 
 
 def measure(size: int, *, exact: bool, server_url: str | None) -> dict[str, Count]:
@@ -55,7 +55,8 @@ def main() -> None:
         for size in options.sizes:
             memory, exact = counted[(size, False)][request], counted[(size, True)][request]
             assert memory.statements == exact.statements
-            cells.append(f"{memory.statements:,} st, {memory.package_calls} / {exact.package_calls}")
+            calls = f"{memory.package_calls} / {exact.package_calls}"
+            cells.append(f"{memory.statements:,} st, {calls}")
         print(f"{request:<14}" + "".join(f"{cell:>28}" for cell in cells))
 
 

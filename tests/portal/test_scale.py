@@ -92,6 +92,7 @@ def test_a_busy_package_is_not_waited_for_while_a_person_waits(tmp_path: Path) -
 
         assert page.status_code == 200
         assert busy.message("nl") in page.get_data(as_text=True)
+        assert 'id="opnieuw"' in page.get_data(as_text=True)  # the page offers to ask again
         assert started.status_code == 200
         assert busy.message("nl") in started.get_data(as_text=True)
         assert services.incoming_overview(offer.runtime.deps, actor_id=zuid)[0].migration is None

@@ -379,7 +379,14 @@ def targets(offer_id: int) -> str | Response:
             else:
                 flash(_("De migratie is gestart en wordt op de achtergrond uitgevoerd."), "success")
                 return redirect(url_for("migrations.overview"))
-    return render_template("migrations/targets.html", form=form, entries=entries, redeemed=redeemed)
+    return render_template(
+        "migrations/targets.html",
+        form=form,
+        entries=entries,
+        redeemed=redeemed,
+        # A package that refused (busy, say): the page offers to ask it again.
+        retry=any(isinstance(listed, str) for listed in available.values()),
+    )
 
 
 @bp.post("/inkomend/<int:offer_id>/controle")

@@ -129,6 +129,11 @@ class AdministrationRepository(Protocol):
 
     def get(self, administration_id: int) -> Administration | None: ...
 
+    def get_many(self, administration_ids: Collection[int]) -> Sequence[Administration]:
+        """Those of the administrations with these ids that exist, in one query, in no
+        particular order."""
+        ...
+
     def lock(self, administration_id: int) -> Administration | None:
         """Reads the administration and holds it until the transaction ends (``SELECT ...
         FOR UPDATE``): an upload and the finish of its move take this lock, so no document
@@ -144,6 +149,13 @@ class AdministrationRepository(Protocol):
     def find_by_code_name(
         self, environment_id: int, code: str, name: str
     ) -> Administration | None: ...
+
+    def find_by_code_names(
+        self, environment_id: int, pairs: Collection[tuple[str, str]]
+    ) -> Sequence[Administration]:
+        """The environment's administrations that hold any of these (code, name) pairs
+        (R8), in one query."""
+        ...
 
     def find_linked(self, connection_id: int, package_admin_id: str) -> Administration | None:
         """The administration linked to this package administration through this
@@ -162,6 +174,13 @@ class AuthorizationFlowRepository(Protocol):
     ) -> AuthorizationFlow: ...
 
     def list_for_administration(self, administration_id: int) -> Sequence[AuthorizationFlow]: ...
+
+    def list_for_administrations(
+        self, administration_ids: Collection[int]
+    ) -> Sequence[AuthorizationFlow]:
+        """The flows of all these administrations, ordered by id, in a fixed number of
+        queries however many there are."""
+        ...
 
 
 class DocumentRepository(Protocol):
@@ -401,6 +420,13 @@ class OfferItemRepository(Protocol):
         """A new item in OFFERED, with the administration's code, name and e-mail."""
         ...
 
+    def add_many(
+        self, offer_id: int, administrations: Sequence[Administration], at: datetime
+    ) -> Sequence[OfferItem]:
+        """``add`` for each administration, in their order, in a fixed number of
+        statements however many there are."""
+        ...
+
     def get(self, item_id: int) -> OfferItem | None: ...
 
     def list_for_offer(self, offer_id: int) -> Sequence[OfferItem]:
@@ -409,6 +435,13 @@ class OfferItemRepository(Protocol):
 
     def list_open_for_administration(self, administration_id: int) -> Sequence[OfferItem]:
         """Items of the administration in an open status (R4)."""
+        ...
+
+    def list_open_for_administrations(
+        self, administration_ids: Collection[int]
+    ) -> Sequence[OfferItem]:
+        """Items of any of these administrations in an open status (R4), ordered by id, in
+        one query."""
         ...
 
     def compare_and_set(
@@ -424,6 +457,19 @@ class OfferItemRepository(Protocol):
         """``UPDATE ... WHERE id = :id AND status = :item.status``; on success it also
         appends one row to the status-change log. False when the row was not in the
         expected status any more: the caller reads it again to tell the loser why."""
+        ...
+
+    def compare_and_set_many(
+        self,
+        items: Sequence[OfferItem],
+        to: ItemStatus,
+        *,
+        event: Event,
+        at: datetime,
+        actor_user_id: int | None = None,
+    ) -> Collection[int]:
+        """``compare_and_set`` of each item (from its own status) to ``to``, in a fixed
+        number of statements however many there are; the ids of the items that changed."""
         ...
 
     def status_changes(self, item_id: int) -> Sequence[StatusChange]:
@@ -460,6 +506,17 @@ class MigrationRepository(Protocol):
         reserves the (code, name) in the target environment, and
         ``RuleViolation("package_administration_linked")`` when one reserves the package
         administration (R8, R9)."""
+        ...
+
+    def add_many(
+        self,
+        starts: Sequence[tuple[OfferItem, MigrationTarget]],
+        *,
+        target_environment_id: int,
+        at: datetime,
+    ) -> Sequence[Migration]:
+        """``add`` for each item with its target, in their order, in a fixed number of
+        statements however many there are; the same refusals, naming the one refused."""
         ...
 
     def get(self, migration_id: int) -> Migration | None: ...
@@ -717,6 +774,10 @@ class AuditRepository(Protocol):
     deletes of its rows as well)."""
 
     def append(self, record: AuditRecord, at: datetime) -> AuditEvent: ...
+
+    def append_many(self, records: Sequence[AuditRecord], at: datetime) -> None:
+        """``append`` of each record, in their order, in one statement."""
+        ...
 
     def search(
         self,

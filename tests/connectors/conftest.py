@@ -12,6 +12,7 @@ from package_api import CONNECTION_ID, CREDENTIALS, tokens
 
 from migrationkit.adapters.connectors import InMemoryTokenStore
 from migrationkit.adapters.connectors._base import PackageConnector, Wiring
+from migrationkit.adapters.connectors._http import patiently
 from migrationkit.adapters.connectors.settings import PackageCredentials
 from migrationkit.testing import FakeClock
 
@@ -35,6 +36,14 @@ def store() -> InMemoryTokenStore:
 def waits() -> list[float]:
     """Every wait a connector asked for, in seconds, instead of sleeping."""
     return []
+
+
+@pytest.fixture
+def worker() -> Iterator[None]:
+    """The test's calls are a worker's (``patiently``): they wait as long as the policy
+    allows, as nobody waits for them."""
+    with patiently():
+        yield
 
 
 @pytest.fixture

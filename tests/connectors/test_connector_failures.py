@@ -32,6 +32,7 @@ from package_api import (
 
 from migrationkit.adapters.connectors import InMemoryTokenStore
 from migrationkit.adapters.connectors._base import PackageConnector, Wiring
+from migrationkit.adapters.connectors._http import RetryPolicy
 from migrationkit.domain.errors import CONNECT_AGAIN, PackageError
 from migrationkit.domain.model import AccountingPackage
 from migrationkit.testing import FakeClock
@@ -57,6 +58,7 @@ def refused(make: Make, listing: Listing) -> PackageError:
     return caught.value
 
 
+@pytest.mark.usefixtures("worker")
 def test_waits_out_the_packages_own_429_then_lists(
     make: Make, listing: Listing, api: responses.RequestsMock, waits: list[float], clock: FakeClock
 ) -> None:
@@ -70,6 +72,7 @@ def test_waits_out_the_packages_own_429_then_lists(
     assert api.calls[1].request.url.startswith(listing.first_url)
 
 
+@pytest.mark.usefixtures("worker")
 def test_a_429_that_lasts_gives_up_after_the_bounded_tries(
     make: Make, listing: Listing, api: responses.RequestsMock, waits: list[float]
 ) -> None:
@@ -78,6 +81,50 @@ def test_a_429_that_lasts_gives_up_after_the_bounded_tries(
     assert refused(make, listing).code == "package_rate_limited"
     assert len(api.calls) == 4
     assert waits == [2.0, 2.0, 2.0]
+
+
+def test_while_a_person_waits_a_429_of_30_seconds_ends_the_call_at_once_as_busy(
+    make: Make, listing: Listing, api: responses.RequestsMock, waits: list[float]
+) -> None:
+    api.add(listing.method, listing.first_url, status=429, headers={"Retry-After": "30"})
+
+    error = refused(make, listing)
+
+    assert (error.code, error.params["seconds"]) == ("package_busy", 30)
+    assert len(api.calls) == 1
+    assert waits == []
+
+
+def test_while_a_person_waits_a_429_of_a_second_or_two_is_waited_out(
+    make: Make, listing: Listing, api: responses.RequestsMock, waits: list[float]
+) -> None:
+    api.add(listing.method, listing.first_url, status=429, headers={"Retry-After": "2"})
+    listing.register(api)
+
+    assert list_them(make, listing) == listing.expected
+    assert waits == [2.0]
+
+
+def test_while_a_person_waits_the_waits_stop_within_a_few_seconds(
+    make: Make, listing: Listing, api: responses.RequestsMock, waits: list[float]
+) -> None:
+    api.add(listing.method, listing.first_url, status=503, body="Service Unavailable")
+
+    assert refused(make, listing).code == "package_unavailable"
+    assert waits == [1.0, 2.0]
+    assert sum(waits) <= RetryPolicy().interactive_wait_seconds
+
+
+def test_while_a_person_waits_a_timeout_is_not_waited_for_again(
+    make: Make, listing: Listing, api: responses.RequestsMock, waits: list[float]
+) -> None:
+    api.add(
+        listing.method, listing.first_url, body=requests.exceptions.ReadTimeout("read timed out")
+    )
+
+    assert refused(make, listing).code == "package_unavailable"
+    assert len(api.calls) == 1
+    assert waits == []
 
 
 def test_a_refused_token_is_refreshed_once_and_the_call_tried_again(
@@ -131,6 +178,7 @@ def test_a_404_is_not_found_and_not_sent_again(
     assert waits == []
 
 
+@pytest.mark.usefixtures("worker")
 def test_a_5xx_is_tried_again_with_growing_waits_then_unavailable(
     make: Make, listing: Listing, api: responses.RequestsMock, waits: list[float]
 ) -> None:
@@ -151,6 +199,7 @@ def test_a_5xx_then_success_lists(
     assert waits == [1.0]
 
 
+@pytest.mark.usefixtures("worker")
 def test_a_timeout_is_tried_again_then_unavailable(
     make: Make, listing: Listing, api: responses.RequestsMock, waits: list[float]
 ) -> None:

@@ -103,6 +103,7 @@ def test_a_refusal_carries_exacts_own_message_and_is_not_sent_again(
     assert len(api.calls) == 2, "a client error is never sent again"
 
 
+@pytest.mark.usefixtures("worker")
 def test_waits_for_the_minutely_reset_of_a_429(
     make, api: responses.RequestsMock, clock: FakeClock, waits: list[float]
 ) -> None:

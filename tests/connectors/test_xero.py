@@ -209,6 +209,7 @@ def test_a_daily_limit_is_not_waited_for_even_when_it_ends_soon(
     assert len(api.calls) == 1
 
 
+@pytest.mark.usefixtures("worker")
 def test_a_minute_limit_is_waited_out(
     make, api: responses.RequestsMock, waits: list[float]
 ) -> None:

@@ -151,6 +151,14 @@ def test_an_event_round_trips_with_every_field(uow: UnitOfWork, people: People) 
     assert search(uow, people.noord) == [event]
 
 
+def test_many_events_are_appended_at_once_in_their_order(uow: UnitOfWork, people: People) -> None:
+    records = [record(people.noord, subject_type="migration", subject_id=n) for n in (3, 1, 2)]
+
+    uow.audit.append_many(records, T0)
+
+    assert [e.record for e in search(uow, people.noord)] == records[::-1]
+
+
 def test_events_come_newest_first_per_environment_in_pages(uow: UnitOfWork, people: People) -> None:
     noord = [uow.audit.append(record(people.noord), T0 + timedelta(minutes=n)) for n in range(5)]
     uow.audit.append(record(people.zuid), T0)

@@ -253,6 +253,28 @@ def test_administration_is_found_by_code_and_name_and_by_package_link(
     assert administrations.find_linked(zuid.connection.id, "div-7") is None
 
 
+def test_administrations_are_read_by_many_ids_and_many_codes_and_names_at_once(
+    uow: UnitOfWork, noord: Office, zuid: Office
+) -> None:
+    bakkerij = add_administration(uow, noord, "1001", "Bakkerij", "div-1")
+    slagerij = add_administration(uow, noord, "1002", "Slagerij", "div-2")
+    elsewhere = add_administration(uow, zuid, "1001", "Bakkerij", "div-1")
+    administrations = uow.administrations
+
+    assert sorted(administrations.get_many([slagerij.id, elsewhere.id, 10**6]), key=id_of) == [
+        slagerij,
+        elsewhere,
+    ]
+    assert administrations.find_by_code_names(
+        noord.environment.id, {("1001", "Bakkerij"), ("1002", "Slagerij"), ("1002", "Bakkerij")}
+    ) == [bakkerij, slagerij]
+    assert administrations.find_by_code_names(noord.environment.id, set()) == []
+
+
+def id_of(administration: Administration) -> int:
+    return administration.id
+
+
 def test_r8_add_of_a_taken_code_and_name_is_refused_and_the_unit_goes_on(
     uow: UnitOfWork, noord: Office, zuid: Office
 ) -> None:
@@ -350,6 +372,11 @@ def test_flows_keep_their_authorizers_in_order(uow: UnitOfWork, noord: Office) -
     assert purchases.authorizer_user_ids == (piet.id, noord.user.id)
     assert empty.authorizer_user_ids == ()
     assert uow.flows.list_for_administration(administration.id) == [purchases, empty]
+    assert uow.flows.list_for_administrations([administration.id, elsewhere.id])[:2] == [
+        purchases,
+        empty,
+    ]
+    assert len(uow.flows.list_for_administrations([elsewhere.id, 10**6])) == 1
 
 
 def test_documents_round_trip_in_order_of_arrival(uow: UnitOfWork, noord: Office) -> None:
@@ -594,6 +621,50 @@ def test_open_items_of_an_administration_are_those_in_an_open_status(
     assert uow.items.list_open_for_administration(administration.id) == []
 
 
+def test_items_are_added_and_their_open_ones_read_for_many_administrations_at_once(
+    uow: UnitOfWork, noord: Office
+) -> None:
+    chosen = [add_administration(uow, noord, f"20{n}", f"Klant {n}") for n in (3, 1, 2)]
+    offer = add_offer(uow, noord, digest="8" * 64)
+
+    items = uow.items.add_many(offer.id, chosen, T0)
+
+    assert [(i.administration_id, i.code, i.status) for i in items] == [
+        (a.id, a.code, ItemStatus.OFFERED) for a in chosen
+    ]
+    assert [uow.items.status_changes(i.id)[0].event for i in items] == ["offer"] * 3
+    uow.items.compare_and_set(items[0], ItemStatus.WITHDRAWN, event=Event.WITHDRAW, at=T0)
+    assert uow.items.list_open_for_administrations([a.id for a in chosen]) == sorted(
+        items[1:], key=lambda i: i.id
+    )
+
+
+def test_many_items_change_by_one_compare_and_set_and_the_changed_ones_are_told(
+    uow: UnitOfWork, noord: Office
+) -> None:
+    chosen = [add_administration(uow, noord, f"30{n}", f"Klant {n}") for n in range(3)]
+    items = uow.items.add_many(add_offer(uow, noord, digest="7" * 64).id, chosen, T0)
+    uow.items.compare_and_set(items[1], ItemStatus.WITHDRAWN, event=Event.WITHDRAW, at=T0)
+
+    changed = uow.items.compare_and_set_many(
+        items, ItemStatus.QUEUED, event=Event.START, at=T0 + MINUTE, actor_user_id=noord.user.id
+    )
+
+    assert set(changed) == {items[0].id, items[2].id}
+    assert [present(uow.items.get(i.id)).status for i in items] == [
+        ItemStatus.QUEUED,
+        ItemStatus.WITHDRAWN,
+        ItemStatus.QUEUED,
+    ]
+    last = uow.items.status_changes(items[2].id)[-1]
+    assert (last.from_status, last.to_status, last.event, last.actor_user_id) == (
+        ItemStatus.OFFERED,
+        ItemStatus.QUEUED,
+        "start",
+        noord.user.id,
+    )
+
+
 # --- migrations (R8, R9 reservations) --------------------------------------------------------
 
 
@@ -635,6 +706,41 @@ def test_migration_round_trips_with_its_target(uow: UnitOfWork, started: Started
     assert uow.migrations.get_for_item(started.first.id) == migration
     assert uow.migrations.get_for_item(started.second.id) is None
     assert uow.migrations.get(migration.id + 1000) is None
+
+
+def test_many_migrations_are_added_at_once_in_their_order(
+    uow: UnitOfWork, started: Started
+) -> None:
+    environment_id = started.zuid.environment.id
+    targets = [
+        (started.second, target_of(started.zuid, "7002", "Slagerij BV", "div-2")),
+        (started.first, target_of(started.zuid, "7001", "Bakkerij BV", "div-1")),
+    ]
+
+    added = uow.migrations.add_many(targets, target_environment_id=environment_id, at=T0)
+
+    assert [(m.item_id, m.target) for m in added] == [(i.id, t) for i, t in targets]
+    assert [uow.migrations.get(m.id) for m in added] == list(added)
+
+
+def test_many_migrations_of_which_one_clashes_are_refused_naming_it(
+    uow: UnitOfWork, started: Started
+) -> None:
+    environment_id = started.zuid.environment.id
+    same = target_of(started.zuid, "7001", "Samen BV", "div-1")
+
+    with pytest.raises(RuleViolation) as refused:
+        uow.migrations.add_many(
+            [
+                (started.first, same),
+                (started.second, target_of(started.zuid, "7001", "Samen BV", "div-2")),
+            ],
+            target_environment_id=environment_id,
+            at=T0,
+        )
+
+    assert refused.value.code == "code_name_taken"
+    assert refused.value.params["code"] == "7001"
 
 
 def test_a_second_migration_of_one_item_is_refused(uow: UnitOfWork, started: Started) -> None:

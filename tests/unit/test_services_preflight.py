@@ -431,10 +431,10 @@ def _package_down(scene: Scene, receipt: OfferReceipt) -> list[TargetChoice]:
     choices = [scene.choice(receipt.items[0])]
     connector = scene.world.connectors.connector(AccountingPackage.EXACT_ONLINE_NL)
 
-    def unavailable(connection: Connection, package_admin_id: str) -> None:
+    def unavailable(connection: Connection) -> None:
         raise PackageError("package_unavailable", package="Exact Online (NL)")
 
-    connector.find_administration = unavailable  # type: ignore[method-assign]
+    connector.list_administrations = unavailable  # type: ignore[method-assign]
     return choices
 
 

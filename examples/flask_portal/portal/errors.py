@@ -11,7 +11,14 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from wtforms import Field, Form
 
-from migrationkit.domain.errors import MigrationError, NotAllowed, NotFound, Unavailable
+from migrationkit.domain.errors import (
+    PACKAGE_BUSY,
+    MigrationError,
+    NotAllowed,
+    NotFound,
+    PackageError,
+    Unavailable,
+)
 from portal.forms import field_error
 from portal.i18n import refusal
 
@@ -20,7 +27,8 @@ from portal.i18n import refusal
 FORBIDDEN = frozenset({"not_super_user", "no_access", "access_not_granted_after_move"})
 #: Any other refusal: shown on the page where it happened.
 CONFLICT = 409
-#: The database busy or away for a moment ("try again"): also shown on the page.
+#: The database or the accounting package busy or away for a moment ("try again"): also
+#: shown on the page.
 UNAVAILABLE = 503
 
 
@@ -31,6 +39,8 @@ def status_of(error: MigrationError) -> int:
     if isinstance(error, NotAllowed | NotFound):
         return 404
     if isinstance(error, Unavailable):
+        return UNAVAILABLE
+    if isinstance(error, PackageError) and error.code in PACKAGE_BUSY:
         return UNAVAILABLE
     return CONFLICT
 

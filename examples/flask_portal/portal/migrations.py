@@ -336,14 +336,23 @@ def targets(offer_id: int) -> str | Response:
     # Only connections of the offer's own package: another package cannot take it in (R2).
     own_package = [c for c in own_connections() if c.package is redeemed.offer.package]
     choices = connection_choices(own_package)
+    if request.method == "GET" and len(choices) == 1:
+        for entry, _item in entries:
+            entry.form.koppeling.data = choices[0][0]  # the one there is, chosen already
+    # Validated before the package's refusals are put on the fields: validating clears them.
+    starting = form.validate_on_submit() and form.start.data
+    # Each chosen connection's package listed once, however many administrations it serves.
+    available = {
+        connection_id: _available(connection_id)
+        for connection_id in {entry.form.koppeling.data for entry, _item in entries}
+        if connection_id
+    }
     complete = True
     for entry, item in entries:
         assert item is not None
-        if request.method == "GET" and len(choices) == 1:
-            entry.form.koppeling.data = choices[0][0]  # the one there is, chosen already
-        _prepare_target(entry.form, item, choices)
+        _prepare_target(entry.form, item, choices, available)
         complete = complete and bool(entry.form.koppeling.data and entry.form.administratie.data)
-    if form.validate_on_submit() and form.start.data:
+    if starting:
         if not complete:
             field_error(
                 form,
@@ -370,7 +379,14 @@ def targets(offer_id: int) -> str | Response:
             else:
                 flash(_("De migratie is gestart en wordt op de achtergrond uitgevoerd."), "success")
                 return redirect(url_for("migrations.overview"))
-    return render_template("migrations/targets.html", form=form, entries=entries, redeemed=redeemed)
+    return render_template(
+        "migrations/targets.html",
+        form=form,
+        entries=entries,
+        redeemed=redeemed,
+        # A package that refused (busy, say): the page offers to ask it again.
+        retry=any(isinstance(listed, str) for listed in available.values()),
+    )
 
 
 @bp.post("/inkomend/<int:offer_id>/controle")
@@ -409,9 +425,28 @@ def start_preflight(offer_id: int) -> str | Response:
     )
 
 
-def _prepare_target(target: TargetForm, item: OfferItem, choices: list[tuple[int, str]]) -> None:
+def _available(connection_id: int) -> list[tuple[str, str]] | str:
+    """The choices of package administrations of a connection, or the refusal to show."""
+    try:
+        available = services.available_package_administrations(
+            deps(), actor_id=g.user.id, connection_id=connection_id
+        )
+    except MigrationError as error:
+        return on_page(error)
+    return [
+        ("", _("Kies een administratie")),
+        *((pa.package_admin_id, f"{pa.code} {pa.name}") for pa in available),
+    ]
+
+
+def _prepare_target(
+    target: TargetForm,
+    item: OfferItem,
+    choices: list[tuple[int, str]],
+    available: dict[int, list[tuple[str, str]] | str],
+) -> None:
     """Labels one item's fields with its name and lists the package administrations of the
-    chosen connection."""
+    chosen connection (``available``: by connection, its choices or the refusal)."""
     target.koppeling.choices = [(0, _("Kies een boekhoudsysteemkoppeling")), *choices]
     target.koppeling.label.text = _("Boekhoudsysteemkoppeling voor %(name)s", name=item.name)
     target.administratie.label.text = _(
@@ -420,17 +455,11 @@ def _prepare_target(target: TargetForm, item: OfferItem, choices: list[tuple[int
     target.administratie.choices = []
     if not target.koppeling.data:
         return
-    try:
-        available = services.available_package_administrations(
-            deps(), actor_id=g.user.id, connection_id=target.koppeling.data
-        )
-    except MigrationError as error:
-        field_error(target, target.koppeling, on_page(error))
+    listed = available[target.koppeling.data]
+    if isinstance(listed, str):
+        field_error(target, target.koppeling, listed)
         return
-    target.administratie.choices = [
-        ("", _("Kies een administratie")),
-        *((pa.package_admin_id, f"{pa.code} {pa.name}") for pa in available),
-    ]
+    target.administratie.choices = listed
 
 
 # --- status ----------------------------------------------------------------------------------

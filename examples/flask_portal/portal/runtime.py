@@ -7,7 +7,7 @@ from flask import current_app, g, request
 
 from migrationkit.bootstrap import Runtime
 from migrationkit.domain.audit import Origin
-from migrationkit.services import Dependencies
+from migrationkit.services import Dependencies, PackageListings
 
 RUNTIME_KEY = "migrationkit"
 
@@ -25,10 +25,15 @@ def is_api_request() -> bool:
 
 def deps() -> Dependencies:
     """The use cases' dependencies, with this request's origin for the audit trail: the
-    channel ("api" under /api/, else "portal") and the client's address."""
+    channel ("api" under /api/, else "portal") and the client's address; and listings of
+    its own, so the request asks each connection's package once."""
     found: Dependencies | None = g.get("deps")
     if found is None:
         channel = "api" if is_api_request() else "portal"
-        found = attrs.evolve(runtime().deps, origin=Origin(channel, request.remote_addr))
+        found = attrs.evolve(
+            runtime().deps,
+            origin=Origin(channel, request.remote_addr),
+            listings=PackageListings(),
+        )
         g.deps = found
     return found

@@ -311,6 +311,11 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "{package} krijgt nu te veel verzoeken. Probeer het over een paar minuten opnieuw.",
         "{package} is receiving too many requests right now. Try again in a few minutes.",
     ),
+    "package_busy": (
+        "{package} is even bezet en neemt nu geen verzoeken aan. Probeer het over {seconds} "
+        "seconden opnieuw.",
+        "{package} is busy and takes no requests right now. Try again in {seconds} seconds.",
+    ),
     "package_rate_limited_until": (
         "{package} neemt geen verzoeken meer aan tot {until} (de limiet is bereikt). Probeer "
         "het daarna opnieuw.",
@@ -479,6 +484,13 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
 #: The package errors that send the user to connect the package again (Instellingen >
 #: Boekhoudsysteemkoppelingen): the token is expired or revoked, or the package refuses access.
 CONNECT_AGAIN: Final = frozenset({"package_auth_expired", "package_auth_refused"})
+
+
+#: The package errors that say the package takes no calls for a while (its rate limit):
+#: nothing was done, the same request goes through later (``until_iso`` says when, if known).
+PACKAGE_BUSY: Final = frozenset(
+    {"package_busy", "package_rate_limited", "package_rate_limited_until"}
+)
 
 
 class MigrationError(Exception):

@@ -37,6 +37,7 @@ from migrationkit.services.connections import (
 from migrationkit.services.dependencies import Dependencies, Policy
 from migrationkit.services.engine import copy_batch, finish_migration, run_migration
 from migrationkit.services.expiry import SweepReport, sweep_offers
+from migrationkit.services.listings import PackageListings
 from migrationkit.services.moving import (
     Progress,
     claim_migration,
@@ -115,6 +116,7 @@ __all__ = [
     "OfferReceipt",
     "OfferReport",
     "OutgoingRow",
+    "PackageListings",
     "Policy",
     "Progress",
     "RedeemedOffer",

@@ -81,17 +81,27 @@ def item(uow: UnitOfWork, item_id: int) -> OfferItem:
 def administrations(
     uow: UnitOfWork, administration_ids: Sequence[int], environment_id: int
 ) -> list[Administration]:
-    """The environment's administrations with these ids, in their order."""
-    return [administration(uow, i, environment_id) for i in administration_ids]
+    """The environment's administrations with these ids, in their order, read in one
+    query."""
+    found = {
+        a.id: a
+        for a in uow.administrations.get_many(set(administration_ids))
+        if a.environment_id == environment_id
+    }
+    if any(i not in found for i in administration_ids):
+        raise NotFound("unknown_administration")
+    return [found[i] for i in administration_ids]
 
 
 def chosen_items(uow: UnitOfWork, offer: TransferOffer, item_ids: Sequence[int]) -> list[OfferItem]:
     """The chosen items of an offer, in the order chosen; another offer's item or an item
-    chosen twice is refused."""
+    chosen twice is refused. The offer's items are read in one query."""
+    offered = {i.id: i for i in uow.items.list_for_offer(offer.id)}
     chosen: list[OfferItem] = []
     for item_id in item_ids:
-        found = item(uow, item_id)
-        if found.offer_id != offer.id:
+        found = offered.get(item_id)
+        if found is None:
+            item(uow, item_id)  # a missing item is unknown, as it is anywhere
             raise RuleViolation("unknown_item")
         if found in chosen:
             raise InvalidInput("duplicate_administration", code=found.code, name=found.name)

@@ -96,8 +96,12 @@ def add_administrations(
     with deps.uow() as uow:
         actor = _load.super_user(uow, actor_id)
         connection = _load.connection(uow, connection_id, actor.environment_id)
-    connector = deps.connectors.connector_for(connection)
-    found = [(pid, connector.find_administration(connection, pid)) for pid in package_admin_ids]
+    # One listing, however many are added (Dependencies.package_listings).
+    listed = {
+        pa.package_admin_id: pa
+        for pa in deps.package_listings().administrations(deps.connectors, connection)
+    }
+    found = [(pid, listed.get(pid)) for pid in package_admin_ids]
     for index, (package_admin_id, package_administration) in enumerate(found):
         if package_administration is not None and package_admin_id in package_admin_ids[:index]:
             raise InvalidInput(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import attrs
@@ -88,6 +88,18 @@ def record(
 ) -> None:
     """Appends a done action to the trail, in the use case's own transaction."""
     uow.audit.append(_event(deps, action, actor, subject), deps.clock.now())
+
+
+def record_many(
+    uow: UnitOfWork,
+    deps: Dependencies,
+    actor: User,
+    action: AuditAction,
+    subjects: Sequence[Subject],
+) -> None:
+    """``record`` of one action on each of ``subjects``, in one statement."""
+    now = deps.clock.now()
+    uow.audit.append_many([_event(deps, action, actor, subject) for subject in subjects], now)
 
 
 def record_refusal(

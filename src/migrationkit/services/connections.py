@@ -78,6 +78,8 @@ def finish_authorization(
         if error.code not in CONNECT_AGAIN:
             raise
         raise PackageError("package_consent_refused", package=connection.package.label) from None
+    if deps.listings is not None:  # the consent may reach another account
+        deps.listings.forget(connection.id)
     with deps.uow() as uow:
         actor = _load.user(uow, actor_id)
         record(uow, deps, actor, AuditAction.CONNECT_PACKAGE, ("connection", connection.id))

@@ -12,6 +12,7 @@ from migrationkit.domain.rate_limits import RateLimit
 from migrationkit.domain.rules import LockoutPolicy
 from migrationkit.domain.sessions import SessionPolicy
 from migrationkit.ports import Clock, ConnectorRegistry, JobQueue, Metrics, UnitOfWorkFactory
+from migrationkit.services.listings import PackageListings
 
 #: The API's calls a minute per token, and per client address whatever the token.
 API_CALLS_PER_TOKEN = RateLimit(120)
@@ -95,3 +96,11 @@ class Dependencies:
     origin: Origin = attrs.field(factory=Origin)
     #: What the use cases count; nothing unless the entrypoint gives a collector.
     metrics: Metrics = attrs.field(factory=NoMetrics)
+    #: The packages' listings of this request, each connection's made once: an entrypoint
+    #: gives each request its own (``attrs.evolve(deps, listings=PackageListings())``).
+    #: ``None``: each use case lists each connection once for itself.
+    listings: PackageListings | None = None
+
+    def package_listings(self) -> PackageListings:
+        """This request's listings, or new ones for one use case."""
+        return self.listings if self.listings is not None else PackageListings()

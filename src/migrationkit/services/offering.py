@@ -73,11 +73,12 @@ def offerable_administrations(
     with deps.uow() as uow:
         actor = _load.super_user(uow, actor_id)
         connection = _load.connection(uow, connection_id, actor.environment_id)
-        return tuple(
-            administration
-            for administration in uow.administrations.list_for_connection(connection.id)
-            if not uow.items.list_open_for_administration(administration.id)
-        )
+        listed = uow.administrations.list_for_connection(connection.id)
+        offered = {
+            item.administration_id
+            for item in uow.items.list_open_for_administrations([a.id for a in listed])
+        }
+        return tuple(a for a in listed if a.id not in offered)
 
 
 @audited(AuditAction.OFFER)
@@ -130,7 +131,7 @@ def offer_administrations(
             created_at=now,
             expires_at=expiry_of(now, deps.policy.offer_valid_for),
         )
-        items = tuple(uow.items.add(offer.id, a, now) for a in administrations)
+        items = tuple(uow.items.add_many(offer.id, administrations, now))
         _emails.post(
             uow, _emails.offer_code(offer, items, issued.code, deps.policy.portal_url), now
         )

@@ -36,11 +36,11 @@ from migrationkit.domain.rules import (
 from migrationkit.ports import UnitOfWork
 from migrationkit.services import _emails, _load
 from migrationkit.services._search import matches
-from migrationkit.services._transitions import change_status
-from migrationkit.services.audit import audited, record
+from migrationkit.services._transitions import change_status, change_statuses
+from migrationkit.services.audit import audited, record, record_many
 from migrationkit.services.dependencies import Dependencies
 from migrationkit.services.moving import ids
-from migrationkit.services.preflight import TargetChoice, carrying, start_report
+from migrationkit.services.preflight import Occupants, TargetChoice, carrying, start_report
 
 log = logging.getLogger(__name__)
 
@@ -218,14 +218,16 @@ def available_package_administrations(
     deps: Dependencies, *, actor_id: int, connection_id: int
 ) -> tuple[PackageAdministration, ...]:
     """The package administrations of one of the actor's connections that are not linked in
-    the environment yet: what the recipient can choose as a target (R9)."""
+    the environment yet: what the recipient can choose as a target (R9). The package is
+    asked once per connection in a request (``Dependencies.package_listings``): call it
+    once per connection, not per administration shown."""
     with deps.uow() as uow:
         actor = _load.super_user(uow, actor_id)
         connection = _load.connection(uow, connection_id, actor.environment_id)
         linked = {
             a.package_admin_id for a in uow.administrations.list_for_connection(connection.id)
         }
-    listed = deps.connectors.connector_for(connection).list_administrations(connection)
+    listed = deps.package_listings().administrations(deps.connectors, connection)
     return tuple(pa for pa in listed if pa.package_admin_id not in linked)
 
 
@@ -252,46 +254,47 @@ def start_migrations(
         require_recipient(offer, actor)
         environment = _load.environment(uow, actor.environment_id)
         now = deps.clock.now()
-        migrations = []
-        started = []
-        for entry in report.items:
-            connection, chosen = entry.target()
-            linked = uow.administrations.find_linked(connection.id, chosen.package_admin_id)
+        targets = [entry.target() for entry in report.items]
+        occupants = Occupants.read(uow, environment.id, targets)
+        items = {item.id: item for item in uow.items.list_for_offer(offer.id)}
+        for connection, chosen in targets:
+            linked = occupants.linking(connection, chosen.package_admin_id)
             found = require_package_administration_available(
                 connection,
                 chosen.package_admin_id,
                 chosen,
                 [linked] if linked is not None else [],
             )
-            existing = uow.administrations.find_by_code_name(environment.id, found.code, found.name)
+            existing = occupants.holding_pair(found)
             require_unique_code_name(
                 environment, found.code, found.name, [existing] if existing else []
             )
-            item = change_status(
-                uow,
-                _load.item(uow, entry.item.id),
-                Event.START,
-                at=now,
-                offer=offer,
-                actor_user_id=actor.id,
-            )
-            started.append(item)
-            migrations.append(
-                uow.migrations.add(
+        started = change_statuses(
+            uow,
+            [items[entry.item.id] for entry in report.items],
+            Event.START,
+            at=now,
+            offer=offer,
+            actor_user_id=actor.id,
+        )
+        migrations = uow.migrations.add_many(
+            [
+                (
                     item,
-                    target_environment_id=environment.id,
-                    target=MigrationTarget(
+                    MigrationTarget(
                         connection_id=connection.id,
                         package_admin_id=found.package_admin_id,
                         code=found.code,
                         name=found.name,
                     ),
-                    at=now,
                 )
-            )
+                for item, (connection, found) in zip(started, targets, strict=True)
+            ],
+            target_environment_id=environment.id,
+            at=now,
+        )
         _emails.post(uow, _emails.started(offer, started), now)
-        for migration in migrations:
-            record(uow, deps, actor, AuditAction.START, ("migration", migration.id))
+        record_many(uow, deps, actor, AuditAction.START, [("migration", m.id) for m in migrations])
         uow.commit()
     for migration in migrations:
         log.info("migration_queued", extra=ids(migration, offer_id))

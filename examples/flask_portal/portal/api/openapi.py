@@ -39,7 +39,8 @@ TITLES = {
     "502": "The accounting package failed or refused",
     "503": (
         "Busy or away for a moment, nothing changed: try again (database_busy,"
-        " database_unavailable, archive_unavailable); see Retry-After"
+        " database_unavailable, archive_unavailable, and the accounting package's limit:"
+        " package_busy, package_rate_limited, package_rate_limited_until); see Retry-After"
     ),
 }
 
@@ -777,7 +778,8 @@ def _problem_answer(status: str) -> Json:
         }
     if status == "503":
         headers["Retry-After"] = {
-            "description": "Seconds after which to try again (the database busy or away)",
+            "description": "Seconds after which to try again (the database busy or away, "
+            "the accounting package's limit)",
             "schema": {"type": "integer", "minimum": 1},
         }
     if headers:

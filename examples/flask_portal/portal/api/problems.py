@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from migrationkit.domain.errors import (
+    PACKAGE_BUSY,
     ArchiveError,
     Conflict,
     InvalidInput,
@@ -106,6 +107,8 @@ def status_of(error: MigrationError) -> int:
         if error.code == TOKEN_INVALID:
             return 401
         return 403 if error.code in FORBIDDEN else 404
+    if isinstance(error, PackageError) and error.code in PACKAGE_BUSY:
+        return 503
     statuses: tuple[tuple[type[MigrationError], int], ...] = (
         (NotFound, 404),
         (InvalidInput, 422),
@@ -143,13 +146,16 @@ def problem(error: MigrationError) -> Response:
         response.headers["Retry-After"] = str(_seconds_until(error))
     if isinstance(error, Unavailable):
         response.headers["Retry-After"] = str(RETRY_UNAVAILABLE_SECONDS)
+    if isinstance(error, PackageError) and error.code in PACKAGE_BUSY:
+        response.headers["Retry-After"] = str(_seconds_until(error))
     if status == 405 and isinstance(error, ApiRefusal):
         response.headers["Allow"] = str(error.params.get("allowed", ""))
     return response
 
 
-def _seconds_until(error: Locked) -> int:
-    """How long a lockout still lasts, in whole seconds (at least one)."""
+def _seconds_until(error: MigrationError) -> int:
+    """How long a lockout or a package's limit still lasts, in whole seconds (at least
+    one; a minute when the refusal does not say)."""
     until = error.params.get("until_iso")
     if not isinstance(until, str):
         return 60

@@ -8,6 +8,11 @@ until when. It tries again on a 5xx, a timeout or a lost connection when the cal
 idempotent, but never on a 5xx that is the package's own answer (a SOAP fault). It never tries
 a client error (4xx) again: Exact Online blocks an app's key after ten of them in an hour.
 
+A person waits for most calls (a page, an API call): those wait a few seconds in all at most
+(``RetryPolicy.interactive_wait_seconds``), and a package that asks for longer is not waited
+for: the call ends at once as ``package_busy``, saying in how many seconds to try again. Only
+a worker's calls, made inside ``patiently()``, wait as long as the policy allows.
+
 Log lines name the package, the method, the path and the status: never a query string, a
 header or a body, where tokens travel. A package's own error message reaches the user only
 shortened and with every secret the call carried, and anything shaped like a token, blanked.
@@ -16,9 +21,12 @@ shortened and with every secret the call carried, and anything shaped like a tok
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Final
@@ -53,6 +61,24 @@ class RetryPolicy:
     #: The longest wait. A package that asks for longer (a daily limit) is not waited for:
     #: the call fails at once as rate limited.
     max_wait_seconds: float = 60.0
+    #: The most a call waits in all, timeouts included, while a person waits for its answer
+    #: (every call outside ``patiently()``): a longer wait ends it at once, the package busy.
+    interactive_wait_seconds: float = 3.0
+
+
+#: Whether the calls made now are a worker's, which nobody waits for (``patiently``).
+_patient: ContextVar[bool] = ContextVar("migrationkit_package_patient", default=False)
+
+
+@contextmanager
+def patiently() -> Iterator[None]:
+    """The calls made inside wait as long as the ``RetryPolicy`` allows: for a worker's
+    calls, which nobody waits for (rewriting a package's links after a move)."""
+    token = _patient.set(True)
+    try:
+        yield
+    finally:
+        _patient.reset(token)
 
 
 @attrs.frozen
@@ -134,6 +160,9 @@ class PackageHttp:
         any message that reaches the user; the Authorization header always is."""
         hidden = [*secrets, *_header_secrets(headers)]
         path = urlsplit(url).path
+        patient = _patient.get()
+        budget = self.retry.max_wait_seconds if patient else self.retry.interactive_wait_seconds
+        waited = 0.0
         for attempt in range(1, self.retry.attempts + 1):
             last = attempt == self.retry.attempts
             try:
@@ -148,11 +177,16 @@ class PackageHttp:
                     allow_redirects=False,
                 )
             except (requests.Timeout, requests.ConnectionError) as failure:
-                reason = "timed out" if isinstance(failure, requests.Timeout) else "no connection"
-                if not idempotent or last:
+                timed_out = isinstance(failure, requests.Timeout)
+                reason = "timed out" if timed_out else "no connection"
+                # Who waited for a timeout waited for the whole of it.
+                waited += self.timeout_seconds if timed_out else 0.0
+                backoff = self._backoff(attempt)
+                if not idempotent or last or waited + backoff > budget:
                     logger.warning("%s %s %s: %s", self.package.label, method, path, reason)
                     raise self.error("package_unavailable") from None
-                self._wait(self._backoff(attempt), method, path, reason)
+                self._wait(backoff, method, path, reason)
+                waited += backoff
                 continue
             logger.debug("%s %s %s: %s", self.package.label, method, path, response.status_code)
             status = response.status_code
@@ -164,18 +198,23 @@ class PackageHttp:
                 wait, limit = self._rate_limit(response)
                 if limit.daily or wait > self.retry.max_wait_seconds:
                     raise self._limited_until(limit, wait, method, path)
+                if waited + wait > budget:
+                    raise self._busy(wait, method, path)
                 if last:
                     raise self.error("package_rate_limited")
                 self._wait(wait, method, path, "rate limited")
+                waited += wait
                 continue
             if (
                 status >= 500
                 and idempotent
                 and not last
+                and waited + self._backoff(attempt) <= budget
                 and not self.dialect.is_auth_failure(response)
                 and not self.dialect.is_refusal(response)
             ):
                 self._wait(self._backoff(attempt), method, path, f"status {status}")
+                waited += self._backoff(attempt)
                 continue
             logger.warning("%s %s %s: refused with %s", self.package.label, method, path, status)
             raise self._failure(response, hidden)
@@ -249,6 +288,19 @@ class PackageHttp:
         return self.error(
             "package_rate_limited_until", until=show_moment(until), until_iso=until.isoformat()
         )
+
+    def _busy(self, wait: float, method: str, path: str) -> PackageError:
+        """The error of a limit that a person would wait out: try again in so many seconds."""
+        logger.warning(
+            "%s %s %s: rate limited for %.0f s, not waited for while a person waits",
+            self.package.label,
+            method,
+            path,
+            wait,
+        )
+        seconds = max(1, math.ceil(wait))
+        until = datetime.fromtimestamp(self._now() + seconds, UTC)
+        return self.error("package_busy", seconds=seconds, until_iso=until.isoformat())
 
     def _backoff(self, attempt: int) -> float:
         wait: float = self.retry.backoff_seconds * 2.0 ** (attempt - 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlencode
 
@@ -34,6 +35,9 @@ class InMemoryConnector:
         #: Consent codes not traded in yet, each with its connection id.
         self._codes: dict[str, int] = {}
         self._authorized: set[int] = set()
+        #: How often each of the package's calls was made (``list_administrations``...), as
+        #: a test counts a real package's requests.
+        self.calls: Counter[str] = Counter()
 
     def add_package_administration(
         self, connection_id: int, administration: PackageAdministration
@@ -44,17 +48,20 @@ class InMemoryConnector:
         )
 
     def list_administrations(self, connection: Connection) -> Sequence[PackageAdministration]:
+        self.calls["list_administrations"] += 1
         found = self._administrations.get(connection.id, {})
         return sorted(found.values(), key=lambda pa: (pa.code, pa.name))
 
     def find_administration(
         self, connection: Connection, package_admin_id: str
     ) -> PackageAdministration | None:
+        self.calls["find_administration"] += 1
         return self._administrations.get(connection.id, {}).get(package_admin_id)
 
     def rewrite_links(
         self, connection: Connection, package_admin_id: str, links: Mapping[str, str]
     ) -> int:
+        self.calls["rewrite_links"] += 1
         self.rewrites.append((connection.id, package_admin_id, dict(links)))
         return len(links)
 

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import requests
 
 from migrationkit.adapters.connectors._base import PackageConnector, bearer
-from migrationkit.adapters.connectors._http import Dialect
+from migrationkit.adapters.connectors._http import Dialect, patiently
 from migrationkit.adapters.connectors._oauth import OAuthApp
 from migrationkit.adapters.connectors.settings import PackageCredentials
 from migrationkit.domain.model import AccountingPackage, Connection, PackageAdministration
@@ -85,6 +85,7 @@ class MultiversConnector(PackageConnector):
             None,
         )
 
+    @patiently()  # a worker's call: nobody waits for it
     def rewrite_links(
         self, connection: Connection, package_admin_id: str, links: Mapping[str, str]
     ) -> int:

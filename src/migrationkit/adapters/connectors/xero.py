@@ -20,7 +20,13 @@ from typing import Any, ClassVar, Final
 import requests
 
 from migrationkit.adapters.connectors._base import PackageConnector, bearer
-from migrationkit.adapters.connectors._http import MAX_PAGES, Dialect, RateLimit, retry_after
+from migrationkit.adapters.connectors._http import (
+    MAX_PAGES,
+    Dialect,
+    RateLimit,
+    patiently,
+    retry_after,
+)
 from migrationkit.adapters.connectors._oauth import OAuthApp
 from migrationkit.adapters.connectors.settings import PackageCredentials
 from migrationkit.domain.model import AccountingPackage, Connection, PackageAdministration
@@ -110,6 +116,7 @@ class XeroConnector(PackageConnector):
             return None
         return self._organisation(connection, package_admin_id)
 
+    @patiently()  # a worker's call: nobody waits for it
     def rewrite_links(
         self, connection: Connection, package_admin_id: str, links: Mapping[str, str]
     ) -> int:

@@ -27,6 +27,7 @@ from migrationkit.services.preflight.report import (
 )
 from migrationkit.services.preflight.start import (
     ItemChecks,
+    Occupants,
     StartPreflight,
     TargetChoice,
     preflight_start,
@@ -37,6 +38,7 @@ __all__ = [
     "AdministrationChecks",
     "Check",
     "ItemChecks",
+    "Occupants",
     "OfferPreflight",
     "StartPreflight",
     "TargetChoice",

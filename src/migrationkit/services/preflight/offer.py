@@ -3,16 +3,17 @@ R1-R10 and the guide's checklist, decided now or later."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TypeVar
 
 import attrs
 
 from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.dates import show_moment
 from migrationkit.domain.errors import MigrationError
-from migrationkit.domain.model import Administration, Connection
+from migrationkit.domain.model import Administration, AuthorizationFlow, Connection, OfferItem
 from migrationkit.domain.rules import (
     expiry_of,
     require_no_authorizers_in_flow,
@@ -40,6 +41,9 @@ from migrationkit.services.preflight.texts import (
     USERS_STAY_NOTE,
     VALIDITY,
 )
+
+#: A row that belongs to one administration: an offered item, an authorization flow.
+_OfAdministration = TypeVar("_OfAdministration", OfferItem, AuthorizationFlow)
 
 
 @attrs.frozen
@@ -89,10 +93,13 @@ def offer_report(
     require_one_source(connection, administrations)
     valid_until = expiry_of(now, valid_for)
     package = connection.package.label
+    ids = [administration.id for administration in administrations]
+    open_items = _by_administration(uow.items.list_open_for_administrations(ids))
+    flows = _by_administration(uow.flows.list_for_administrations(ids))
     entries = []
     for administration in administrations:
-        open_items = uow.items.list_open_for_administration(administration.id)
-        flows = uow.flows.list_for_administration(administration.id)
+        its_open_items = open_items.get(administration.id, [])
+        its_flows = flows.get(administration.id, [])
         checks = (
             passed("R1", SUPER_USER),
             later(
@@ -109,7 +116,7 @@ def offer_report(
             judge(
                 "R4",
                 NOT_IN_OPEN_OFFER,
-                partial(require_not_in_open_offer, administration, open_items),
+                partial(require_not_in_open_offer, administration, its_open_items),
             ),
             later(
                 "R5",
@@ -141,7 +148,7 @@ def offer_report(
             judge(
                 "R10",
                 NO_AUTHORIZERS,
-                partial(require_no_authorizers_in_flow, administration, flows),
+                partial(require_no_authorizers_in_flow, administration, its_flows),
             ),
             passed("checklist", USERS_STAY, USERS_STAY_NOTE),
             later(
@@ -157,6 +164,13 @@ def offer_report(
         )
         entries.append(AdministrationChecks(administration, checks))
     return OfferPreflight(connection, valid_until, tuple(entries), now)
+
+
+def _by_administration(rows: Iterable[_OfAdministration]) -> dict[int, list[_OfAdministration]]:
+    grouped: dict[int, list[_OfAdministration]] = {}
+    for row in rows:
+        grouped.setdefault(row.administration_id, []).append(row)
+    return grouped
 
 
 @audited(AuditAction.OPEN)

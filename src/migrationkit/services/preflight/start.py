@@ -3,7 +3,7 @@ every rule of R1-R10, with the package asked outside any transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 
@@ -11,7 +11,7 @@ import attrs
 
 from migrationkit.domain.audit import AuditAction
 from migrationkit.domain.dates import show_moment
-from migrationkit.domain.errors import InvalidInput, MigrationError, RuleViolation
+from migrationkit.domain.errors import InvalidInput, MigrationError, NotFound, RuleViolation
 from migrationkit.domain.machine import Event, next_status
 from migrationkit.domain.model import (
     Administration,
@@ -133,20 +133,21 @@ class _Chosen:
 
 
 def _chosen_connection(
-    uow: UnitOfWork,
     offer: TransferOffer,
     item: OfferItem,
     choice: TargetChoice,
-    environment_id: int,
+    connections: Mapping[int, Connection],
 ) -> _Chosen:
-    """R2: the chosen connection is one of the environment's, of the offer's package."""
+    """R2: the chosen connection is one of the environment's (``connections``), of the
+    offer's package."""
     if not choice.connection_id:
         error: MigrationError = InvalidInput("target_not_chosen", code=item.code, name=item.name)
         return _Chosen(item, choice, None, refused("R2", SAME_PACKAGE, error))
-    try:
-        connection = _load.connection(uow, choice.connection_id, environment_id)
-    except MigrationError as error:
-        return _Chosen(item, choice, None, refused("R2", SAME_PACKAGE, error))
+    connection = connections.get(choice.connection_id)
+    if connection is None:  # another environment's is unknown, exactly as a missing one
+        return _Chosen(
+            item, choice, None, refused("R2", SAME_PACKAGE, NotFound("unknown_connection"))
+        )
     label = offer.package.label
     check = judge(
         "R2",
@@ -157,22 +158,79 @@ def _chosen_connection(
     return _Chosen(item, choice, connection, check)
 
 
-def _asked(
-    deps: Dependencies, chosen: _Chosen
-) -> tuple[PackageAdministration | None, MigrationError | None]:
-    """Asks the package for the chosen administration (R9), when there is one to ask for."""
-    if chosen.connection is None or not chosen.same_package.passed:
-        return None, None
-    if not chosen.choice.package_admin_id:
-        item = chosen.item
-        return None, InvalidInput("target_not_chosen", code=item.code, name=item.name)
-    connector = deps.connectors.connector_for(chosen.connection)
-    try:
-        return connector.find_administration(
-            chosen.connection, chosen.choice.package_admin_id
-        ), None
-    except MigrationError as error:  # the package failed or refused: that is the verdict
-        return None, error
+#: What the package said of one chosen administration: the administration when it knows it,
+#: or why it could not tell.
+_Answer = tuple[PackageAdministration | None, MigrationError | None]
+
+
+def _asked(deps: Dependencies, chosen: Sequence[_Chosen]) -> list[_Answer]:
+    """Asks the package for the chosen administrations (R9), outside any transaction: one
+    listing per connection (``Dependencies.package_listings``), in which each is looked up.
+    A listing that fails is the verdict of every item of its connection."""
+    listings = deps.package_listings()
+    listed: dict[int, Mapping[str, PackageAdministration] | MigrationError] = {}
+    answers: list[_Answer] = []
+    for each in chosen:
+        connection = each.connection
+        if connection is None or not each.same_package.passed:
+            answers.append((None, None))
+            continue
+        if not each.choice.package_admin_id:
+            item = each.item
+            answers.append(
+                (None, InvalidInput("target_not_chosen", code=item.code, name=item.name))
+            )
+            continue
+        if connection.id not in listed:
+            try:
+                listed[connection.id] = {
+                    pa.package_admin_id: pa
+                    for pa in listings.administrations(deps.connectors, connection)
+                }
+            except MigrationError as error:  # the package failed or refused: the verdict
+                listed[connection.id] = error
+        found = listed[connection.id]
+        if isinstance(found, MigrationError):
+            answers.append((None, found))
+        else:
+            answers.append((found.get(each.choice.package_admin_id), None))
+    return answers
+
+
+@attrs.frozen
+class Occupants:
+    """What already holds the targets of a start, read in a fixed number of queries: the
+    environment's administrations with a target's code and name (R8), and those linked
+    through a target's connection (R9)."""
+
+    by_code_name: Mapping[tuple[str, str], Administration]
+    by_link: Mapping[tuple[int, str], Administration]
+
+    @classmethod
+    def read(
+        cls,
+        uow: UnitOfWork,
+        environment_id: int,
+        targets: Iterable[tuple[Connection, PackageAdministration]],
+    ) -> Occupants:
+        chosen = list(targets)
+        pairs = {(found.code, found.name) for _connection, found in chosen}
+        present = uow.administrations.find_by_code_names(environment_id, pairs)
+        linked = [
+            administration
+            for connection_id in {connection.id for connection, _found in chosen}
+            for administration in uow.administrations.list_for_connection(connection_id)
+        ]
+        return cls(
+            {(a.code, a.name): a for a in present},
+            {(a.connection_id, a.package_admin_id): a for a in linked},
+        )
+
+    def holding_pair(self, found: PackageAdministration) -> Administration | None:
+        return self.by_code_name.get((found.code, found.name))
+
+    def linking(self, connection: Connection, package_admin_id: str) -> Administration | None:
+        return self.by_link.get((connection.id, package_admin_id))
 
 
 def _still_offered(item: OfferItem) -> None:
@@ -191,12 +249,12 @@ def _code_name_free(
     environment: Environment,
     found: PackageAdministration,
     present: Administration | None,
-    reserved: Iterable[tuple[str, str]],
+    reserved: bool,
 ) -> None:
     """R8: no administration holds the pair, nor does an unfinished migration (or an item
     chosen before it in this start) reserve it."""
     require_unique_code_name(environment, found.code, found.name, [present] if present else [])
-    if (found.code, found.name) in reserved:
+    if reserved:
         raise RuleViolation(
             "code_name_taken", environment=environment.name, code=found.code, name=found.name
         )
@@ -207,61 +265,90 @@ def _package_administration_free(
     choice: TargetChoice,
     found: PackageAdministration | None,
     linked: Administration | None,
-    reserved: Iterable[tuple[int, str]],
+    reserved: Reservations,
+    item_id: int,
 ) -> None:
     """R9: the package knows it, and no administration links it, nor does another item's
     unfinished migration reserve it."""
     found = require_package_administration_available(
         connection, choice.package_admin_id, found, [linked] if linked else []
     )
-    if (connection.id, found.package_admin_id) in reserved:
+    if reserved.holds_link(connection.id, found.package_admin_id, item_id):
         raise RuleViolation("package_administration_linked", code=found.code, name=found.name)
 
 
+@attrs.define
+class Reservations:
+    """What unfinished migrations into the environment reserve (their targets' code and
+    name, R8, and package administration, R9), by the items they belong to; and the pairs
+    taken by the items judged before in this start."""
+
+    pairs: dict[tuple[str, str], set[int]]
+    links: dict[tuple[int, str], set[int]]
+    chosen_before: set[tuple[str, str]] = attrs.field(factory=set)
+
+    @classmethod
+    def of(cls, reserved: Iterable[Migration]) -> Reservations:
+        pairs: dict[tuple[str, str], set[int]] = {}
+        links: dict[tuple[int, str], set[int]] = {}
+        for m in reserved:
+            pairs.setdefault((m.target.code, m.target.name), set()).add(m.item_id)
+            links.setdefault((m.target.connection_id, m.target.package_admin_id), set()).add(
+                m.item_id
+            )
+        return cls(pairs, links)
+
+    def holds_pair(self, found: PackageAdministration, item_id: int) -> bool:
+        """Whether another item's migration, or an item chosen before, takes the pair (the
+        same package administration has the same code and name: R8 tells)."""
+        pair = (found.code, found.name)
+        return bool(self.pairs.get(pair, set()) - {item_id}) or pair in self.chosen_before
+
+    def holds_link(self, connection_id: int, package_admin_id: str, item_id: int) -> bool:
+        return bool(self.links.get((connection_id, package_admin_id), set()) - {item_id})
+
+
 def _start_checks(
-    uow: UnitOfWork,
     offer: TransferOffer,
     environment: Environment,
     chosen: _Chosen,
-    asked: tuple[PackageAdministration | None, MigrationError | None],
+    asked: _Answer,
     now: datetime,
-    reserved: Sequence[Migration],
-    before: Sequence[ItemChecks],
+    occupants: Occupants,
+    reserved: Reservations,
 ) -> ItemChecks:
     item, choice, connection = chosen.item, chosen.choice, chosen.connection
     found, package_error = asked
-    # What other items' unfinished migrations hold, and what this start's earlier items
-    # would take (the same package administration has the same code and name: R8 tells).
-    others = [m for m in reserved if m.item_id != item.id]
-    pairs = {(m.target.code, m.target.name) for m in others}
-    pairs |= {
-        (entry.package_administration.code, entry.package_administration.name)
-        for entry in before
-        if entry.package_administration is not None
-    }
-    links = {(m.target.connection_id, m.target.package_admin_id) for m in others}
     if found is None:
         code_name = later("R8", CODE_NAME_FREE_HERE, ONCE_CHOSEN)
     else:
-        present = uow.administrations.find_by_code_name(environment.id, found.code, found.name)
         pair = f"{found.code} {found.name}"
         code_name = judge(
             "R8",
             CODE_NAME_FREE_HERE,
-            partial(_code_name_free, environment, found, present, pairs),
+            partial(
+                _code_name_free,
+                environment,
+                found,
+                occupants.holding_pair(found),
+                reserved.holds_pair(found, item.id),
+            ),
             (pair, pair),
         )
+        reserved.chosen_before.add((found.code, found.name))
     if package_error is not None:
         in_package = refused("R9", IN_PACKAGE_HERE, package_error)
     elif connection is None or not chosen.same_package.passed:
         in_package = later("R9", IN_PACKAGE_HERE, ONCE_CHOSEN)
     else:
-        linked = uow.administrations.find_linked(connection.id, choice.package_admin_id)
+        linked = occupants.linking(connection, choice.package_admin_id)
         where = f"{connection.name}: {choice.package_admin_id}"
         in_package = judge(
             "R9",
             IN_PACKAGE_HERE,
-            partial(_package_administration_free, connection, choice, found, linked, links),
+            partial(
+                _package_administration_free, connection, choice, found, linked, reserved, item.id
+            ),
             (where, where),
         )
     redeemed = (
@@ -312,20 +399,29 @@ def start_report(
         require_recipient(offer, actor)
         environment = _load.environment(uow, actor.environment_id)
         items = _load.chosen_items(uow, offer, [choice.item_id for choice in choices])
+        connections = {c.id: c for c in uow.connections.list_for_environment(environment.id)}
         chosen = [
-            _chosen_connection(uow, offer, item, choice, environment.id)
+            _chosen_connection(offer, item, choice, connections)
             for item, choice in zip(items, choices, strict=True)
         ]
-    asked = [_asked(deps, each) for each in chosen]
+    asked = _asked(deps, chosen)
     with deps.uow() as uow:
         now = deps.clock.now()
-        reserved = uow.migrations.list_unfinished_into(environment.id)
-        entries: list[ItemChecks] = []
-        for each, answer in zip(chosen, asked, strict=True):
-            entries.append(
-                _start_checks(uow, offer, environment, each, answer, now, reserved, entries)
-            )
-    return StartPreflight(offer, environment, tuple(entries), now)
+        reserved = Reservations.of(uow.migrations.list_unfinished_into(environment.id))
+        occupants = Occupants.read(
+            uow,
+            environment.id,
+            (
+                (each.connection, found)
+                for each, (found, _error) in zip(chosen, asked, strict=True)
+                if each.connection is not None and found is not None
+            ),
+        )
+    entries = tuple(
+        _start_checks(offer, environment, each, answer, now, occupants, reserved)
+        for each, answer in zip(chosen, asked, strict=True)
+    )
+    return StartPreflight(offer, environment, entries, now)
 
 
 @audited(AuditAction.OPEN)

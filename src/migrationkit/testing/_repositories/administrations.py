@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import attrs
 
@@ -79,6 +79,10 @@ class InMemoryAdministrationRepository(_Repository, ports.AdministrationReposito
     def get(self, administration_id: int) -> Administration | None:
         return ADMINISTRATIONS.get(self._tx, administration_id)
 
+    def get_many(self, administration_ids: Collection[int]) -> Sequence[Administration]:
+        wanted = set(administration_ids)
+        return [a for a in ADMINISTRATIONS.rows(self._tx) if a.id in wanted]
+
     def lock(self, administration_id: int) -> Administration | None:
         """Writes the row back unchanged: of two units of work that lock it, the later
         commit fails with ``ConcurrentUpdate``, where a database would have made it wait."""
@@ -107,6 +111,18 @@ class InMemoryAdministrationRepository(_Repository, ports.AdministrationReposito
                 if (a.environment_id, a.code, a.name) == (environment_id, code, name)
             ),
             None,
+        )
+
+    def find_by_code_names(
+        self, environment_id: int, pairs: Collection[tuple[str, str]]
+    ) -> Sequence[Administration]:
+        wanted = set(pairs)
+        return _by_code_name(
+            [
+                a
+                for a in ADMINISTRATIONS.rows(self._tx)
+                if a.environment_id == environment_id and (a.code, a.name) in wanted
+            ]
         )
 
     def find_linked(self, connection_id: int, package_admin_id: str) -> Administration | None:
@@ -149,7 +165,14 @@ class InMemoryAuthorizationFlowRepository(_Repository, ports.AuthorizationFlowRe
 
     def list_for_administration(self, administration_id: int) -> Sequence[AuthorizationFlow]:
         """Ordered by id."""
-        return [f for f in FLOWS.rows(self._tx) if f.administration_id == administration_id]
+        return self.list_for_administrations([administration_id])
+
+    def list_for_administrations(
+        self, administration_ids: Collection[int]
+    ) -> Sequence[AuthorizationFlow]:
+        """Ordered by id."""
+        wanted = set(administration_ids)
+        return [f for f in FLOWS.rows(self._tx) if f.administration_id in wanted]
 
 
 class InMemoryAccessRepository(_Repository, ports.AccessRepository):

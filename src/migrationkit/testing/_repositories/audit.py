@@ -45,6 +45,10 @@ class InMemoryAuditRepository(_Repository, ports.AuditRepository):
         AUDIT_EVENTS.put(tx, event.id, event)
         return event
 
+    def append_many(self, records: Sequence[AuditRecord], at: datetime) -> None:
+        for record in records:
+            self.append(record, at)
+
     def search(
         self,
         environment_id: int,

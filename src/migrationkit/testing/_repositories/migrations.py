@@ -114,6 +114,18 @@ class InMemoryMigrationRepository(_Repository, ports.MigrationRepository):
         MIGRATIONS.put(tx, migration.id, migration)
         return migration
 
+    def add_many(
+        self,
+        starts: Sequence[tuple[OfferItem, MigrationTarget]],
+        *,
+        target_environment_id: int,
+        at: datetime,
+    ) -> Sequence[Migration]:
+        return [
+            self.add(item, target_environment_id=target_environment_id, target=target, at=at)
+            for item, target in starts
+        ]
+
     def get(self, migration_id: int) -> Migration | None:
         return MIGRATIONS.get(self._tx, migration_id)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -150,6 +150,11 @@ class InMemoryOfferItemRepository(_Repository, ports.OfferItemRepository):
         self._log(item.id, None, ItemStatus.OFFERED, OFFER_EVENT, offer.sender_user_id, at)
         return item
 
+    def add_many(
+        self, offer_id: int, administrations: Sequence[Administration], at: datetime
+    ) -> Sequence[OfferItem]:
+        return [self.add(offer_id, administration, at) for administration in administrations]
+
     def get(self, item_id: int) -> OfferItem | None:
         return ITEMS.get(self._tx, item_id)
 
@@ -158,10 +163,15 @@ class InMemoryOfferItemRepository(_Repository, ports.OfferItemRepository):
 
     def list_open_for_administration(self, administration_id: int) -> Sequence[OfferItem]:
         """Ordered by id."""
+        return self.list_open_for_administrations([administration_id])
+
+    def list_open_for_administrations(
+        self, administration_ids: Collection[int]
+    ) -> Sequence[OfferItem]:
+        """Ordered by id."""
+        wanted = set(administration_ids)
         return [
-            i
-            for i in ITEMS.rows(self._tx)
-            if i.administration_id == administration_id and i.status.is_open
+            i for i in ITEMS.rows(self._tx) if i.administration_id in wanted and i.status.is_open
         ]
 
     def compare_and_set(
@@ -187,6 +197,21 @@ class InMemoryOfferItemRepository(_Repository, ports.OfferItemRepository):
         ITEMS.put(tx, item.id, changed)
         self._log(item.id, stored.status, to, event.value, actor_user_id, at)
         return True
+
+    def compare_and_set_many(
+        self,
+        items: Sequence[OfferItem],
+        to: ItemStatus,
+        *,
+        event: Event,
+        at: datetime,
+        actor_user_id: int | None = None,
+    ) -> Collection[int]:
+        return {
+            item.id
+            for item in items
+            if self.compare_and_set(item, to, event=event, at=at, actor_user_id=actor_user_id)
+        }
 
     def status_changes(self, item_id: int) -> Sequence[StatusChange]:
         return [c for c in STATUS_CHANGES.rows(self._tx) if c.item_id == item_id]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import ColumnElement, RowMapping, delete, insert, select, update
+from sqlalchemy import ColumnElement, RowMapping, delete, insert, select, tuple_, update
 
 from migrationkit import ports
 from migrationkit.adapters.sqlalchemy.repositories._base import _dialect_insert, _Repository
@@ -134,6 +134,9 @@ class SqlAlchemyAdministrationRepository(_Repository, ports.AdministrationReposi
     def get(self, administration_id: int) -> Administration | None:
         return self._first(administrations.c.id == administration_id)
 
+    def get_many(self, administration_ids: Collection[int]) -> Sequence[Administration]:
+        return self._list(administrations.c.id.in_(list(administration_ids)))
+
     def lock(self, administration_id: int) -> Administration | None:
         # SQLite renders no FOR UPDATE: its units of work take the write lock when they open.
         statement = _ADMINISTRATIONS.where(administrations.c.id == administration_id)
@@ -153,6 +156,16 @@ class SqlAlchemyAdministrationRepository(_Repository, ports.AdministrationReposi
             administrations.c.environment_id == environment_id,
             administrations.c.code == code,
             administrations.c.name == name,
+        )
+
+    def find_by_code_names(
+        self, environment_id: int, pairs: Collection[tuple[str, str]]
+    ) -> Sequence[Administration]:
+        if not pairs:
+            return []
+        return self._list(
+            administrations.c.environment_id == environment_id,
+            tuple_(administrations.c.code, administrations.c.name).in_(list(pairs)),
         )
 
     def find_linked(self, connection_id: int, package_admin_id: str) -> Administration | None:
@@ -223,15 +236,19 @@ class SqlAlchemyAuthorizationFlowRepository(_Repository, ports.AuthorizationFlow
         return authorization_flow_from_row(row, authorizer_user_ids)
 
     def list_for_administration(self, administration_id: int) -> Sequence[AuthorizationFlow]:
+        return self.list_for_administrations([administration_id])
+
+    def list_for_administrations(
+        self, administration_ids: Collection[int]
+    ) -> Sequence[AuthorizationFlow]:
+        which = authorization_flows.c.administration_id.in_(list(administration_ids))
         flows = self._all(
-            select(authorization_flows)
-            .where(authorization_flows.c.administration_id == administration_id)
-            .order_by(authorization_flows.c.id)
+            select(authorization_flows).where(which).order_by(authorization_flows.c.id)
         )
         authorizers = self._all(
             select(authorization_flow_authorizers)
             .join(authorization_flows)
-            .where(authorization_flows.c.administration_id == administration_id)
+            .where(which)
             .order_by(authorization_flow_authorizers.c.position)
         )
         return [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, RowMapping, String, cast, func, or_, select
+from sqlalchemy import ColumnElement, RowMapping, String, cast, func, insert, or_, select
 
 from migrationkit import ports
 from migrationkit.adapters.sqlalchemy.repositories._base import _Repository
@@ -36,24 +36,11 @@ def audit_event_from_row(row: RowMapping) -> AuditEvent:
 
 class SqlAlchemyAuditRepository(_Repository, ports.AuditRepository):
     def append(self, record: AuditRecord, at: datetime) -> AuditEvent:
-        return audit_event_from_row(
-            self._insert(
-                audit_events,
-                at=at,
-                action=record.action.value,
-                outcome=record.outcome.value,
-                channel=record.origin.channel,
-                address=record.origin.address,
-                actor_user_id=record.actor_user_id,
-                actor_email=record.actor_email,
-                environment_id=record.environment_id,
-                subject_type=record.subject_type,
-                subject_id=record.subject_id,
-                error_code=record.error_code,
-                message_nl=record.message_nl,
-                message_en=record.message_en,
-            )
-        )
+        return audit_event_from_row(self._insert(audit_events, **_row(record, at)))
+
+    def append_many(self, records: Sequence[AuditRecord], at: datetime) -> None:
+        if records:
+            self._connection.execute(insert(audit_events), [_row(r, at) for r in records])
 
     def search(
         self,
@@ -98,3 +85,21 @@ class SqlAlchemyAuditRepository(_Repository, ports.AuditRepository):
 def _escape_like(text: str) -> str:
     """``text`` with LIKE's wildcards taken literally."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _row(record: AuditRecord, at: datetime) -> dict[str, object]:
+    return {
+        "at": at,
+        "action": record.action.value,
+        "outcome": record.outcome.value,
+        "channel": record.origin.channel,
+        "address": record.origin.address,
+        "actor_user_id": record.actor_user_id,
+        "actor_email": record.actor_email,
+        "environment_id": record.environment_id,
+        "subject_type": record.subject_type,
+        "subject_id": record.subject_id,
+        "error_code": record.error_code,
+        "message_nl": record.message_nl,
+        "message_en": record.message_en,
+    }

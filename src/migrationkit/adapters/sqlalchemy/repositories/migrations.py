@@ -234,22 +234,7 @@ class SqlAlchemyMigrationRepository(_Repository, ports.MigrationRepository):
         """Also raises ``Conflict("item_started")`` when the item has a migration already."""
         statement = (
             insert(migrations)
-            .values(
-                item_id=item.id,
-                administration_id=item.administration_id,
-                target_environment_id=target_environment_id,
-                target_connection_id=target.connection_id,
-                target_package_admin_id=target.package_admin_id,
-                target_code=target.code,
-                target_name=target.name,
-                attempts=0,
-                documents_total=0,
-                documents_done=0,
-                bytes_total=0,
-                bytes_done=0,
-                started_at=at,
-                links_attempts=0,
-            )
+            .values(_new_migration(item, target_environment_id, target, at))
             .returning(*migrations.c)
         )
         try:
@@ -266,6 +251,37 @@ class SqlAlchemyMigrationRepository(_Repository, ports.MigrationRepository):
                 raise
             raise self._started(item) from error
         return migration_from_row(rows[0])
+
+    def add_many(
+        self,
+        starts: Sequence[tuple[OfferItem, MigrationTarget]],
+        *,
+        target_environment_id: int,
+        at: datetime,
+    ) -> Sequence[Migration]:
+        if not starts:
+            return []
+        try:
+            with self._connection.begin_nested():
+                rows = (
+                    self._connection.execute(
+                        insert(migrations).returning(*migrations.c),
+                        [
+                            _new_migration(item, target_environment_id, target, at)
+                            for item, target in starts
+                        ],
+                    )
+                    .mappings()
+                    .all()
+                )
+        except IntegrityError:
+            # Refused as a whole: one at a time, so that the refusal names its migration.
+            return [
+                self.add(item, target_environment_id=target_environment_id, target=target, at=at)
+                for item, target in starts
+            ]
+        by_item = {row["item_id"]: migration_from_row(row) for row in rows}
+        return [by_item[item.id] for item, _target in starts]
 
     def get(self, migration_id: int) -> Migration | None:
         return self._first(migrations.c.id == migration_id)
@@ -445,3 +461,25 @@ class SqlAlchemyChargeRepository(_Repository, ports.ChargeRepository):
             .order_by(charges.c.migration_id)
         )
         return [charge_from_row(row) for row in self._all(statement)]
+
+
+def _new_migration(
+    item: OfferItem, target_environment_id: int, target: MigrationTarget, at: datetime
+) -> dict[str, object]:
+    """The row of a new migration of ``item``, In de wachtrij with nothing done."""
+    return {
+        "item_id": item.id,
+        "administration_id": item.administration_id,
+        "target_environment_id": target_environment_id,
+        "target_connection_id": target.connection_id,
+        "target_package_admin_id": target.package_admin_id,
+        "target_code": target.code,
+        "target_name": target.name,
+        "attempts": 0,
+        "documents_total": 0,
+        "documents_done": 0,
+        "bytes_total": 0,
+        "bytes_done": 0,
+        "started_at": at,
+        "links_attempts": 0,
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -190,24 +190,55 @@ class SqlAlchemyOfferRepository(_Repository, ports.OfferRepository):
 
 class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
     def add(self, offer_id: int, administration: Administration, at: datetime) -> OfferItem:
-        row = self._insert(
-            offer_items,
-            offer_id=offer_id,
-            administration_id=administration.id,
-            code=administration.code,
-            name=administration.name,
-            email=administration.email,
-            status=ItemStatus.OFFERED.value,
-            status_changed_at=at,
+        (item,) = self.add_many(offer_id, [administration], at)
+        return item
+
+    def add_many(
+        self, offer_id: int, administrations: Sequence[Administration], at: datetime
+    ) -> Sequence[OfferItem]:
+        if not administrations:
+            return []
+        # RETURNING in the parameters' order would cost SQLite a statement per row: the
+        # rows are put in order here, by their administration (once in an offer, R3).
+        rows = (
+            self._connection.execute(
+                insert(offer_items).returning(*offer_items.c),
+                [
+                    {
+                        "offer_id": offer_id,
+                        "administration_id": administration.id,
+                        "code": administration.code,
+                        "name": administration.name,
+                        "email": administration.email,
+                        "status": ItemStatus.OFFERED.value,
+                        "status_changed_at": at,
+                    }
+                    for administration in administrations
+                ],
+            )
+            .mappings()
+            .all()
         )
-        # The offer is the item's first change, made by the offer's sender.
-        sender = (
-            select(transfer_offers.c.sender_user_id)
-            .where(transfer_offers.c.id == offer_id)
-            .scalar_subquery()
+        # The offer is each item's first change, made by the offer's sender.
+        sender = self._connection.execute(
+            select(transfer_offers.c.sender_user_id).where(transfer_offers.c.id == offer_id)
+        ).scalar_one()
+        self._connection.execute(
+            insert(status_changes),
+            [
+                {
+                    "item_id": row["id"],
+                    "from_status": None,
+                    "to_status": ItemStatus.OFFERED.value,
+                    "event": OFFER_EVENT,
+                    "actor_user_id": sender,
+                    "at": at,
+                }
+                for row in rows
+            ],
         )
-        self._log(row["id"], None, ItemStatus.OFFERED, OFFER_EVENT, sender, at)
-        return item_from_row(row)
+        by_administration = {row["administration_id"]: item_from_row(row) for row in rows}
+        return [by_administration[administration.id] for administration in administrations]
 
     def get(self, item_id: int) -> OfferItem | None:
         row = self._one(select(offer_items).where(offer_items.c.id == item_id))
@@ -217,8 +248,13 @@ class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
         return self._list(offer_items.c.offer_id == offer_id)
 
     def list_open_for_administration(self, administration_id: int) -> Sequence[OfferItem]:
+        return self.list_open_for_administrations([administration_id])
+
+    def list_open_for_administrations(
+        self, administration_ids: Collection[int]
+    ) -> Sequence[OfferItem]:
         return self._list(
-            offer_items.c.administration_id == administration_id,
+            offer_items.c.administration_id.in_(list(administration_ids)),
             offer_items.c.status.in_([status.value for status in OPEN_STATUSES]),
         )
 
@@ -232,15 +268,60 @@ class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
         actor_user_id: int | None = None,
         rejection_reason: str | None = None,
     ) -> bool:
-        result = self._connection.execute(
-            update(offer_items)
-            .where(offer_items.c.id == item.id, offer_items.c.status == item.status.value)
-            .values(status=to.value, status_changed_at=at, rejection_reason=rejection_reason)
+        return item.id in self._compare_and_set(
+            [item], to, event=event, at=at, actor_user_id=actor_user_id, reason=rejection_reason
         )
-        if result.rowcount != 1:
-            return False
-        self._log(item.id, item.status, to, event.value, actor_user_id, at)
-        return True
+
+    def compare_and_set_many(
+        self,
+        items: Sequence[OfferItem],
+        to: ItemStatus,
+        *,
+        event: Event,
+        at: datetime,
+        actor_user_id: int | None = None,
+    ) -> Collection[int]:
+        return self._compare_and_set(items, to, event=event, at=at, actor_user_id=actor_user_id)
+
+    def _compare_and_set(
+        self,
+        items: Sequence[OfferItem],
+        to: ItemStatus,
+        *,
+        event: Event,
+        at: datetime,
+        actor_user_id: int | None,
+        reason: str | None = None,
+    ) -> set[int]:
+        """One UPDATE per status the items are seen in (one, as a rule), one INSERT of the
+        log's rows."""
+        seen = {item.id: item.status for item in items}
+        won: set[int] = set()
+        for status in set(seen.values()):
+            ids = [item_id for item_id, its in seen.items() if its is status]
+            result = self._connection.execute(
+                update(offer_items)
+                .where(offer_items.c.id.in_(ids), offer_items.c.status == status.value)
+                .values(status=to.value, status_changed_at=at, rejection_reason=reason)
+                .returning(offer_items.c.id)
+            )
+            won.update(result.scalars())
+        if won:
+            self._connection.execute(
+                insert(status_changes),
+                [
+                    {
+                        "item_id": item_id,
+                        "from_status": seen[item_id].value,
+                        "to_status": to.value,
+                        "event": event.value,
+                        "actor_user_id": actor_user_id,
+                        "at": at,
+                    }
+                    for item_id in sorted(won)
+                ],
+            )
+        return won
 
     def status_changes(self, item_id: int) -> Sequence[StatusChange]:
         statement = (

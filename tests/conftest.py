@@ -84,12 +84,14 @@ def redis_url() -> str:
 
 @pytest.fixture(autouse=True)
 def logging_handlers_as_they_were() -> Iterator[None]:
-    """A test that runs the CLI in this process has it send the root logger's records to
-    stderr; taking that handler away again keeps a server thread that logs after the test
-    (aiosmtpd's) from writing into the run's output."""
+    """A test that runs the CLI in this process has ``configure_logging`` send the root
+    logger's records to stderr; taking that handler away again keeps a server thread that
+    logs after the test (aiosmtpd's) from writing into the run's output. Pytest's own
+    handlers come and go with each phase and are left to it."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     yield
-    for handler in set(root.handlers) - set(handlers):
-        root.removeHandler(handler)
+    for handler in list(root.handlers):
+        if handler not in handlers and type(handler).__module__ == "migrationkit.adapters.logs":
+            root.removeHandler(handler)
     root.setLevel(level)

@@ -193,8 +193,9 @@ transfer_offers = Table(
     _reference("target_environment_id", "environments.id", nullable=True),
     _reference("redeemed_by_user_id", "users.id", nullable=True),
     Column("redeemed_at", UtcDateTime),
-    Index(None, "source_environment_id"),
-    Index(None, "target_environment_id"),
+    # The overviews read an environment's offers newest first, a page at a time.
+    Index(None, "source_environment_id", "created_at"),
+    Index(None, "target_environment_id", "created_at"),
 )
 
 offer_items = Table(
@@ -209,9 +210,24 @@ offer_items = Table(
     Column("status", String(STATUS), nullable=False),
     Column("status_changed_at", UtcDateTime, nullable=False),
     Column("rejection_reason", Text),
+    # What the overviews' search looks in, folded (domain.overviews): the sender's row and
+    # the recipient's row as they are shown, but the status.
+    Column("outgoing_text", Text, nullable=False, server_default=""),
+    Column("incoming_text", Text, nullable=False, server_default=""),
     Index(None, "offer_id"),
     Index(None, "administration_id"),
     Index(None, "status"),
+    # On PostgreSQL a trigram index serves "each word anywhere" (LIKE '%word%'); SQLite reads
+    # the environment's rows, which its index on the offers narrows first.
+    *(
+        Index(
+            f"ix_offer_items_{column}_trigram",
+            column,
+            postgresql_using="gin",
+            postgresql_ops={column: "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql")
+        for column in ("outgoing_text", "incoming_text")
+    ),
 )
 
 #: The one transition log: every status change of every item is one row.

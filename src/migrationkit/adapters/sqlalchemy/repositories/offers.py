@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     RowMapping,
     ScalarSelect,
+    Select,
+    and_,
+    bindparam,
     exists,
+    false,
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
 
 from migrationkit import ports
-from migrationkit.adapters.sqlalchemy.repositories._base import _Repository
+from migrationkit.adapters.sqlalchemy.repositories._base import _escape_like, _Repository
 from migrationkit.adapters.sqlalchemy.tables import (
+    environments,
     offer_items,
     redeem_failures,
     status_changes,
@@ -35,11 +42,12 @@ from migrationkit.domain.model import (
     OfferItem,
     TransferOffer,
 )
-from migrationkit.ports import OFFER_EVENT, StatusChange
+from migrationkit.domain.overviews import Cursor, incoming_text, outgoing_text
+from migrationkit.ports import OFFER_EVENT, OverviewEntry, OverviewQuery, StatusChange
 from migrationkit.serialization import from_json, to_json
 
 
-def offer_from_row(row: RowMapping) -> TransferOffer:
+def offer_from_row(row: Mapping[Any, Any]) -> TransferOffer:
     return TransferOffer(
         id=row["id"],
         source_environment_id=row["source_environment_id"],
@@ -59,7 +67,7 @@ def offer_from_row(row: RowMapping) -> TransferOffer:
     )
 
 
-def item_from_row(row: RowMapping) -> OfferItem:
+def item_from_row(row: Mapping[Any, Any]) -> OfferItem:
     return OfferItem(
         id=row["id"],
         offer_id=row["offer_id"],
@@ -131,6 +139,8 @@ class SqlAlchemyOfferRepository(_Repository, ports.OfferRepository):
             expires_at=expires_at,
             reminder_sent_at=None,
         )
+        # The overview shows the new expiry and the new code's last group.
+        _fill_texts(self._connection, offer_items.c.offer_id == offer_id)
 
     def bind_target(
         self, offer_id: int, *, environment_id: int, user_id: int, at: datetime
@@ -156,12 +166,6 @@ class SqlAlchemyOfferRepository(_Repository, ports.OfferRepository):
     def mark_reminded(self, offer_id: int, at: datetime) -> None:
         self._update(offer_id, reminder_sent_at=at)
 
-    def list_outgoing(self, environment_id: int) -> Sequence[TransferOffer]:
-        return self._newest_first(transfer_offers.c.source_environment_id == environment_id)
-
-    def list_incoming(self, environment_id: int) -> Sequence[TransferOffer]:
-        return self._newest_first(transfer_offers.c.target_environment_id == environment_id)
-
     def list_with_offered_items(self) -> Sequence[TransferOffer]:
         offered = exists().where(
             offer_items.c.offer_id == transfer_offers.c.id,
@@ -173,14 +177,6 @@ class SqlAlchemyOfferRepository(_Repository, ports.OfferRepository):
     def _first(self, where: ColumnElement[bool]) -> TransferOffer | None:
         row = self._one(select(transfer_offers).where(where))
         return None if row is None else offer_from_row(row)
-
-    def _newest_first(self, where: ColumnElement[bool]) -> Sequence[TransferOffer]:
-        statement = (
-            select(transfer_offers)
-            .where(where)
-            .order_by(transfer_offers.c.created_at.desc(), transfer_offers.c.id.desc())
-        )
-        return [offer_from_row(row) for row in self._all(statement)]
 
     def _update(self, offer_id: int, **values: object) -> None:
         self._connection.execute(
@@ -207,6 +203,7 @@ class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
             .scalar_subquery()
         )
         self._log(row["id"], None, ItemStatus.OFFERED, OFFER_EVENT, sender, at)
+        _fill_texts(self._connection, offer_items.c.id == row["id"])
         return item_from_row(row)
 
     def get(self, item_id: int) -> OfferItem | None:
@@ -240,6 +237,9 @@ class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
         if result.rowcount != 1:
             return False
         self._log(item.id, item.status, to, event.value, actor_user_id, at)
+        if rejection_reason != item.rejection_reason:
+            # The sender's overview shows the reason, and finds it.
+            _fill_texts(self._connection, offer_items.c.id == item.id)
         return True
 
     def status_changes(self, item_id: int) -> Sequence[StatusChange]:
@@ -249,6 +249,50 @@ class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
             .order_by(status_changes.c.id)
         )
         return [status_change_from_row(row) for row in self._all(statement)]
+
+    def outgoing_page(self, environment_id: int, query: OverviewQuery) -> Sequence[OverviewEntry]:
+        return self._page(
+            transfer_offers.c.source_environment_id == environment_id,
+            offer_items.c.outgoing_text,
+            query,
+        )
+
+    def incoming_page(self, environment_id: int, query: OverviewQuery) -> Sequence[OverviewEntry]:
+        return self._page(
+            transfer_offers.c.target_environment_id == environment_id,
+            offer_items.c.incoming_text,
+            query,
+        )
+
+    def _page(
+        self, side: ColumnElement[bool], text: ColumnElement[str], query: OverviewQuery
+    ) -> Sequence[OverviewEntry]:
+        """One statement: the environment's side of the offers narrows by its index, the
+        words by the items' folded text (a trigram index on PostgreSQL), the cursor by the
+        order's keys."""
+        offered_at, item_id = transfer_offers.c.created_at, offer_items.c.id
+        statement = _joined().where(side)
+        for word in query.words:
+            pattern = "%" + _escape_like(word.text) + "%"
+            statement = statement.where(
+                or_(
+                    text.like(pattern, escape="\\"),
+                    *(_shows(status, query.now) for status in sorted(word.statuses, key=_key)),
+                )
+            )
+        if query.statuses is not None:
+            statement = statement.where(
+                or_(false(), *(_shows(s, query.now) for s in sorted(query.statuses, key=_key)))
+            )
+        cursor = query.cursor
+        if cursor is None or not cursor.newer:
+            order = (offered_at.desc(), item_id.desc())
+        else:
+            order = (offered_at.asc(), item_id.asc())
+        if cursor is not None:
+            statement = statement.where(_beyond(cursor))
+        statement = statement.order_by(*order).limit(query.limit)
+        return [_entry_from_row(row) for row in self._all(statement)]
 
     def _list(self, *where: ColumnElement[bool]) -> Sequence[OfferItem]:
         statement = select(offer_items).where(*where).order_by(offer_items.c.id)
@@ -272,6 +316,74 @@ class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
                 actor_user_id=actor_user_id,
                 at=at,
             )
+        )
+
+
+def _key(status: ItemStatus) -> str:
+    return status.value
+
+
+def _shows(status: ItemStatus, now: datetime) -> ColumnElement[bool]:
+    """The item's row shows ``status`` at ``now``: an open item whose code expired reads
+    Verlopen (R6, ``displayed_status``)."""
+    column = offer_items.c.status
+    expired = transfer_offers.c.expires_at <= literal(now, transfer_offers.c.expires_at.type)
+    recorded: ColumnElement[bool] = column == status.value
+    if status is ItemStatus.OFFERED:
+        return and_(recorded, ~expired)
+    if status is ItemStatus.EXPIRED:
+        return or_(recorded, and_(column == ItemStatus.OFFERED.value, expired))
+    return recorded
+
+
+def _beyond(cursor: Cursor) -> ColumnElement[bool]:
+    """The rows on the cursor's side of it, in the order (offered at, item id)."""
+    offered_at, item_id = transfer_offers.c.created_at, offer_items.c.id
+    moment = literal(cursor.offered_at, offered_at.type)
+    if cursor.newer:
+        return or_(offered_at > moment, and_(offered_at == moment, item_id > cursor.item_id))
+    return or_(offered_at < moment, and_(offered_at == moment, item_id < cursor.item_id))
+
+
+def _joined() -> Select[Any]:
+    """Items with their offer (its columns named ``offer_*``) and the name of the
+    environment the offer came from."""
+    return (
+        select(
+            *offer_items.c,
+            *(c.label(f"offer_{c.name}") for c in transfer_offers.c if c.name != "id"),
+            environments.c.name.label("source_environment_name"),
+        )
+        .join(transfer_offers, transfer_offers.c.id == offer_items.c.offer_id)
+        .join(environments, environments.c.id == transfer_offers.c.source_environment_id)
+    )
+
+
+def _entry_from_row(row: RowMapping) -> OverviewEntry:
+    offer = offer_from_row(
+        {"id": row["offer_id"]}
+        | {c.name: row[f"offer_{c.name}"] for c in transfer_offers.c if c.name != "id"}
+    )
+    return OverviewEntry(item_from_row(row), offer, row["source_environment_name"])
+
+
+def _fill_texts(connection: Connection, which: ColumnElement[bool]) -> None:
+    """Writes the overviews' search texts of the items ``which`` names, from what they and
+    their offers hold now: once per offered item, and again when what is shown changes."""
+    texts = [
+        {
+            "item_id": entry.item.id,
+            "outgoing": outgoing_text(entry.offer, entry.item),
+            "incoming": incoming_text(entry.offer, entry.item, entry.source_environment_name),
+        }
+        for entry in map(_entry_from_row, connection.execute(_joined().where(which)).mappings())
+    ]
+    if texts:
+        connection.execute(
+            update(offer_items)
+            .where(offer_items.c.id == bindparam("item_id"))
+            .values(outgoing_text=bindparam("outgoing"), incoming_text=bindparam("incoming")),
+            texts,
         )
 
 

@@ -28,6 +28,7 @@ from migrationkit.adapters.sqlalchemy import (
     upgrade,
 )
 from migrationkit.adapters.sqlalchemy.database import VERSION_TABLE, alembic_config
+from migrationkit.adapters.sqlalchemy.tables import POSTGRESQL_ONLY
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
     AccountingPackage,
@@ -51,6 +52,12 @@ def schema_differences(engine: Engine, expected: MetaData) -> list[Any]:
             opts={
                 "compare_type": True,
                 "include_name": lambda name, kind, _parent: name != VERSION_TABLE,
+                "include_object": lambda item, _name, kind, reflected, _other: (
+                    reflected
+                    or engine.dialect.name == "postgresql"
+                    or kind != "index"
+                    or item.name not in {index.name for index in POSTGRESQL_ONLY}
+                ),
             },
         )
         return list(compare_metadata(context, expected))

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 from babel.numbers import format_decimal
-from flask import Flask, g, request
+from flask import Flask, g, request, url_for
 from flask_babel import gettext as _
 from flask_bootstrap import Bootstrap5
 
@@ -101,6 +101,16 @@ def document_type(content_type: str) -> str:
     return DOCUMENT_TYPES.get(mime) or mime.rpartition("/")[2].upper() or _("Onbekend")
 
 
+def page_url(parameter: str, cursor: str) -> str:
+    """This page's address with one list's cursor set (Volgende, Vorige); its searches and
+    the other lists' places stay."""
+    return url_for(
+        str(request.endpoint),
+        **(request.view_args or {}),
+        **(request.args.to_dict() | {parameter: cursor}),
+    )
+
+
 def init_app(app: Flask) -> None:
     app.config["BOOTSTRAP_SERVE_LOCAL"] = True
     Bootstrap5(app)
@@ -108,6 +118,7 @@ def init_app(app: Flask) -> None:
         settings_menu=settings_menu,
         office_name=office_name,
         is_current=is_current,
+        page_url=page_url,
         htmx_script=HTMX,
         htmx_config=HTMX_CONFIG,
     )

@@ -217,17 +217,19 @@ offer_items = Table(
     Index(None, "offer_id"),
     Index(None, "administration_id"),
     Index(None, "status"),
-    # On PostgreSQL a trigram index serves "each word anywhere" (LIKE '%word%'); SQLite reads
-    # the environment's rows, which its index on the offers narrows first.
-    *(
-        Index(
-            f"ix_offer_items_{column}_trigram",
-            column,
-            postgresql_using="gin",
-            postgresql_ops={column: "gin_trgm_ops"},
-        ).ddl_if(dialect="postgresql")
-        for column in ("outgoing_text", "incoming_text")
-    ),
+    # On PostgreSQL a trigram index serves "each word anywhere" (LIKE '%word%'), below;
+    # SQLite reads the environment's rows, which its index on the offers narrows first.
+)
+
+#: Indexes that only PostgreSQL has (SQLite makes no other table the same way).
+POSTGRESQL_ONLY = frozenset(
+    Index(
+        f"ix_offer_items_{column}_trigram",
+        offer_items.c[column],
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
+    for column in ("outgoing_text", "incoming_text")
 )
 
 #: The one transition log: every status change of every item is one row.

@@ -43,10 +43,9 @@ _offers = sa.table(
             "recipients",
             "code_digest",
             "code_hint",
-            "created_at",
-            "expires_at",
         )
     ),
+    *(sa.column(name, sa.DateTime()) for name in ("created_at", "expires_at")),
 )
 _items = sa.table(
     "offer_items",
@@ -60,11 +59,11 @@ _items = sa.table(
             "name",
             "email",
             "status",
-            "status_changed_at",
             "rejection_reason",
             *TEXTS,
         )
     ),
+    sa.column("status_changed_at", sa.DateTime()),
 )
 _environments = sa.table("environments", sa.column("id"), sa.column("name"))
 

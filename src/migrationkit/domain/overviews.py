@@ -131,7 +131,7 @@ def decode_cursor(text: str) -> Cursor:
             raise ValueError(text)
         offered_at = datetime.strptime(moment, "%Y%m%d%H%M%S%f").replace(tzinfo=UTC)
         number = int(item_id)
-        if not 0 < number < 2**63:
+        if not 0 <= number < 2**63:
             raise ValueError(text)
     except (ValueError, IndexError, binascii.Error):
         raise InvalidInput("cursor_invalid") from None

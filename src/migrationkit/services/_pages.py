@@ -73,8 +73,10 @@ def paged(
     if not shown:
         if cursor is None:
             return [], None, None
-        # Past an end: the way back is the way the cursor came from.
-        back = encode_cursor(attrs.evolve(cursor, newer=not going_back))
+        # Past an end (the search changed on the way): the way back starts at the cursor's
+        # own row, one item id beyond it.
+        beyond = cursor.item_id + (1 if going_back else -1)
+        back = encode_cursor(Cursor(cursor.offered_at, beyond, newer=not going_back))
         return [], (back if going_back else None), (None if going_back else back)
     first, last = shown[0], shown[-1]
     older = encode_cursor(Cursor(last.offer.created_at, last.item.id))

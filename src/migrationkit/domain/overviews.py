@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import UTC, datetime
 
 import attrs
@@ -29,6 +30,8 @@ from migrationkit.domain.model import ItemStatus, OfferItem, TransferOffer
 PAGE_SIZE = 50
 #: Longer than any cursor we hand out.
 MAX_CURSOR = 100
+#: URL-safe base64 without its padding.
+_CURSOR_CHARACTERS = re.compile("[A-Za-z0-9_-]+")
 
 #: The statuses of the recipient's list of migrations still to come; the rest is history.
 READY_STATUSES = frozenset({ItemStatus.OFFERED, ItemStatus.QUEUED, ItemStatus.PROCESSING})
@@ -123,7 +126,7 @@ def encode_cursor(cursor: Cursor) -> str:
 def decode_cursor(text: str) -> Cursor:
     """The cursor ``encode_cursor`` made; anything else is refused with ``cursor_invalid``."""
     try:
-        if len(text) > MAX_CURSOR:
+        if len(text) > MAX_CURSOR or not _CURSOR_CHARACTERS.fullmatch(text):
             raise ValueError(text)
         plain = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
         direction, moment, item_id = plain[0], plain[1:21], plain[22:]
@@ -135,4 +138,7 @@ def decode_cursor(text: str) -> Cursor:
             raise ValueError(text)
     except (ValueError, IndexError, binascii.Error):
         raise InvalidInput("cursor_invalid") from None
-    return Cursor(offered_at, number, newer=direction == "n")
+    cursor = Cursor(offered_at, number, newer=direction == "n")
+    if encode_cursor(cursor) != text:  # one spelling per place: ours
+        raise InvalidInput("cursor_invalid")
+    return cursor

@@ -193,9 +193,8 @@ transfer_offers = Table(
     _reference("target_environment_id", "environments.id", nullable=True),
     _reference("redeemed_by_user_id", "users.id", nullable=True),
     Column("redeemed_at", UtcDateTime),
-    # The overviews read an environment's offers newest first, a page at a time.
-    Index(None, "source_environment_id", "created_at"),
-    Index(None, "target_environment_id", "created_at"),
+    Index(None, "source_environment_id"),
+    Index(None, "target_environment_id"),
 )
 
 offer_items = Table(
@@ -210,15 +209,24 @@ offer_items = Table(
     Column("status", String(STATUS), nullable=False),
     Column("status_changed_at", UtcDateTime, nullable=False),
     Column("rejection_reason", Text),
-    # What the overviews' search looks in, folded (domain.overviews): the sender's row and
-    # the recipient's row as they are shown, but the status.
+    # What the overviews read, kept on the item so that a page is one walk down one index
+    # (domain.overviews): its offer's environments, moment and expiry, and the texts the
+    # search looks in, folded, of the sender's row and of the recipient's, but the status.
+    # Written by the repository with the item and again when the offer changes them; the
+    # moments and environments may be NULL only because SQLite adds a column in place so.
+    Column("source_environment_id", Integer),
+    Column("target_environment_id", Integer),
+    Column("offered_at", UtcDateTime),
+    Column("expires_at", UtcDateTime),
     Column("outgoing_text", Text, nullable=False, server_default=""),
     Column("incoming_text", Text, nullable=False, server_default=""),
     Index(None, "offer_id"),
     Index(None, "administration_id"),
     Index(None, "status"),
+    Index(None, "source_environment_id", "offered_at", "id"),
+    Index(None, "target_environment_id", "offered_at", "id"),
     # On PostgreSQL a trigram index serves "each word anywhere" (LIKE '%word%'), below;
-    # SQLite reads the environment's rows, which its index on the offers narrows first.
+    # SQLite reads the environment's rows down the index above.
 )
 
 #: Indexes that only PostgreSQL has (SQLite makes no other table the same way).

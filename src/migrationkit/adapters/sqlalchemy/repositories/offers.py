@@ -21,6 +21,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    tuple_,
     update,
 )
 
@@ -140,7 +141,7 @@ class SqlAlchemyOfferRepository(_Repository, ports.OfferRepository):
             reminder_sent_at=None,
         )
         # The overview shows the new expiry and the new code's last group.
-        _fill_texts(self._connection, offer_items.c.offer_id == offer_id)
+        _copy_offer(self._connection, offer_items.c.offer_id == offer_id)
 
     def bind_target(
         self, offer_id: int, *, environment_id: int, user_id: int, at: datetime
@@ -161,7 +162,10 @@ class SqlAlchemyOfferRepository(_Repository, ports.OfferRepository):
                 redeemed_at=func.coalesce(column.redeemed_at, literal(at, column.redeemed_at.type)),
             )
         )
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        _copy_offer(self._connection, offer_items.c.offer_id == offer_id)
+        return True
 
     def mark_reminded(self, offer_id: int, at: datetime) -> None:
         self._update(offer_id, reminder_sent_at=at)
@@ -203,7 +207,7 @@ class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
             .scalar_subquery()
         )
         self._log(row["id"], None, ItemStatus.OFFERED, OFFER_EVENT, sender, at)
-        _fill_texts(self._connection, offer_items.c.id == row["id"])
+        _copy_offer(self._connection, offer_items.c.id == row["id"])
         return item_from_row(row)
 
     def get(self, item_id: int) -> OfferItem | None:
@@ -239,7 +243,7 @@ class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
         self._log(item.id, item.status, to, event.value, actor_user_id, at)
         if rejection_reason != item.rejection_reason:
             # The sender's overview shows the reason, and finds it.
-            _fill_texts(self._connection, offer_items.c.id == item.id)
+            _copy_offer(self._connection, offer_items.c.id == item.id)
         return True
 
     def status_changes(self, item_id: int) -> Sequence[StatusChange]:
@@ -252,14 +256,14 @@ class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
 
     def outgoing_page(self, environment_id: int, query: OverviewQuery) -> Sequence[OverviewEntry]:
         return self._page(
-            transfer_offers.c.source_environment_id == environment_id,
+            offer_items.c.source_environment_id == environment_id,
             offer_items.c.outgoing_text,
             query,
         )
 
     def incoming_page(self, environment_id: int, query: OverviewQuery) -> Sequence[OverviewEntry]:
         return self._page(
-            transfer_offers.c.target_environment_id == environment_id,
+            offer_items.c.target_environment_id == environment_id,
             offer_items.c.incoming_text,
             query,
         )
@@ -267,10 +271,10 @@ class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
     def _page(
         self, side: ColumnElement[bool], text: ColumnElement[str], query: OverviewQuery
     ) -> Sequence[OverviewEntry]:
-        """One statement: the environment's side of the offers narrows by its index, the
-        words by the items' folded text (a trigram index on PostgreSQL), the cursor by the
-        order's keys."""
-        offered_at, item_id = transfer_offers.c.created_at, offer_items.c.id
+        """One statement, one walk down the index (environment, offered at, id) from the
+        cursor, newest first (oldest first towards newer rows), until the page is full; the
+        words narrow by the items' folded text (a trigram index on PostgreSQL)."""
+        offered_at, item_id = offer_items.c.offered_at, offer_items.c.id
         statement = _joined().where(side)
         for word in query.words:
             pattern = "%" + _escape_like(word.text) + "%"
@@ -327,7 +331,7 @@ def _shows(status: ItemStatus, now: datetime) -> ColumnElement[bool]:
     """The item's row shows ``status`` at ``now``: an open item whose code expired reads
     Verlopen (R6, ``displayed_status``)."""
     column = offer_items.c.status
-    expired = transfer_offers.c.expires_at <= literal(now, transfer_offers.c.expires_at.type)
+    expired = offer_items.c.expires_at <= literal(now, offer_items.c.expires_at.type)
     recorded: ColumnElement[bool] = column == status.value
     if status is ItemStatus.OFFERED:
         return and_(recorded, ~expired)
@@ -337,12 +341,11 @@ def _shows(status: ItemStatus, now: datetime) -> ColumnElement[bool]:
 
 
 def _beyond(cursor: Cursor) -> ColumnElement[bool]:
-    """The rows on the cursor's side of it, in the order (offered at, item id)."""
-    offered_at, item_id = transfer_offers.c.created_at, offer_items.c.id
-    moment = literal(cursor.offered_at, offered_at.type)
-    if cursor.newer:
-        return or_(offered_at > moment, and_(offered_at == moment, item_id > cursor.item_id))
-    return or_(offered_at < moment, and_(offered_at == moment, item_id < cursor.item_id))
+    """The rows on the cursor's side of it, in the order (offered at, item id): a row
+    value, which both databases seek in the index."""
+    place = tuple_(offer_items.c.offered_at, offer_items.c.id)
+    mark = tuple_(literal(cursor.offered_at, offer_items.c.offered_at.type), cursor.item_id)
+    return place > mark if cursor.newer else place < mark
 
 
 def _joined() -> Select[Any]:
@@ -367,23 +370,36 @@ def _entry_from_row(row: RowMapping) -> OverviewEntry:
     return OverviewEntry(item_from_row(row), offer, row["source_environment_name"])
 
 
-def _fill_texts(connection: Connection, which: ColumnElement[bool]) -> None:
-    """Writes the overviews' search texts of the items ``which`` names, from what they and
-    their offers hold now: once per offered item, and again when what is shown changes."""
-    texts = [
+def _copy_offer(connection: Connection, which: ColumnElement[bool]) -> None:
+    """Writes what the items ``which`` names keep of their offers for the overviews (see
+    ``tables.offer_items``), from what they and their offers hold now: once per offered
+    item, and again when the offer or what the lists show changes."""
+    copies = [
         {
             "item_id": entry.item.id,
+            "source": entry.offer.source_environment_id,
+            "target": entry.offer.target_environment_id,
+            "offered": entry.offer.created_at,
+            "expires": entry.offer.expires_at,
             "outgoing": outgoing_text(entry.offer, entry.item),
             "incoming": incoming_text(entry.offer, entry.item, entry.source_environment_name),
         }
         for entry in map(_entry_from_row, connection.execute(_joined().where(which)).mappings())
     ]
-    if texts:
+    if copies:
+        moment = offer_items.c.offered_at.type
         connection.execute(
             update(offer_items)
             .where(offer_items.c.id == bindparam("item_id"))
-            .values(outgoing_text=bindparam("outgoing"), incoming_text=bindparam("incoming")),
-            texts,
+            .values(
+                source_environment_id=bindparam("source"),
+                target_environment_id=bindparam("target"),
+                offered_at=bindparam("offered", type_=moment),
+                expires_at=bindparam("expires", type_=moment),
+                outgoing_text=bindparam("outgoing"),
+                incoming_text=bindparam("incoming"),
+            ),
+            copies,
         )
 
 

@@ -1,8 +1,9 @@
-"""The overviews at office scale: each item keeps the texts the overviews' search looks in,
-folded (``domain.overviews``), and the offers are indexed for reading an environment's
-newest first. On PostgreSQL a trigram index (the ``pg_trgm`` extension, which a database
-owner may create since PostgreSQL 13) serves "each word anywhere"; SQLite reads the
-environment's rows with LIKE, which its index on the offers narrows first.
+"""The overviews at office scale: each item keeps what the overviews read of its offer (its
+environments, moment and expiry) and the texts their search looks in, folded
+(``domain.overviews``), so that a page is one walk down one index, newest first. On
+PostgreSQL a trigram index (the ``pg_trgm`` extension, which a database owner may create
+since PostgreSQL 13) serves "each word anywhere"; SQLite reads the environment's rows down
+its index with LIKE.
 
 Revision ID: 0010
 Revises: 0009
@@ -27,6 +28,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TEXTS = ("outgoing_text", "incoming_text")
+# Written out here, not imported from tables.py: a migration is a snapshot of its time.
+# SQLite keeps the moments as naive UTC, which this type writes from an aware UTC value.
+UTC_DATETIME = sa.DateTime(timezone=True)
 
 # The tables as this revision knows them, whatever later revisions add.
 _offers = sa.table(
@@ -43,6 +47,7 @@ _offers = sa.table(
             "recipients",
             "code_digest",
             "code_hint",
+            "target_environment_id",
         )
     ),
     *(sa.column(name, sa.DateTime()) for name in ("created_at", "expires_at")),
@@ -60,6 +65,10 @@ _items = sa.table(
             "email",
             "status",
             "rejection_reason",
+            "source_environment_id",
+            "target_environment_id",
+            "offered_at",
+            "expires_at",
             *TEXTS,
         )
     ),
@@ -68,17 +77,28 @@ _items = sa.table(
 _environments = sa.table("environments", sa.column("id"), sa.column("name"))
 
 
+#: What each item keeps of its offer for the overviews.
+COPIES: dict[str, sa.types.TypeEngine[Any]] = {
+    "source_environment_id": sa.Integer(),
+    "target_environment_id": sa.Integer(),
+    "offered_at": UTC_DATETIME,
+    "expires_at": UTC_DATETIME,
+}
+#: The indexes a page walks down, newest first.
+WALKS = ("source_environment_id", "target_environment_id")
+
+
 def upgrade() -> None:
+    # Plain ADD COLUMNs, which SQLite does in place (a batch would copy the table, and
+    # dropping the old one breaks the foreign keys that point at it).
+    for name, kind in COPIES.items():
+        op.add_column("offer_items", sa.Column(name, kind))
     for name in TEXTS:
-        # A plain ADD COLUMN, which SQLite does in place (a batch would copy the table).
         op.add_column("offer_items", sa.Column(name, sa.Text(), nullable=False, server_default=""))
-    _fill_texts()
-    for direction in ("source", "target"):
-        op.drop_index(f"ix_transfer_offers_{direction}_environment_id", "transfer_offers")
+    _fill()
+    for side in WALKS:
         op.create_index(
-            f"ix_transfer_offers_{direction}_environment_id_created_at",
-            "transfer_offers",
-            [f"{direction}_environment_id", "created_at"],
+            f"ix_offer_items_{side}_offered_at_id", "offer_items", [side, "offered_at", "id"]
         )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -96,21 +116,14 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for name in TEXTS:
             op.drop_index(f"ix_offer_items_{name}_trigram", "offer_items")
-    for direction in ("source", "target"):
-        op.drop_index(
-            f"ix_transfer_offers_{direction}_environment_id_created_at", "transfer_offers"
-        )
-        op.create_index(
-            f"ix_transfer_offers_{direction}_environment_id",
-            "transfer_offers",
-            [f"{direction}_environment_id"],
-        )
-    for name in TEXTS:
+    for side in WALKS:
+        op.drop_index(f"ix_offer_items_{side}_offered_at_id", "offer_items")
+    for name in (*TEXTS, *COPIES):
         op.drop_column("offer_items", name)
 
 
-def _fill_texts() -> None:
-    """The texts of the items offered before this revision."""
+def _fill() -> None:
+    """What the items offered before this revision keep of their offers."""
     bind = op.get_bind()
     rows = bind.execute(
         sa.select(
@@ -127,6 +140,10 @@ def _fill_texts() -> None:
         updates.append(
             {
                 "item_id": item.id,
+                "source": offer.source_environment_id,
+                "target": row.offer_target_environment_id,
+                "offered": offer.created_at,
+                "expires": offer.expires_at,
                 "outgoing": outgoing_text(offer, item),
                 "incoming": incoming_text(offer, item, row.source_environment_name),
             }
@@ -135,7 +152,14 @@ def _fill_texts() -> None:
         bind.execute(
             sa.update(_items)
             .where(_items.c.id == sa.bindparam("item_id"))
-            .values(outgoing_text=sa.bindparam("outgoing"), incoming_text=sa.bindparam("incoming")),
+            .values(
+                source_environment_id=sa.bindparam("source"),
+                target_environment_id=sa.bindparam("target"),
+                offered_at=sa.bindparam("offered", type_=UTC_DATETIME),
+                expires_at=sa.bindparam("expires", type_=UTC_DATETIME),
+                outgoing_text=sa.bindparam("outgoing"),
+                incoming_text=sa.bindparam("incoming"),
+            ),
             updates,
         )
 

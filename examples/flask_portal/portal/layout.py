@@ -11,10 +11,11 @@ Bootstrap's scripts: the phone menu and the Instellingen menu are HTML (a checkb
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import attrs
 from babel.numbers import format_decimal
-from flask import Flask, g, request, url_for
+from flask import Flask, g, request
 from flask_babel import gettext as _
 from flask_bootstrap import Bootstrap5
 
@@ -103,12 +104,10 @@ def document_type(content_type: str) -> str:
 
 def page_url(parameter: str, cursor: str) -> str:
     """This page's address with one list's cursor set (Volgende, Vorige); its searches and
-    the other lists' places stay."""
-    return url_for(
-        str(request.endpoint),
-        **(request.view_args or {}),
-        **(request.args.to_dict() | {parameter: cursor}),
-    )
+    the other lists' places stay. Built from the path, not by ``url_for``, which would take
+    a parameter such as ``_scheme`` in the address as an instruction."""
+    arguments = request.args.to_dict() | {parameter: cursor}
+    return f"{request.script_root}{request.path}?{urlencode(arguments)}"
 
 
 def init_app(app: Flask) -> None:

@@ -144,7 +144,7 @@ def run_demo(home: Path) -> None:
         "Migratie overzicht van Kantoor Noord",
         *(
             f"{row.administration_name:<28} {row.masked_code}  {row.status.label_nl}"
-            for row in services.outgoing_overview(deps, actor_id=noord)
+            for row in services.outgoing_overview(deps, actor_id=noord).rows
         ),
     )
     _refused(
@@ -207,7 +207,7 @@ def run_demo(home: Path) -> None:
         "Overzicht van Kantoor Zuid",
         *(
             f"{row.administration_name:<28} {row.package.label:<18} {row.status.label_nl}"
-            for row in services.incoming_overview(deps, actor_id=zuid)
+            for row in services.incoming_overview(deps, actor_id=zuid).rows
         ),
     )
     with deps.uow() as uow:

@@ -41,6 +41,7 @@ from migrationkit.domain.model import (
     TransferOffer,
     User,
 )
+from migrationkit.domain.overviews import Cursor, SearchWord
 from migrationkit.domain.sessions import UserSession
 
 
@@ -402,17 +403,33 @@ class OfferRepository(Protocol):
 
     def mark_reminded(self, offer_id: int, at: datetime) -> None: ...
 
-    def list_outgoing(self, environment_id: int) -> Sequence[TransferOffer]:
-        """Offers made by the environment, newest first."""
-        ...
-
-    def list_incoming(self, environment_id: int) -> Sequence[TransferOffer]:
-        """Offers redeemed by the environment, newest first."""
-        ...
-
     def list_with_offered_items(self) -> Sequence[TransferOffer]:
         """Every offer that still has an item in OFFERED (for the expiry sweep)."""
         ...
+
+
+@attrs.frozen
+class OverviewQuery:
+    """One page of an overview: the rows that have every word, on the cursor's side (from
+    the start, newest first, without one), nearest to the cursor first."""
+
+    words: tuple[SearchWord, ...]
+    #: The moment whose statuses are shown (an open item whose code expired reads Verlopen).
+    now: datetime
+    limit: int
+    cursor: Cursor | None = None
+    #: Only rows that show one of these statuses; every row when None.
+    statuses: frozenset[ItemStatus] | None = None
+
+
+@attrs.frozen
+class OverviewEntry:
+    """A row of an overview: an item, its offer, and the name of the environment it came
+    from."""
+
+    item: OfferItem
+    offer: TransferOffer
+    source_environment_name: str
 
 
 class OfferItemRepository(Protocol):
@@ -476,6 +493,16 @@ class OfferItemRepository(Protocol):
         """The log of the item's changes, oldest first."""
         ...
 
+    def outgoing_page(self, environment_id: int, query: OverviewQuery) -> Sequence[OverviewEntry]:
+        """The items the environment offered, as ``query`` asks, in a fixed number of
+        statements: the sender's search (``overviews.outgoing_text``)."""
+        ...
+
+    def incoming_page(self, environment_id: int, query: OverviewQuery) -> Sequence[OverviewEntry]:
+        """The items of the offers the environment redeemed, as ``query`` asks, in a fixed
+        number of statements: the recipient's search (``overviews.incoming_text``)."""
+        ...
+
 
 #: The event of an item's first row in the status-change log: it was offered.
 OFFER_EVENT = "offer"
@@ -522,6 +549,10 @@ class MigrationRepository(Protocol):
     def get(self, migration_id: int) -> Migration | None: ...
 
     def get_for_item(self, item_id: int) -> Migration | None: ...
+
+    def list_for_items(self, item_ids: Collection[int]) -> Sequence[Migration]:
+        """The migrations of these items, in one statement."""
+        ...
 
     def list_unfinished_into(self, environment_id: int) -> Sequence[Migration]:
         """The unfinished migrations into an environment: each reserves its target's (code,

@@ -5,6 +5,7 @@ test output. And every form that the guide's walk does not fill in works with sc
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from browser_fixtures import PHONE, WIDTHS, Look, Person, Portal
@@ -207,3 +208,47 @@ def test_every_other_form_works_with_scripts_off(person: Person, look: Look) -> 
     noord.locator("label.menu-button").click()
     noord.get_by_role("button", name="Sign out").click()
     expect(noord.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [PHONE, 1366])
+def test_the_offered_list_comes_fifty_rows_at_a_time_with_volgende_and_vorige(
+    portal: Portal, person: Person, look: Look, width: int
+) -> None:
+    demo = Demo(portal)
+    noord = demo.user("noord@example.nl")
+    exact = demo.connection_id("Noord", AccountingPackage.EXACT_ONLINE_NL)
+    with demo.deps.uow() as uow:
+        environment = next(e for e in uow.environments.list() if e.name == "Kantoor Noord")
+        added = [
+            uow.administrations.add(
+                environment.id, exact, f"{n:04d}", f"Winkel {n}", f"w{n}@inbox.nl", f"w-{n}"
+            ).id
+            for n in range(5001, 5056)
+        ]
+        uow.commit()
+    for administration in added:
+        portal.clock.advance(timedelta(minutes=1))
+        services.offer_administrations(
+            demo.deps,
+            actor_id=noord,
+            connection_id=exact,
+            administration_ids=[administration],
+            recipients=["zuid@example.nl"],
+            accepted_terms=True,
+        )
+    page = person("noord@example.nl", width=width)
+    page.goto("/migraties")
+    offered = page.locator("#aangeboden-tabel")
+    expect(offered.get_by_role("row").filter(has_text="Winkel")).to_have_count(50)
+    expect(offered.get_by_role("link", name="Vorige")).to_have_count(0)
+    look(page, "aangeboden-eerste-pagina")
+
+    offered.get_by_role("link", name="Volgende").click()
+    expect(offered.get_by_text("5005 Winkel 5005")).to_be_visible()
+    expect(offered.get_by_text("5055 Winkel 5055")).to_have_count(0)
+    expect(offered.get_by_role("link", name="Volgende")).to_have_count(0)
+    look(page, "aangeboden-volgende-pagina")
+
+    offered.get_by_role("link", name="Vorige").click()
+    expect(offered.get_by_text("5055 Winkel 5055")).to_be_visible()
+    expect(offered.get_by_role("link", name="Vorige")).to_have_count(0)

@@ -36,6 +36,7 @@ from migrationkit.ports import (
     ArchiveTotals,
     DocumentCopy,
     DocumentRedirect,
+    OverviewQuery,
     StatusChange,
     UnitOfWork,
 )
@@ -478,21 +479,39 @@ def test_bind_target_lets_one_environment_redeem_and_keeps_the_first_redeemer(
     )
 
 
-def test_offers_list_newest_first_outgoing_and_incoming(
+def test_pages_list_the_items_newest_first_outgoing_and_incoming(
     uow: UnitOfWork, noord: Office, zuid: Office
 ) -> None:
     older = add_offer(uow, noord, digest="a" * 64, created_at=T0)
     newer = add_offer(uow, noord, digest="b" * 64, created_at=T0 + DAY)
     from_zuid = add_offer(uow, zuid, digest="c" * 64, created_at=T0 + 2 * DAY)
+    older_item, newer_item, zuid_item = (
+        uow.items.add(offer.id, add_administration(uow, office, code, "Bakkerij"), T0)
+        for offer, office, code in (
+            (older, noord, "1"),
+            (newer, noord, "2"),
+            (from_zuid, zuid, "3"),
+        )
+    )
     uow.offers.bind_target(
         older.id, environment_id=zuid.environment.id, user_id=zuid.user.id, at=T0 + DAY
     )
     older = present(uow.offers.get(older.id))
+    query = OverviewQuery((), T0, limit=10)
 
-    assert uow.offers.list_outgoing(noord.environment.id) == [newer, older]
-    assert uow.offers.list_outgoing(zuid.environment.id) == [from_zuid]
-    assert uow.offers.list_incoming(zuid.environment.id) == [older]
-    assert uow.offers.list_incoming(noord.environment.id) == []
+    def page(read: Callable[[int, OverviewQuery], Any], office: Office) -> list[Any]:
+        return [
+            (entry.item.id, entry.offer, entry.source_environment_name)
+            for entry in read(office.environment.id, query)
+        ]
+
+    assert page(uow.items.outgoing_page, noord) == [
+        (newer_item.id, newer, "Noord"),
+        (older_item.id, older, "Noord"),
+    ]
+    assert page(uow.items.outgoing_page, zuid) == [(zuid_item.id, from_zuid, "Zuid")]
+    assert page(uow.items.incoming_page, zuid) == [(older_item.id, older, "Noord")]
+    assert page(uow.items.incoming_page, noord) == []
 
 
 def test_offers_with_an_item_still_offered_are_listed_for_the_expiry_sweep(

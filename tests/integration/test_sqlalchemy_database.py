@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +28,7 @@ from migrationkit.adapters.sqlalchemy import (
     upgrade,
 )
 from migrationkit.adapters.sqlalchemy.database import VERSION_TABLE, alembic_config
+from migrationkit.adapters.sqlalchemy.tables import POSTGRESQL_ONLY
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
     AccountingPackage,
@@ -36,7 +37,9 @@ from migrationkit.domain.model import (
     OfferItem,
     Role,
 )
-from migrationkit.ports import UnitOfWork
+from migrationkit.domain.overviews import search_words
+from migrationkit.ports import OverviewQuery, UnitOfWork
+from migrationkit.testing._databases import throwaway_database
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 SECRET = b"integration-tests-server-secret-0123456789"
@@ -51,6 +54,12 @@ def schema_differences(engine: Engine, expected: MetaData) -> list[Any]:
             opts={
                 "compare_type": True,
                 "include_name": lambda name, kind, _parent: name != VERSION_TABLE,
+                "include_object": lambda item, _name, kind, reflected, _other: (
+                    reflected
+                    or engine.dialect.name == "postgresql"
+                    or kind != "index"
+                    or item.name not in {index.name for index in POSTGRESQL_ONLY}
+                ),
             },
         )
         return list(compare_metadata(context, expected))
@@ -261,5 +270,37 @@ def test_the_upgrade_to_0004_records_the_steps_after_earlier_finishes_as_done(
         assert (upgraded.links_rewritten_at, upgraded.source_released_at) == (T0, T0)
         assert (upgraded.links_attempts, upgraded.failure_code) == (0, None)
         assert due == []
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database of its own: a test may take its schema up and down."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    with throwaway_database(request.getfixturevalue("postgres_url")) as url:
+        yield url
+
+
+def test_the_upgrade_to_0010_makes_earlier_offers_searchable(fresh_url: str) -> None:
+    """Offers made before 0010 have no search texts: the revision writes them."""
+    engine = make_engine(fresh_url)
+    try:
+        upgrade(engine)
+        with SqlAlchemyUnitOfWork(engine, SECRET) as uow:
+            item = offered_item(uow)
+            offer = present(uow.offers.get(item.offer_id))
+            uow.commit()
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0009")
+        upgrade(engine)
+
+        with SqlAlchemyUnitOfWork(engine, SECRET) as uow:
+            query = OverviewQuery(search_words("BAKKERIJ 0g28"), T0, 10)
+            [found] = uow.items.outgoing_page(offer.source_environment_id, query)
+        assert found.item == item
+        assert schema_differences(engine, metadata) == []
     finally:
         engine.dispose()

@@ -73,9 +73,9 @@ def test_a_whole_move_goes_through_the_api(
     (item,) = offered.get_json()["items"]
     assert (item["code"], item["status"], item["status_label"]) == ("1002", "OFFERED", "Aangeboden")
     outgoing = noord.get("offers/outgoing", query_string={"search": "fietsen"})
-    assert [row["item_id"] for row in outgoing.get_json()] == [item["id"]]
+    assert [row["item_id"] for row in outgoing.get_json()["rows"]] == [item["id"]]
     assert code not in outgoing.get_data(as_text=True)
-    assert outgoing.get_json()[0]["masked_code"].endswith(code[-4:])
+    assert outgoing.get_json()["rows"][0]["masked_code"].endswith(code[-4:])
 
     redeemed = zuid.post(
         "redemptions",
@@ -86,7 +86,8 @@ def test_a_whole_move_goes_through_the_api(
     assert redeemed.get_json()["source_environment_name"] == "Kantoor Noord"
     assert code not in redeemed.get_data(as_text=True)
     assert zuid.get(f"offers/{offer_id}").get_json()["items"] == redeemed.get_json()["items"]
-    assert [row["offer_id"] for row in zuid.get("offers/incoming").get_json()] == [offer_id]
+    incoming = zuid.get("offers/incoming").get_json()["rows"]
+    assert [row["offer_id"] for row in incoming] == [offer_id]
 
     (exact,) = [c for c in zuid.get("connections").get_json() if c["package"] == "EXACT_ONLINE_NL"]
     available = zuid.get(f"connections/{exact['id']}/package-administrations").get_json()
@@ -484,6 +485,18 @@ REFUSALS: dict[str, tuple[str, Callable[[World], tuple[str, str, dict[str, Any]]
         lambda w: ("GET", "offers/outgoing", {"query_string": {"search": "x" * 201}}),
         422,
         "search_too_long",
+    ),
+    "a cursor that is not one of ours": (
+        "zuid",
+        lambda w: ("GET", "offers/incoming", {"query_string": {"cursor": "bm90LWEtY3Vyc29y"}}),
+        422,
+        "cursor_invalid",
+    ),
+    "an overview page of no rows": (
+        "noord",
+        lambda w: ("GET", "offers/outgoing", {"query_string": {"limit": "0"}}),
+        422,
+        "request_invalid",
     ),
     "an audit page of no rows": (
         "noord",

@@ -77,7 +77,7 @@ def send(client: FlaskClient, scene: Scene, *codes: str, **environ: Any) -> str:
 
 
 def withdraw_first(client: FlaskClient, scene: Scene) -> int:
-    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl"))[0]
+    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl")).rows[0]
     client.post(f"/migraties/aangeboden/{row.item_id}/intrekken")
     return row.item_id
 
@@ -115,7 +115,7 @@ def test_each_action_and_refusal_shows_who_when_what_the_object_and_where(
     send(noord, scene, "1001", REMOTE_ADDR=ADDRESS)
     item_id = withdraw_first(noord, scene)
     withdraw_first(noord, scene)
-    (row,) = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl"))
+    (row,) = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl")).rows
 
     page = noord.get(PAGE).text
 

@@ -154,7 +154,7 @@ def test_afwijzen_rejects_the_selected_administrations_with_a_reason(
     assert response.location == f"/migraties/inkomend/{receipt.offer.id}"
     page = zuid.get(response.location).text
     assert "Afgewezen: 1001 Bakkerij De Korenschoof. De aanbieder krijgt een e-mail." in page
-    rows = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl"))
+    rows = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl")).rows
     assert {(r.administration_code, r.status, r.rejection_reason) for r in rows} == {
         ("1001", ItemStatus.REJECTED, "Verkeerde klant"),
         ("1002", ItemStatus.OFFERED, None),
@@ -241,7 +241,7 @@ def test_start_migratie_queues_the_migrations(zuid: FlaskClient, scene: Scene) -
     )
 
     assert response.location == "/migraties"
-    rows = services.incoming_overview(scene.deps, actor_id=scene.user("zuid@example.nl"))
+    rows = services.incoming_overview(scene.deps, actor_id=scene.user("zuid@example.nl")).rows
     assert all(row.migration is not None for row in rows)
     assert {row.migration.target.code for row in rows if row.migration} == {"1001", "7002"}
 

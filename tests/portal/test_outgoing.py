@@ -229,13 +229,13 @@ def test_intrekken_withdraws_an_offered_administration(
     scene: Scene,
 ) -> None:
     send(noord, scene, "1001")
-    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl"))[0]
+    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl")).rows[0]
 
     response = noord.post(f"/migraties/aangeboden/{row.item_id}/intrekken")
 
     assert response.location == "/migraties"
     assert "1001 Bakkerij De Korenschoof is ingetrokken." in noord.get("/migraties").text
-    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl"))[0]
+    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl")).rows[0]
     assert row.status is ItemStatus.WITHDRAWN
 
 
@@ -244,7 +244,7 @@ def test_intrekken_twice_shows_the_refusal_on_the_overview(
     scene: Scene,
 ) -> None:
     send(noord, scene, "1001")
-    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl"))[0]
+    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl")).rows[0]
     noord.post(f"/migraties/aangeboden/{row.item_id}/intrekken")
 
     response = noord.post(f"/migraties/aangeboden/{row.item_id}/intrekken", follow_redirects=True)
@@ -258,7 +258,7 @@ def test_resend_shows_a_new_code_and_the_old_one_dies(
 ) -> None:
     first = CODE.search(send(noord, scene, "1001").text)
     assert first is not None
-    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl"))[0]
+    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl")).rows[0]
 
     response = noord.post(f"/migraties/verzoeken/{row.offer_id}/code-opnieuw")
 
@@ -273,7 +273,7 @@ def test_resend_of_an_offer_with_nothing_open_is_refused_on_the_overview(
     scene: Scene,
 ) -> None:
     send(noord, scene, "1001")
-    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl"))[0]
+    row = services.outgoing_overview(scene.deps, actor_id=scene.user("noord@example.nl")).rows[0]
     noord.post(f"/migraties/aangeboden/{row.item_id}/intrekken")
 
     response = noord.post(

@@ -152,7 +152,7 @@ def move(zuid: FlaskClient, scene: Scene, code: str, run_jobs: Callable[[], None
     run_jobs()
     [row] = [
         r
-        for r in services.incoming_overview(scene.deps, actor_id=scene.user("zuid@example.nl"))
+        for r in services.incoming_overview(scene.deps, actor_id=scene.user("zuid@example.nl")).rows
         if r.item_id == item.id
     ]
     assert row.status is ItemStatus.COMPLETED
@@ -269,7 +269,7 @@ def whole_flow(
             row.offer_id
             for row in services.outgoing_overview(
                 scene.deps, actor_id=scene.user("noord@example.nl")
-            )
+            ).rows
         )
         flow.codes.append(code_of(noord.post(f"/migraties/verzoeken/{offer_id}/code-opnieuw")))
         assert_holds_none(dump(), flow.secrets(), when="resent, its e-mail not sent")

@@ -715,8 +715,8 @@ REFUSALS: dict[str, Refusal] = {
         lambda s: ("offer", s.offer_id),
     ),
     "outgoing_overview": Refusal(
-        lambda s, d: services.outgoing_overview(
-            d, actor_id=s.noord.super_user.id, search="x" * 201
+        lambda s, d: (
+            services.outgoing_overview(d, actor_id=s.noord.super_user.id, search="x" * 201).rows
         ),
         AuditAction.OPEN,
         "search_too_long",
@@ -799,7 +799,7 @@ REFUSALS: dict[str, Refusal] = {
         lambda s: ("migration", 5),
     ),
     "incoming_overview": Refusal(
-        lambda s, d: services.incoming_overview(d, actor_id=s.zuid.user.id),
+        lambda s, d: services.incoming_overview(d, actor_id=s.zuid.user.id).rows,
         AuditAction.OPEN,
         "not_super_user",
         plain("zuid"),

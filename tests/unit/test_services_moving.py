@@ -239,7 +239,7 @@ def test_a_failure_is_recorded_and_its_reason_e_mailed_to_the_recipient(scene: S
     [email] = scene.emails_of_kind("migration_failed")
     assert email.to == ("baas@zuid.nl",)
     assert "Reden: Archief van Noord onbereikbaar" in email.body
-    [row] = services.incoming_overview(scene.deps, actor_id=scene.zuid.super_user.id)
+    [row] = services.incoming_overview(scene.deps, actor_id=scene.zuid.super_user.id).rows
     assert row.can_retry
 
 

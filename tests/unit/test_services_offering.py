@@ -99,7 +99,7 @@ def test_the_senders_own_prefilled_address_is_not_a_recipient(scene: Scene) -> N
 def test_the_overview_shows_the_code_masked(scene: Scene) -> None:
     receipt = scene.offer()
 
-    [row] = services.outgoing_overview(scene.deps, actor_id=scene.noord.super_user.id)
+    [row] = services.outgoing_overview(scene.deps, actor_id=scene.noord.super_user.id).rows
 
     assert row.masked_code == "••••-••••-••••-••••-••••-" + receipt.code[-4:]
     assert receipt.code[:4] not in row.masked_code
@@ -360,7 +360,7 @@ def test_a_resent_code_is_e_mailed_and_valid_for_the_full_period_again(scene: Sc
     assert resent.code in email.text()
     assert "22-11-2026 10:00" not in email.body
     assert "27-11-2026 10:00" in email.body
-    [row] = services.outgoing_overview(scene.deps, actor_id=scene.noord.super_user.id)
+    [row] = services.outgoing_overview(scene.deps, actor_id=scene.noord.super_user.id).rows
     assert row.masked_code.endswith(resent.code[-4:])
 
 
@@ -407,14 +407,16 @@ def test_only_a_super_user_of_the_sender_may_resend(scene: Scene) -> None:
 
 def overview(scene: Scene, search: str | None = None) -> list[str]:
     """The codes of the administrations in Noord's outgoing overview."""
-    rows = services.outgoing_overview(scene.deps, actor_id=scene.noord.super_user.id, search=search)
+    rows = services.outgoing_overview(
+        scene.deps, actor_id=scene.noord.super_user.id, search=search
+    ).rows
     return [row.administration_code for row in rows]
 
 
 def test_the_outgoing_overview_shows_every_column_of_the_guide(scene: Scene) -> None:
     receipt = scene.offer(to=("baas@zuid.nl", "hulp@zuid.nl"))
 
-    [row] = services.outgoing_overview(scene.deps, actor_id=scene.noord.super_user.id)
+    [row] = services.outgoing_overview(scene.deps, actor_id=scene.noord.super_user.id).rows
 
     assert row.item_id == receipt.items[0].id
     assert row.offer_id == receipt.offer.id
@@ -448,7 +450,7 @@ def test_an_expired_offer_reads_verlopen_before_the_sweeper_ran(scene: Scene) ->
     scene.offer()
     scene.world.clock.advance(timedelta(days=15))
 
-    [row] = services.outgoing_overview(scene.deps, actor_id=scene.noord.super_user.id)
+    [row] = services.outgoing_overview(scene.deps, actor_id=scene.noord.super_user.id).rows
 
     assert row.status is ItemStatus.EXPIRED
     assert not row.can_withdraw

@@ -293,7 +293,7 @@ def test_rejecting_the_whole_request_e_mails_the_sender_who_sees_afgewezen(scene
     [email] = scene.emails_of_kind("offer_rejected")
     assert email.to == ("baas@noord.nl",)
     assert "Reden: Klant blijft bij ons" in email.body
-    rows = services.outgoing_overview(scene.deps, actor_id=scene.noord.super_user.id)
+    rows = services.outgoing_overview(scene.deps, actor_id=scene.noord.super_user.id).rows
     assert {(row.status.label_nl, row.rejection_reason) for row in rows} == {
         ("Afgewezen", "Klant blijft bij ons")
     }
@@ -742,7 +742,7 @@ def test_retrying_an_unknown_migration_is_refused(scene: Scene) -> None:
 def incoming(scene: Scene, search: str | None = None, office: Office | None = None) -> list[str]:
     rows = services.incoming_overview(
         scene.deps, actor_id=(office or scene.zuid).super_user.id, search=search
-    )
+    ).rows
     return [row.administration_code for row in rows]
 
 
@@ -750,7 +750,7 @@ def test_the_incoming_overview_shows_every_column_of_the_guide(scene: Scene) -> 
     receipt = redeemed(scene)
     [migration] = start(scene, receipt)
 
-    [row] = services.incoming_overview(scene.deps, actor_id=scene.zuid.super_user.id)
+    [row] = services.incoming_overview(scene.deps, actor_id=scene.zuid.super_user.id).rows
 
     assert row.item_id == receipt.items[0].id
     assert row.offered_at == receipt.offer.created_at

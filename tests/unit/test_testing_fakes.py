@@ -412,7 +412,6 @@ def test_bind_target_lets_only_the_first_environment_in(
             7,
             NOW,
         )
-        assert offers.list_incoming(seed.zuid.id) == [bound]
 
 
 def test_a_resent_code_replaces_the_old_digest_and_the_reminder(
@@ -432,14 +431,6 @@ def test_a_resent_code_replaces_the_old_digest_and_the_reminder(
             expires,
             None,
         )
-
-
-def test_offers_are_listed_newest_first(database: InMemoryDatabase, seed: Seed) -> None:
-    with FakeUnitOfWork(database) as uow:
-        sender = seed.offer.sender_user_id
-        newer = add_offer(uow, seed.source, sender, NOW + timedelta(days=1), "e" * 64)
-        older = add_offer(uow, seed.source, sender, NOW - timedelta(days=1), "f" * 64)
-        assert uow.offers.list_outgoing(seed.noord.id) == [newer, seed.offer, older]
 
 
 def test_a_new_item_is_offered_and_logged_as_offered_by_the_sender(

@@ -11,6 +11,7 @@ Bootstrap's scripts: the phone menu and the Instellingen menu are HTML (a checkb
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import attrs
 from babel.numbers import format_decimal
@@ -101,6 +102,14 @@ def document_type(content_type: str) -> str:
     return DOCUMENT_TYPES.get(mime) or mime.rpartition("/")[2].upper() or _("Onbekend")
 
 
+def page_url(parameter: str, cursor: str) -> str:
+    """This page's address with one list's cursor set (Volgende, Vorige); its searches and
+    the other lists' places stay. Built from the path, not by ``url_for``, which would take
+    a parameter such as ``_scheme`` in the address as an instruction."""
+    arguments = request.args.to_dict() | {parameter: cursor}
+    return f"{request.script_root}{request.path}?{urlencode(arguments)}"
+
+
 def init_app(app: Flask) -> None:
     app.config["BOOTSTRAP_SERVE_LOCAL"] = True
     Bootstrap5(app)
@@ -108,6 +117,7 @@ def init_app(app: Flask) -> None:
         settings_menu=settings_menu,
         office_name=office_name,
         is_current=is_current,
+        page_url=page_url,
         htmx_script=HTMX,
         htmx_config=HTMX_CONFIG,
     )

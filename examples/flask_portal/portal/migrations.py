@@ -4,6 +4,7 @@ migration's status with its self-updating progress bar."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -22,6 +23,7 @@ from werkzeug.wrappers import Response
 from migrationkit import services
 from migrationkit.domain.errors import InvalidInput, MigrationError
 from migrationkit.domain.model import ItemStatus, OfferItem
+from migrationkit.domain.overviews import HISTORY_STATUSES, READY_STATUSES
 from portal.administrations import connection_choices, own_connections
 from portal.auth import super_user_required
 from portal.errors import flash_refusal, on_page, show_refusal
@@ -42,6 +44,9 @@ from portal.i18n import label, refusal
 from portal.runtime import deps
 
 bp = Blueprint("migrations", __name__, url_prefix="/migraties")
+
+#: A list that could not be read: the search's refusal stands beside it.
+EMPTY: services.OverviewPage[Any] = services.OverviewPage((), None, None)
 
 OFFER_FIELDS = {
     "no_recipients": "ontvangers",
@@ -74,23 +79,41 @@ REJECT_FIELDS = {
 @bp.get("")
 @super_user_required
 def overview() -> str:
+    """Three lists, each a page at a time with its own place in the address: what the
+    environment offered, what it may take in, and what it took in before (the history)."""
     form = SearchForm(request.args)
-    outgoing: tuple[services.OutgoingRow, ...] = ()
-    incoming: tuple[services.IncomingRow, ...] = ()
+    outgoing = incoming = history = EMPTY
     try:
         outgoing = services.outgoing_overview(
-            deps(), actor_id=g.user.id, search=form.aangeboden.data
+            deps(),
+            actor_id=g.user.id,
+            search=form.aangeboden.data,
+            cursor=request.args.get("aangeboden_vanaf"),
         )
     except MigrationError as error:
         field_error(form, form.aangeboden, on_page(error))
     try:
-        incoming = services.incoming_overview(
-            deps(), actor_id=g.user.id, search=form.ontvangen.data
+        incoming, history = (
+            services.incoming_overview(
+                deps(),
+                actor_id=g.user.id,
+                search=form.ontvangen.data,
+                cursor=request.args.get(parameter),
+                statuses=statuses,
+            )
+            for parameter, statuses in (
+                ("ontvangen_vanaf", READY_STATUSES),
+                ("geschiedenis_vanaf", HISTORY_STATUSES),
+            )
         )
     except MigrationError as error:
         field_error(form, form.ontvangen, on_page(error))
     return render_template(
-        "migrations/overview.html", form=form, outgoing=outgoing, incoming=incoming
+        "migrations/overview.html",
+        form=form,
+        outgoing=outgoing,
+        incoming=incoming,
+        history=history,
     )
 
 

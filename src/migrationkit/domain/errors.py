@@ -440,6 +440,10 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "You already have {limit} API tokens. Revoke one first.",
     ),
     "unknown_api_token": ("Onbekend API-token.", "Unknown API token."),
+    "cursor_invalid": (
+        "Deze pagina bestaat niet (meer). Begin opnieuw bij de eerste pagina.",
+        "This page does not exist (any more). Start again at the first page.",
+    ),
     "page_size_invalid": (
         "Een pagina heeft 1 tot {limit} regels.",
         "A page has 1 to {limit} rows.",

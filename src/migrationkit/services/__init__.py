@@ -3,6 +3,7 @@ its own unit of work, and either does all it says or changes nothing and raises 
 ``MigrationError`` with a stable code."""
 
 from migrationkit.domain.manifest import MigrationReport, OfferReport
+from migrationkit.services._pages import OverviewPage
 from migrationkit.services.accounts import choose_language, sign_in
 from migrationkit.services.administrations import (
     AdministrationRow,
@@ -116,6 +117,7 @@ __all__ = [
     "OfferReceipt",
     "OfferReport",
     "OutgoingRow",
+    "OverviewPage",
     "PackageListings",
     "Policy",
     "Progress",

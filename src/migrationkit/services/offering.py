@@ -10,7 +10,6 @@ import attrs
 
 from migrationkit.domain import codes
 from migrationkit.domain.audit import AuditAction
-from migrationkit.domain.dates import show_date
 from migrationkit.domain.errors import InvalidInput, MigrationError, RuleViolation
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
@@ -19,15 +18,15 @@ from migrationkit.domain.model import (
     OfferItem,
     TransferOffer,
 )
+from migrationkit.domain.overviews import PAGE_SIZE
 from migrationkit.domain.rules import (
-    clean_search,
     displayed_status,
     expiry_of,
     require_sender,
     require_valid_recipients,
 )
 from migrationkit.services import _emails, _load
-from migrationkit.services._search import matches
+from migrationkit.services._pages import OverviewPage, overview_query, paged
 from migrationkit.services._transitions import change_status
 from migrationkit.services.audit import audited, record
 from migrationkit.services.dependencies import Dependencies
@@ -192,45 +191,34 @@ def resend_code(deps: Dependencies, *, actor_id: int, offer_id: int) -> OfferRec
 
 @audited(AuditAction.OPEN)
 def outgoing_overview(
-    deps: Dependencies, *, actor_id: int, search: str | None = None
-) -> tuple[OutgoingRow, ...]:
-    """The administrations the actor's environment offered, newest first, filtered by a
-    search over every column."""
-    term = clean_search(search)
+    deps: Dependencies,
+    *,
+    actor_id: int,
+    search: str | None = None,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> OverviewPage[OutgoingRow]:
+    """A page of the administrations the actor's environment offered, newest first, with
+    each word of the search somewhere in the row (ignoring case), from ``cursor`` (the
+    ``older`` or ``newer`` of a page before) on."""
+    query = overview_query(search=search, cursor=cursor, limit=limit, now=deps.clock.now())
     with deps.uow() as uow:
         actor = _load.super_user(uow, actor_id)
-        now = deps.clock.now()
-        rows = [
-            OutgoingRow(
-                item_id=item.id,
-                offer_id=offer.id,
-                offered_at=offer.created_at,
-                administration_code=item.code,
-                administration_name=item.name,
-                administration_email=item.email,
-                recipients=offer.recipients,
-                expires_at=offer.expires_at,
-                masked_code=codes.mask_code(offer.code_hint),
-                status=displayed_status(item, offer, now),
-                rejection_reason=item.rejection_reason,
-            )
-            for offer in uow.offers.list_outgoing(actor.environment_id)
-            for item in uow.items.list_for_offer(offer.id)
-        ]
-    return tuple(
-        row
-        for row in rows
-        if matches(
-            term,
-            show_date(row.offered_at),
-            row.administration_code,
-            row.administration_name,
-            row.administration_email,
-            *row.recipients,
-            show_date(row.expires_at),
-            row.masked_code,
-            row.status.label_nl,
-            row.status.label_en,
-            row.rejection_reason or "",
+        entries, older, newer = paged(uow.items.outgoing_page(actor.environment_id, query), query)
+    rows = tuple(
+        OutgoingRow(
+            item_id=entry.item.id,
+            offer_id=entry.offer.id,
+            offered_at=entry.offer.created_at,
+            administration_code=entry.item.code,
+            administration_name=entry.item.name,
+            administration_email=entry.item.email,
+            recipients=entry.offer.recipients,
+            expires_at=entry.offer.expires_at,
+            masked_code=codes.mask_code(entry.offer.code_hint),
+            status=displayed_status(entry.item, entry.offer, query.now),
+            rejection_reason=entry.item.rejection_reason,
         )
+        for entry in entries
     )
+    return OverviewPage(rows, older, newer)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import attrs
 
 from migrationkit.domain import codes
 from migrationkit.domain.audit import AuditAction
-from migrationkit.domain.dates import show_date
 from migrationkit.domain.errors import InvalidInput, Locked, RuleViolation
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
@@ -23,9 +22,9 @@ from migrationkit.domain.model import (
     TransferOffer,
     User,
 )
+from migrationkit.domain.overviews import PAGE_SIZE
 from migrationkit.domain.rules import (
     clean_reason,
-    clean_search,
     displayed_status,
     require_may_take_in,
     require_package_administration_available,
@@ -35,7 +34,7 @@ from migrationkit.domain.rules import (
 )
 from migrationkit.ports import UnitOfWork
 from migrationkit.services import _emails, _load
-from migrationkit.services._search import matches
+from migrationkit.services._pages import OverviewPage, overview_query, paged
 from migrationkit.services._transitions import change_status, change_statuses
 from migrationkit.services.audit import audited, record, record_many
 from migrationkit.services.dependencies import Dependencies
@@ -328,43 +327,38 @@ def retry_migration(deps: Dependencies, *, actor_id: int, migration_id: int) -> 
 
 @audited(AuditAction.OPEN)
 def incoming_overview(
-    deps: Dependencies, *, actor_id: int, search: str | None = None
-) -> tuple[IncomingRow, ...]:
-    """The administrations offered to the actor's environment, newest first, filtered by a
-    search over every column."""
-    term = clean_search(search)
+    deps: Dependencies,
+    *,
+    actor_id: int,
+    search: str | None = None,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+    statuses: Collection[ItemStatus] | None = None,
+) -> OverviewPage[IncomingRow]:
+    """A page of the administrations offered to the actor's environment, newest first, with
+    each word of the search somewhere in the row (ignoring case), only those showing one of
+    ``statuses`` when given, from ``cursor`` (the ``older`` or ``newer`` of a page before)
+    on."""
+    query = overview_query(
+        search=search, cursor=cursor, limit=limit, now=deps.clock.now(), statuses=statuses
+    )
     with deps.uow() as uow:
         actor = _load.super_user(uow, actor_id)
-        now = deps.clock.now()
-        rows = []
-        for offer in uow.offers.list_incoming(actor.environment_id):
-            source = _load.environment(uow, offer.source_environment_id)
-            for item in uow.items.list_for_offer(offer.id):
-                rows.append(
-                    IncomingRow(
-                        item_id=item.id,
-                        offer_id=offer.id,
-                        offered_at=offer.created_at,
-                        administration_code=item.code,
-                        administration_name=item.name,
-                        package=offer.package,
-                        source_environment_name=source.name,
-                        status=displayed_status(item, offer, now),
-                        migration=uow.migrations.get_for_item(item.id),
-                        rejection_reason=item.rejection_reason,
-                    )
-                )
-    return tuple(
-        row
-        for row in rows
-        if matches(
-            term,
-            show_date(row.offered_at),
-            row.administration_code,
-            row.administration_name,
-            row.package.label,
-            row.source_environment_name,
-            row.status.label_nl,
-            row.status.label_en,
+        entries, older, newer = paged(uow.items.incoming_page(actor.environment_id, query), query)
+        moves = {m.item_id: m for m in uow.migrations.list_for_items([e.item.id for e in entries])}
+    rows = tuple(
+        IncomingRow(
+            item_id=entry.item.id,
+            offer_id=entry.offer.id,
+            offered_at=entry.offer.created_at,
+            administration_code=entry.item.code,
+            administration_name=entry.item.name,
+            package=entry.offer.package,
+            source_environment_name=entry.source_environment_name,
+            status=displayed_status(entry.item, entry.offer, query.now),
+            migration=moves.get(entry.item.id),
+            rejection_reason=entry.item.rejection_reason,
         )
+        for entry in entries
     )
+    return OverviewPage(rows, older, newer)

@@ -12,6 +12,8 @@ from typing import Any
 
 from migrationkit.domain.audit import AuditAction, AuditOutcome
 from migrationkit.domain.model import MAX_ID, AccountingPackage, ItemStatus, Role
+from migrationkit.domain.overviews import MAX_CURSOR
+from migrationkit.domain.overviews import PAGE_SIZE as MAX_ROWS
 from migrationkit.services.archive import MAX_PAGE as MAX_DOCUMENTS
 from migrationkit.services.audit import PAGE_SIZE as MAX_EVENTS
 from migrationkit.services.preflight import Verdict
@@ -317,6 +319,20 @@ def schemas() -> Json:
                 "message": nullable(TEXT),
             }
         ),
+        **{
+            f"{side}Page": closed(
+                {
+                    "rows": array(ref(f"{side}Row")),
+                    "older": nullable(CURSOR),
+                    "newer": nullable(CURSOR),
+                },
+            )
+            | {
+                "description": "One page, newest first. Pass older as cursor for the next "
+                "page (older rows), newer for the one before it; null where there is none."
+            }
+            for side in ("Outgoing", "Incoming")
+        },
         "AuditPage": closed({"events": array(ref("AuditEvent")), "older": nullable(ID)}),
         "Check": _check(),
         "OfferPreflight": closed(
@@ -466,6 +482,22 @@ SEARCH = _query(
     {"type": "string", "maxLength": 200},
     "Words that must each appear in some column, ignoring case.",
 )
+#: A place in an overview, opaque: handed out as a page's older or newer.
+CURSOR: Json = {"type": "string", "maxLength": MAX_CURSOR, "pattern": "^[A-Za-z0-9_-]+$"}
+OVERVIEW_QUERY = (
+    SEARCH,
+    _query(
+        "cursor",
+        CURSOR,
+        "Where the page starts: the older or newer of a page before, as it was given. "
+        "Another value is refused with the problem cursor_invalid (422).",
+    ),
+    _query(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": MAX_ROWS},
+        f"The most rows on the page (default {MAX_ROWS}).",
+    ),
+)
 
 
 def paths() -> Json:
@@ -594,8 +626,8 @@ def paths() -> Json:
             "get": _operation(
                 "listOutgoing",
                 "The administrations this environment offered, newest first",
-                _responses("200", array(ref("OutgoingRow")), "403 422"),
-                query=(SEARCH,),
+                _responses("200", ref("OutgoingPage"), "403 422"),
+                query=OVERVIEW_QUERY,
             )
         },
         f"{p}/offer-items/{{item_id}}/withdraw": {
@@ -635,8 +667,8 @@ def paths() -> Json:
             "get": _operation(
                 "listIncoming",
                 "The administrations offered to this environment, newest first",
-                _responses("200", array(ref("IncomingRow")), "403 422"),
-                query=(SEARCH,),
+                _responses("200", ref("IncomingPage"), "403 422"),
+                query=OVERVIEW_QUERY,
             )
         },
         f"{p}/offers/{{offer_id}}": {

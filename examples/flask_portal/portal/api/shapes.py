@@ -7,8 +7,9 @@ is its stable value with a label in the request's language.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from migrationkit import services
 from migrationkit.domain import codes
@@ -28,6 +29,7 @@ from migrationkit.domain.model import (
 )
 
 Json = dict[str, Any]
+Row = TypeVar("Row")
 
 
 def moment(value: datetime | None) -> str | None:
@@ -192,6 +194,17 @@ def outgoing_row(row: services.OutgoingRow, language: str) -> Json:
         **status(row.status, language),
         "rejection_reason": row.rejection_reason,
         "can_withdraw": row.can_withdraw,
+    }
+
+
+def overview_page(
+    page: services.OverviewPage[Row], row: Callable[[Row, str], Json], language: str
+) -> Json:
+    """A page of an overview; ``older`` and ``newer`` go back as ``cursor``."""
+    return {
+        "rows": [row(found, language) for found in page.rows],
+        "older": page.older,
+        "newer": page.newer,
     }
 
 

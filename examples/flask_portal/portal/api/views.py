@@ -18,6 +18,7 @@ from migrationkit import services
 from migrationkit.adapters.signing import encode
 from migrationkit.domain.errors import MigrationError, NotAllowed
 from migrationkit.domain.model import MAX_ID
+from migrationkit.domain.overviews import PAGE_SIZE as MAX_ROWS
 from migrationkit.services.archive import MAX_PAGE as MAX_DOCUMENTS
 from migrationkit.services.audit import PAGE_SIZE as MAX_EVENTS
 from portal.api import bodies, shapes
@@ -225,10 +226,14 @@ def offer() -> Response:
 
 @bp.get("/offers/outgoing")
 def outgoing() -> Response:
-    rows = services.outgoing_overview(
-        deps(), actor_id=g.user.id, search=bodies.query_text("search")
+    page = services.outgoing_overview(
+        deps(),
+        actor_id=g.user.id,
+        search=bodies.query_text("search"),
+        cursor=bodies.query_text("cursor"),
+        limit=bodies.query_number("limit", low=1, high=MAX_ROWS) or MAX_ROWS,
     )
-    return answer([shapes.outgoing_row(row, language()) for row in rows])
+    return answer(shapes.overview_page(page, shapes.outgoing_row, language()))
 
 
 @bp.post(f"/offer-items/<{ID}:item_id>/withdraw")
@@ -263,10 +268,14 @@ def redeem() -> Response:
 
 @bp.get("/offers/incoming")
 def incoming() -> Response:
-    rows = services.incoming_overview(
-        deps(), actor_id=g.user.id, search=bodies.query_text("search")
+    page = services.incoming_overview(
+        deps(),
+        actor_id=g.user.id,
+        search=bodies.query_text("search"),
+        cursor=bodies.query_text("cursor"),
+        limit=bodies.query_number("limit", low=1, high=MAX_ROWS) or MAX_ROWS,
     )
-    return answer([shapes.incoming_row(row, language()) for row in rows])
+    return answer(shapes.overview_page(page, shapes.incoming_row, language()))
 
 
 @bp.get(f"/offers/<{ID}:offer_id>")

@@ -209,9 +209,35 @@ offer_items = Table(
     Column("status", String(STATUS), nullable=False),
     Column("status_changed_at", UtcDateTime, nullable=False),
     Column("rejection_reason", Text),
+    # What the overviews read, kept on the item so that a page is one walk down one index
+    # (domain.overviews): its offer's environments, moment and expiry, and the texts the
+    # search looks in, folded, of the sender's row and of the recipient's, but the status.
+    # Written by the repository with the item and again when the offer changes them; the
+    # moments and environments may be NULL only because SQLite adds a column in place so.
+    Column("source_environment_id", Integer),
+    Column("target_environment_id", Integer),
+    Column("offered_at", UtcDateTime),
+    Column("expires_at", UtcDateTime),
+    Column("outgoing_text", Text, nullable=False, server_default=""),
+    Column("incoming_text", Text, nullable=False, server_default=""),
     Index(None, "offer_id"),
     Index(None, "administration_id"),
     Index(None, "status"),
+    Index(None, "source_environment_id", "offered_at", "id"),
+    Index(None, "target_environment_id", "offered_at", "id"),
+    # On PostgreSQL a trigram index serves "each word anywhere" (LIKE '%word%'), below;
+    # SQLite reads the environment's rows down the index above.
+)
+
+#: Indexes that only PostgreSQL has (SQLite makes no other table the same way).
+POSTGRESQL_ONLY = frozenset(
+    Index(
+        f"ix_offer_items_{column}_trigram",
+        offer_items.c[column],
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
+    for column in ("outgoing_text", "incoming_text")
 )
 
 #: The one transition log: every status change of every item is one row.

@@ -132,6 +132,10 @@ class InMemoryMigrationRepository(_Repository, ports.MigrationRepository):
     def get_for_item(self, item_id: int) -> Migration | None:
         return next((m for m in MIGRATIONS.rows(self._tx) if m.item_id == item_id), None)
 
+    def list_for_items(self, item_ids: Collection[int]) -> Sequence[Migration]:
+        wanted = set(item_ids)
+        return [m for m in MIGRATIONS.rows(self._tx) if m.item_id in wanted]
+
     def list_unfinished_into(self, environment_id: int) -> Sequence[Migration]:
         return [
             m

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,11 +13,14 @@ from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
     AccountingPackage,
     Administration,
+    Environment,
     ItemStatus,
     OfferItem,
     TransferOffer,
 )
-from migrationkit.ports import OFFER_EVENT, StatusChange
+from migrationkit.domain.overviews import found, incoming_text, outgoing_text
+from migrationkit.domain.rules import displayed_status
+from migrationkit.ports import OFFER_EVENT, OverviewEntry, OverviewQuery, StatusChange
 from migrationkit.testing._repositories._base import _existing, _Repository
 from migrationkit.testing._repositories.tables import (
     ADMINISTRATIONS,
@@ -30,10 +33,6 @@ from migrationkit.testing._repositories.tables import (
     USERS,
     _RedeemFailure,
 )
-
-
-def _newest_first(offers: list[TransferOffer]) -> list[TransferOffer]:
-    return sorted(offers, key=lambda o: (o.created_at, o.id), reverse=True)
 
 
 class InMemoryOfferRepository(_Repository, ports.OfferRepository):
@@ -105,16 +104,6 @@ class InMemoryOfferRepository(_Repository, ports.OfferRepository):
 
     def mark_reminded(self, offer_id: int, at: datetime) -> None:
         self._change(offer_id, reminder_sent_at=at)
-
-    def list_outgoing(self, environment_id: int) -> Sequence[TransferOffer]:
-        return _newest_first(
-            [o for o in OFFERS.rows(self._tx) if o.source_environment_id == environment_id]
-        )
-
-    def list_incoming(self, environment_id: int) -> Sequence[TransferOffer]:
-        return _newest_first(
-            [o for o in OFFERS.rows(self._tx) if o.target_environment_id == environment_id]
-        )
 
     def list_with_offered_items(self) -> Sequence[TransferOffer]:
         """Ordered by id."""
@@ -215,6 +204,52 @@ class InMemoryOfferItemRepository(_Repository, ports.OfferItemRepository):
 
     def status_changes(self, item_id: int) -> Sequence[StatusChange]:
         return [c for c in STATUS_CHANGES.rows(self._tx) if c.item_id == item_id]
+
+    def outgoing_page(self, environment_id: int, query: OverviewQuery) -> Sequence[OverviewEntry]:
+        return self._page(
+            lambda offer: offer.source_environment_id == environment_id,
+            lambda entry: outgoing_text(entry.offer, entry.item),
+            query,
+        )
+
+    def incoming_page(self, environment_id: int, query: OverviewQuery) -> Sequence[OverviewEntry]:
+        return self._page(
+            lambda offer: offer.target_environment_id == environment_id,
+            lambda entry: incoming_text(entry.offer, entry.item, entry.source_environment_name),
+            query,
+        )
+
+    def _page(
+        self,
+        side: Callable[[TransferOffer], bool],
+        text: Callable[[OverviewEntry], str],
+        query: OverviewQuery,
+    ) -> Sequence[OverviewEntry]:
+        """As the database's page: the texts written as the SQL repository writes them."""
+        tx = self._tx
+        offers = {o.id: o for o in OFFERS.rows(tx) if side(o)}
+        cursor = query.cursor
+        chosen = []
+        for item in ITEMS.rows(tx):
+            offer = offers.get(item.offer_id)
+            if offer is None:
+                continue
+            source: Environment = _existing(
+                tx, ENVIRONMENTS, offer.source_environment_id, "unknown_environment"
+            )
+            entry = OverviewEntry(item, offer, source.name)
+            shown = displayed_status(item, offer, query.now)
+            if (
+                found(text(entry), shown, query.words)
+                and (query.statuses is None or shown in query.statuses)
+                and (cursor is None or cursor.before(offer.created_at, item.id))
+            ):
+                chosen.append(entry)
+        chosen.sort(
+            key=lambda entry: (entry.offer.created_at, entry.item.id),
+            reverse=cursor is None or not cursor.newer,
+        )
+        return chosen[: query.limit]
 
     def _log(
         self,

@@ -110,3 +110,8 @@ def _dialect_insert(connection: Connection, table: Table) -> postgresql.Insert |
             return sqlite.insert(table)
         case other:
             raise NotImplementedError(f"migrationkit does not support {other}")
+
+
+def _escape_like(text: str) -> str:
+    """``text`` with LIKE's wildcards taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, RowMapping, String, cast, func, insert, or_, select
 
 from migrationkit import ports
-from migrationkit.adapters.sqlalchemy.repositories._base import _Repository
+from migrationkit.adapters.sqlalchemy.repositories._base import _escape_like, _Repository
 from migrationkit.adapters.sqlalchemy.tables import audit_events
 from migrationkit.domain.audit import AuditAction, AuditEvent, AuditOutcome, AuditRecord, Origin
 from migrationkit.ports import AuditSearchWord
@@ -80,11 +80,6 @@ class SqlAlchemyAuditRepository(_Repository, ports.AuditRepository):
             statement = statement.where(or_(*alternatives))
         statement = statement.order_by(column.id.desc()).limit(limit)
         return [audit_event_from_row(row) for row in self._all(statement)]
-
-
-def _escape_like(text: str) -> str:
-    """``text`` with LIKE's wildcards taken literally."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _row(record: AuditRecord, at: datetime) -> dict[str, object]:

@@ -289,6 +289,10 @@ class SqlAlchemyMigrationRepository(_Repository, ports.MigrationRepository):
     def get_for_item(self, item_id: int) -> Migration | None:
         return self._first(migrations.c.item_id == item_id)
 
+    def list_for_items(self, item_ids: Collection[int]) -> Sequence[Migration]:
+        statement = select(migrations).where(migrations.c.item_id.in_(list(item_ids)))
+        return [migration_from_row(row) for row in self._all(statement)]
+
     def list_unfinished_into(self, environment_id: int) -> Sequence[Migration]:
         statement = (
             select(migrations)

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     RowMapping,
-    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
     exists,
+    false,
     func,
     insert,
     literal,
+    or_,
     select,
+    tuple_,
     update,
 )
 
 from migrationkit import ports
-from migrationkit.adapters.sqlalchemy.repositories._base import _Repository
+from migrationkit.adapters.sqlalchemy.repositories._base import _escape_like, _Repository
 from migrationkit.adapters.sqlalchemy.tables import (
+    environments,
     offer_items,
     redeem_failures,
     status_changes,
@@ -35,11 +42,12 @@ from migrationkit.domain.model import (
     OfferItem,
     TransferOffer,
 )
-from migrationkit.ports import OFFER_EVENT, StatusChange
+from migrationkit.domain.overviews import Cursor, incoming_text, outgoing_text
+from migrationkit.ports import OFFER_EVENT, OverviewEntry, OverviewQuery, StatusChange
 from migrationkit.serialization import from_json, to_json
 
 
-def offer_from_row(row: RowMapping) -> TransferOffer:
+def offer_from_row(row: Mapping[Any, Any]) -> TransferOffer:
     return TransferOffer(
         id=row["id"],
         source_environment_id=row["source_environment_id"],
@@ -59,7 +67,7 @@ def offer_from_row(row: RowMapping) -> TransferOffer:
     )
 
 
-def item_from_row(row: RowMapping) -> OfferItem:
+def item_from_row(row: Mapping[Any, Any]) -> OfferItem:
     return OfferItem(
         id=row["id"],
         offer_id=row["offer_id"],
@@ -131,6 +139,8 @@ class SqlAlchemyOfferRepository(_Repository, ports.OfferRepository):
             expires_at=expires_at,
             reminder_sent_at=None,
         )
+        # The overview shows the new expiry and the new code's last group.
+        _copy_offer(self._connection, offer_items.c.offer_id == offer_id)
 
     def bind_target(
         self, offer_id: int, *, environment_id: int, user_id: int, at: datetime
@@ -151,16 +161,13 @@ class SqlAlchemyOfferRepository(_Repository, ports.OfferRepository):
                 redeemed_at=func.coalesce(column.redeemed_at, literal(at, column.redeemed_at.type)),
             )
         )
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        _copy_offer(self._connection, offer_items.c.offer_id == offer_id)
+        return True
 
     def mark_reminded(self, offer_id: int, at: datetime) -> None:
         self._update(offer_id, reminder_sent_at=at)
-
-    def list_outgoing(self, environment_id: int) -> Sequence[TransferOffer]:
-        return self._newest_first(transfer_offers.c.source_environment_id == environment_id)
-
-    def list_incoming(self, environment_id: int) -> Sequence[TransferOffer]:
-        return self._newest_first(transfer_offers.c.target_environment_id == environment_id)
 
     def list_with_offered_items(self) -> Sequence[TransferOffer]:
         offered = exists().where(
@@ -173,14 +180,6 @@ class SqlAlchemyOfferRepository(_Repository, ports.OfferRepository):
     def _first(self, where: ColumnElement[bool]) -> TransferOffer | None:
         row = self._one(select(transfer_offers).where(where))
         return None if row is None else offer_from_row(row)
-
-    def _newest_first(self, where: ColumnElement[bool]) -> Sequence[TransferOffer]:
-        statement = (
-            select(transfer_offers)
-            .where(where)
-            .order_by(transfer_offers.c.created_at.desc(), transfer_offers.c.id.desc())
-        )
-        return [offer_from_row(row) for row in self._all(statement)]
 
     def _update(self, offer_id: int, **values: object) -> None:
         self._connection.execute(
@@ -237,6 +236,7 @@ class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
                 for row in rows
             ],
         )
+        _copy_offer(self._connection, offer_items.c.id.in_([row["id"] for row in rows]))
         by_administration = {row["administration_id"]: item_from_row(row) for row in rows}
         return [by_administration[administration.id] for administration in administrations]
 
@@ -321,6 +321,11 @@ class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
                     for item_id in sorted(won)
                 ],
             )
+            reasons = [
+                item.id for item in items if item.id in won and item.rejection_reason != reason
+            ]
+            if reasons:  # the sender's overview shows the reason, and finds it
+                _copy_offer(self._connection, offer_items.c.id.in_(reasons))
         return won
 
     def status_changes(self, item_id: int) -> Sequence[StatusChange]:
@@ -331,28 +336,132 @@ class SqlAlchemyOfferItemRepository(_Repository, ports.OfferItemRepository):
         )
         return [status_change_from_row(row) for row in self._all(statement)]
 
+    def outgoing_page(self, environment_id: int, query: OverviewQuery) -> Sequence[OverviewEntry]:
+        return self._page(
+            offer_items.c.source_environment_id == environment_id,
+            offer_items.c.outgoing_text,
+            query,
+        )
+
+    def incoming_page(self, environment_id: int, query: OverviewQuery) -> Sequence[OverviewEntry]:
+        return self._page(
+            offer_items.c.target_environment_id == environment_id,
+            offer_items.c.incoming_text,
+            query,
+        )
+
+    def _page(
+        self, side: ColumnElement[bool], text: ColumnElement[str], query: OverviewQuery
+    ) -> Sequence[OverviewEntry]:
+        """One statement, one walk down the index (environment, offered at, id) from the
+        cursor, newest first (oldest first towards newer rows), until the page is full; the
+        words narrow by the items' folded text (a trigram index on PostgreSQL)."""
+        offered_at, item_id = offer_items.c.offered_at, offer_items.c.id
+        statement = _joined().where(side)
+        for word in query.words:
+            pattern = "%" + _escape_like(word.text) + "%"
+            statement = statement.where(
+                or_(
+                    text.like(pattern, escape="\\"),
+                    *(_shows(status, query.now) for status in sorted(word.statuses, key=_key)),
+                )
+            )
+        if query.statuses is not None:
+            statement = statement.where(
+                or_(false(), *(_shows(s, query.now) for s in sorted(query.statuses, key=_key)))
+            )
+        cursor = query.cursor
+        if cursor is None or not cursor.newer:
+            order = (offered_at.desc(), item_id.desc())
+        else:
+            order = (offered_at.asc(), item_id.asc())
+        if cursor is not None:
+            statement = statement.where(_beyond(cursor))
+        statement = statement.order_by(*order).limit(query.limit)
+        return [_entry_from_row(row) for row in self._all(statement)]
+
     def _list(self, *where: ColumnElement[bool]) -> Sequence[OfferItem]:
         statement = select(offer_items).where(*where).order_by(offer_items.c.id)
         return [item_from_row(row) for row in self._all(statement)]
 
-    def _log(
-        self,
-        item_id: int,
-        from_status: ItemStatus | None,
-        to_status: ItemStatus,
-        event: str,
-        actor_user_id: int | ScalarSelect[Any] | None,
-        at: datetime,
-    ) -> None:
-        self._connection.execute(
-            insert(status_changes).values(
-                item_id=item_id,
-                from_status=None if from_status is None else from_status.value,
-                to_status=to_status.value,
-                event=event,
-                actor_user_id=actor_user_id,
-                at=at,
-            )
+
+def _key(status: ItemStatus) -> str:
+    return status.value
+
+
+def _shows(status: ItemStatus, now: datetime) -> ColumnElement[bool]:
+    """The item's row shows ``status`` at ``now``: an open item whose code expired reads
+    Verlopen (R6, ``displayed_status``)."""
+    column = offer_items.c.status
+    expired = offer_items.c.expires_at <= literal(now, offer_items.c.expires_at.type)
+    recorded: ColumnElement[bool] = column == status.value
+    if status is ItemStatus.OFFERED:
+        return and_(recorded, ~expired)
+    if status is ItemStatus.EXPIRED:
+        return or_(recorded, and_(column == ItemStatus.OFFERED.value, expired))
+    return recorded
+
+
+def _beyond(cursor: Cursor) -> ColumnElement[bool]:
+    """The rows on the cursor's side of it, in the order (offered at, item id): a row
+    value, which both databases seek in the index."""
+    place = tuple_(offer_items.c.offered_at, offer_items.c.id)
+    mark = tuple_(literal(cursor.offered_at, offer_items.c.offered_at.type), cursor.item_id)
+    return place > mark if cursor.newer else place < mark
+
+
+def _joined() -> Select[Any]:
+    """Items with their offer (its columns named ``offer_*``) and the name of the
+    environment the offer came from."""
+    return (
+        select(
+            *offer_items.c,
+            *(c.label(f"offer_{c.name}") for c in transfer_offers.c if c.name != "id"),
+            environments.c.name.label("source_environment_name"),
+        )
+        .join(transfer_offers, transfer_offers.c.id == offer_items.c.offer_id)
+        .join(environments, environments.c.id == transfer_offers.c.source_environment_id)
+    )
+
+
+def _entry_from_row(row: RowMapping) -> OverviewEntry:
+    offer = offer_from_row(
+        {"id": row["offer_id"]}
+        | {c.name: row[f"offer_{c.name}"] for c in transfer_offers.c if c.name != "id"}
+    )
+    return OverviewEntry(item_from_row(row), offer, row["source_environment_name"])
+
+
+def _copy_offer(connection: Connection, which: ColumnElement[bool]) -> None:
+    """Writes what the items ``which`` names keep of their offers for the overviews (see
+    ``tables.offer_items``), from what they and their offers hold now: once per offered
+    item, and again when the offer or what the lists show changes."""
+    copies = [
+        {
+            "item_id": entry.item.id,
+            "source": entry.offer.source_environment_id,
+            "target": entry.offer.target_environment_id,
+            "offered": entry.offer.created_at,
+            "expires": entry.offer.expires_at,
+            "outgoing": outgoing_text(entry.offer, entry.item),
+            "incoming": incoming_text(entry.offer, entry.item, entry.source_environment_name),
+        }
+        for entry in map(_entry_from_row, connection.execute(_joined().where(which)).mappings())
+    ]
+    if copies:
+        moment = offer_items.c.offered_at.type
+        connection.execute(
+            update(offer_items)
+            .where(offer_items.c.id == bindparam("item_id"))
+            .values(
+                source_environment_id=bindparam("source"),
+                target_environment_id=bindparam("target"),
+                offered_at=bindparam("offered", type_=moment),
+                expires_at=bindparam("expires", type_=moment),
+                outgoing_text=bindparam("outgoing"),
+                incoming_text=bindparam("incoming"),
+            ),
+            copies,
         )
 
 

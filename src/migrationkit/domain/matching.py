@@ -65,25 +65,22 @@ def propose(
     by code, each group in the items' order."""
     codes = Counter(_same_code(pa.code) for pa in available)
     by_code = {_same_code(pa.code): pa for pa in available if codes[_same_code(pa.code)] == 1}
-    targets: dict[int, tuple[PackageAdministration, Match]] = {}
+    matched: dict[int, Proposal] = {}
     for item in items:
         found = by_code.get(_same_code(item.code))
         if found is not None:
-            targets[item.id] = (found, Match.CODE)
-    taken = {pa.package_admin_id for pa, _match in targets.values()}
+            matched[item.id] = Proposal(item, found, Match.CODE)
+    taken = {p.target.package_admin_id for p in matched.values() if p.target is not None}
     left = [pa for pa in available if pa.package_admin_id not in taken]
     left_names = Counter(_same_name(pa.name) for pa in left)
     by_name = {_same_name(pa.name): pa for pa in left if left_names[_same_name(pa.name)] == 1}
-    unmatched = [item for item in items if item.id not in targets]
+    unmatched = [item for item in items if item.id not in matched]
     item_names = Counter(_same_name(item.name) for item in unmatched)
     for item in unmatched:
         name = _same_name(item.name)
         if item_names[name] == 1 and name in by_name:
-            targets[item.id] = (by_name[name], Match.NAME)
-    proposals = []
-    for item in items:
-        target, match = targets[item.id] if item.id in targets else (None, Match.NONE)
-        proposals.append(Proposal(item, target, match))
+            matched[item.id] = Proposal(item, by_name[name], Match.NAME)
+    proposals = [matched.get(item.id) or Proposal(item, None, Match.NONE) for item in items]
     order = list(Match)
     return tuple(sorted(proposals, key=lambda proposal: order.index(proposal.match)))
 

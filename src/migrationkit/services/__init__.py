@@ -37,6 +37,7 @@ from migrationkit.services.connections import (
 from migrationkit.services.dependencies import Dependencies, Policy
 from migrationkit.services.engine import copy_batch, finish_migration, run_migration
 from migrationkit.services.expiry import SweepReport, sweep_offers
+from migrationkit.services.matching import TargetProposals, propose_targets
 from migrationkit.services.moving import (
     Progress,
     claim_migration,
@@ -123,6 +124,7 @@ __all__ = [
     "SweepReport",
     "SweeperReport",
     "TargetChoice",
+    "TargetProposals",
     "UserAccess",
     "Verdict",
     "add_administrations",
@@ -163,6 +165,7 @@ __all__ = [
     "outgoing_overview",
     "preflight_offer",
     "preflight_start",
+    "propose_targets",
     "record_progress",
     "record_refusal",
     "redeem_code",

@@ -15,6 +15,7 @@ from migrationkit.domain.errors import InvalidInput, Locked, RuleViolation
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
     AccountingPackage,
+    Connection,
     ItemStatus,
     Migration,
     MigrationTarget,
@@ -222,9 +223,22 @@ def available_package_administrations(
     with deps.uow() as uow:
         actor = _load.super_user(uow, actor_id)
         connection = _load.connection(uow, connection_id, actor.environment_id)
-        linked = {
-            a.package_admin_id for a in uow.administrations.list_for_connection(connection.id)
-        }
+        linked = linked_in(uow, connection)
+    return not_linked(deps, connection, linked)
+
+
+def linked_in(uow: UnitOfWork, connection: Connection) -> frozenset[str]:
+    """The package administrations of ``connection`` that its environment has linked."""
+    return frozenset(
+        a.package_admin_id for a in uow.administrations.list_for_connection(connection.id)
+    )
+
+
+def not_linked(
+    deps: Dependencies, connection: Connection, linked: frozenset[str]
+) -> tuple[PackageAdministration, ...]:
+    """The package's administrations of ``connection`` but those ``linked``: one listing,
+    asked outside any transaction."""
     listed = deps.connectors.connector_for(connection).list_administrations(connection)
     return tuple(pa for pa in listed if pa.package_admin_id not in linked)
 

@@ -292,10 +292,10 @@ def practice_administrations(size: int) -> list[PracticeAdministration]:
     other package; codes 60001 onwards, a changed code 8xxxx in the buyer's package."""
     if not 0 <= size <= PRACTICE_MAX - PRACTICE_OTHERS * (len(AccountingPackage) - 1):
         raise ValueError(f"a practice holds 0 to {PRACTICE_MAX} administrations, not {size}")
-    others = [p for p in AccountingPackage if p is not P.EXACT_ONLINE_NL]
-    packages = [P.EXACT_ONLINE_NL] * size
-    for package in others if size else ():
-        packages += [package] * PRACTICE_OTHERS
+    others = [p for p in AccountingPackage if p is not P.EXACT_ONLINE_NL] if size else []
+    packages: list[AccountingPackage] = [P.EXACT_ONLINE_NL] * size
+    for other in others:
+        packages += [other] * PRACTICE_OTHERS
     found = []
     for index, package in enumerate(packages):
         number = index + 1

@@ -67,16 +67,19 @@ class OutgoingRow:
 
 @audited(AuditAction.OPEN)
 def offerable_administrations(
-    deps: Dependencies, *, actor_id: int, connection_id: int
+    deps: Dependencies, *, actor_id: int, connection_id: int, search: str | None = None
 ) -> tuple[Administration, ...]:
-    """The administrations of a connection that can be offered now (not in an open offer)."""
+    """The administrations of a connection that can be offered now (not in an open offer),
+    those with every word of ``search`` in their code or name."""
+    term = clean_search(search)
     with deps.uow() as uow:
         actor = _load.super_user(uow, actor_id)
         connection = _load.connection(uow, connection_id, actor.environment_id)
         return tuple(
             administration
             for administration in uow.administrations.list_for_connection(connection.id)
-            if not uow.items.list_open_for_administration(administration.id)
+            if matches(term, administration.code, administration.name)
+            and not uow.items.list_open_for_administration(administration.id)
         )
 
 

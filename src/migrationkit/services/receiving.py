@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -53,11 +54,25 @@ class RedeemedOffer:
     offer: TransferOffer
     items: tuple[OfferItem, ...]
     source_environment_name: str
+    #: The migrations of the started items, by item id.
+    migrations: Mapping[int, Migration] = attrs.field(factory=dict)
 
     @property
     def selectable(self) -> tuple[OfferItem, ...]:
         """The items that can still be rejected or started."""
         return tuple(item for item in self.items if item.status is ItemStatus.OFFERED)
+
+    @property
+    def counts(self) -> tuple[tuple[ItemStatus, int], ...]:
+        """How many items each status has, in the statuses' order, leaving out the ones
+        no item has: the whole request at a glance."""
+        counted = Counter(item.status for item in self.items)
+        return tuple((status, counted[status]) for status in ItemStatus if counted[status])
+
+    @property
+    def running(self) -> bool:
+        """Whether a move of the request still runs: a page showing it asks again."""
+        return any(item.status in (ItemStatus.QUEUED, ItemStatus.PROCESSING) for item in self.items)
 
 
 @attrs.frozen
@@ -164,7 +179,8 @@ def redeemed_offer(deps: Dependencies, *, actor_id: int, offer_id: int) -> Redee
         now = deps.clock.now()
         items = _as_shown(uow, offer, now)
         source = _load.environment(uow, offer.source_environment_id)
-    return RedeemedOffer(offer, items, source.name)
+        migrations = {m.item_id: m for m in uow.migrations.list_for_offer(offer.id)}
+    return RedeemedOffer(offer, items, source.name, migrations)
 
 
 @audited(AuditAction.REJECT)

@@ -44,8 +44,10 @@ class TargetProposals:
     def fingerprint(self) -> str:
         return matching.fingerprint(self.proposals)
 
-    def count(self, match: Match) -> int:
-        return sum(1 for proposal in self.proposals if proposal.match is match)
+    def count(self, match: Match | str) -> int:
+        """How many proposals were found so (``Match`` or its value, as a template says)."""
+        wanted = Match(match)
+        return sum(1 for proposal in self.proposals if proposal.match is wanted)
 
     def choices(
         self, changed: Mapping[int, str], fingerprint: str

@@ -4,6 +4,7 @@ migration's status with its self-updating progress bar."""
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 
 from flask import (
     Blueprint,
@@ -445,24 +446,24 @@ def start_preflight(offer_id: int) -> str | Response:
     if not form.validate_on_submit() or not form.doelen.entries:
         flash(_("Selecteer de administraties die je wilt overzetten."), "error")
         return redirect(url_for("migrations.offered", offer_id=offer_id))
-    try:
+    item_ids = [_int(entry.form.item.data) for entry in form.doelen]
+    connection_id = form.koppeling.data or 0
+    # What is not chosen, or cannot be proposed, is refused by the report itself, in words.
+    chosen = {i: services.TargetChoice(i, connection_id, "") for i in item_ids}
+    with suppress(MigrationError):
         proposals = services.propose_targets(
             deps(),
             actor_id=g.user.id,
             offer_id=offer_id,
-            item_ids=[_int(entry.form.item.data) for entry in form.doelen],
-            connection_id=form.koppeling.data or 0,
+            item_ids=item_ids,
+            connection_id=connection_id,
         )
-        choices, _refusals = proposals.choices(_changed(form), form.voorstellen.data or "")
-        chosen = {choice.item_id: choice for choice in choices}
+        # The proposals as they are now: the report shows the targets it checked.
+        choices, _refused = proposals.choices(_changed(form), proposals.fingerprint)
+        chosen |= {choice.item_id: choice for choice in choices}
+    try:
         report = services.preflight_start(
-            deps(),
-            actor_id=g.user.id,
-            offer_id=offer_id,
-            choices=[
-                chosen.get(p.item.id, services.TargetChoice(p.item.id, proposals.connection.id, ""))
-                for p in proposals.proposals
-            ],
+            deps(), actor_id=g.user.id, offer_id=offer_id, choices=list(chosen.values())
         )
     except MigrationError as error:
         flash(on_page(error), "error")

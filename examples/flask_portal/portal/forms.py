@@ -24,7 +24,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Regexp, ValidationError
 
 from migrationkit.domain import codes
 from migrationkit.domain.api_tokens import NAME_MAX as API_TOKEN_NAME_MAX
@@ -184,7 +184,16 @@ class StartForm(FlaskForm):
 
     koppeling = SelectField(_l("Boekhoudsysteemkoppeling"), coerce=id_number, validate_choice=False)
     #: The proposals the page showed (their fingerprint): the changes are read against them.
-    voorstellen = HiddenField()
+    voorstellen = HiddenField(
+        validators=[
+            Regexp(
+                r"\A[0-9a-f]{0,16}\Z",
+                message=_l(
+                    "Het formulier is verlopen of ongeldig. Ga terug en probeer het opnieuw."
+                ),
+            )
+        ]
+    )
     doelen = FieldList(FormField(TargetForm))
     toon = SubmitField(_l("Toon voorstellen"))
     start = SubmitField(_l("Start migratie"))

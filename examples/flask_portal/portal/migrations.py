@@ -370,7 +370,10 @@ def targets(offer_id: int) -> str | Response:
         except MigrationError as error:
             flash(on_page(error), "error")
             return redirect(url_for("migrations.offered", offer_id=offer_id))
-    if form.validate_on_submit() and form.start.data:
+    submitted = form.validate_on_submit()
+    for message in form.voorstellen.errors:  # a hidden field: said at the top
+        field_error(form, None, message)
+    if submitted and form.start.data:
         if proposals is None:
             if not form.koppeling.errors:
                 field_error(form, form.koppeling, _("Kies een boekhoudsysteemkoppeling."))

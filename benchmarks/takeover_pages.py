@@ -12,6 +12,7 @@ Usage: python benchmarks/takeover_pages.py [--practice 300] [--rounds 10] [--smo
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -105,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     options.add_argument("--smoke", action="store_true", help="20 administrations, 2 rounds")
     args = options.parse_args(argv)
     practice, rounds = (20, 2) if args.smoke else (args.practice, args.rounds)
+    started_load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="mk-takeover-") as folder:
         app = make_app(Path(folder) / "home", practice)
         runtime = app.extensions[RUNTIME_KEY]
@@ -201,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         counts = dict(services.redeemed_offer(deps, actor_id=buyer, offer_id=offer_id).counts)
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"takeover pages: {practice} administrations, {rounds} requests per page, SQLite")
+    print(f"load average before the run: {started_load}; after: {load}")
     print(f"{'page':<36} {'median ms':>10} {'max ms':>8} {'/ target':>9} {'kB':>7} {'listings':>9}")
     for name, (median, slowest, size, listings) in rows:
         ratio = median / TARGET_MS

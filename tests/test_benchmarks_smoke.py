@@ -50,3 +50,25 @@ def test_the_benchmark_smoke_run_prints_its_table(
     ):
         assert any(line.startswith(measure) for line in lines), finished.stdout
     assert list(tmp_path.iterdir()) == []  # the run cleans up after itself
+
+
+def test_the_takeover_pages_benchmark_smoke_run_prints_its_table() -> None:
+    """The takeover's pages at 20 administrations on SQLite; no timing is asserted."""
+    finished = subprocess.run(
+        [sys.executable, str(BENCHMARK.parent / "takeover_pages.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    for page in (
+        "sender: choose (all selected)",
+        "sender: summary",
+        "recipient: selection",
+        "recipient: targets",
+        "recipient: request, all Voltooid",
+    ):
+        assert page in finished.stdout
+    assert "statuses: Voltooid 20" in finished.stdout

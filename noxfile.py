@@ -69,9 +69,14 @@ def demo(session: nox.Session) -> None:
     """Serve the reference portal with the demo data: a fresh SQLite file, the archive on
     local disk, the in-process worker, e-mail on the Mailbox page. On 127.0.0.1:5000, or a
     free port when that one is taken, or the one asked for: `nox -s demo -- --port 5001`.
+    `nox -s demo -- --practice 300` adds Kantoor Praktijk with 300 administrations, for a
+    takeover by Zuid.
     Every MIGRATIONKIT_* variable of the calling shell is left out, so it is always this."""
     options = argparse.ArgumentParser(prog="nox -s demo --")
     options.add_argument("--port", type=int, help="the port to serve on (default: 5000, or free)")
+    options.add_argument(
+        "--practice", type=int, help="seed Kantoor Praktijk with this many administrations too"
+    )
     asked = options.parse_args(session.posargs)
     port = asked.port if asked.port is not None else free_port(DEMO_HOST, DEMO_PORT)
     address = f"http://{DEMO_HOST}:{port}"
@@ -84,6 +89,8 @@ def demo(session: nox.Session) -> None:
         f"{PREFIX}DEMO": "1",
         f"{PREFIX}PORTAL_URL": address,
     }
+    if asked.practice:
+        env[f"{PREFIX}DEMO_PRACTICE"] = str(asked.practice)
     session.log(f"Demo home: {home}. Sign in on {address} as:")
     session.run("python", "-m", "migrationkit.demo", env=env)
     session.log(f"The portal serves on {address} (Ctrl+C stops it).")

@@ -52,15 +52,36 @@ def test_the_benchmark_smoke_run_prints_its_table(
     assert list(tmp_path.iterdir()) == []  # the run cleans up after itself
 
 
-def test_the_report_benchmark_smoke_run_prints_its_table() -> None:
+def smoke_run(script: str) -> str:
+    """What a benchmark prints at its smallest size on SQLite; fails with its errors."""
     finished = subprocess.run(
-        [sys.executable, str(BENCHMARK.with_name("report.py")), "--smoke"],
+        [sys.executable, str(BENCHMARK.with_name(script)), "--smoke"],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
-
     assert finished.returncode == 0, finished.stderr
+    return finished.stdout
+
+
+def test_the_report_benchmark_smoke_run_prints_its_table() -> None:
+    printed = smoke_run("report.py")
+
     for step in ("manifest JSON Lines", "manifest CSV", "report (digests, signature, PDF)"):
-        assert sum(step in line for line in finished.stdout.splitlines()) == 2, finished.stdout
+        assert sum(step in line for line in printed.splitlines()) == 2, printed
+
+
+def test_the_takeover_pages_benchmark_smoke_run_prints_its_table() -> None:
+    """The takeover's pages at 20 administrations on SQLite; no timing is asserted."""
+    printed = smoke_run("takeover_pages.py")
+
+    for page in (
+        "sender: choose (all selected)",
+        "sender: summary",
+        "recipient: selection",
+        "recipient: targets",
+        "recipient: request, all Voltooid",
+    ):
+        assert page in printed
+    assert "statuses: Voltooid 20" in printed

@@ -79,6 +79,24 @@ def demo_output(demo_home: Path) -> str:
     return printed.getvalue()
 
 
+def test_the_demo_with_a_practice_shows_zuid_taking_it_over_on_the_proposals(
+    tmp_path: Path,
+) -> None:
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["demo", "--home", str(tmp_path / "demo"), "--practice", "30"]) == 0
+    steps = sections(printed.getvalue())
+
+    assert step(steps, "Overname: Kantoor Praktijk biedt 30 administraties aan") == [
+        "zelfde code: 27, zelfde naam: 1, geen voorstel: 2",
+        "geen voorstel: 60007 Installatiebedrijf De Vries",
+        "geen voorstel: 60013 Tandartspraktijk De Vries",
+    ]
+    assert step(steps, "Kantoor Zuid start de migratie van alle") == [
+        "30 migraties, 32 in de wachtrij"
+    ]
+
+
 def test_the_demo_shows_each_refusal_with_its_code_and_dutch_message(demo_output: str) -> None:
     refusals = {
         title.removeprefix("Geweigerd: "): lines

@@ -28,9 +28,10 @@ from migrationkit.adapters.sqlalchemy.status import (
 )
 from migrationkit.bootstrap import REDIS_TIMEOUT_SECONDS, build_runtime, database
 from migrationkit.config import ConfigError, Settings, masked_url
-from migrationkit.demo import seed
+from migrationkit.demo import PRACTICE, DemoData, practice_administrations, seed
 from migrationkit.domain.dates import show_date
 from migrationkit.domain.errors import MigrationError, NotFound, Unavailable
+from migrationkit.domain.matching import Match
 from migrationkit.domain.model import AccountingPackage, ItemStatus, Migration
 from migrationkit.ports import ArchiveStores, QueueInspector
 from migrationkit.services.dependencies import Dependencies
@@ -99,8 +100,9 @@ def _refused(what: str, action: Callable[[], object]) -> None:
         raise SystemExit(f"demo: expected a refusal for {what}")
 
 
-def run_demo(home: Path) -> None:
-    """Offers, redeems and starts a migration of the demo data, printing each step."""
+def run_demo(home: Path, *, practice: int = 0) -> None:
+    """Offers, redeems and starts a migration of the demo data, printing each step; with
+    ``practice``, then Zuid's takeover of Kantoor Praktijk's Exact Online administrations."""
     settings = Settings.from_environ({"MIGRATIONKIT_HOME": str(home)})
     upgrade(settings.database_url)
     connectors = InMemoryConnectorRegistry()
@@ -110,7 +112,7 @@ def run_demo(home: Path) -> None:
     with deps.uow() as uow:
         if uow.environments.list():  # the demo's fixed users would clash with the old ones
             raise SystemExit(f"demo: {home} holds demo data already; choose a new --home")
-        data = seed(uow, connectors, runtime.archives)
+        data = seed(uow, connectors, runtime.archives, practice=practice)
     noord, zuid, west = (data.users[f"{n}@example.nl"] for n in ("noord", "zuid", "west"))
     exact = AccountingPackage.EXACT_ONLINE_NL
     noord_exact = data.connections[("Kantoor Noord", exact)]
@@ -215,6 +217,55 @@ def run_demo(home: Path) -> None:
     _say(
         "Uitgaande e-mail (outbox)",
         *(f"{', '.join(m.email.to)}: {m.email.subject}" for m in reversed(outbox)),
+    )
+    if practice:
+        _takeover(deps, data, queue)
+
+
+def _takeover(deps: Dependencies, data: DemoData, queue: InProcessQueue) -> None:
+    """Zuid takes over Kantoor Praktijk: every administration of its Exact Online connection
+    in one offer, the proposals accepted, the two the matching cannot find chosen by code."""
+    exact = AccountingPackage.EXACT_ONLINE_NL
+    seller, buyer = data.users[PRACTICE[3]], data.users["zuid@example.nl"]
+    connection_id = data.connections[(PRACTICE[0], exact)]
+    offerable = services.offerable_administrations(
+        deps, actor_id=seller, connection_id=connection_id
+    )
+    receipt = services.offer_administrations(
+        deps,
+        actor_id=seller,
+        connection_id=connection_id,
+        administration_ids=[a.id for a in offerable],
+        recipients=["zuid@example.nl"],
+        accepted_terms=True,
+    )
+    redeemed = services.redeem_code(
+        deps, actor_id=buyer, code=receipt.code, accepted_terms=True, accepted_costs=True
+    )
+    proposals = services.propose_targets(
+        deps,
+        actor_id=buyer,
+        offer_id=redeemed.offer.id,
+        item_ids=[item.id for item in redeemed.selectable],
+        connection_id=data.connections[("Kantoor Zuid", exact)],
+    )
+    unmatched = [p.item for p in proposals.proposals if p.match is Match.NONE]
+    _say(
+        f"Overname: Kantoor Praktijk biedt {len(offerable)} administraties aan, Zuid koppelt ze",
+        f"zelfde code: {proposals.count(Match.CODE)}, zelfde naam: "
+        f"{proposals.count(Match.NAME)}, geen voorstel: {len(unmatched)}",
+        *(f"geen voorstel: {item.code} {item.name}" for item in unmatched),
+    )
+    counterparts = {e.code: e.counterpart_code for e in practice_administrations(len(offerable))}
+    choices, _refusals = proposals.choices(
+        {item.id: counterparts[item.code] for item in unmatched}, proposals.fingerprint
+    )
+    migrations = services.start_migrations(
+        deps, actor_id=buyer, offer_id=redeemed.offer.id, choices=choices
+    )
+    _say(
+        "Kantoor Zuid start de migratie van alle administraties",
+        f"{len(migrations)} migraties, {len(queue.pending)} in de wachtrij",
     )
 
 
@@ -676,6 +727,13 @@ def make_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--home", type=Path, help="folder for the demo database (default: a new temporary one)"
     )
+    demo.add_argument(
+        "--practice",
+        type=int,
+        default=0,
+        metavar="N",
+        help="seed Kantoor Praktijk with N administrations too, and show Zuid taking it over",
+    )
     return parser
 
 
@@ -708,7 +766,9 @@ def _seconds(raw: str) -> float:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    run_demo(args.home or Path(tempfile.mkdtemp(prefix="migrationkit-demo-")))
+    run_demo(
+        args.home or Path(tempfile.mkdtemp(prefix="migrationkit-demo-")), practice=args.practice
+    )
     return 0
 
 

@@ -34,6 +34,7 @@
 | MIGRATIONKIT_LOG_LEVEL            | INFO (DEBUG, INFO, WARNING, ERROR)        |
 | MIGRATIONKIT_<PACKAGE>_...        | the packages' credentials: see ``connector_settings`` |
 | MIGRATIONKIT_DEMO                 | unset; ``1``: demo mode (in-memory packages, no credentials) |
+| MIGRATIONKIT_DEMO_PRACTICE        | unset; N: the demo seeds Kantoor Praktijk, N administrations |
 
 MIGRATIONKIT_ARCHIVE_STORES names a location per store: ``name=location,name=location``, a
 location being ``file:///absolute/path`` or ``s3://bucket/prefix?endpoint_url=...&region=...``.
@@ -149,6 +150,9 @@ class Settings:
     #: Demo mode (MIGRATIONKIT_DEMO=1): the in-memory packages that the demo fills serve
     #: when no package has credentials.
     demo: bool = False
+    #: The administrations of the demo's Kantoor Praktijk in Exact Online (0: no practice),
+    #: seeded with the demo data (MIGRATIONKIT_DEMO_PRACTICE).
+    demo_practice: int = 0
 
     @property
     def archive_root(self) -> Path:
@@ -197,6 +201,7 @@ class Settings:
             log_level=_log_level(env.get(f"{PREFIX}LOG_LEVEL") or "INFO"),
             connectors=connector_settings(env),
             demo=env.get(f"{PREFIX}DEMO") == "1",
+            demo_practice=_positive(env, "DEMO_PRACTICE", 0),
         )
 
     def code_secret(self) -> bytes:

@@ -5,6 +5,12 @@ Fixed, so the README can list it: Kantoor Noord and Kantoor Zuid have a subscrip
 different archive stores; Kantoor Oost has a subscription and shares Noord's store; Kantoor
 West has no subscription. Every user's password is "demo". Each of Noord's administrations
 has an archive of small PDF invoices, made here byte for byte the same on every run.
+
+With a practice (``seed(..., practice=300)``, MIGRATIONKIT_DEMO_PRACTICE=300) a fifth office,
+Kantoor Praktijk, holds that many administrations in its Exact Online connection and a few in
+each other package, each with a few invoices: an office that Zuid takes over. Zuid's package
+accounts hold their counterparts, most under the same code, some under a changed code, and two
+renamed as well, which the matching cannot find.
 """
 
 from __future__ import annotations
@@ -84,6 +90,64 @@ SUPPLIERS = (
     "Schoonmaakbedrijf Glans",
     "Autoverhuur Snel",
 )
+#: The practice that Zuid takes over (with ``practice``): its office as in ENVIRONMENTS.
+PRACTICE = ("Kantoor Praktijk", True, "praktijk", "praktijk@example.nl")
+#: The office whose package accounts hold the practice's counterparts.
+PRACTICE_BUYER = "Zuid"
+#: The practice's administrations in each package but Exact Online, and each one's invoices.
+PRACTICE_OTHERS = 2
+PRACTICE_DOCUMENTS = 3
+#: The most administrations a practice can have: their codes have five digits.
+PRACTICE_MAX = 9999
+#: Every how manieth counterpart the package moved to a changed code (found by its name),
+#: and the ones it also renamed (not found: the user chooses them).
+PRACTICE_CHANGED_EVERY = 25
+PRACTICE_RENAMED = (7, 13)
+#: What the practice's clients are called: a trade and a family, one pair each.
+TRADES = (
+    "Bakkerij",
+    "Slagerij",
+    "Kapsalon",
+    "Garage",
+    "Bloemist",
+    "Drukkerij",
+    "Installatiebedrijf",
+    "Schildersbedrijf",
+    "Timmerbedrijf",
+    "Adviesbureau",
+    "Architectenbureau",
+    "Fysiotherapie",
+    "Tandartspraktijk",
+    "Dierenkliniek",
+    "Fietsenwinkel",
+    "Boekhandel",
+    "Cafe",
+    "Restaurant",
+    "Hoveniersbedrijf",
+    "Transportbedrijf",
+)
+FAMILIES = (
+    "De Vries",
+    "Jansen",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "De Boer",
+    "Mulder",
+    "De Groot",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "Van Leeuwen",
+    "Dekker",
+    "Brouwer",
+    "De Wit",
+    "Dijkstra",
+    "Smits",
+    "De Graaf",
+)
 #: The first invoice date; each invoice's date follows from its number.
 FIRST_INVOICE_DATE = date(2026, 1, 5)
 VAT_PERCENT = 21
@@ -143,9 +207,9 @@ def euros(cents: int) -> str:
     return f"EUR {whole:,}".replace(",", ".") + f",{rest:02d}"
 
 
-def invoices(code: str, name: str) -> list[Invoice]:
-    """The invoices in the archive of Noord's administration ``code``: always the same ones,
-    each different from every other."""
+def invoices(code: str, name: str, count: int | None = None) -> list[Invoice]:
+    """The invoices in the archive of the demo's administration ``code`` (``count``, or as
+    many as ARCHIVE_SIZES says): always the same ones, each different from every other."""
     seed_number = int(code)
     return [
         Invoice(
@@ -155,7 +219,7 @@ def invoices(code: str, name: str) -> list[Invoice]:
             amount_cents=1500 + (seed_number * 7919 + n * 104729) % 250_000,
             issued_on=FIRST_INVOICE_DATE + timedelta(days=(n * 3 + seed_number) % 300),
         )
-        for n in range(1, ARCHIVE_SIZES[code] + 1)
+        for n in range(1, (ARCHIVE_SIZES[code] if count is None else count) + 1)
     ]
 
 
@@ -212,18 +276,66 @@ def password_hash(password: str) -> str:
     return f"scrypt:{n}:{r}:{p}${salt}${digest}"
 
 
+@attrs.frozen
+class PracticeAdministration:
+    """One of the practice's administrations, and its counterpart in the buyer's package."""
+
+    package: AccountingPackage
+    code: str
+    name: str
+    counterpart_code: str
+    counterpart_name: str
+
+
+def practice_administrations(size: int) -> list[PracticeAdministration]:
+    """The practice's ``size`` administrations in Exact Online, then PRACTICE_OTHERS in each
+    other package; codes 60001 onwards, a changed code 8xxxx in the buyer's package."""
+    if not 0 <= size <= PRACTICE_MAX - PRACTICE_OTHERS * (len(AccountingPackage) - 1):
+        raise ValueError(f"a practice holds 0 to {PRACTICE_MAX} administrations, not {size}")
+    others = [p for p in AccountingPackage if p is not P.EXACT_ONLINE_NL] if size else []
+    packages: list[AccountingPackage] = [P.EXACT_ONLINE_NL] * size
+    for other in others:
+        packages += [other] * PRACTICE_OTHERS
+    found = []
+    for index, package in enumerate(packages):
+        number = index + 1
+        rounds = index // (len(TRADES) * len(FAMILIES))
+        name = f"{TRADES[index % len(TRADES)]} {FAMILIES[index // len(TRADES) % len(FAMILIES)]}"
+        name += f" {rounds + 1}" if rounds else ""
+        code = f"6{number:04d}"
+        changed = package is P.EXACT_ONLINE_NL and (
+            number % PRACTICE_CHANGED_EVERY == 0 or number in PRACTICE_RENAMED
+        )
+        renamed = package is P.EXACT_ONLINE_NL and number in PRACTICE_RENAMED
+        found.append(
+            PracticeAdministration(
+                package,
+                code,
+                name,
+                f"8{number:04d}" if changed else code,
+                f"{name} B.V." if renamed else name,
+            )
+        )
+    return found
+
+
 def seed(
-    uow: UnitOfWork, connectors: InMemoryConnectorRegistry, archives: ArchiveStores
+    uow: UnitOfWork,
+    connectors: InMemoryConnectorRegistry,
+    archives: ArchiveStores,
+    *,
+    practice: int = 0,
 ) -> DemoData:
     """Writes the demo data through ``uow`` (and commits), Noord's archives into Noord's
     store in ``archives``, and makes the in-memory packages know Noord's administrations and
-    their counterparts in Zuid and Oost."""
+    their counterparts in Zuid and Oost. With ``practice``, Kantoor Praktijk too, with that
+    many administrations in Exact Online (its archives in its own store)."""
     hashed = password_hash(PASSWORD)
     offices: dict[str, Environment] = {}
     users: dict[str, int] = {}
     connections: dict[tuple[str, AccountingPackage], int] = {}
     administrations: dict[str, int] = {}
-    for name, subscribed, store, email in ENVIRONMENTS:
+    for name, subscribed, store, email in (*ENVIRONMENTS, *((PRACTICE,) if practice else ())):
         environment = uow.environments.add(name, has_subscription=subscribed, archive_store=store)
         offices[name] = environment
         label = name.removeprefix("Kantoor ")
@@ -252,7 +364,22 @@ def seed(
             uow.access.set(administration.id, users[PLAIN_USER], granted=True)
             _add_archive(uow, archives.store(noord.archive_store), administration)
     uow.flows.add(administrations[WITH_AUTHORIZER], "Inkoopfacturen", [users[PLAIN_USER]])
-    fill_packages(uow, connectors)
+    if practice:
+        office = offices[PRACTICE[0]]
+        store = archives.store(office.archive_store)
+        for entry in practice_administrations(practice):
+            slug = entry.name.lower().replace(" ", "")
+            administration = uow.administrations.add(
+                office.id,
+                connections[(office.name, entry.package)],
+                entry.code,
+                entry.name,
+                f"{slug}.{entry.code}@inbox.example.nl",
+                _package_admin_id("Praktijk", entry.code),
+            )
+            administrations[entry.code] = administration.id
+            _add_archive(uow, store, administration, PRACTICE_DOCUMENTS)
+    fill_packages(uow, connectors, practice=practice)
     uow.commit()
     return DemoData(
         {name: environment.id for name, environment in offices.items()},
@@ -262,10 +389,12 @@ def seed(
     )
 
 
-def _add_archive(uow: UnitOfWork, store: ArchiveStore, administration: Administration) -> None:
-    """Writes the administration's invoices into ``store`` and records them as its
-    documents."""
-    for invoice in invoices(administration.code, administration.name):
+def _add_archive(
+    uow: UnitOfWork, store: ArchiveStore, administration: Administration, count: int | None = None
+) -> None:
+    """Writes the administration's invoices (``count``, or as ARCHIVE_SIZES says) into
+    ``store`` and records them as its documents."""
+    for invoice in invoices(administration.code, administration.name, count):
         blob = store.write(io.BytesIO(invoice.pdf()))
         uow.documents.add(
             administration.id,
@@ -279,10 +408,14 @@ def _add_archive(uow: UnitOfWork, store: ArchiveStore, administration: Administr
         )
 
 
-def fill_packages(uow: UnitOfWork, connectors: InMemoryConnectorRegistry) -> None:
+def fill_packages(
+    uow: UnitOfWork, connectors: InMemoryConnectorRegistry, *, practice: int = 0
+) -> None:
     """Makes the in-memory packages know Noord's administrations, and their counterparts
     in Zuid's and Oost's accounts (one under a changed code), finding the demo's
-    connections through ``uow``: after ``seed``, or on a restart over a demo database."""
+    connections through ``uow``: after ``seed``, or on a restart over a demo database. With
+    ``practice``, the practice's administrations and their counterparts in Zuid's accounts
+    as well."""
     environments = {environment.name: environment for environment in uow.environments.list()}
     for office in PACKAGE_ACCOUNTS:
         environment = environments[f"Kantoor {office}"]
@@ -294,6 +427,23 @@ def fill_packages(uow: UnitOfWork, connectors: InMemoryConnectorRegistry) -> Non
                     connection.id,
                     PackageAdministration(_package_admin_id(office, code), in_package, name),
                 )
+    if not practice:
+        return
+    entries = practice_administrations(practice)
+    for office, own in (("Praktijk", True), (PRACTICE_BUYER, False)):
+        environment = environments[f"Kantoor {office}"]
+        for connection in uow.connections.list_for_environment(environment.id):
+            connector = connectors.connector(connection.package)
+            for entry in entries:
+                if entry.package is connection.package:
+                    connector.add_package_administration(
+                        connection.id,
+                        PackageAdministration(
+                            _package_admin_id(office, entry.code),
+                            entry.code if own else entry.counterpart_code,
+                            entry.name if own else entry.counterpart_name,
+                        ),
+                    )
 
 
 def _package_admin_id(office: str, code: str) -> str:
@@ -301,12 +451,15 @@ def _package_admin_id(office: str, code: str) -> str:
     return f"{office.lower()}-{code}"
 
 
-def logins() -> list[str]:
+def logins(*, practice: int = 0) -> list[str]:
     """The demo's users, one line each, to print where the demo starts."""
-    lines = [f"{email:<24} Supergebruiker, {name}" for name, _, _, email in ENVIRONMENTS]
+    offices = (*ENVIRONMENTS, *((PRACTICE,) if practice else ()))
+    lines = [f"{email:<24} Supergebruiker, {name}" for name, _, _, email in offices]
     lines.append(f"{PLAIN_USER:<24} gebruiker, {ENVIRONMENTS[0][0]}")
     return [*lines, f"wachtwoord voor iedereen: {PASSWORD}"]
 
 
 if __name__ == "__main__":
-    print("\n".join(logins()))
+    from migrationkit.config import Settings
+
+    print("\n".join(logins(practice=Settings.from_environ().demo_practice)))

@@ -554,6 +554,10 @@ class MigrationRepository(Protocol):
         """The migrations of these items, in one statement."""
         ...
 
+    def list_for_offer(self, offer_id: int) -> Sequence[Migration]:
+        """The migrations of an offer's items, in one query whatever their number."""
+        ...
+
     def list_unfinished_into(self, environment_id: int) -> Sequence[Migration]:
         """The unfinished migrations into an environment: each reserves its target's (code,
         name) and package administration there (R8, R9), as ``add`` holds."""

@@ -79,10 +79,15 @@ class Portal:
     clock: FakeClock
 
 
-def make_portal_app(home: Path, clock: FakeClock, *, worker: bool = True) -> Flask:
+def make_portal_app(
+    home: Path, clock: FakeClock, *, worker: bool = True, practice: int = 0
+) -> Flask:
     """The portal in demo mode on ``home``: SQLite, local archive, and (unless ``worker`` is
-    false) the in-process worker running the moves."""
+    false) the in-process worker running the moves; with ``practice``, Kantoor Praktijk of
+    that many administrations too."""
     environ = {"MIGRATIONKIT_HOME": str(home), "MIGRATIONKIT_DEMO": "1"}
+    if practice:
+        environ["MIGRATIONKIT_DEMO_PRACTICE"] = str(practice)
     return create_app({"MIGRATIONKIT_ENVIRON": environ, "CLOCK": clock, "START_WORKER": worker})
 
 
@@ -125,12 +130,19 @@ def _link_or_copy(source: str, target: str) -> None:
 
 
 @pytest.fixture
-def portal(demo_home: Path, tmp_path: Path) -> Iterator[Portal]:
+def practice() -> int:
+    """The administrations of the demo's Kantoor Praktijk (none): a test module about a
+    takeover says how many, with a ``demo_home`` seeded with as many."""
+    return 0
+
+
+@pytest.fixture
+def portal(demo_home: Path, practice: int, tmp_path: Path) -> Iterator[Portal]:
     """The portal on a fresh copy of the demo, answering on a free port of 127.0.0.1."""
     home = tmp_path / "home"
     shutil.copytree(demo_home, home, copy_function=_link_or_copy)
     clock = FakeClock()
-    app = make_portal_app(home, clock)
+    app = make_portal_app(home, clock, practice=practice)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     serving = threading.Thread(target=server.serve_forever, name="portal", daemon=True)
     serving.start()

@@ -10,6 +10,7 @@ from browser_fixtures import (  # noqa: F401 - fixtures, found by pytest by thei
     look,
     person,
     portal,
+    practice,
     visitor,
 )
 

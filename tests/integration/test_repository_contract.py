@@ -724,6 +724,8 @@ def test_migration_round_trips_with_its_target(uow: UnitOfWork, started: Started
     assert uow.migrations.get(migration.id) == migration
     assert uow.migrations.get_for_item(started.first.id) == migration
     assert uow.migrations.get_for_item(started.second.id) is None
+    assert uow.migrations.list_for_offer(started.first.offer_id) == [migration]
+    assert uow.migrations.list_for_offer(started.first.offer_id + 1000) == []
     assert uow.migrations.get(migration.id + 1000) is None
 
 

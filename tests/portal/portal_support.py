@@ -5,6 +5,7 @@ modules import it by a name no other test folder uses."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -12,6 +13,7 @@ from typing import Any, NamedTuple
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from migrationkit import services
 from migrationkit.adapters.sqlalchemy import make_engine, metadata
@@ -46,9 +48,11 @@ __all__ = [
     "codes",
     "dump",
     "environ",
+    "form_fields",
     "make_app",
     "production_environ",
     "refusals",
+    "start_form",
 ]
 
 SECRET = "portal-tests-secret-key-of-forty-bytes!!"
@@ -270,3 +274,66 @@ def refusals(page: str) -> list[Shown]:
 def codes(page: str) -> dict[str, str]:
     """The codes of the refusals a page shows, each with its place (see ``Shown``)."""
     return {shown.code: shown.place for shown in refusals(page)}
+
+
+class _FormFields(HTMLParser):
+    """The fields one form of a page sends as a browser sends them: its inputs with their
+    values (a checkbox only when ticked; submit buttons left out), each select's chosen
+    option, in the page's order."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__()
+        self.form_id = form_id
+        self.inside = False
+        self.select: str | None = None
+        self.first_option: str | None = None
+        self.chosen = False
+        self.fields: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attributes: list[tuple[str, str | None]]) -> None:
+        found = {name: value or "" for name, value in attributes}
+        if tag == "form":
+            self.inside = found.get("id") == self.form_id
+        if not self.inside:
+            return
+        name = found.get("name")
+        if tag == "input" and name and found.get("type", "text") not in ("submit", "button"):
+            if found.get("type") != "checkbox" or "checked" in found:
+                self.fields.append((name, found.get("value", "")))
+        elif tag == "select" and name:
+            self.select, self.first_option, self.chosen = name, None, False
+        elif tag == "option" and self.select is not None:
+            if self.first_option is None:
+                self.first_option = found.get("value", "")
+            if "selected" in found:
+                self.fields.append((self.select, found.get("value", "")))
+                self.chosen = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "select" and self.select is not None:
+            if not self.chosen and self.first_option is not None:
+                self.fields.append((self.select, self.first_option))
+            self.select = None
+
+
+def form_fields(page: str, form_id: str) -> list[tuple[str, str]]:
+    """What the form ``form_id`` of ``page`` sends when submitted as it is shown."""
+    parser = _FormFields(form_id)
+    parser.feed(page)
+    return parser.fields
+
+
+def start_form(
+    client: FlaskClient, offer_id: int, item_ids: list[int], codes: Mapping[int, str] = {}
+) -> MultiDict[str, str]:
+    """The targets page's form as a browser sends it after the user typed ``codes`` (by item
+    id) and accepted the other proposals: read from the page itself (the proposals'
+    fingerprint among its fields)."""
+    query = "&".join(f"item={item_id}" for item_id in item_ids)
+    page = client.get(f"/migraties/inkomend/{offer_id}/koppelen?{query}").text
+    fields = form_fields(page, "doelen-formulier")
+    items = {name.removesuffix("-item"): value for name, value in fields if name.endswith("-item")}
+    typed = {f"{row}-code": codes[int(item)] for row, item in items.items() if int(item) in codes}
+    return MultiDict([(name, typed.get(name, value)) for name, value in fields])

@@ -14,7 +14,16 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from portal_support import PLAIN_USER, RUNTIME_KEY, Scene, Shown, codes, make_app, refusals
+from portal_support import (
+    PLAIN_USER,
+    RUNTIME_KEY,
+    Scene,
+    Shown,
+    codes,
+    make_app,
+    refusals,
+    start_form,
+)
 from sqlalchemy import select
 
 from migrationkit import services
@@ -296,16 +305,9 @@ def test_nothing_secret_is_in_the_logboek_or_the_trail_after_a_full_flow(
     )
     offer_id = int(redeemed.location.rsplit("/", 1)[1])
     item = services.redeemed_offer(deps, actor_id=scene.user("zuid@example.nl"), offer_id=offer_id)
-    started = zuid.post(
-        f"/migraties/inkomend/{offer_id}/koppelen",
-        data={
-            "doelen-0-item": str(item.items[0].id),
-            "doelen-0-koppeling": str(scene.connection("Zuid").id),
-            "doelen-0-administratie": "zuid-1001",
-            "start": "Start",
-        },
-    )
-    assert started.location == "/migraties"
+    fields = start_form(zuid, offer_id, [item.items[0].id])
+    started = zuid.post(f"/migraties/inkomend/{offer_id}/koppelen", data=fields | {"start": "S"})
+    assert started.location == f"/migraties/inkomend/{offer_id}"
     run_jobs()
     created = TOKEN.search(noord.post("/instellingen/api-tokens", data={"naam": "CRM"}).text)
     assert created is not None

@@ -4,11 +4,13 @@ migratie, and each migration's status with retry."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from flask.testing import FlaskClient
-from portal_support import Scene, codes
+from portal_support import Scene, codes, start_form
+from werkzeug.datastructures import MultiDict
 
 from migrationkit import services
 from migrationkit.domain.model import AccountingPackage, ItemStatus
@@ -201,69 +203,133 @@ def test_volgende_leads_to_the_choice_of_targets(zuid: FlaskClient, scene: Scene
         f"/migraties/inkomend/{receipt.offer.id}/koppelen?item={items[0].id}&item={items[1].id}"
     )
     page = zuid.get(response.location).text
-    assert "Boekhoudsysteemkoppeling voor Bakkerij De Korenschoof" in page
-    assert "Boekhoudsysteemkoppeling voor Fietsenmakerij Van Dijk" in page
+    assert "1001 Bakkerij De Korenschoof" in page
+    assert "Andere administratiecode voor 1002 Fietsenmakerij Van Dijk" in page
 
 
-def targets(scene: Scene, items: Any, connection_id: int, **chosen: str) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for index, item in enumerate(items):
-        data[f"doelen-{index}-item"] = str(item.id)
-        data[f"doelen-{index}-koppeling"] = str(connection_id)
-        data[f"doelen-{index}-administratie"] = chosen.get(item.code, "")
-    return data
-
-
-def test_choosing_a_connection_lists_its_package_administrations_with_changed_codes(
+def test_each_administration_is_proposed_the_same_code_else_the_same_name(
     zuid: FlaskClient, scene: Scene
 ) -> None:
-    receipt = scene.offer("1002")
-    items = scene.redeem(receipt).items
-
-    page = zuid.post(
-        f"/migraties/inkomend/{receipt.offer.id}/koppelen",
-        data={**targets(scene, items, scene.connection("Zuid").id), "toon": "Toon"},
-    ).text
-
-    assert "7002 Fietsenmakerij Van Dijk" in page
-    assert "Administratie uit het boekhoudpakket voor Fietsenmakerij Van Dijk" in page
-
-
-def test_start_migratie_queues_the_migrations(zuid: FlaskClient, scene: Scene) -> None:
     receipt = scene.offer("1001", "1002")
     items = scene.redeem(receipt).items
-    data = targets(
-        scene, items, scene.connection("Zuid").id, **{"1001": "zuid-1001", "1002": "zuid-1002"}
+    query = "&".join(f"item={item.id}" for item in items)
+
+    page = zuid.get(f"/migraties/inkomend/{receipt.offer.id}/koppelen?{query}").text
+
+    rows = re.findall(r'<tr class="match-(\w+)">\s*<th scope="row"[^>]*>([^<]+)<', page)
+    assert rows == [
+        ("name", "1002 Fietsenmakerij Van Dijk"),
+        ("code", "1001 Bakkerij De Korenschoof"),
+    ]
+    assert "7002 Fietsenmakerij Van Dijk" in page
+    assert (
+        "2 administraties:</strong>\n    1 met dezelfde code, 1 met dezelfde naam, 0 zonder" in page
     )
 
-    response = zuid.post(
-        f"/migraties/inkomend/{receipt.offer.id}/koppelen", data={**data, "start": "Start"}
+
+def start(client: FlaskClient, offer_id: int, fields: MultiDict[str, str]) -> Any:
+    return client.post(
+        f"/migraties/inkomend/{offer_id}/koppelen", data=fields | {"start": "Start migratie"}
     )
 
-    assert response.location == "/migraties"
+
+def test_start_migratie_queues_the_migrations_on_the_proposals(
+    zuid: FlaskClient, scene: Scene
+) -> None:
+    receipt = scene.offer("1001", "1002")
+    items = scene.redeem(receipt).items
+    fields = start_form(zuid, receipt.offer.id, [item.id for item in items])
+
+    response = start(zuid, receipt.offer.id, fields)
+
+    assert response.location == f"/migraties/inkomend/{receipt.offer.id}"
     rows = services.incoming_overview(scene.deps, actor_id=scene.user("zuid@example.nl")).rows
     assert all(row.migration is not None for row in rows)
     assert {row.migration.target.code for row in rows if row.migration} == {"1001", "7002"}
+    page = zuid.get(response.location).text
+    assert "De migratie is gestart" in page
+    assert re.search(r'class="count-queued">.*?<strong class="count">2</strong>', page, re.S)
 
 
-def test_start_migratie_on_a_connection_of_another_package_is_refused_and_kept(
+def test_a_typed_code_changes_the_proposal(zuid: FlaskClient, scene: Scene) -> None:
+    receipt = scene.offer("1001", "1002")
+    items = scene.redeem(receipt).items
+    fields = start_form(zuid, receipt.offer.id, [items[0].id], {items[0].id: "1003"})
+
+    response = start(zuid, receipt.offer.id, fields)
+
+    assert response.status_code == 302
+    (row,) = [
+        r
+        for r in services.incoming_overview(scene.deps, actor_id=scene.user("zuid@example.nl")).rows
+        if r.migration
+    ]
+    assert row.migration is not None
+    assert (row.administration_code, row.migration.target.code) == ("1001", "1003")
+
+
+def test_an_unknown_code_and_an_administration_without_proposal_are_refused_at_their_rows(
+    zuid: FlaskClient, scene: Scene, database_dump: Dump
+) -> None:
+    receipt = scene.offer("1001", "1002")
+    items = scene.redeem(receipt).items
+    zuid_exact = scene.connection("Zuid")
+    services.add_administrations(
+        scene.deps,
+        actor_id=scene.user("zuid@example.nl"),
+        connection_id=zuid_exact.id,
+        package_admin_ids=["zuid-1001"],
+        inbox_domain="inbox.example.nl",
+    )
+    fields = start_form(zuid, receipt.offer.id, [i.id for i in items], {items[1].id: "9999"})
+    before = database_dump()
+
+    response = start(zuid, receipt.offer.id, fields)
+
+    assert response.status_code == 200
+    assert "2 administraties hebben nog geen doel" in response.text
+    assert "Kies voor 1001 Bakkerij De Korenschoof een boekhoudsysteemkoppeling" in response.text
+    assert "De koppeling heeft geen beschikbare administratie met code 9999." in response.text
+    assert 'value="9999"' in response.text  # kept in its field
+    assert database_dump() == before
+
+
+def test_a_start_against_proposals_that_changed_shows_them_again(
+    zuid: FlaskClient, scene: Scene, database_dump: Dump
+) -> None:
+    receipt = scene.offer("1001", "1002")
+    items = scene.redeem(receipt).items
+    fields = start_form(zuid, receipt.offer.id, [i.id for i in items])
+    services.add_administrations(
+        scene.deps,
+        actor_id=scene.user("zuid@example.nl"),
+        connection_id=scene.connection("Zuid").id,
+        package_admin_ids=["zuid-1002"],
+        inbox_domain="inbox.example.nl",
+    )
+    before = database_dump()
+
+    response = start(zuid, receipt.offer.id, fields)
+
+    assert response.status_code == 200
+    assert "bekijk de voorstellen opnieuw" in response.text
+    assert database_dump() == before
+
+
+def test_a_connection_of_another_package_is_refused_and_nothing_starts(
     zuid: FlaskClient, scene: Scene, database_dump: Dump
 ) -> None:
     receipt = scene.offer("1001")
     items = scene.redeem(receipt).items
     twinfield = scene.connection("Zuid", AccountingPackage.TWINFIELD)
-    data = targets(scene, items, twinfield.id, **{"1001": "zuid-2001"})
+    fields = start_form(zuid, receipt.offer.id, [items[0].id])
+    fields["koppeling"] = str(twinfield.id)
     before = database_dump()
 
-    response = zuid.post(
-        f"/migraties/inkomend/{receipt.offer.id}/koppelen", data={**data, "start": "Start"}
-    )
+    response = start(zuid, receipt.offer.id, fields)
 
-    assert response.status_code == 200
-    assert codes(response.text) == {"package_mismatch": "form"}
-    # Only the offer's own package is offered, so the Twinfield choice is not kept.
-    assert f'<option value="{twinfield.id}">' not in response.text
-    assert 'id="doelen-0-koppeling-error"' in response.text or 'id="form-errors"' in response.text
+    assert response.location == f"/migraties/inkomend/{receipt.offer.id}"
+    assert codes(zuid.get(response.location).text) == {"package_mismatch": "flash"}
     assert database_dump() == before
 
 
@@ -279,23 +345,7 @@ def test_the_targets_page_offers_only_connections_of_the_offers_package(
 
     assert f'<option selected value="{exact.id}">' in page  # the one there is, chosen
     assert f'value="{twinfield.id}"' not in page
-    assert "1001 Bakkerij De Korenschoof" in page  # its administrations listed at once
-
-
-def test_start_migratie_without_an_administration_chosen_says_so(
-    zuid: FlaskClient, scene: Scene
-) -> None:
-    receipt = scene.offer("1001")
-    items = scene.redeem(receipt).items
-
-    response = zuid.post(
-        f"/migraties/inkomend/{receipt.offer.id}/koppelen",
-        data={**targets(scene, items, scene.connection("Zuid").id), "start": "Start"},
-    )
-
-    assert (
-        "Kies per administratie een boekhoudsysteemkoppeling en een administratie." in response.text
-    )
+    assert '<option value="1001">1001 Bakkerij De Korenschoof</option>' in page  # to type
 
 
 def test_the_targets_page_without_a_selection_goes_back(zuid: FlaskClient, scene: Scene) -> None:

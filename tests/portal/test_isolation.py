@@ -126,9 +126,8 @@ class Victim:
             "reden": "niet van jou",
             f"gebruiker-{self.user_id}-toegang": "ja",
             "doelen-0-item": self.item_id,
-            "doelen-0-koppeling": self.connection_id,
-            "doelen-0-administratie": "noord-1001",
-            **dict.fromkeys(("submit", "toon", "start", "volgende", "afwijzen"), "x"),
+            "doelen-0-code": "1001",
+            **dict.fromkeys(("submit", "toon", "start", "volgende", "afwijzen", "alle"), "x"),
         }
 
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from api_support import Api
 from flask.testing import FlaskClient
-from portal_support import Scene, codes, refusals
+from portal_support import Scene, codes, refusals, start_form
+from werkzeug.datastructures import MultiDict
 
 from migrationkit import services
 from migrationkit.domain.errors import RuleViolation
@@ -34,13 +35,16 @@ def offer_report_url(scene: Scene, *codes: str) -> str:
     return f"/migraties/uitgaand/koppelingen/{connection}/controle?{ids[1:]}"
 
 
-def targets(items: Any, connection_id: int, **chosen: str) -> dict[str, str]:
-    data: dict[str, str] = {}
-    for index, item in enumerate(items):
-        data[f"doelen-{index}-item"] = str(item.id)
-        data[f"doelen-{index}-koppeling"] = str(connection_id)
-        data[f"doelen-{index}-administratie"] = chosen.get(item.code, "")
-    return data
+def targets(
+    client: FlaskClient, offer_id: int, items: Any, connection_id: int | None = None, **codes: str
+) -> MultiDict[str, str]:
+    """The targets page's form for ``items``, with the codes typed for some (by the item's
+    code) and, when given, another connection than the one chosen."""
+    typed = {item.id: codes[item.code] for item in items if item.code in codes}
+    fields = start_form(client, offer_id, [item.id for item in items], typed)
+    if connection_id is not None:
+        fields["koppeling"] = str(connection_id)
+    return fields
 
 
 def redeemed(scene: Scene, *codes: str) -> tuple[int, tuple[OfferItem, ...]]:
@@ -148,7 +152,7 @@ def test_controleer_shows_the_checks_of_the_chosen_targets_and_starts_nothing(
     zuid: FlaskClient, scene: Scene, database_dump: Dump
 ) -> None:
     offer_id, items = redeemed(scene, "1001", "1002")
-    data = targets(items, scene.connection("Zuid").id, **{"1001": "zuid-1001", "1002": "zuid-1002"})
+    data = targets(zuid, offer_id, items, **{"1002": "7002"})
     before = database_dump()
 
     response = check(zuid, offer_id, data)
@@ -165,11 +169,11 @@ def test_controleer_shows_the_checks_of_the_chosen_targets_and_starts_nothing(
     assert "Geweigerd</span>" not in page
     # The choices go with the form: back to the choice, or start as checked.
     assert f'action="/migraties/inkomend/{offer_id}/koppelen"' in page
-    assert 'name="doelen-1-administratie" value="zuid-1002"' in page
+    assert 'name="doelen-1-code" value="7002"' in page
     assert 'value="Start migratie"' in page
 
-    started = zuid.post(f"/migraties/inkomend/{offer_id}/koppelen", data={**data, "start": "S"})
-    assert started.location == "/migraties"
+    started = zuid.post(f"/migraties/inkomend/{offer_id}/koppelen", data=data | {"start": "S"})
+    assert started.location == f"/migraties/inkomend/{offer_id}"
 
 
 def test_controleer_refuses_a_target_not_chosen_and_offers_no_start(
@@ -178,7 +182,7 @@ def test_controleer_refuses_a_target_not_chosen_and_offers_no_start(
     offer_id, items = redeemed(scene, "1001")
     before = database_dump()
 
-    page = check(zuid, offer_id, targets(items, 0)).text
+    page = check(zuid, offer_id, targets(zuid, offer_id, items, 0)).text
 
     assert database_dump() == before
     assert "Niet alles is in orde." in page
@@ -194,7 +198,7 @@ def test_controleer_names_each_refusal_in_english(zuid: FlaskClient, scene: Scen
     offer_id, items = redeemed(scene, "1001")
     twinfield = scene.connection("Zuid", AccountingPackage.TWINFIELD)
 
-    page = check(in_english(zuid), offer_id, targets(items, twinfield.id)).text
+    page = check(in_english(zuid), offer_id, targets(zuid, offer_id, items, twinfield.id)).text
 
     assert "<h2>Pre-flight check</h2>" in page
     assert 'class="verdict verdict-refused">Refused</span>' in page
@@ -212,21 +216,21 @@ def test_controleer_after_a_withdrawal_says_so(
     zuid: FlaskClient, scene: Scene, database_dump: Dump
 ) -> None:
     offer_id, items = redeemed(scene, "1001")
+    data = targets(zuid, offer_id, items)
     services.withdraw_item(scene.deps, actor_id=scene.user("noord@example.nl"), item_id=items[0].id)
-    data = targets(items, scene.connection("Zuid").id, **{"1001": "zuid-1001"})
     before = database_dump()
 
     page = check(zuid, offer_id, data).text
 
     assert database_dump() == before
-    assert codes(page) == {"item_withdrawn": "check"}
+    assert codes(page)["item_withdrawn"] == "check"
 
 
 def test_controleer_on_another_environments_offer_is_not_found(
     noord: FlaskClient, signed_in: Callable[[str], FlaskClient], scene: Scene, database_dump: Dump
 ) -> None:
     offer_id, items = redeemed(scene, "1001")
-    data = targets(items, scene.connection("Zuid").id, **{"1001": "zuid-1001"})
+    data = targets(signed_in("zuid@example.nl"), offer_id, items)
     before = database_dump()
 
     assert check(noord, offer_id, data).status_code == 404
@@ -242,7 +246,10 @@ def test_controleer_needs_the_csrf_token(
     app.config["WTF_CSRF_ENABLED"] = True
     client = signed_in("zuid@example.nl")
 
-    response = check(client, offer_id, targets(items, scene.connection("Zuid").id))
+    data = targets(client, offer_id, items)
+    data.pop("csrf_token")
+
+    response = check(client, offer_id, data)
 
     assert response.status_code == 400
     assert "Het formulier is verlopen of ongeldig" in response.text
@@ -309,16 +316,16 @@ def test_the_portal_makes_the_starts_report_once_per_submit(
     url = f"/migraties/inkomend/{offer_id}/koppelen"
 
     # Both on the same package administration: refused by the start's report (R8/R9).
-    same = targets(items, zuid_id, **{"1001": "zuid-1001", "1002": "zuid-1001"})
+    same = targets(zuid, offer_id, items, zuid_id, **{"1002": "1001"})
     reports_made.clear()
-    refused = zuid.post(url, data={**same, "start": "S"})
+    refused = zuid.post(url, data=same | {"start": "S"})
     assert refused.status_code == 200
     assert reports_made == {"start_report": 1}
 
-    chosen = targets(items, zuid_id, **{"1001": "zuid-1001", "1002": "zuid-1002"})
+    chosen = targets(zuid, offer_id, items, zuid_id)
     reports_made.clear()
-    started = zuid.post(url, data={**chosen, "start": "S"})
-    assert started.location == "/migraties"
+    started = zuid.post(url, data=chosen | {"start": "S"})
+    assert started.location == f"/migraties/inkomend/{offer_id}"
     assert reports_made == {"start_report": 1}
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from portal_support import signed_in_client
-from scale_support import EXACT_PAGE, Count, chosen, flow, shown, targets_address
+from scale_support import EXACT_PAGE, Count, flow, started, targets_address
 
 from migrationkit import services
 from migrationkit.domain.errors import PackageError
@@ -79,23 +79,22 @@ def test_a_busy_package_is_not_waited_for_while_a_person_waits(tmp_path: Path) -
         busy = PackageError("package_busy", package=target.package.label, seconds=30)
         client = signed_in_client(offer.app, zuid)
 
-        page = client.post(targets_address(redeemed), data={**shown(redeemed, target), "toon": "y"})
-        started = client.post(
-            targets_address(redeemed),
-            data={**chosen(redeemed, target), "start": "y"},
-        )
+        page = client.get(targets_address(redeemed))
+        start = client.post(targets_address(redeemed), data=started(page.get_data(as_text=True)))
         token = services.create_api_token(offer.runtime.deps, actor_id=zuid, name="Proef").secret
         api = offer.app.test_client().get(
             f"/api/v1/connections/{target.id}/package-administrations",
             headers={"Authorization": f"Bearer {token}"},
         )
 
-        assert page.status_code == 200
+        assert page.status_code == 200, page.get_data(as_text=True)
         assert busy.message("nl") in page.get_data(as_text=True)
         assert 'id="opnieuw"' in page.get_data(as_text=True)  # the page offers to ask again
-        assert started.status_code == 200
-        assert busy.message("nl") in started.get_data(as_text=True)
-        assert services.incoming_overview(offer.runtime.deps, actor_id=zuid)[0].migration is None
+        assert start.status_code == 200
+        assert busy.message("nl") in start.get_data(as_text=True)
+        assert (
+            services.incoming_overview(offer.runtime.deps, actor_id=zuid).rows[0].migration is None
+        )
         assert api.status_code == 503
         assert api.json is not None
         assert api.json["code"] == "package_busy"

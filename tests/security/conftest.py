@@ -22,6 +22,7 @@ from browser_fixtures import (  # noqa: F401 - fixtures, found by pytest by thei
     demo_home,
     person,
     portal,
+    practice,
     visitor,
 )
 from portal_fixtures import (  # noqa: F401 - fixtures, found by pytest by their names

@@ -111,12 +111,12 @@ class Stage:
         }
         return ids[what]()
 
-    def zuid_package_admin(self) -> str:
+    def zuid_package_admin_code(self) -> str:
         connection = self.scene.connection("Zuid")
         available = services.available_package_administrations(
             self.deps, actor_id=self.scene.user("zuid@example.nl"), connection_id=connection.id
         )
-        return next(pa.package_admin_id for pa in available if pa.name.startswith("Fiets"))
+        return next(pa.code for pa in available if pa.name.startswith("Fiets"))
 
 
 @attrs.frozen
@@ -235,9 +235,10 @@ ROUTES: dict[str, Route] = {
         lambda s: f"/migraties/inkomend/{s.id('offer')}/koppelen",
         forms.StartForm,
         valid=lambda s: {
+            "koppeling": str(s.id("zuid_connection")),
+            "voorstellen": "0" * 16,
             "doelen-0-item": str(s.id("item")),
-            "doelen-0-koppeling": str(s.id("zuid_connection")),
-            "doelen-0-administratie": "geen-administratie",
+            "doelen-0-code": "geen-administratie",
             "start": "x",
         },
     ),
@@ -247,9 +248,9 @@ ROUTES: dict[str, Route] = {
         lambda s: f"/migraties/inkomend/{s.id('offer')}/controle",
         forms.StartForm,
         valid=lambda s: {
+            "koppeling": str(s.id("zuid_connection")),
             "doelen-0-item": str(s.id("item")),
-            "doelen-0-koppeling": str(s.id("zuid_connection")),
-            "doelen-0-administratie": s.zuid_package_admin(),
+            "doelen-0-code": s.zuid_package_admin_code(),
         },
     ),
     "migrations.retry": Route(NOORD, "POST", lambda s: f"/migraties/{s.id('item')}/opnieuw"),

@@ -18,7 +18,7 @@ import pytest
 import responses
 from flask import Flask
 from flask.testing import FlaskClient
-from portal_support import RUNTIME_KEY, Scene, codes, environ, make_app
+from portal_support import RUNTIME_KEY, Scene, codes, environ, make_app, start_form
 from sqlalchemy import MetaData, select, text
 from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
@@ -131,23 +131,8 @@ def move(zuid: FlaskClient, scene: Scene, code: str, run_jobs: Callable[[], None
     [item] = services.redeemed_offer(
         scene.deps, actor_id=scene.user("zuid@example.nl"), offer_id=offer_id
     ).items
-    connection = scene.connection("Zuid")
-    [target] = [
-        pa
-        for pa in services.available_package_administrations(
-            scene.deps, actor_id=scene.user("zuid@example.nl"), connection_id=connection.id
-        )
-        if pa.name == item.name
-    ]
-    started = zuid.post(
-        f"{offered}/koppelen",
-        data={
-            "doelen-0-item": str(item.id),
-            "doelen-0-koppeling": str(connection.id),
-            "doelen-0-administratie": target.package_admin_id,
-            "start": "Start migratie",
-        },
-    )
+    fields = start_form(zuid, offer_id, [item.id])
+    started = zuid.post(f"{offered}/koppelen", data=fields | {"start": "Start migratie"})
     assert started.status_code == 302, started.text
     run_jobs()
     [row] = [

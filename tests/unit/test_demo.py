@@ -232,6 +232,42 @@ def test_a_restart_over_the_demo_database_fills_fresh_packages_the_same_way(
         ) == seeded.connectors.connector(package).list_administrations(connection)
 
 
+def test_a_practice_holds_its_administrations_and_zuid_their_counterparts(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'practice.sqlite3'}")
+    upgrade(engine)
+    uow_factory = unit_of_work_factory(engine, b"demo-tests-server-secret-0123456789")
+    connectors = InMemoryConnectorRegistry()
+    archives = archive_stores({}, default_root=tmp_path / "archive")
+    with uow_factory() as uow:
+        data = demo.seed(uow, connectors, archives, practice=30)
+    with uow_factory() as uow:
+        praktijk = data.connections[("Kantoor Praktijk", EXACT)]
+        own = uow.administrations.list_for_connection(praktijk)
+        counts = {len(uow.documents.list_for_administration(a.id)) for a in own}
+        zuid = uow.connections.get(data.connections[("Kantoor Zuid", EXACT)])
+        others = [
+            len(uow.administrations.list_for_connection(connection_id))
+            for (office, package), connection_id in data.connections.items()
+            if office == "Kantoor Praktijk" and package is not EXACT
+        ]
+    assert zuid is not None
+    counterparts = {
+        pa.code: pa.name for pa in connectors.connector(EXACT).list_administrations(zuid)
+    }
+
+    assert [a.code for a in own] == [f"6{n:04d}" for n in range(1, 31)]
+    assert counts == {demo.PRACTICE_DOCUMENTS}
+    assert others == [demo.PRACTICE_OTHERS] * 4
+    assert counterparts["60001"] == own[0].name
+    assert "60025" not in counterparts
+    assert counterparts["80025"] == own[24].name
+    assert counterparts["80007"] == f"{own[6].name} B.V."
+    assert "Kantoor Praktijk" in data.environments
+    assert "praktijk@example.nl" in data.users
+
+
 def test_the_seed_is_fast(seeded: Seeded) -> None:
     assert seeded.seconds < 5.0
 

@@ -759,6 +759,19 @@ REFUSALS: dict[str, Refusal] = {
         plain("zuid"),
         lambda s: ("connection", s.zuid.connection.id),
     ),
+    "propose_targets": Refusal(
+        lambda s, d: services.propose_targets(
+            d,
+            actor_id=s.zuid.user.id,
+            offer_id=_redeemed(s).offer.id,
+            item_ids=[1],
+            connection_id=s.zuid.connection.id,
+        ),
+        AuditAction.OPEN,
+        "not_super_user",
+        plain("zuid"),
+        lambda s: ("offer", s.offer_id),
+    ),
     "start_migrations": Refusal(
         lambda s, d: services.start_migrations(d, actor_id=s.zuid.user.id, **_start(s)),
         AuditAction.START,

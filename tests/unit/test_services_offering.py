@@ -11,7 +11,7 @@ import pytest
 from migrationkit import services
 from migrationkit.domain import codes
 from migrationkit.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleViolation
-from migrationkit.domain.model import ItemStatus
+from migrationkit.domain.model import Administration, ItemStatus
 from migrationkit.testing._world import TEST_CODE_SECRET
 
 if TYPE_CHECKING:
@@ -241,6 +241,25 @@ def test_only_administrations_outside_an_open_offer_are_offerable(scene: Scene) 
     )
 
     assert offerable == (free,)
+
+
+def test_offerable_administrations_are_filtered_by_every_word_in_code_or_name(
+    scene: Scene,
+) -> None:
+    bakkerij = scene.administration("0042", "Bakkerij de Korenschoof")
+    scene.administration("0043", "Slagerij Vos")
+    second = scene.administration("1042", "Bakkerij Vos")
+
+    def offerable(search: str) -> tuple[Administration, ...]:
+        return services.offerable_administrations(
+            scene.deps,
+            actor_id=scene.noord.super_user.id,
+            connection_id=scene.noord.connection.id,
+            search=search,
+        )
+
+    assert offerable("bakkerij") == (bakkerij, second)
+    assert offerable("42 VOS") == (second,)
 
 
 # --- withdraw (R12) ----------------------------------------------------------------------------

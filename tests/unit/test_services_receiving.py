@@ -94,6 +94,33 @@ def test_the_redeemed_offer_can_be_opened_again_by_the_recipient_only(scene: Sce
         )
 
 
+def test_the_redeemed_offer_counts_its_items_per_status_with_their_migrations(
+    scene: Scene,
+) -> None:
+    administrations = [scene.administration(f"00{n}", f"Klant {n}") for n in range(1, 4)]
+    receipt = redeemed(scene, *administrations)
+    first, second, _third = receipt.items
+    services.withdraw_item(scene.deps, actor_id=scene.noord.super_user.id, item_id=second.id)
+    (migration,) = services.start_migrations(
+        scene.deps,
+        actor_id=scene.zuid.super_user.id,
+        offer_id=receipt.offer.id,
+        choices=[scene.choice(first)],
+    )
+
+    shown = services.redeemed_offer(
+        scene.deps, actor_id=scene.zuid.super_user.id, offer_id=receipt.offer.id
+    )
+
+    assert shown.counts == (
+        (ItemStatus.OFFERED, 1),
+        (ItemStatus.WITHDRAWN, 1),
+        (ItemStatus.QUEUED, 1),
+    )
+    assert shown.migrations == {first.id: migration}
+    assert shown.running
+
+
 def test_an_unknown_code_is_refused_and_counted(scene: Scene) -> None:
     scene.offer()
 

@@ -1,5 +1,6 @@
 """Demo mode (``MIGRATIONKIT_DEMO=1``): the schema made and the demo data seeded into an
-empty database, so the README's run command shows a portal to try at once."""
+empty database, so the README's run command shows a portal to try at once; with
+MIGRATIONKIT_DEMO_PRACTICE, the practice that Zuid takes over as well."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ def prepare(runtime: Runtime) -> None:
     if not isinstance(connectors, InMemoryConnectorRegistry):
         raise RuntimeError("demo mode needs the in-memory accounting packages")
     upgrade(runtime.settings.database_url)
+    practice = runtime.settings.demo_practice
     with runtime.deps.uow() as uow:
         if uow.environments.list():
-            demo.fill_packages(uow, connectors)
+            demo.fill_packages(uow, connectors, practice=practice)
         else:
-            demo.seed(uow, connectors, runtime.archives)
+            demo.seed(uow, connectors, runtime.archives, practice=practice)

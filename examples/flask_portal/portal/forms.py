@@ -24,7 +24,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Regexp, ValidationError
 
 from migrationkit.domain import codes
 from migrationkit.domain.api_tokens import NAME_MAX as API_TOKEN_NAME_MAX
@@ -93,10 +93,17 @@ class ConnectionForm(ReadForm):
 
 
 class OutgoingChoiceForm(ReadForm):
+    """The connection's administrations to offer, narrowed by a filter; select all (of those
+    shown) or none in one action, without scripts too."""
+
     koppeling = HiddenField()
+    filter = StringField(_l("Filter op code of naam"))
+    filteren = SubmitField(_l("Filteren"))
     administratie = MultiCheckboxField(
         _l("Administraties"), coerce=id_number, validate_choice=False
     )
+    alle = SubmitField(_l("Selecteer alle"))
+    geen = SubmitField(_l("Selecteer geen"))
     volgende = SubmitField(_l("Volgende"))
 
 
@@ -152,12 +159,15 @@ class RedeemForm(FlaskForm):
 class OfferedItemsForm(FlaskForm):
     administratie = MultiCheckboxField(_l("Aangeboden administraties"), coerce=id_number)
     reden = TextAreaField(_l("Reden van afwijzing (niet verplicht)"))
+    alle = SubmitField(_l("Selecteer alle"))
+    geen = SubmitField(_l("Selecteer geen"))
     volgende = SubmitField(_l("Volgende"))
     afwijzen = SubmitField(_l("Afwijzen"))
 
 
 class TargetForm(Form):
-    """One selected item's target: a connection, then a package administration in it."""
+    """One selected item: its id, and the code of another package administration than the
+    one proposed (blank: the proposal stands), so a form of 300 items sends little."""
 
     class Meta(FlaskForm.Meta):
         # A part of StartForm (whose CSRF token covers it), with WTForms' own messages in
@@ -165,13 +175,27 @@ class TargetForm(Form):
         csrf = False
 
     item = HiddenField()
-    koppeling = SelectField(_l("Boekhoudsysteemkoppeling"), coerce=id_number, validate_choice=False)
-    administratie = SelectField(_l("Administratie uit het boekhoudpakket"), validate_choice=False)
+    code = StringField(_l("Andere administratiecode"))
 
 
 class StartForm(FlaskForm):
+    """The targets of the selected items: one boekhoudsysteemkoppeling for all of them, a
+    proposal each from its package administrations, changed where a code is typed."""
+
+    koppeling = SelectField(_l("Boekhoudsysteemkoppeling"), coerce=id_number, validate_choice=False)
+    #: The proposals the page showed (their fingerprint): the changes are read against them.
+    voorstellen = HiddenField(
+        validators=[
+            Regexp(
+                r"\A[0-9a-f]{0,16}\Z",
+                message=_l(
+                    "Het formulier is verlopen of ongeldig. Ga terug en probeer het opnieuw."
+                ),
+            )
+        ]
+    )
     doelen = FieldList(FormField(TargetForm))
-    toon = SubmitField(_l("Toon beschikbare administraties"))
+    toon = SubmitField(_l("Toon voorstellen"))
     start = SubmitField(_l("Start migratie"))
 
 

@@ -4,6 +4,7 @@ migration's status with its self-updating progress bar."""
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from typing import Any
 
 from flask import (
@@ -18,11 +19,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from migrationkit import services
-from migrationkit.domain.errors import InvalidInput, MigrationError
-from migrationkit.domain.model import ItemStatus, OfferItem
+from migrationkit.domain.errors import InvalidInput, MigrationError, PackageError
+from migrationkit.domain.matching import Proposal
+from migrationkit.domain.model import Administration, ItemStatus
 from migrationkit.domain.overviews import HISTORY_STATUSES, READY_STATUSES
 from portal.administrations import connection_choices, own_connections
 from portal.auth import super_user_required
@@ -152,12 +155,20 @@ def outgoing_choose() -> str | Response:
         return render_template(
             "migrations/outgoing_choose.html", connection_form=connection_form, choice_form=None
         )
-    offerable = services.offerable_administrations(
-        deps(), actor_id=g.user.id, connection_id=connection_id
-    )
+    offerable: tuple[Administration, ...] = ()
+    try:
+        offerable = services.offerable_administrations(
+            deps(), actor_id=g.user.id, connection_id=connection_id, search=choice_form.filter.data
+        )
+    except InvalidInput as error:
+        field_error(choice_form, choice_form.filter, refusal(error))
     choice_form.koppeling.data = str(connection_id)
     choice_form.administratie.choices = [(a.id, f"{a.code} {a.name}") for a in offerable]
-    if choice_form.volgende.data:
+    if choice_form.alle.data:
+        choice_form.administratie.data = [a.id for a in offerable]
+    elif choice_form.geen.data:
+        choice_form.administratie.data = []
+    elif choice_form.volgende.data:
         if choice_form.administratie.data:
             return redirect(
                 url_for(
@@ -312,7 +323,11 @@ def offered(offer_id: int) -> str | Response:
     form.administratie.choices = [(i.id, f"{i.code} {i.name}") for i in redeemed.selectable]
     if form.validate_on_submit():
         chosen = form.administratie.data or []
-        if form.afwijzen.data:
+        if form.alle.data:
+            form.administratie.data = [item.id for item in redeemed.selectable]
+        elif form.geen.data:
+            form.administratie.data = []
+        elif form.afwijzen.data:
             try:
                 rejected = services.reject_items(
                     deps(),
@@ -342,100 +357,146 @@ def offered(offer_id: int) -> str | Response:
 @bp.route("/inkomend/<int:offer_id>/koppelen", methods=["GET", "POST"])
 @super_user_required
 def targets(offer_id: int) -> str | Response:
-    """Per selected administration: the target boekhoudsysteemkoppeling, then the administration
-    from the package (its code may differ); then Start migratie (R2, R8, R9, R13)."""
+    """The selected administrations with a target each: one boekhoudsysteemkoppeling for
+    all, and per administration the package administration proposed for it (same code,
+    else same name), changed by typing another code; then Start migratie (R2, R8, R9, R13).
+    The package is asked for its administrations once per page, whatever their number."""
     redeemed = services.redeemed_offer(deps(), actor_id=g.user.id, offer_id=offer_id)
-    selectable = {item.id: item for item in redeemed.selectable}
     if request.method == "POST":
         form = StartForm()
     else:
         form = StartForm(formdata=None)
         for item_id in request.args.getlist("item", type=id_number):
             form.doelen.append_entry({"item": str(item_id)})
-    entries = [(entry, selectable.get(_int(entry.form.item.data))) for entry in form.doelen]
-    if not entries or any(item is None for _entry, item in entries):
+    if not form.doelen.entries:
         flash(_("Selecteer de administraties die je wilt overzetten."), "error")
         return redirect(url_for("migrations.offered", offer_id=offer_id))
     # Only connections of the offer's own package: another package cannot take it in (R2).
-    own_package = [c for c in own_connections() if c.package is redeemed.offer.package]
-    choices = connection_choices(own_package)
+    choices = connection_choices(
+        [c for c in own_connections() if c.package is redeemed.offer.package]
+    )
+    form.koppeling.choices = [(0, _("Kies een boekhoudsysteemkoppeling")), *choices]
     if request.method == "GET" and len(choices) == 1:
-        for entry, _item in entries:
-            entry.form.koppeling.data = choices[0][0]  # the one there is, chosen already
+        form.koppeling.data = choices[0][0]  # the one there is, chosen already
     # Validated before the package's refusals are put on the fields: validating clears them.
-    starting = form.validate_on_submit() and form.start.data
-    # Each chosen connection's package listed once, however many administrations it serves.
-    available = {
-        connection_id: _available(connection_id)
-        for connection_id in {entry.form.koppeling.data for entry, _item in entries}
-        if connection_id
-    }
-    complete = True
-    for entry, item in entries:
-        assert item is not None
-        _prepare_target(entry.form, item, choices, available)
-        complete = complete and bool(entry.form.koppeling.data and entry.form.administratie.data)
-    if starting:
-        if not complete:
-            field_error(
-                form,
-                None,
-                _("Kies per administratie een boekhoudsysteemkoppeling en een administratie."),
+    submitted = form.validate_on_submit()
+    proposals = None
+    if form.koppeling.data:
+        try:
+            proposals = services.propose_targets(
+                deps(),
+                actor_id=g.user.id,
+                offer_id=offer_id,
+                item_ids=[_int(entry.form.item.data) for entry in form.doelen],
+                connection_id=form.koppeling.data,
             )
-        else:
-            try:
-                services.start_migrations(
-                    deps(),
-                    actor_id=g.user.id,
-                    offer_id=offer_id,
-                    choices=[
-                        services.TargetChoice(
-                            item_id=_int(entry.form.item.data),
-                            connection_id=entry.form.koppeling.data,
-                            package_admin_id=entry.form.administratie.data,
-                        )
-                        for entry, _item in entries
-                    ],
-                )
-            except MigrationError as error:
-                field_error(form, None, on_page(error))
-            else:
-                flash(_("De migratie is gestart en wordt op de achtergrond uitgevoerd."), "success")
-                return redirect(url_for("migrations.overview"))
+        except PackageError as error:  # the package cannot be asked now: said at its field
+            field_error(form, form.koppeling, on_page(error))
+        except MigrationError as error:
+            flash_refusal(error)
+            return redirect(url_for("migrations.offered", offer_id=offer_id))
+    for message in form.voorstellen.errors:  # a hidden field: said at the top
+        field_error(form, None, message)
+    if submitted and form.start.data:
+        if proposals is None:
+            if not form.koppeling.errors:
+                field_error(form, form.koppeling, _("Kies een boekhoudsysteemkoppeling."))
+        elif _started(form, offer_id, proposals):
+            flash(_("De migratie is gestart en wordt op de achtergrond uitgevoerd."), "success")
+            return redirect(url_for("migrations.offered", offer_id=offer_id))
+    rows = _rows(form, proposals) if proposals is not None else []
     return render_template(
         "migrations/targets.html",
         form=form,
-        entries=entries,
+        proposals=proposals,
+        rows=rows,
         redeemed=redeemed,
-        # A package that refused (busy, say): the page offers to ask it again.
-        retry=any(isinstance(listed, str) for listed in available.values()),
+        # The package refused to list (busy, say): the page offers to ask it again.
+        retry=bool(form.koppeling.data) and proposals is None and bool(form.koppeling.errors),
     )
+
+
+def _changed(form: StartForm) -> dict[int, str]:
+    """The codes typed per item: what the user changed against the proposals."""
+    return {_int(entry.form.item.data): entry.form.code.data or "" for entry in form.doelen}
+
+
+def _started(form: StartForm, offer_id: int, proposals: services.TargetProposals) -> bool:
+    """Starts the form's items on their proposals and typed codes; what refuses is shown at
+    the item's field or at the top of the form."""
+    try:
+        choices, refusals = proposals.choices(_changed(form), form.voorstellen.data or "")
+        if not refusals:
+            services.start_migrations(
+                deps(), actor_id=g.user.id, offer_id=offer_id, choices=choices
+            )
+            return True
+    except MigrationError as error:
+        field_error(form, None, on_page(error))
+        return False
+    for entry in form.doelen:
+        refused = refusals.get(_int(entry.form.item.data))
+        if refused is not None:
+            field_error(entry.form, entry.form.code, on_page(refused))
+    field_error(
+        form,
+        None,
+        ngettext(
+            "%(num)d administratie heeft nog geen doel; zie de gemarkeerde regel.",
+            "%(num)d administraties hebben nog geen doel; zie de gemarkeerde regels.",
+            len(refusals),
+        ),
+    )
+    return False
+
+
+def _rows(
+    form: StartForm, proposals: services.TargetProposals
+) -> list[tuple[Proposal, TargetForm]]:
+    """Each proposal (unmatched first) with its item's part of the form, labelled."""
+    form.voorstellen.data = proposals.fingerprint
+    parts = {_int(entry.form.item.data): entry.form for entry in form.doelen}
+    rows = []
+    for proposal in proposals.proposals:
+        part = parts[proposal.item.id]
+        part.code.label.text = _(
+            "Andere administratiecode voor %(code)s %(name)s",
+            code=proposal.item.code,
+            name=proposal.item.name,
+        )
+        rows.append((proposal, part))
+    return rows
 
 
 @bp.post("/inkomend/<int:offer_id>/controle")
 @super_user_required
 def start_preflight(offer_id: int) -> str | Response:
-    """Controle vooraf: the dry run of Start migratie for the targets chosen so far, every
-    check of R1-R10 per administration; it starts nothing. A target not chosen yet is
-    refused in the report itself."""
+    """Controle vooraf: the dry run of Start migratie for the proposals and the codes typed
+    so far, every check of R1-R10 per administration; it starts nothing. An item without a
+    target is refused in the report itself."""
     redeemed = services.redeemed_offer(deps(), actor_id=g.user.id, offer_id=offer_id)
     form = StartForm()
     if not form.validate_on_submit() or not form.doelen.entries:
         flash(_("Selecteer de administraties die je wilt overzetten."), "error")
         return redirect(url_for("migrations.offered", offer_id=offer_id))
-    try:
-        report = services.preflight_start(
+    item_ids = [_int(entry.form.item.data) for entry in form.doelen]
+    connection_id = form.koppeling.data or 0
+    # What is not chosen, or cannot be proposed, is refused by the report itself, in words.
+    chosen = {i: services.TargetChoice(i, connection_id, "") for i in item_ids}
+    with suppress(MigrationError):
+        proposals = services.propose_targets(
             deps(),
             actor_id=g.user.id,
             offer_id=offer_id,
-            choices=[
-                services.TargetChoice(
-                    item_id=_int(entry.form.item.data),
-                    connection_id=entry.form.koppeling.data or 0,
-                    package_admin_id=entry.form.administratie.data or "",
-                )
-                for entry in form.doelen
-            ],
+            item_ids=item_ids,
+            connection_id=connection_id,
+        )
+        # The proposals as they are now: the report shows the targets it checked.
+        choices, _refused = proposals.choices(_changed(form), proposals.fingerprint)
+        chosen |= {choice.item_id: choice for choice in choices}
+    try:
+        report = services.preflight_start(
+            deps(), actor_id=g.user.id, offer_id=offer_id, choices=list(chosen.values())
         )
     except MigrationError as error:
         flash_refusal(error)
@@ -446,43 +507,6 @@ def start_preflight(offer_id: int) -> str | Response:
         report=report,
         redeemed=redeemed,
     )
-
-
-def _available(connection_id: int) -> list[tuple[str, str]] | str:
-    """The choices of package administrations of a connection, or the refusal to show."""
-    try:
-        available = services.available_package_administrations(
-            deps(), actor_id=g.user.id, connection_id=connection_id
-        )
-    except MigrationError as error:
-        return on_page(error)
-    return [
-        ("", _("Kies een administratie")),
-        *((pa.package_admin_id, f"{pa.code} {pa.name}") for pa in available),
-    ]
-
-
-def _prepare_target(
-    target: TargetForm,
-    item: OfferItem,
-    choices: list[tuple[int, str]],
-    available: dict[int, list[tuple[str, str]] | str],
-) -> None:
-    """Labels one item's fields with its name and lists the package administrations of the
-    chosen connection (``available``: by connection, its choices or the refusal)."""
-    target.koppeling.choices = [(0, _("Kies een boekhoudsysteemkoppeling")), *choices]
-    target.koppeling.label.text = _("Boekhoudsysteemkoppeling voor %(name)s", name=item.name)
-    target.administratie.label.text = _(
-        "Administratie uit het boekhoudpakket voor %(name)s", name=item.name
-    )
-    target.administratie.choices = []
-    if not target.koppeling.data:
-        return
-    listed = available[target.koppeling.data]
-    if isinstance(listed, str):
-        field_error(target, target.koppeling, listed)
-        return
-    target.administratie.choices = listed
 
 
 # --- status ----------------------------------------------------------------------------------

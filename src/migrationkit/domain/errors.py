@@ -187,6 +187,23 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Choose an accounting system connection and an administration from the accounting "
         "package for {code} {name}.",
     ),
+    # matching a takeover's items to the package's administrations
+    "target_code_unknown": (
+        "De koppeling heeft geen beschikbare administratie met code {code}.",
+        "The connection has no available administration with code {code}.",
+    ),
+    "target_code_ambiguous": (
+        "De koppeling heeft meer dan één beschikbare administratie met code {code}; "
+        "kies er één in het boekhoudpakket.",
+        "The connection has more than one available administration with code {code}; "
+        "choose one in the accounting package.",
+    ),
+    "proposals_changed": (
+        "De administraties in het boekhoudpakket zijn intussen veranderd; bekijk de "
+        "voorstellen opnieuw en start dan.",
+        "The administrations in the accounting package have changed meanwhile; look at the "
+        "proposals again, then start.",
+    ),
     # R10
     "authorizers_in_flow": (
         "Administratie {code} {name} heeft autorisatoren in de autorisatieflow {flows}. "

@@ -39,6 +39,7 @@ from migrationkit.services.dependencies import Dependencies, Policy
 from migrationkit.services.engine import copy_batch, finish_migration, run_migration
 from migrationkit.services.expiry import SweepReport, sweep_offers
 from migrationkit.services.listings import PackageListings
+from migrationkit.services.matching import TargetProposals, propose_targets
 from migrationkit.services.moving import (
     Progress,
     claim_migration,
@@ -127,6 +128,7 @@ __all__ = [
     "SweepReport",
     "SweeperReport",
     "TargetChoice",
+    "TargetProposals",
     "UserAccess",
     "Verdict",
     "add_administrations",
@@ -167,6 +169,7 @@ __all__ = [
     "outgoing_overview",
     "preflight_offer",
     "preflight_start",
+    "propose_targets",
     "record_progress",
     "record_refusal",
     "redeem_code",

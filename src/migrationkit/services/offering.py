@@ -18,8 +18,9 @@ from migrationkit.domain.model import (
     OfferItem,
     TransferOffer,
 )
-from migrationkit.domain.overviews import PAGE_SIZE
+from migrationkit.domain.overviews import PAGE_SIZE, fold, searchable
 from migrationkit.domain.rules import (
+    clean_search,
     displayed_status,
     expiry_of,
     require_sender,
@@ -66,13 +67,20 @@ class OutgoingRow:
 
 @audited(AuditAction.OPEN)
 def offerable_administrations(
-    deps: Dependencies, *, actor_id: int, connection_id: int
+    deps: Dependencies, *, actor_id: int, connection_id: int, search: str | None = None
 ) -> tuple[Administration, ...]:
-    """The administrations of a connection that can be offered now (not in an open offer)."""
+    """The administrations of a connection that can be offered now (not in an open offer),
+    those with every word of ``search`` in their code or name."""
+    term = clean_search(search)
     with deps.uow() as uow:
         actor = _load.super_user(uow, actor_id)
         connection = _load.connection(uow, connection_id, actor.environment_id)
-        listed = uow.administrations.list_for_connection(connection.id)
+        words = fold(term).split()
+        listed = [
+            administration
+            for administration in uow.administrations.list_for_connection(connection.id)
+            if all(word in searchable(administration.code, administration.name) for word in words)
+        ]
         offered = {
             item.administration_id
             for item in uow.items.list_open_for_administrations([a.id for a in listed])

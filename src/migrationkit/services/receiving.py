@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -14,6 +15,7 @@ from migrationkit.domain.errors import InvalidInput, Locked, RuleViolation
 from migrationkit.domain.machine import Event
 from migrationkit.domain.model import (
     AccountingPackage,
+    Connection,
     ItemStatus,
     Migration,
     MigrationTarget,
@@ -51,11 +53,25 @@ class RedeemedOffer:
     offer: TransferOffer
     items: tuple[OfferItem, ...]
     source_environment_name: str
+    #: The migrations of the started items, by item id.
+    migrations: Mapping[int, Migration] = attrs.field(factory=dict)
 
     @property
     def selectable(self) -> tuple[OfferItem, ...]:
         """The items that can still be rejected or started."""
         return tuple(item for item in self.items if item.status is ItemStatus.OFFERED)
+
+    @property
+    def counts(self) -> tuple[tuple[ItemStatus, int], ...]:
+        """How many items each status has, in the statuses' order, leaving out the ones
+        no item has: the whole request at a glance."""
+        counted = Counter(item.status for item in self.items)
+        return tuple((status, counted[status]) for status in ItemStatus if counted[status])
+
+    @property
+    def running(self) -> bool:
+        """Whether a move of the request still runs: a page showing it asks again."""
+        return any(item.status in (ItemStatus.QUEUED, ItemStatus.PROCESSING) for item in self.items)
 
 
 @attrs.frozen
@@ -162,7 +178,8 @@ def redeemed_offer(deps: Dependencies, *, actor_id: int, offer_id: int) -> Redee
         now = deps.clock.now()
         items = _as_shown(uow, offer, now)
         source = _load.environment(uow, offer.source_environment_id)
-    return RedeemedOffer(offer, items, source.name)
+        migrations = {m.item_id: m for m in uow.migrations.list_for_offer(offer.id)}
+    return RedeemedOffer(offer, items, source.name, migrations)
 
 
 @audited(AuditAction.REJECT)
@@ -223,9 +240,23 @@ def available_package_administrations(
     with deps.uow() as uow:
         actor = _load.super_user(uow, actor_id)
         connection = _load.connection(uow, connection_id, actor.environment_id)
-        linked = {
-            a.package_admin_id for a in uow.administrations.list_for_connection(connection.id)
-        }
+        linked = linked_in(uow, connection)
+    return not_linked(deps, connection, linked)
+
+
+def linked_in(uow: UnitOfWork, connection: Connection) -> frozenset[str]:
+    """The package administrations of ``connection`` that its environment has linked."""
+    return frozenset(
+        a.package_admin_id for a in uow.administrations.list_for_connection(connection.id)
+    )
+
+
+def not_linked(
+    deps: Dependencies, connection: Connection, linked: frozenset[str]
+) -> tuple[PackageAdministration, ...]:
+    """The package's administrations of ``connection`` but those ``linked``: one listing,
+    asked outside any transaction, once per connection in a request
+    (``Dependencies.package_listings``)."""
     listed = deps.package_listings().administrations(deps.connectors, connection)
     return tuple(pa for pa in listed if pa.package_admin_id not in linked)
 

@@ -136,6 +136,10 @@ class InMemoryMigrationRepository(_Repository, ports.MigrationRepository):
         wanted = set(item_ids)
         return [m for m in MIGRATIONS.rows(self._tx) if m.item_id in wanted]
 
+    def list_for_offer(self, offer_id: int) -> Sequence[Migration]:
+        items = {i.id for i in ITEMS.rows(self._tx) if i.offer_id == offer_id}
+        return [m for m in MIGRATIONS.rows(self._tx) if m.item_id in items]
+
     def list_unfinished_into(self, environment_id: int) -> Sequence[Migration]:
         return [
             m

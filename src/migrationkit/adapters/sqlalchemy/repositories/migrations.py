@@ -293,6 +293,15 @@ class SqlAlchemyMigrationRepository(_Repository, ports.MigrationRepository):
         statement = select(migrations).where(migrations.c.item_id.in_(list(item_ids)))
         return [migration_from_row(row) for row in self._all(statement)]
 
+    def list_for_offer(self, offer_id: int) -> Sequence[Migration]:
+        statement = (
+            select(migrations)
+            .join(offer_items, offer_items.c.id == migrations.c.item_id)
+            .where(offer_items.c.offer_id == offer_id)
+            .order_by(migrations.c.id)
+        )
+        return [migration_from_row(row) for row in self._all(statement)]
+
     def list_unfinished_into(self, environment_id: int) -> Sequence[Migration]:
         statement = (
             select(migrations)

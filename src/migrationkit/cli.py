@@ -32,7 +32,7 @@ from migrationkit.demo import seed
 from migrationkit.domain.dates import show_date
 from migrationkit.domain.errors import MigrationError, NotFound, Unavailable
 from migrationkit.domain.model import AccountingPackage, ItemStatus, Migration
-from migrationkit.ports import ArchiveStores, QueueInspector
+from migrationkit.ports import QueueInspector
 from migrationkit.services.dependencies import Dependencies
 from migrationkit.services.outbox import dispatch_outbox
 from migrationkit.services.status import (
@@ -244,12 +244,12 @@ def _worker(args: argparse.Namespace) -> int:
     from migrationkit.workers.rq_worker import run_worker
 
     assert settings.redis_url is not None
-    run_worker(
-        Redis.from_url(settings.redis_url),
-        settings.queue_name,
-        WorkerContext(_wiring_from_environ),
-        burst=args.burst,
+    # One wiring for the worker and its work-horses: each horse only opens its connections.
+    wiring = runtime.deps, runtime.archives
+    context = WorkerContext(
+        lambda: wiring, after_fork=lambda: runtime.database.dispose(close=False)
     )
+    run_worker(Redis.from_url(settings.redis_url), settings.queue_name, context, burst=args.burst)
     return 0
 
 
@@ -310,12 +310,6 @@ def _redis(url: str) -> Redis:
     return Redis.from_url(
         url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS
     )
-
-
-def _wiring_from_environ() -> tuple[Dependencies, ArchiveStores]:
-    """What a job needs, built anew in each work-horse from the environment."""
-    runtime = build_runtime(Settings.from_environ())
-    return runtime.deps, runtime.archives
 
 
 def _show_status(args: argparse.Namespace) -> int:

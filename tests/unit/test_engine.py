@@ -162,10 +162,12 @@ class WatchedStore(FakeArchiveStore):
         self.before = before
         self.copied: dict[str, int] = {}
 
-    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+    def copy_from(
+        self, source: ArchiveStore, key: str, *, sha256: str, size: int | None = None
+    ) -> StoredBlob:
         self.before(key)
         self.copied[key] = self.copied.get(key, 0) + 1
-        return super().copy_from(source, key, sha256=sha256)
+        return super().copy_from(source, key, sha256=sha256, size=size)
 
 
 def watch_zuid(scene: Scene, before: Callable[[str], object] = lambda key: None) -> WatchedStore:
@@ -671,8 +673,10 @@ def test_a_failed_integrity_check_fails_the_move_and_moves_nothing(scene: Scene)
     class Short(FakeArchiveStore):
         """Holds one copy a byte short, and says so."""
 
-        def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
-            blob = super().copy_from(source, key, sha256=sha256)
+        def copy_from(
+            self, source: ArchiveStore, key: str, *, sha256: str, size: int | None = None
+        ) -> StoredBlob:
+            blob = super().copy_from(source, key, sha256=sha256, size=size)
             return attrs.evolve(blob, size=blob.size - 1) if key == documents[1].blob_key else blob
 
         def sizes(self, keys: Collection[str]) -> dict[str, int]:
@@ -720,8 +724,10 @@ class ForgetfulStore(WatchedStore):
         self.forgets = forgets
         self.times = times
 
-    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
-        blob = super().copy_from(source, key, sha256=sha256)
+    def copy_from(
+        self, source: ArchiveStore, key: str, *, sha256: str, size: int | None = None
+    ) -> StoredBlob:
+        blob = super().copy_from(source, key, sha256=sha256, size=size)
         if key in self.forgets and (self.times is None or self.copied[key] <= self.times):
             del self.blobs[key]
         return blob
@@ -856,10 +862,12 @@ class BrokenTarget(WatchedStore):
 
     broken = True
 
-    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+    def copy_from(
+        self, source: ArchiveStore, key: str, *, sha256: str, size: int | None = None
+    ) -> StoredBlob:
         if self.broken:
             raise ArchiveError("target_archive_read_only", store=self.name)
-        return super().copy_from(source, key, sha256=sha256)
+        return super().copy_from(source, key, sha256=sha256, size=size)
 
 
 def test_the_release_keeps_the_source_blob_of_a_copy_the_target_lost_until_it_is_copied_again(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import attrs
@@ -95,3 +96,6 @@ class Dependencies:
     origin: Origin = attrs.field(factory=Origin)
     #: What the use cases count; nothing unless the entrypoint gives a collector.
     metrics: Metrics = attrs.field(factory=NoMetrics)
+    #: Set when the worker is asked to stop: a move commits the batch in hand and hands the
+    #: rest on to the next worker (``services.engine``).
+    stopping: threading.Event = attrs.field(factory=threading.Event, eq=False, repr=False)

@@ -8,7 +8,7 @@ import io
 import os
 import secrets
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
@@ -61,6 +61,8 @@ class LocalArchiveStore(ArchiveStore):
         self._root = os.fspath(root)
         #: The process that cleared the stale temporary files (a forked one has not).
         self._cleared_in: int | None = None
+        #: The folders inside the store that this process made or found (``_link``).
+        self._folders: set[str] = set()
 
     def __repr__(self) -> str:
         return f"LocalArchiveStore({self.name!r}, {self._root!r})"
@@ -99,38 +101,40 @@ class LocalArchiveStore(ArchiveStore):
         with self._unavailable(), suppress(FileNotFoundError):
             os.unlink(self._file(key))
 
-    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+    def copy_from(
+        self, source: ArchiveStore, key: str, *, sha256: str, size: int | None = None
+    ) -> StoredBlob:
         """A hard link from a local store on the same filesystem; a copy inside the kernel
         (``copy_file_range``, else ``sendfile``) from one on another filesystem; a stream
-        from any other store. Each way hashes the bytes now at the new key. An error of the
-        source's disk names the source."""
+        from any other store. A real copy's bytes are hashed at the new key. A hard link is
+        the source's own file (one inode), so its bytes are the source's, hashed when they
+        were written: given the expected ``size``, a link is verified by its inode and size
+        and not read again. An error of the source's disk names the source."""
         self._prepare()
         with self._unavailable():
             if isinstance(source, LocalArchiveStore):
-                return self._copy_file(source, key, sha256)
+                return self._copy_file(source, key, sha256, size)
             with source.open(key) as stream, self._temporary() as temporary:
                 actual, _ = copy_hashing(stream, temporary)
                 if actual != sha256:
                     raise checksum_mismatch(key)
                 return self._publish(temporary, sha256)
 
-    def _copy_file(self, store: LocalArchiveStore, key: str, sha256: str) -> StoredBlob:
+    def _copy_file(
+        self, store: LocalArchiveStore, key: str, sha256: str, size: int | None
+    ) -> StoredBlob:
         """Links the source's file into place, or copies it in the kernel when the two are
-        on different filesystems; either way the bytes at the new key are hashed."""
+        on different filesystems; the bytes of a copy, or of a link whose size is not
+        known, are hashed at the new key."""
         source = store._file(key)
         target = self._file(blob_key(sha256))
         try:
-            made = _link(source, target, self._folder)
+            made = self._link(source, target)
         except OSError as error:
             if error.errno not in _CANNOT_HERE:
                 raise
         else:
-            with open(target, "rb") as blob:
-                if hashlib.file_digest(blob, "sha256").hexdigest() != sha256:
-                    if made:
-                        os.unlink(target)
-                    raise checksum_mismatch(key)
-                return StoredBlob(key=blob_key(sha256), sha256=sha256, size=blob.tell())
+            return self._verify_link(source, target, made, key, sha256, size)
         with store._unavailable():
             stream = open(source, "rb")  # noqa: SIM115 (closed by the with below)
         with stream, self._temporary() as temporary:
@@ -139,6 +143,27 @@ class LocalArchiveStore(ArchiveStore):
             if hashlib.file_digest(temporary, "sha256").hexdigest() != sha256:
                 raise checksum_mismatch(key)
             return self._publish(temporary, sha256)
+
+    def _verify_link(
+        self, source: str, target: str, made: bool, key: str, sha256: str, size: int | None
+    ) -> StoredBlob:
+        """The blob at ``target`` once ``source`` was linked there (``made``) or found there:
+        the source's own inode of the expected size needs no read; anything else is hashed.
+        A link of other bytes is undone."""
+        held = os.stat(target)
+        same = made or _same_file(held, os.stat(source))
+        if size is not None and same:
+            if held.st_size != size:
+                if made:
+                    os.unlink(target)
+                raise checksum_mismatch(key)
+        else:
+            with open(target, "rb") as blob:
+                if hashlib.file_digest(blob, "sha256").hexdigest() != sha256:
+                    if made:
+                        os.unlink(target)
+                    raise checksum_mismatch(key)
+        return StoredBlob(key=blob_key(sha256), sha256=sha256, size=held.st_size)
 
     def _publish(self, temporary: io.BufferedRandom, sha256: str) -> StoredBlob:
         """Makes the complete temporary file the blob ``sha256``: to disk first, then linked
@@ -150,7 +175,7 @@ class LocalArchiveStore(ArchiveStore):
             os.fchmod(temporary.fileno(), 0o444)
             os.fsync(temporary.fileno())
             try:
-                _link(temporary.name, target, self._folder)
+                self._link(temporary.name, target)
             except FileNotFoundError:  # the temporary file went with the store's folder
                 raise ArchiveError("archive_folder_missing", store=self.name) from None
         return StoredBlob(key=blob_key(sha256), sha256=sha256, size=size)
@@ -160,12 +185,40 @@ class LocalArchiveStore(ArchiveStore):
             raise FileNotFoundError(f"archive {self.name} has no blob {key!r}")
         return f"{self._root}/{key}"
 
+    def _link(self, existing: str, target: str) -> bool:
+        """Links ``existing`` under the name ``target``, making its ``ab/cd`` folder first
+        when this process has not made or seen it yet (cheaper than a link that fails
+        first); false when a blob is there already (blobs never change: the same bytes).
+        ``FileNotFoundError`` only when ``existing`` is missing."""
+        folder = os.path.dirname(target)
+        if folder not in self._folders:
+            self._folder(folder)
+        try:
+            try:
+                os.link(existing, target)
+            except FileNotFoundError:  # the folder went since, or ``existing`` is missing
+                if not os.path.lexists(existing):
+                    raise
+                self._folders.discard(folder)
+                self._folder(folder)
+                os.link(existing, target)
+        except FileExistsError:
+            return False
+        return True
+
     def _folder(self, path: str) -> None:
-        """Makes a folder inside the store's; ``archive_folder_missing`` when the store's
-        own folder is gone."""
-        if not os.path.isdir(self._root):
-            raise ArchiveError("archive_folder_missing", store=self.name)
-        os.makedirs(path, exist_ok=True)
+        """Makes a folder inside the store's (``ab`` then ``ab/cd``) and remembers it;
+        ``archive_folder_missing`` when the store's own folder is gone, so nothing is made
+        where the archive no longer is."""
+        parent = os.path.dirname(path)
+        for folder in (parent, path) if parent != self._root else (path,):
+            try:
+                os.mkdir(folder)
+            except FileExistsError:
+                pass
+            except FileNotFoundError:
+                raise ArchiveError("archive_folder_missing", store=self.name) from None
+        self._folders.add(path)
 
     def _prepare(self) -> None:
         """Once per process: makes the store's folder if it is not there yet, and deletes
@@ -216,21 +269,8 @@ class LocalArchiveStore(ArchiveStore):
             raise disk_error(self.name, error) from error
 
 
-def _link(existing: str, target: str, folder: Callable[[str], None]) -> bool:
-    """Links ``existing`` under the name ``target``, making its folder with ``folder`` when
-    it is missing; false when a blob is there already (blobs never change: the same bytes).
-    ``FileNotFoundError`` only when ``existing`` is missing."""
-    try:
-        try:
-            os.link(existing, target)
-        except FileNotFoundError:
-            if not os.path.lexists(existing):
-                raise
-            folder(os.path.dirname(target))
-            os.link(existing, target)
-    except FileExistsError:
-        return False
-    return True
+def _same_file(one: os.stat_result, other: os.stat_result) -> bool:
+    return (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino)
 
 
 def _copy_in_kernel(source: BinaryIO, target: BinaryIO, size: int) -> None:

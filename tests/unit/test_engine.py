@@ -26,7 +26,7 @@ from migrationkit.domain.model import (
     User,
 )
 from migrationkit.ports import ArchiveStore, StoredBlob
-from migrationkit.services import TargetChoice, engine
+from migrationkit.services import TargetChoice, engine, moving
 from migrationkit.services.sweeping import sweep
 from migrationkit.testing import FakeArchiveStore
 from migrationkit.testing._repositories import (
@@ -514,6 +514,71 @@ def test_a_job_counts_its_progress_at_its_first_and_last_batch_and_every_few_sec
     # The first batch, the second (time enough passed), not the third, and the last.
     assert counted == [3, 6, 12]
     assert migration_of(scene, migration.id).documents_done == 12
+
+
+def test_a_job_asked_to_stop_commits_its_batch_in_hand_and_the_finish_copies_the_rest(
+    small_batches: Scene,
+) -> None:
+    scene = small_batches
+    administration = scene.administration()
+    documents = fill(scene, administration, 12)
+
+    def stop_at(key: str) -> None:
+        if key == documents[4].blob_key:  # in the second batch
+            scene.deps.stopping.set()
+
+    zuid = watch_zuid(scene, stop_at)
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+    scene.world.queue.take_batches()
+
+    engine.copy_batch(
+        scene.deps, scene.world.archives, migration.id, documents[0].id, documents[-1].id
+    )
+
+    assert copies_of(scene, migration) == 6  # two batches of three, the third not begun
+    assert status(scene, migration) is ItemStatus.PROCESSING
+    scene.deps.stopping.clear()  # the next worker
+    engine.finish_migration(scene.deps, scene.world.archives, migration.id)
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert all(zuid.copied[d.blob_key] == 1 for d in documents)
+
+
+def test_a_move_asked_to_stop_in_its_finish_goes_back_to_the_queue_for_the_next_worker(
+    scene: Scene,
+) -> None:
+    administration = scene.administration()
+    documents = fill(scene, administration, 3)
+    zuid = watch_zuid(scene, lambda key: scene.deps.stopping.set())
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)
+
+    assert status(scene, migration) is ItemStatus.QUEUED
+    assert copies_of(scene, migration) == 3
+    assert scene.world.queue.take() == [migration.id]
+    scene.deps.stopping.clear()  # the next worker
+    run(scene, migration.id)
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert all(zuid.copied[d.blob_key] == 1 for d in documents)
+    assert charges(scene) == 1
+    assert migration_of(scene, migration.id).attempts == 2
+
+
+def test_a_stop_does_not_give_back_a_migration_claimed_again_since(scene: Scene) -> None:
+    administration = scene.administration()
+    fill(scene, administration, 3)
+    _, migration = scene.started(administration)
+    first = moving.claim_migration(scene.deps, migration.id)
+    assert first is not None
+    scene.world.clock.advance(LEASE + timedelta(seconds=1))
+    sweep(scene.deps)
+    assert moving.claim_migration(scene.deps, migration.id) is not None
+
+    handed = moving.hand_back(scene.deps, migration.id, attempt=first.attempts)
+
+    assert not handed
+    assert status(scene, migration) is ItemStatus.PROCESSING
 
 
 def test_a_batch_s_files_are_copied_by_several_threads_at_once(scene: Scene) -> None:

@@ -249,7 +249,13 @@ def _worker(args: argparse.Namespace) -> int:
     context = WorkerContext(
         lambda: wiring, after_fork=lambda: runtime.database.dispose(close=False)
     )
-    run_worker(Redis.from_url(settings.redis_url), settings.queue_name, context, burst=args.burst)
+    run_worker(
+        Redis.from_url(settings.redis_url),
+        settings.queue_name,
+        context,
+        burst=args.burst,
+        fork=os.environ.get("XFORK", "1") == "1",
+    )
     return 0
 
 

@@ -144,7 +144,8 @@ def run_migration(deps: Dependencies, archives: ArchiveStores, migration_id: int
     move = _processing(deps, migration_id)
     if move is None:
         return
-    if not move.same_store and not _checked(deps, archives, move):
+    # A first claim has no copies recorded to check.
+    if not move.same_store and move.migration.attempts > 1 and not _checked(deps, archives, move):
         _hand_back_when_stopping(deps, move)
         return
     if move.same_store:
@@ -446,13 +447,15 @@ def _copy_uncopied(
     *,
     after_id: int = 0,
     up_to_id: int | None = None,
+    progress: bool = True,
 ) -> bool:
     """Copies the documents without a copy, ids above ``after_id`` (up to ``up_to_id``), a
     batch at a time: ``COPY_THREADS`` threads copy the files, and a batch's checkpoints are
-    committed once every one of its files is copied and verified, while the threads go on
-    with the next batch. False, with the batch in hand not committed, when the migration is
-    no longer this worker's; false, with the batch in hand committed, when the worker is
-    asked to stop (``Dependencies.stopping``)."""
+    committed once every one of its files is copied and verified (with ``progress``, now
+    and then, the progress), while the threads go on with the next batch. False, with the
+    batch in hand not committed, when the migration is no longer this worker's; false, with
+    the batch in hand committed, when the worker is asked to stop
+    (``Dependencies.stopping``)."""
     target = archives.store(move.target_store)
     lease = _Lease(deps, move)
     pool = ThreadPoolExecutor(COPY_THREADS, thread_name_prefix="migrationkit-copy")
@@ -485,7 +488,9 @@ def _copy_uncopied(
             # and at most every PROGRESS_EVERY in between (from before the next batch began).
             now = deps.clock.now()
             copying, batch_began, began = started(following), began, time.monotonic()
-            count = counted_at is None or not following or now - counted_at >= PROGRESS_EVERY
+            count = progress and (
+                counted_at is None or not following or now - counted_at >= PROGRESS_EVERY
+            )
             if not _commit_copies(deps, move, lease, copies, progress=count):
                 return False
             _committed(deps, move, copies, time.monotonic() - batch_began)
@@ -622,13 +627,15 @@ def _copy_and_complete(
     ``LOST_ROUNDS`` times); whether the migration is Voltooid. With ``copy_first`` the
     uncopied documents are copied before the store is asked (a small archive: no finish
     is tried only to learn that it has leftovers)."""
-    if copy_first and not _copy_uncopied(deps, archives, move):
+    if copy_first:
+        # One batch, copied just now: the finish's transaction asks the store about each of
+        # its copies (as about any recorded since the store was last asked), and its commit
+        # records the progress.
+        if not _copy_uncopied(deps, archives, move, progress=False):
+            return False
+    elif not move.same_store and _verify_copies(deps, archives, move) is None:
         return False
-    forgotten = 0 if move.same_store else _verify_copies(deps, archives, move)
-    if forgotten is None:
-        return False
-    # What the store lost of copies just made counts as a round of losing them.
-    lost_rounds = int(copy_first and forgotten > 0)
+    lost_rounds = 0
     while (finished := _complete(deps, archives, move, lost_rounds)) is not _Finish.COMPLETED:
         if finished is _Finish.LOST:
             return False
@@ -752,13 +759,17 @@ def _relink(deps: Dependencies, migration: Migration) -> None:
         connection = _load.connection(
             uow, migration.target.connection_id, migration.target_environment_id
         )
+        connector = deps.connectors.connector_for(connection)
+        if not connector.can_rewrite_links:  # nothing to try: the redirects serve
+            uow.migrations.record_links_rewritten(migration.id, deps.clock.now())
+            uow.commit()
+            return
         # Of two workers that try at once, one holds this try.
         if not uow.migrations.start_links_attempt(
             migration.id, attempts_seen=migration.links_attempts
         ):
             return
         uow.commit()
-    connector = deps.connectors.connector_for(connection)
     if connector.can_rewrite_links:
         try:
             for copies in _copy_pages(deps, migration.id):

@@ -244,7 +244,8 @@ def _worker(args: argparse.Namespace) -> int:
     from migrationkit.workers.rq_worker import run_worker
 
     assert settings.redis_url is not None
-    # One wiring for the worker and its work-horses: each horse only opens its connections.
+    # One wiring for the worker and its work-horses (with --fork): each horse only opens its
+    # connections. Without, the jobs share the worker's connections and statement cache.
     wiring = runtime.deps, runtime.archives
     context = WorkerContext(
         lambda: wiring, after_fork=lambda: runtime.database.dispose(close=False)
@@ -254,7 +255,7 @@ def _worker(args: argparse.Namespace) -> int:
         settings.queue_name,
         context,
         burst=args.burst,
-        fork=os.environ.get("XFORK", "1") == "1",
+        fork=args.fork,
     )
     return 0
 
@@ -609,6 +610,11 @@ def make_parser() -> argparse.ArgumentParser:
         "worker", help="run jobs: an RQ worker with MIGRATIONKIT_REDIS_URL, else in this process"
     )
     worker.add_argument("--burst", action="store_true", help="stop when no job waits")
+    worker.add_argument(
+        "--fork",
+        action="store_true",
+        help="run each job in a work-horse process of its own (RQ's forking worker)",
+    )
     worker.add_argument(
         "--metrics-port",
         type=int,

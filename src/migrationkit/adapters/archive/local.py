@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from migrationkit.adapters.archive._blobs import (
+    CHUNK_SIZE,
     blob_key,
     checksum_mismatch,
     copy_hashing,
@@ -63,6 +64,8 @@ class LocalArchiveStore(ArchiveStore):
         self._cleared_in: int | None = None
         #: The folders inside the store that this process made or found (``_link``).
         self._folders: set[str] = set()
+        #: The folders of the local stores on another filesystem, which cannot be linked.
+        self._unlinkable: set[str] = set()
 
     def __repr__(self) -> str:
         return f"LocalArchiveStore({self.name!r}, {self._root!r})"
@@ -123,25 +126,36 @@ class LocalArchiveStore(ArchiveStore):
     def _copy_file(
         self, store: LocalArchiveStore, key: str, sha256: str, size: int | None
     ) -> StoredBlob:
-        """Links the source's file into place, or copies it in the kernel when the two are
-        on different filesystems; the bytes of a copy, or of a link whose size is not
-        known, are hashed at the new key."""
+        """Links the source's file into place, or copies it when the two are on different
+        filesystems: a file of at most a chunk is read once and hashed as it is written, a
+        bigger one is copied in the kernel and hashed at the new key. A link whose size is
+        not known is hashed too."""
         source = store._file(key)
         target = self._file(blob_key(sha256))
-        try:
-            made = self._link(source, target)
-        except OSError as error:
-            if error.errno not in _CANNOT_HERE:
-                raise
-        else:
-            return self._verify_link(source, target, made, key, sha256, size)
+        if store._root not in self._unlinkable:
+            try:
+                made = self._link(source, target)
+            except OSError as error:
+                if error.errno not in _CANNOT_HERE:
+                    raise
+                if error.errno == errno.EXDEV:  # another filesystem: no link will do
+                    self._unlinkable.add(store._root)
+            else:
+                return self._verify_link(source, target, made, key, sha256, size)
         with store._unavailable():
             stream = open(source, "rb")  # noqa: SIM115 (closed by the with below)
         with stream, self._temporary() as temporary:
-            _copy_in_kernel(stream, temporary, os.fstat(stream.fileno()).st_size)
-            temporary.seek(0)
-            if hashlib.file_digest(temporary, "sha256").hexdigest() != sha256:
-                raise checksum_mismatch(key)
+            length = os.fstat(stream.fileno()).st_size
+            if length <= CHUNK_SIZE:  # read once, hashed in memory, written
+                data = stream.read()
+                if hashlib.sha256(data).hexdigest() != sha256:
+                    raise checksum_mismatch(key)
+                temporary.write(data)
+            else:
+                _copy_in_kernel(stream, temporary, length)
+                temporary.seek(0)
+                if hashlib.file_digest(temporary, "sha256").hexdigest() != sha256:
+                    raise checksum_mismatch(key)
             return self._publish(temporary, sha256)
 
     def _verify_link(

@@ -82,6 +82,10 @@ PROGRESS_EVERY = timedelta(seconds=2)
 #: many workers share an archive even when ``Policy.batches_per_job`` would make fewer.
 SHARED_JOBS = 8
 
+#: How many copies the target store is asked about at a time before the finish: a few
+#: megabytes of records, and a transaction (the lease's heartbeat) per page.
+VERIFY_PAGE = 5000
+
 #: How many times a finish copies again what the target store lost since it last looked,
 #: before it gives up: a store that keeps losing what was just written into it is broken,
 #: and the move ends Mislukt naming the documents.
@@ -259,10 +263,7 @@ def _verify_copies(
     while not deps.stopping.is_set():
         with deps.uow() as uow:
             copies = uow.copies.list_page(
-                move.id,
-                after_document_id=after,
-                limit=deps.policy.batch_size,
-                unverified=unverified,
+                move.id, after_document_id=after, limit=VERIFY_PAGE, unverified=unverified
             )
         if not copies:
             break

@@ -40,13 +40,17 @@ def test_the_benchmark_smoke_run_prints_its_table(
         "documents (N)",
         "(a) same-store move, median (s)",
         "    time(N=200) / time(N=20)",
-        "(b) cross-store move (s)",
+        "(b) cross-store move, one disk (s)",
         "    cp -r of the same files (s)",
+        "    cp -al of the same files (s)",
         "    throughput against cp -r",
-        "    metadata rows (documents) per second",
+        "    throughput against cp -al",
+        "    documents per second",
         "(c) worker peak RSS, cross-store (MB)",
         "(d) cross-store move of 200: 1 worker (s)",
         "    2 workers (s)",
+        "(e) move of 200 to another filesystem (s)",
+        "(f) takeover of 6 x 5, 2 workers (s)",
     ):
         assert any(line.startswith(measure) for line in lines), finished.stdout
     assert list(tmp_path.iterdir()) == []  # the run cleans up after itself

@@ -33,7 +33,7 @@ from migrationkit.domain.dates import show_date
 from migrationkit.domain.errors import MigrationError, NotFound, Unavailable
 from migrationkit.domain.matching import Match
 from migrationkit.domain.model import AccountingPackage, ItemStatus, Migration
-from migrationkit.ports import ArchiveStores, QueueInspector
+from migrationkit.ports import QueueInspector
 from migrationkit.services.dependencies import Dependencies
 from migrationkit.services.outbox import dispatch_outbox
 from migrationkit.services.status import (
@@ -295,11 +295,18 @@ def _worker(args: argparse.Namespace) -> int:
     from migrationkit.workers.rq_worker import run_worker
 
     assert settings.redis_url is not None
+    # One wiring for the worker and its work-horses (with --fork): each horse only opens its
+    # connections. Without, the jobs share the worker's connections and statement cache.
+    wiring = runtime.deps, runtime.archives
+    context = WorkerContext(
+        lambda: wiring, after_fork=lambda: runtime.database.dispose(close=False)
+    )
     run_worker(
         Redis.from_url(settings.redis_url),
         settings.queue_name,
-        WorkerContext(_wiring_from_environ),
+        context,
         burst=args.burst,
+        fork=args.fork,
     )
     return 0
 
@@ -361,12 +368,6 @@ def _redis(url: str) -> Redis:
     return Redis.from_url(
         url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS
     )
-
-
-def _wiring_from_environ() -> tuple[Dependencies, ArchiveStores]:
-    """What a job needs, built anew in each work-horse from the environment."""
-    runtime = build_runtime(Settings.from_environ())
-    return runtime.deps, runtime.archives
 
 
 def _show_status(args: argparse.Namespace) -> int:
@@ -660,6 +661,11 @@ def make_parser() -> argparse.ArgumentParser:
         "worker", help="run jobs: an RQ worker with MIGRATIONKIT_REDIS_URL, else in this process"
     )
     worker.add_argument("--burst", action="store_true", help="stop when no job waits")
+    worker.add_argument(
+        "--fork",
+        action="store_true",
+        help="run each job in a work-horse process of its own (RQ's forking worker)",
+    )
     worker.add_argument(
         "--metrics-port",
         type=int,

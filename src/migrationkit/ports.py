@@ -1003,13 +1003,16 @@ class ArchiveStore(Protocol):
 
     def delete(self, key: str) -> None: ...
 
-    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+    def copy_from(
+        self, source: ArchiveStore, key: str, *, sha256: str, size: int | None = None
+    ) -> StoredBlob:
         """Copies the blob at ``key`` of ``source`` into this store the cheapest way the two
         allow (a link on one filesystem, ``copy_file_range``, a server-side copy on one
-        object store, a stream otherwise) and checks its SHA-256 against ``sha256``. Writing
-        the same bytes twice stores them once. Raises ``ArchiveError("checksum_mismatch")``,
-        leaving nothing behind, when the bytes differ; ``FileNotFoundError`` when the source
-        has no such key."""
+        object store, a stream otherwise) and checks its SHA-256 against ``sha256``; a copy
+        that shares the source's own bytes (a hard link: one inode) may be checked by its
+        ``size`` instead, when given. Writing the same bytes twice stores them once. Raises
+        ``ArchiveError("checksum_mismatch")``, leaving nothing behind, when the bytes
+        differ; ``FileNotFoundError`` when the source has no such key."""
         ...
 
 

@@ -113,6 +113,41 @@ def test_copy_on_one_filesystem_is_a_hard_link_of_the_verified_blob(
     assert blobs_in(target.root) == [target.root / blob.key]
 
 
+def bytes_read() -> int:
+    """What this process read by system calls so far (Linux's /proc/self/io)."""
+    with open("/proc/self/io") as io_counts:
+        return next(int(line.split()[1]) for line in io_counts if line.startswith("rchar:"))
+
+
+def test_a_hard_link_given_its_size_is_verified_by_inode_and_size_without_reading_it(
+    store: LocalArchiveStore, target: LocalArchiveStore
+) -> None:
+    size = 3 * 1024 * 1024
+    blob = store.write(io.BytesIO(payload(size)))
+
+    before = bytes_read()
+    copy = target.copy_from(store, blob.key, sha256=blob.sha256, size=size)
+    linked = bytes_read() - before
+    again = target.copy_from(store, blob.key, sha256=blob.sha256, size=size)
+
+    assert copy == again == blob
+    assert os.stat(target.path(blob.key)).st_ino == os.stat(store.path(blob.key)).st_ino
+    assert linked < size // 100  # a few stat calls' worth, none of the blob's bytes
+
+
+def test_a_hard_link_of_another_size_than_expected_is_refused_and_undone(
+    store: LocalArchiveStore, target: LocalArchiveStore
+) -> None:
+    blob = store.write(io.BytesIO(b"the original bytes"))
+    corrupt(store.path(blob.key), b"other bytes, another size")
+
+    with pytest.raises(ArchiveError) as refused:
+        target.copy_from(store, blob.key, sha256=blob.sha256, size=blob.size)
+
+    assert refused.value.code == "checksum_mismatch"
+    assert blobs_in(target.root) == []
+
+
 def test_a_corrupted_blob_is_refused_and_nothing_is_left_in_the_target(
     store: LocalArchiveStore, target: LocalArchiveStore
 ) -> None:

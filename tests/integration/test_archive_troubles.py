@@ -229,8 +229,8 @@ def test_a_vanished_target_folder_is_blamed_on_the_target_not_the_source(
     class Vanishing(LocalArchiveStore):
         """Zuid's folder goes (a volume unmounted) once its first copy was made."""
 
-        def copy_from(self, source, key, *, sha256):  # type: ignore[no-untyped-def]
-            copied = super().copy_from(source, key, sha256=sha256)
+        def copy_from(self, source, key, *, sha256, size=None):  # type: ignore[no-untyped-def]
+            copied = super().copy_from(source, key, sha256=sha256, size=size)
             shutil.rmtree(zuid, ignore_errors=True)
             return copied
 

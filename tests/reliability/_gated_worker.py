@@ -59,9 +59,11 @@ class GatedStore:
         self._gate = gate
         self.name = store.name
 
-    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+    def copy_from(
+        self, source: ArchiveStore, key: str, *, sha256: str, size: int | None = None
+    ) -> StoredBlob:
         wait_at(self._gate)
-        return self._store.copy_from(source, key, sha256=sha256)
+        return self._store.copy_from(source, key, sha256=sha256, size=size)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)

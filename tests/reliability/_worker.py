@@ -76,10 +76,12 @@ class WrappedStore:
         self._copies = 0
         self.name = store.name
 
-    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+    def copy_from(
+        self, source: ArchiveStore, key: str, *, sha256: str, size: int | None = None
+    ) -> StoredBlob:
         if self._gate is not None:
             self._gate.pass_through()
-        blob = self._store.copy_from(source, key, sha256=sha256)
+        blob = self._store.copy_from(source, key, sha256=sha256, size=size)
         self._copies += 1
         if self._copies == self._die_after:
             os.kill(os.getppid(), signal.SIGKILL)

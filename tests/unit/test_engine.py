@@ -26,7 +26,7 @@ from migrationkit.domain.model import (
     User,
 )
 from migrationkit.ports import ArchiveStore, StoredBlob
-from migrationkit.services import TargetChoice, engine
+from migrationkit.services import TargetChoice, engine, moving
 from migrationkit.services.sweeping import sweep
 from migrationkit.testing import FakeArchiveStore
 from migrationkit.testing._repositories import (
@@ -162,10 +162,12 @@ class WatchedStore(FakeArchiveStore):
         self.before = before
         self.copied: dict[str, int] = {}
 
-    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+    def copy_from(
+        self, source: ArchiveStore, key: str, *, sha256: str, size: int | None = None
+    ) -> StoredBlob:
         self.before(key)
         self.copied[key] = self.copied.get(key, 0) + 1
-        return super().copy_from(source, key, sha256=sha256)
+        return super().copy_from(source, key, sha256=sha256, size=size)
 
 
 def watch_zuid(scene: Scene, before: Callable[[str], object] = lambda key: None) -> WatchedStore:
@@ -513,6 +515,71 @@ def test_a_job_counts_its_progress_at_its_first_and_last_batch_and_every_few_sec
     assert migration_of(scene, migration.id).documents_done == 12
 
 
+def test_a_job_asked_to_stop_commits_its_batch_in_hand_and_the_finish_copies_the_rest(
+    small_batches: Scene,
+) -> None:
+    scene = small_batches
+    administration = scene.administration()
+    documents = fill(scene, administration, 12)
+
+    def stop_at(key: str) -> None:
+        if key == documents[4].blob_key:  # in the second batch
+            scene.deps.stopping.set()
+
+    zuid = watch_zuid(scene, stop_at)
+    _, migration = scene.started(administration)
+    run(scene, migration.id)
+    scene.world.queue.take_batches()
+
+    engine.copy_batch(
+        scene.deps, scene.world.archives, migration.id, documents[0].id, documents[-1].id
+    )
+
+    assert copies_of(scene, migration) == 6  # two batches of three, the third not begun
+    assert status(scene, migration) is ItemStatus.PROCESSING
+    scene.deps.stopping.clear()  # the next worker
+    engine.finish_migration(scene.deps, scene.world.archives, migration.id)
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert all(zuid.copied[d.blob_key] == 1 for d in documents)
+
+
+def test_a_move_asked_to_stop_in_its_finish_goes_back_to_the_queue_for_the_next_worker(
+    scene: Scene,
+) -> None:
+    administration = scene.administration()
+    documents = fill(scene, administration, 3)
+    zuid = watch_zuid(scene, lambda key: scene.deps.stopping.set())
+    _, migration = scene.started(administration)
+
+    run(scene, migration.id)
+
+    assert status(scene, migration) is ItemStatus.QUEUED
+    assert copies_of(scene, migration) == 3
+    assert scene.world.queue.take() == [migration.id]
+    scene.deps.stopping.clear()  # the next worker
+    run(scene, migration.id)
+    assert status(scene, migration) is ItemStatus.COMPLETED
+    assert all(zuid.copied[d.blob_key] == 1 for d in documents)
+    assert charges(scene) == 1
+    assert migration_of(scene, migration.id).attempts == 2
+
+
+def test_a_stop_does_not_give_back_a_migration_claimed_again_since(scene: Scene) -> None:
+    administration = scene.administration()
+    fill(scene, administration, 3)
+    _, migration = scene.started(administration)
+    first = moving.claim_migration(scene.deps, migration.id)
+    assert first is not None
+    scene.world.clock.advance(LEASE + timedelta(seconds=1))
+    sweep(scene.deps)
+    assert moving.claim_migration(scene.deps, migration.id) is not None
+
+    handed = moving.hand_back(scene.deps, migration.id, attempt=first.attempts)
+
+    assert not handed
+    assert status(scene, migration) is ItemStatus.PROCESSING
+
+
 def test_a_batch_s_files_are_copied_by_several_threads_at_once(scene: Scene) -> None:
     administration = scene.administration()
     fill(scene, administration, 2 * engine.COPY_THREADS)
@@ -670,8 +737,10 @@ def test_a_failed_integrity_check_fails_the_move_and_moves_nothing(scene: Scene)
     class Short(FakeArchiveStore):
         """Holds one copy a byte short, and says so."""
 
-        def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
-            blob = super().copy_from(source, key, sha256=sha256)
+        def copy_from(
+            self, source: ArchiveStore, key: str, *, sha256: str, size: int | None = None
+        ) -> StoredBlob:
+            blob = super().copy_from(source, key, sha256=sha256, size=size)
             return attrs.evolve(blob, size=blob.size - 1) if key == documents[1].blob_key else blob
 
         def sizes(self, keys: Collection[str]) -> dict[str, int]:
@@ -722,8 +791,10 @@ class ForgetfulStore(WatchedStore):
         self.forgets = forgets
         self.times = times
 
-    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
-        blob = super().copy_from(source, key, sha256=sha256)
+    def copy_from(
+        self, source: ArchiveStore, key: str, *, sha256: str, size: int | None = None
+    ) -> StoredBlob:
+        blob = super().copy_from(source, key, sha256=sha256, size=size)
         if key in self.forgets and (self.times is None or self.copied[key] <= self.times):
             del self.blobs[key]
         return blob
@@ -858,10 +929,12 @@ class BrokenTarget(WatchedStore):
 
     broken = True
 
-    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+    def copy_from(
+        self, source: ArchiveStore, key: str, *, sha256: str, size: int | None = None
+    ) -> StoredBlob:
         if self.broken:
             raise ArchiveError("target_archive_read_only", store=self.name)
-        return super().copy_from(source, key, sha256=sha256)
+        return super().copy_from(source, key, sha256=sha256, size=size)
 
 
 def test_the_release_keeps_the_source_blob_of_a_copy_the_target_lost_until_it_is_copied_again(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import attrs
@@ -100,6 +101,10 @@ class Dependencies:
     #: gives each request its own (``attrs.evolve(deps, listings=PackageListings())``).
     #: ``None``: each use case lists each connection once for itself.
     listings: PackageListings | None = None
+
+    #: Set when the worker is asked to stop: a move commits the batch in hand and hands the
+    #: rest on to the next worker (``services.engine``).
+    stopping: threading.Event = attrs.field(factory=threading.Event, eq=False, repr=False)
 
     def package_listings(self) -> PackageListings:
         """This request's listings, or new ones for one use case."""

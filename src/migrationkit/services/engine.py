@@ -56,6 +56,7 @@ from migrationkit.services.moving import (
     complete_within,
     completed,
     fail_migration,
+    hand_back,
     ids,
 )
 
@@ -80,6 +81,10 @@ PROGRESS_EVERY = timedelta(seconds=2)
 #: A fan-out plans at least this many batch jobs when it has as many batches, so that as
 #: many workers share an archive even when ``Policy.batches_per_job`` would make fewer.
 SHARED_JOBS = 8
+
+#: How many copies the target store is asked about at a time before the finish: a few
+#: megabytes of records, and a transaction (the lease's heartbeat) per page.
+VERIFY_PAGE = 5000
 
 #: How many times a finish copies again what the target store lost since it last looked,
 #: before it gives up: a store that keeps losing what was just written into it is broken,
@@ -143,17 +148,23 @@ def run_migration(deps: Dependencies, archives: ArchiveStores, migration_id: int
     move = _processing(deps, migration_id)
     if move is None:
         return
-    if not move.same_store and not _checked(deps, archives, move):
+    # A first claim has no copies recorded to check.
+    if not move.same_store and move.migration.attempts > 1 and not _checked(deps, archives, move):
+        _hand_back_when_stopping(deps, move)
         return
-    if move.same_store or not _fanned_out(deps, move):
+    if move.same_store:
         _finish(deps, archives, move)
+    elif not _fanned_out(deps, move):
+        _finish(deps, archives, move, copy_first=True)
 
 
 def copy_batch(
     deps: Dependencies, archives: ArchiveStores, migration_id: int, first_id: int, last_id: int
 ) -> None:
     """Copies the uncopied documents with ids from ``first_id`` to ``last_id``, committing
-    the checkpoints of each batch; does nothing unless the migration is Aan het verwerken."""
+    the checkpoints of each batch; does nothing unless the migration is Aan het verwerken.
+    A worker asked to stop ends after the batch in hand: the finishing job, which runs once
+    every batch job has ended, copies what it left."""
     move = _processing(deps, migration_id)
     if move is None:
         return
@@ -246,16 +257,13 @@ def _verify_copies(
     verified, and the finish looks again inside its transaction only at copies recorded
     since. With ``give_up`` a lost copy fails the move instead, naming the documents. Each
     page's transaction beats the lease. How many copies were forgotten; ``None``, stopping,
-    when the migration is no longer this worker's."""
+    when the migration is no longer this worker's or the worker is asked to stop."""
     forgotten = 0
     after = 0
-    while True:
+    while not deps.stopping.is_set():
         with deps.uow() as uow:
             copies = uow.copies.list_page(
-                move.id,
-                after_document_id=after,
-                limit=deps.policy.batch_size,
-                unverified=unverified,
+                move.id, after_document_id=after, limit=VERIFY_PAGE, unverified=unverified
             )
         if not copies:
             break
@@ -270,6 +278,8 @@ def _verify_copies(
             forgotten += uow.copies.forget(move.id, lost)
             uow.commit()
         after = copies[-1].document_id
+    if deps.stopping.is_set():
+        return None
     if forgotten:
         log.warning(
             "migration %s: the target store %s lacks %s copies recorded; they are copied again",
@@ -339,14 +349,15 @@ def _uncopied(
 
 
 def _fanned_out(deps: Dependencies, move: _Move) -> bool:
-    """Records the totals as progress and, for an archive with more than a batch still to
-    copy, enqueues its batches and the finishing job; whether it did. The lease is renewed
-    once they are enqueued: the first batch job has a whole lease to begin, however long
-    the claim, the look at the target store and the planning took."""
-    _record_progress_now(deps, move)
+    """For an archive with more than a batch still to copy, records the totals as progress
+    and enqueues its batches and the finishing job; whether it did (a smaller one is copied
+    inline, and its batch's commit records the progress). The lease is renewed once they
+    are enqueued: the first batch job has a whole lease to begin, however long the claim,
+    the look at the target store and the planning took."""
     batch_size = deps.policy.batch_size
     if len(_uncopied(deps, move, limit=batch_size + 1)) <= batch_size:
         return False
+    _record_progress_now(deps, move)
     deps.queue.enqueue_batches(move.id, _plan_batches(deps, move))
     _heartbeat(deps, move)
     return True
@@ -437,20 +448,26 @@ def _copy_uncopied(
     *,
     after_id: int = 0,
     up_to_id: int | None = None,
+    progress: bool = True,
 ) -> bool:
     """Copies the documents without a copy, ids above ``after_id`` (up to ``up_to_id``), a
     batch at a time: ``COPY_THREADS`` threads copy the files, and a batch's checkpoints are
-    committed once every one of its files is copied and verified, while the threads go on
-    with the next batch. False, with the batch in hand not committed, when the migration is
-    no longer this worker's."""
+    committed once every one of its files is copied and verified (with ``progress``, now
+    and then, the progress), while the threads go on with the next batch. False, with the
+    batch in hand not committed, when the migration is no longer this worker's; false, with
+    the batch in hand committed, when the worker is asked to stop
+    (``Dependencies.stopping``)."""
     target = archives.store(move.target_store)
     lease = _Lease(deps, move)
     pool = ThreadPoolExecutor(COPY_THREADS, thread_name_prefix="migrationkit-copy")
 
-    def started(documents: Sequence[Document]) -> list[Future[DocumentCopy | None]]:
+    def started(documents: Sequence[Document]) -> list[Future[list[DocumentCopy] | None]]:
+        # A share of the batch per thread, not a task per document: handing thousands of
+        # small tasks to the pool cost a tenth of a move.
+        share = math.ceil(len(documents) / COPY_THREADS) or 1
         return [
-            pool.submit(_copy_held, lease, archives.store(d.archive_store), target, d)
-            for d in documents
+            pool.submit(_copy_share, lease, archives, target, documents[start : start + share])
+            for start in range(0, len(documents), share)
         ]
 
     try:
@@ -461,38 +478,52 @@ def _copy_uncopied(
             copies = _copied(copying)
             if copies is None:
                 return False
-            following = _uncopied(deps, move, after_id=documents[-1].id, up_to_id=up_to_id)
-            copying, batch_began, began = started(following), began, time.monotonic()
+            # Asked to stop: this batch is committed, the next is not begun.
+            stopping = deps.stopping.is_set()
+            following = (
+                []
+                if stopping
+                else _uncopied(deps, move, after_id=documents[-1].id, up_to_id=up_to_id)
+            )
             # Counting the progress reads the whole archive: at the first and the last batch,
-            # and at most every PROGRESS_EVERY in between.
+            # and at most every PROGRESS_EVERY in between (from before the next batch began).
             now = deps.clock.now()
-            count = counted_at is None or not following or now - counted_at >= PROGRESS_EVERY
+            copying, batch_began, began = started(following), began, time.monotonic()
+            count = progress and (
+                counted_at is None or not following or now - counted_at >= PROGRESS_EVERY
+            )
             if not _commit_copies(deps, move, lease, copies, progress=count):
                 return False
             _committed(deps, move, copies, time.monotonic() - batch_began)
             counted_at = now if count else counted_at
             documents = following
-        return True
+        return not deps.stopping.is_set()
     finally:
         pool.shutdown(cancel_futures=True)
 
 
-def _copy_held(
-    lease: _Lease, source: ArchiveStore, target: ArchiveStore, document: Document
-) -> DocumentCopy | None:
-    """The document's copy; ``None``, copying nothing, once the lease is lost."""
-    return _copy(source, target, document) if lease.held() else None
+def _copy_share(
+    lease: _Lease, archives: ArchiveStores, target: ArchiveStore, documents: Sequence[Document]
+) -> list[DocumentCopy] | None:
+    """The copies of these documents, one after the other; ``None``, copying no more, once
+    the lease is lost."""
+    copies = []
+    for document in documents:
+        if not lease.held():
+            return None
+        copies.append(_copy(archives.store(document.archive_store), target, document))
+    return copies
 
 
-def _copied(copying: Sequence[Future[DocumentCopy | None]]) -> list[DocumentCopy] | None:
-    """A batch's copies, in order, once each is done; ``None`` when the lease was lost
+def _copied(copying: Sequence[Future[list[DocumentCopy] | None]]) -> list[DocumentCopy] | None:
+    """A batch's copies, in order, once each share is done; ``None`` when the lease was lost
     before one of them. A copy that failed raises its error here."""
     copies = []
     for future in copying:
-        copy = future.result()
-        if copy is None:
+        share = future.result()
+        if share is None:
             return None
-        copies.append(copy)
+        copies.extend(share)
     return copies
 
 
@@ -537,7 +568,9 @@ def _copy(source: ArchiveStore, target: ArchiveStore, document: Document) -> Doc
     """Copies one document's bytes into the target store, verified by its SHA-256; a
     failure becomes an ``ArchiveError`` that names the document."""
     try:
-        blob = target.copy_from(source, document.blob_key, sha256=document.sha256)
+        blob = target.copy_from(
+            source, document.blob_key, sha256=document.sha256, size=document.size
+        )
     except FileNotFoundError as error:
         raise ArchiveError(
             "document_missing", filename=document.filename, store=source.name
@@ -563,23 +596,45 @@ def _copy(source: ArchiveStore, target: ArchiveStore, document: Document) -> Doc
     )
 
 
-def _finish(deps: Dependencies, archives: ArchiveStores, move: _Move) -> None:
-    """Copies what is left and finishes; after a finish across stores, tries the steps after
+def _finish(
+    deps: Dependencies, archives: ArchiveStores, move: _Move, *, copy_first: bool = False
+) -> None:
+    """Copies what is left (with ``copy_first`` before anything else: an archive of one
+    batch, copied inline) and finishes; after a finish across stores, tries the steps after
     the finish at once (the sweeper wakes a worker again for what is left)."""
     completed = False
     with _failing(deps, move):
-        completed = _copy_and_complete(deps, archives, move)
-    if completed and not move.same_store:
+        completed = _copy_and_complete(deps, archives, move, copy_first=copy_first)
+    if not completed:
+        _hand_back_when_stopping(deps, move)
+    elif not move.same_store:
         after_finish(deps, archives, move.id)
 
 
-def _copy_and_complete(deps: Dependencies, archives: ArchiveStores, move: _Move) -> bool:
+def _hand_back_when_stopping(deps: Dependencies, move: _Move) -> None:
+    """A worker asked to stop, which ended the move's claim or finish early, gives the
+    migration back (``moving.hand_back``) for the next worker to take over."""
+    if deps.stopping.is_set():
+        hand_back(deps, move.id, attempt=move.migration.attempts)
+
+
+def _copy_and_complete(
+    deps: Dependencies, archives: ArchiveStores, move: _Move, *, copy_first: bool = False
+) -> bool:
     """Asks the target store about every copy recorded (``_verify_copies``), then finishes,
     after copying what is left when the counts say documents lack a copy (no scan of the
     archive when the batches copied everything) and asking the store about those copies,
     again while documents keep arriving or the target store loses copies (at most
-    ``LOST_ROUNDS`` times); whether the migration is Voltooid."""
-    if not move.same_store and _verify_copies(deps, archives, move) is None:
+    ``LOST_ROUNDS`` times); whether the migration is Voltooid. With ``copy_first`` the
+    uncopied documents are copied before the store is asked (a small archive: no finish
+    is tried only to learn that it has leftovers)."""
+    if copy_first:
+        # One batch, copied just now: the finish's transaction asks the store about each of
+        # its copies (as about any recorded since the store was last asked), and its commit
+        # records the progress.
+        if not _copy_uncopied(deps, archives, move, progress=False):
+            return False
+    elif not move.same_store and _verify_copies(deps, archives, move) is None:
         return False
     lost_rounds = 0
     while (finished := _complete(deps, archives, move, lost_rounds)) is not _Finish.COMPLETED:
@@ -705,13 +760,17 @@ def _relink(deps: Dependencies, migration: Migration) -> None:
         connection = _load.connection(
             uow, migration.target.connection_id, migration.target_environment_id
         )
+        connector = deps.connectors.connector_for(connection)
+        if not connector.can_rewrite_links:  # nothing to try: the redirects serve
+            uow.migrations.record_links_rewritten(migration.id, deps.clock.now())
+            uow.commit()
+            return
         # Of two workers that try at once, one holds this try.
         if not uow.migrations.start_links_attempt(
             migration.id, attempts_seen=migration.links_attempts
         ):
             return
         uow.commit()
-    connector = deps.connectors.connector_for(connection)
     if connector.can_rewrite_links:
         try:
             for copies in _copy_pages(deps, migration.id):
@@ -842,7 +901,7 @@ def _restored(archives: ArchiveStores, copies: Sequence[DocumentCopy]) -> set[in
             continue
         target, source = archives.store(copy.archive_store), archives.store(copy.source_store)
         try:
-            target.copy_from(source, copy.source_key, sha256=copy.sha256)
+            target.copy_from(source, copy.source_key, sha256=copy.sha256, size=copy.size)
         except (ArchiveError, OSError) as error:
             log.warning(
                 "document %s: the target store %s lost its copy, and it could not be copied"

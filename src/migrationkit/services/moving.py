@@ -70,6 +70,27 @@ def claim_migration(deps: Dependencies, migration_id: int) -> Migration | None:
     return claimed
 
 
+def hand_back(deps: Dependencies, migration_id: int, *, attempt: int) -> bool:
+    """Aan het verwerken -> In de wachtrij at once, as when a lease runs out, and a wake-up
+    enqueued: a worker asked to stop gives back the migration it holds (its claim number
+    ``attempt``), so the next worker takes it over now rather than a lease later. Whether
+    it did; not when the migration changed meanwhile (finished, failed, or claimed again)."""
+    with deps.uow() as uow:
+        # The heartbeat first: on PostgreSQL it locks the migration's row against a claim.
+        if not uow.migrations.heartbeat(migration_id, lease_for=deps.policy.lease_for):
+            return False
+        migration = _load.migration(uow, migration_id)
+        item = _load.item(uow, migration.item_id)
+        if migration.attempts != attempt or not uow.items.compare_and_set(
+            item, ItemStatus.QUEUED, event=Event.LEASE_EXPIRED, at=deps.clock.now()
+        ):
+            return False
+        uow.commit()
+    log.info("migration_handed_back", extra=ids(migration, item.offer_id))
+    deps.queue.enqueue_migration(migration_id)
+    return True
+
+
 def ids(migration: Migration, offer_id: int) -> dict[str, int]:
     """The ids that every log line about a migration carries (``extra`` of a log record,
     which the structured logs write as keys): the target environment's, and the claim's

@@ -153,7 +153,9 @@ class FakeArchiveStore(ArchiveStore):
         self.writes += 1
         return StoredBlob(key=key, sha256=key, size=len(data))
 
-    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+    def copy_from(
+        self, source: ArchiveStore, key: str, *, sha256: str, size: int | None = None
+    ) -> StoredBlob:
         """Streams the blob over; ``ArchiveError("checksum_mismatch")`` (its ``filename`` is
         the key) when its bytes do not have ``sha256``, storing nothing."""
         with source.open(key) as stream:

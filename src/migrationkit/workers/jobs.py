@@ -2,13 +2,16 @@
 
 Each runs with the ``WorkerContext`` of the worker that took it (``run_worker`` binds it
 around every job; ``migrationkit worker`` gives one that reads the environment) and calls the
-engine. The context builds the dependencies once per process, at the first job: a forked
-work-horse builds its own, so no database connection crosses a fork.
+engine. The context builds the dependencies once per process, at the first job, or once in
+the worker before it forks its work-horses when it is told how a forked process lets go of
+the database connections it inherited (``after_fork``): then a work-horse starts on the
+wiring it was forked with, and opens connections of its own.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -26,16 +29,28 @@ Wiring = tuple[Dependencies, ArchiveStores]
 @attrs.define(eq=False)
 class WorkerContext:
     """What the jobs of one worker run with: ``build`` makes the dependencies, once per
-    process, at the first job that needs them."""
+    process, at the first job that needs them; with ``after_fork``, once for the worker and
+    the work-horses it forks, each of which calls ``after_fork`` first (to drop the database
+    connections of the pool it inherited, without closing them for the worker).
+    ``stopping`` is set when the worker is asked to stop: the engine then ends its job after
+    the batch in hand (``Dependencies.stopping``)."""
 
     build: Callable[[], Wiring]
+    after_fork: Callable[[], None] | None = None
+    stopping: threading.Event = attrs.field(factory=threading.Event)
     _wiring: Wiring | None = attrs.field(default=None, init=False)
     _built_in_process: int | None = attrs.field(default=None, init=False)
 
     def wiring(self) -> Wiring:
         """The dependencies of this process, built now if this process has none yet."""
-        if self._wiring is None or self._built_in_process != os.getpid():
-            self._wiring, self._built_in_process = self.build(), os.getpid()
+        if self._built_in_process != os.getpid():
+            if self._wiring is not None and self.after_fork is not None:
+                self.after_fork()
+            else:
+                deps, archives = self.build()
+                self._wiring = attrs.evolve(deps, stopping=self.stopping), archives
+            self._built_in_process = os.getpid()
+        assert self._wiring is not None
         return self._wiring
 
 

@@ -15,7 +15,12 @@ back empty is lost; the database is not, and the sweeper enqueues again whatever
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import socket
+from collections.abc import Callable
+from contextlib import suppress
+from types import FrameType
 
 from redis import Redis
 from redis.backoff import ExponentialBackoff, NoBackoff
@@ -40,6 +45,10 @@ RETRY_BASE_SECONDS = 0.05
 WARN_EVERY_TRIES = 30
 #: How long a stopping worker gives its scheduler's process to stop before killing it.
 SCHEDULER_STOP_SECONDS = 5.0
+#: What a worker asked to stop (SIGTERM, SIGINT) sends its work-horse: end the job after
+#: the batch in hand. The work-horse inherits its handler from the worker, so a signal that
+#: comes before RQ set the horse up is not lost.
+STOP_AFTER_BATCH = signal.SIGUSR1
 
 
 class _WaitingForRedis(ExponentialBackoff):
@@ -63,7 +72,19 @@ def wait_out_outages(connection: Redis) -> None:
 
 class _StopsWithoutRedis(BaseWorker):
     """A worker whose stop does not wait for Redis: without Redis, the worker's registration
-    and its scheduler's lock run out by themselves (their keys expire)."""
+    and its scheduler's lock run out by themselves (their keys expire); nor for a long job:
+    the job in hand ends after its current batch (``STOP_AFTER_BATCH``)."""
+
+    #: What its jobs run with (``run_worker`` sets it).
+    context: WorkerContext | None = None
+
+    def handle_warm_shutdown_request(self) -> None:
+        super().handle_warm_shutdown_request()  # type: ignore[no-untyped-call]
+        if self.horse_pid:
+            with suppress(ProcessLookupError):  # it ended meanwhile
+                os.kill(self.horse_pid, STOP_AFTER_BATCH)
+        elif self.context is not None:  # the job, if any, runs in this process
+            self.context.stopping.set()
 
     def stop_scheduler(self) -> None:
         # RQ's own waits for the scheduler's process, which may be waiting for Redis.
@@ -91,10 +112,27 @@ class _StopsWithoutRedis(BaseWorker):
 class OutlivingWorker(_StopsWithoutRedis, Worker):
     """RQ's forking worker on a connection that waits out Redis outages."""
 
+    def setup_work_horse_signals(self) -> None:
+        """RQ's work-horse dies at a SIGTERM; this one ends its job after the batch in hand,
+        as when its worker passes on a stop: a service manager that signals every process
+        of the unit (systemd's ``KillMode=control-group``) stops it as cleanly."""
+        super().setup_work_horse_signals()  # type: ignore[no-untyped-call]
+        if self.context is not None:
+            signal.signal(signal.SIGTERM, _stop_after_batch(self.context))
+
 
 class OutlivingSimpleWorker(_StopsWithoutRedis, SimpleWorker):
     """RQ's worker that runs each job in the worker's own process (no work-horse), on a
     connection that waits out Redis outages."""
+
+
+def _stop_after_batch(context: WorkerContext) -> Callable[[int, FrameType | None], None]:
+    """A signal handler that asks the job in hand to end after its batch."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        context.stopping.set()
+
+    return stop
 
 
 def run_worker(
@@ -112,7 +150,9 @@ def run_worker(
 
     With ``fork`` (the default) each job runs in a work-horse child that RQ watches and kills
     when its timeout passes; without, in this process. The worker also runs RQ's scheduler,
-    which brings back the jobs waiting out a retry's delay.
+    which brings back the jobs waiting out a retry's delay. Asked to stop (SIGTERM, SIGINT),
+    the worker takes no new job and its job in hand ends after the batch it is copying
+    (``Dependencies.stopping``), handing the rest on; a second signal kills the job at once.
     """
     connection.ping()
     wait_out_outages(connection)
@@ -121,5 +161,9 @@ def run_worker(
     worker = worker_class(
         [queue], connection=connection, serializer=JSONSerializer, job_class=LoggedJob
     )
+    worker.context = context
+    signal.signal(STOP_AFTER_BATCH, _stop_after_batch(context))
+    if context.after_fork is not None:
+        context.wiring()  # once, here: the work-horses start on it
     with running_with(context):  # a forked work-horse inherits it
         return worker.work(burst=burst, with_scheduler=True)

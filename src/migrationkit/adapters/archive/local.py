@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from migrationkit.adapters.archive._blobs import (
+    CHUNK_SIZE,
     blob_key,
     checksum_mismatch,
     copy_hashing,
@@ -64,6 +65,10 @@ class LocalArchiveStore(ArchiveStore):
         self._root = os.fspath(root)
         #: The process that cleared the stale temporary files (a forked one has not).
         self._cleared_in: int | None = None
+        #: The folders inside the store that this process made or found (``_link``).
+        self._folders: set[str] = set()
+        #: The folders of the local stores on another filesystem, which cannot be linked.
+        self._unlinkable: set[str] = set()
 
     def __repr__(self) -> str:
         return f"LocalArchiveStore({self.name!r}, {self._root!r})"
@@ -102,46 +107,80 @@ class LocalArchiveStore(ArchiveStore):
         with self._unavailable(), suppress(FileNotFoundError):
             os.unlink(self._file(key))
 
-    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+    def copy_from(
+        self, source: ArchiveStore, key: str, *, sha256: str, size: int | None = None
+    ) -> StoredBlob:
         """A hard link from a local store on the same filesystem; a copy inside the kernel
         (``copy_file_range``, else ``sendfile``) from one on another filesystem; a stream
-        from any other store. Each way hashes the bytes now at the new key. An error of the
-        source's disk names the source."""
+        from any other store. A real copy's bytes are hashed at the new key. A hard link is
+        the source's own file (one inode), so its bytes are the source's, hashed when they
+        were written: given the expected ``size``, a link is verified by its inode and size
+        and not read again. An error of the source's disk names the source."""
         self._prepare()
         with self._unavailable():
             if isinstance(source, LocalArchiveStore):
-                return self._copy_file(source, key, sha256)
+                return self._copy_file(source, key, sha256, size)
             with source.open(key) as stream, self._temporary() as temporary:
                 actual, _ = copy_hashing(stream, temporary)
                 if actual != sha256:
                     raise checksum_mismatch(key)
                 return self._publish(temporary, sha256)
 
-    def _copy_file(self, store: LocalArchiveStore, key: str, sha256: str) -> StoredBlob:
-        """Links the source's file into place, or copies it in the kernel when the two are
-        on different filesystems; either way the bytes at the new key are hashed."""
+    def _copy_file(
+        self, store: LocalArchiveStore, key: str, sha256: str, size: int | None
+    ) -> StoredBlob:
+        """Links the source's file into place, or copies it when the two are on different
+        filesystems: a file of at most a chunk is read once and hashed as it is written, a
+        bigger one is copied in the kernel and hashed at the new key. A link whose size is
+        not known is hashed too."""
         source = store._file(key)
         target = self._file(blob_key(sha256))
-        try:
-            made = self._link(source, target)
-        except OSError as error:
-            if error.errno not in _CANNOT_HERE:
-                raise
+        if store._root not in self._unlinkable:
+            try:
+                made = self._link(source, target)
+            except OSError as error:
+                if error.errno not in _CANNOT_HERE:
+                    raise
+                if error.errno == errno.EXDEV:  # another filesystem: no link will do
+                    self._unlinkable.add(store._root)
+            else:
+                return self._verify_link(source, target, made, key, sha256, size)
+        with store._unavailable():
+            stream = open(source, "rb")  # noqa: SIM115 (closed by the with below)
+        with stream, self._temporary() as temporary:
+            length = os.fstat(stream.fileno()).st_size
+            if length <= CHUNK_SIZE:  # read once, hashed in memory, written
+                data = stream.read()
+                if hashlib.sha256(data).hexdigest() != sha256:
+                    raise checksum_mismatch(key)
+                temporary.write(data)
+            else:
+                _copy_in_kernel(stream, temporary, length)
+                temporary.seek(0)
+                if hashlib.file_digest(temporary, "sha256").hexdigest() != sha256:
+                    raise checksum_mismatch(key)
+            return self._publish(temporary, sha256)
+
+    def _verify_link(
+        self, source: str, target: str, made: bool, key: str, sha256: str, size: int | None
+    ) -> StoredBlob:
+        """The blob at ``target`` once ``source`` was linked there (``made``) or found there:
+        the source's own inode of the expected size needs no read; anything else is hashed.
+        A link of other bytes is undone."""
+        held = os.stat(target)
+        same = made or _same_file(held, os.stat(source))
+        if size is not None and same:
+            if held.st_size != size:
+                if made:
+                    os.unlink(target)
+                raise checksum_mismatch(key)
         else:
             with open(target, "rb") as blob:
                 if hashlib.file_digest(blob, "sha256").hexdigest() != sha256:
                     if made:
                         os.unlink(target)
                     raise checksum_mismatch(key)
-                return StoredBlob(key=blob_key(sha256), sha256=sha256, size=blob.tell())
-        with store._unavailable():
-            stream = open(source, "rb")  # noqa: SIM115 (closed by the with below)
-        with stream, self._temporary() as temporary:
-            _copy_in_kernel(stream, temporary, os.fstat(stream.fileno()).st_size)
-            temporary.seek(0)
-            if hashlib.file_digest(temporary, "sha256").hexdigest() != sha256:
-                raise checksum_mismatch(key)
-            return self._publish(temporary, sha256)
+        return StoredBlob(key=blob_key(sha256), sha256=sha256, size=held.st_size)
 
     def _publish(self, temporary: io.BufferedRandom, sha256: str) -> StoredBlob:
         """Makes the complete temporary file the blob ``sha256``: to disk first, then linked
@@ -163,10 +202,34 @@ class LocalArchiveStore(ArchiveStore):
             raise FileNotFoundError(f"archive {self.name} has no blob {key!r}")
         return f"{self._root}/{key}"
 
+    def _link(self, existing: str, target: str) -> bool:
+        """Links ``existing`` under the name ``target``, making its ``ab/cd`` folder first
+        when this process has not made or seen it yet (cheaper than a link that fails
+        first); false when a blob is there already (blobs never change: the same bytes).
+        ``FileNotFoundError`` only when ``existing`` is missing: a target folder that goes
+        away meanwhile (another thread's copy may have made it just before) is this store's
+        ``archive_folder_missing``, never a document missing from the source."""
+        folder = os.path.dirname(target)
+        if folder not in self._folders:
+            self._folder(folder)
+        for _ in range(_LINK_ATTEMPTS):
+            try:
+                os.link(existing, target)
+            except FileExistsError:
+                return False
+            except FileNotFoundError:
+                if not os.path.lexists(existing):
+                    raise
+                self._folders.discard(folder)
+                self._folder(folder)
+            else:
+                return True
+        raise ArchiveError("archive_folder_missing", store=self.name)
+
     def _folder(self, path: str) -> None:
         """Makes a folder inside the store's, one level at a time so that the store's own
-        folder is never made again here: ``archive_folder_missing`` when it is gone (a volume
-        unmounted), even when it goes between two steps."""
+        folder is never made again here, and remembers it: ``archive_folder_missing`` when
+        the store's folder is gone (a volume unmounted), even when it goes between two steps."""
         if not path.startswith(f"{self._root}/"):
             raise ValueError(f"{path!r} is not inside the archive {self.name}")
         made = self._root
@@ -178,25 +241,7 @@ class LocalArchiveStore(ArchiveStore):
                 continue
             except FileNotFoundError:
                 raise ArchiveError("archive_folder_missing", store=self.name) from None
-
-    def _link(self, existing: str, target: str) -> bool:
-        """Links ``existing`` under the name ``target``, making its folder when it is
-        missing; false when a blob is there already (blobs never change: the same bytes).
-        ``FileNotFoundError`` only when ``existing`` is missing: a target folder that goes
-        away meanwhile (another thread's copy may have made it just before) is this store's
-        ``archive_folder_missing``, never a document missing from the source."""
-        for _ in range(_LINK_ATTEMPTS):
-            try:
-                os.link(existing, target)
-            except FileExistsError:
-                return False
-            except FileNotFoundError:
-                if not os.path.lexists(existing):
-                    raise
-                self._folder(os.path.dirname(target))
-            else:
-                return True
-        raise ArchiveError("archive_folder_missing", store=self.name)
+        self._folders.add(path)
 
     def _prepare(self) -> None:
         """Once per process: makes the store's folder if it is not there yet, and deletes
@@ -245,6 +290,10 @@ class LocalArchiveStore(ArchiveStore):
             raise
         except OSError as error:
             raise disk_error(self.name, error) from error
+
+
+def _same_file(one: os.stat_result, other: os.stat_result) -> bool:
+    return (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino)
 
 
 def _copy_in_kernel(source: BinaryIO, target: BinaryIO, size: int) -> None:

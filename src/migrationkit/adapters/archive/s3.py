@@ -138,7 +138,9 @@ class S3ArchiveStore(ArchiveStore):
             with self._errors(key):
                 self.client.delete_object(Bucket=self.bucket, Key=self.object_name(key))
 
-    def copy_from(self, source: ArchiveStore, key: str, *, sha256: str) -> StoredBlob:
+    def copy_from(
+        self, source: ArchiveStore, key: str, *, sha256: str, size: int | None = None
+    ) -> StoredBlob:
         target = blob_key(sha256)
         with self._errors(key):
             if (size := self._stored_size(target, sha256)) is not None:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     ColumnElement,
     Executable,
     RowMapping,
+    any_,
     bindparam,
     delete,
     exists,
@@ -201,10 +202,15 @@ class SqlAlchemyDocumentCopyRepository(_Repository, ports.DocumentCopyRepository
         statement = delete(document_copies).where(*self._of(migration_id, document_ids))
         return self._connection.execute(statement, execution_options=counted).rowcount
 
-    @staticmethod
-    def _of(migration_id: int, document_ids: Collection[int]) -> list[ColumnElement[bool]]:
+    def _of(self, migration_id: int, document_ids: Collection[int]) -> list[ColumnElement[bool]]:
+        """The copies of these documents: on PostgreSQL ``= ANY`` of one array parameter (a
+        page of thousands of ids is no statement of thousands of parameters)."""
         copy = document_copies.c
-        return [copy.migration_id == migration_id, copy.document_id.in_(sorted(document_ids))]
+        ids = sorted(document_ids)
+        if self._connection.dialect.name == "postgresql":
+            array = bindparam("document_ids", ids, type_=postgresql.ARRAY(copy.document_id.type))
+            return [copy.migration_id == migration_id, copy.document_id == any_(array)]
+        return [copy.migration_id == migration_id, copy.document_id.in_(ids)]
 
     def list_mismatched(self, migration_id: int, administration_id: int) -> Sequence[int]:
         copy = document_copies.c

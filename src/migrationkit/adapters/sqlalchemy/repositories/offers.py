@@ -146,6 +146,13 @@ class SqlAlchemyOfferRepository(_Repository, ports.OfferRepository):
         self, offer_id: int, *, environment_id: int, user_id: int, at: datetime
     ) -> bool:
         column = transfer_offers.c
+        bound = self._connection.execute(
+            select(column.target_environment_id).where(column.id == offer_id)
+        ).scalar_one_or_none()
+        if bound == environment_id:
+            # Redeemed by this environment before: nothing changes, so nothing is written
+            # (or locked: a redeem again must not wait on a start of the same items).
+            return True
         result = self._connection.execute(
             update(transfer_offers)
             .where(

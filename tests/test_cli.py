@@ -129,8 +129,9 @@ def test_the_demo_shows_the_code_once_in_full_and_masked_in_the_overview(
 
     assert demo_output.count(code) == 1
     assert overview == [
-        f"Bakkerij De Korenschoof      {masked}  Aangeboden",
+        # One offer, one moment: the later item first, as the overview pages them.
         f"Fietsenmakerij Van Dijk      {masked}  Aangeboden",
+        f"Bakkerij De Korenschoof      {masked}  Aangeboden",
     ]
     assert code.rsplit("-", 1)[1] == masked.rsplit("-", 1)[1]
 
@@ -144,8 +145,8 @@ def test_the_demo_starts_both_migrations_and_queues_them(demo_output: str) -> No
     assert started[1].startswith("migratie 2: 7002 Fietsenmakerij Van Dijk")
     assert started[2] == "in de wachtrij voor de achtergrondverwerking: [1, 2]"
     assert step(steps, "Overzicht van Kantoor Zuid") == [
-        "Bakkerij De Korenschoof      Exact Online (NL)  In de wachtrij",
         "Fietsenmakerij Van Dijk      Exact Online (NL)  In de wachtrij",
+        "Bakkerij De Korenschoof      Exact Online (NL)  In de wachtrij",
     ]
 
 

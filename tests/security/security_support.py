@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +12,8 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 from werkzeug.serving import make_server
+
+from served import csrf_token as page_csrf_token
 
 T = TypeVar("T")
 
@@ -66,9 +67,6 @@ def csrf_token(client: FlaskClient) -> str:
     session)."""
     token: str | None = getattr(client, "csrf_token", None)
     if token is None:
-        page = client.get("/inloggen").text
-        found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
-        assert found, page
-        token = found.group(1)
+        token = page_csrf_token(client.get("/inloggen").text)
         client.csrf_token = token  # type: ignore[attr-defined]
     return token

@@ -22,6 +22,7 @@ from migrationkit.adapters.sqlalchemy import make_engine
 from migrationkit.adapters.sqlalchemy.tables import api_tokens, sessions
 from migrationkit.bootstrap import Runtime
 from migrationkit.testing import FakeClock
+from served import CSRF
 
 HOST = "portal.test"
 CHROME_ON_LINUX = (
@@ -35,7 +36,6 @@ SAFARI_ON_IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
 )
-CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 EXPIRED = "Je sessie is verlopen. Log opnieuw in."
 
 

@@ -79,7 +79,7 @@ def offerable_administrations(
         listed = [
             administration
             for administration in uow.administrations.list_for_connection(connection.id)
-            if all(word in searchable(administration.code, administration.name) for word in words)
+            if _has_every(searchable(administration.code, administration.name), words)
         ]
         offered = {
             item.administration_id
@@ -230,3 +230,8 @@ def outgoing_overview(
         for entry in entries
     )
     return OverviewPage(rows, older, newer)
+
+
+def _has_every(text: str, words: Sequence[str]) -> bool:
+    """Whether each of ``words`` is somewhere in ``text`` (folded, as ``searchable`` made it)."""
+    return all(word in text for word in words)
